@@ -1,0 +1,86 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+/** An environment variable holding a whole number in [min, max]. */
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/**
+ * Every setting of the service, read only from the environment (API.md, "Process"). Parsed once at
+ * start-up: a bad value stops the process with a message naming the variable.
+ */
+export const EnvSchema = z.object({
+  PORT: wholeNumber(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  WORKERS: wholeNumber(1, 256).optional(),
+  MAX_BODY_BYTES: wholeNumber(1024, 2 ** 31 - 1).default(64 * MiB),
+  MAX_ELEMENTS: wholeNumber(1, 2 ** 31 - 1).default(16_777_216),
+  MAX_MACS: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(2 ** 36),
+  MAX_QUEUE: wholeNumber(0, 1_000_000).default(64),
+  REQUEST_TIMEOUT_MS: wholeNumber(1, 3_600_000).default(60_000),
+  SHUTDOWN_GRACE_MS: wholeNumber(0, 3_600_000).default(30_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_KEYS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0)),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly workers: number;
+  readonly maxBodyBytes: number;
+  readonly maxElements: number;
+  readonly maxMacs: number;
+  /** Tasks that may wait for a worker; past it, requests get 503. */
+  readonly maxQueue: number;
+  readonly requestTimeoutMs: number;
+  /** How long SIGTERM waits for in-flight requests before the process exits anyway. */
+  readonly shutdownGraceMs: number;
+  readonly logLevel: string;
+  /** Bearer tokens accepted on /v1; empty means no authentication. */
+  readonly apiKeys: readonly string[];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the configuration from an environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(EnvSchema.shape)
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
+  const parsed = EnvSchema.safeParse(known);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(known[String(i.path[0])])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    workers: e.WORKERS ?? availableParallelism(),
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxElements: e.MAX_ELEMENTS,
+    maxMacs: e.MAX_MACS,
+    maxQueue: e.MAX_QUEUE,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    apiKeys: e.API_KEYS,
+  };
+}
+
+/** The configuration of an empty environment: what tests start from. */
+export const defaultConfig = (): Config => loadConfig({});

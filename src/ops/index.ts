@@ -1,0 +1,6 @@
+/** Shape inference and validation of every op: pure functions from shapes and params to a Plan. */
+export * as convTranspose2d from './conv-transpose2d.js';
+export * as conv2d from './conv2d.js';
+export * as columns from './columns.js';
+export { OpError, type OpErrorStatus } from './errors.js';
+export type * from './types.js';

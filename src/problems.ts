@@ -1,0 +1,66 @@
+/**
+ * Every kind of failure the service reports, in one registry: its problem `type` (RFC 9457),
+ * title and HTTP status. Handlers throw `ProblemError`s; src/plugins/error-handler.ts turns them,
+ * and everything Fastify or the pool throws, into problem documents.
+ */
+export const PROBLEM_TYPES = {
+  'invalid-request': { status: 400, title: 'Invalid request', description: 'The body is malformed or breaks the schema: wrong types, missing or unknown fields, bad dtype, data length, tensor rank.' },
+  unauthorized: { status: 401, title: 'Unauthorized', description: 'API keys are configured and the bearer token is missing or unknown.' },
+  'not-found': { status: 404, title: 'Not found', description: 'No route has this method and path.' },
+  'too-large': { status: 413, title: 'Request too large', description: 'The body exceeds MAX_BODY_BYTES, a tensor or result exceeds MAX_ELEMENTS, or the cost exceeds MAX_MACS.' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'The route takes application/json only.' },
+  'inconsistent-request': { status: 422, title: 'Inconsistent request', description: 'Well-formed, but its parts disagree: channels, groups, output size, outputPadding, dtypes, shapes.' },
+  'rate-limited': { status: 429, title: 'Too many requests', description: 'The client exceeded its request rate.' },
+  internal: { status: 500, title: 'Internal error', description: 'The service failed; the request id identifies it in the logs.' },
+  unavailable: { status: 503, title: 'Service unavailable', description: 'The queue is full or the service is shutting down; retry after Retry-After seconds.' },
+  timeout: { status: 504, title: 'Timed out', description: 'The work took longer than REQUEST_TIMEOUT_MS and was cancelled.' },
+} as const satisfies Record<string, { status: number; title: string; description: string }>;
+
+export type ProblemSlug = keyof typeof PROBLEM_TYPES;
+
+/** A problem type's URI: relative to the service, which serves its description there. */
+export const problemTypeUri = (slug: ProblemSlug): string => `/problems/${slug}`;
+
+/** The slug of the generic problem type for a status (what Fastify's own errors map to). */
+export function slugForStatus(status: number): ProblemSlug {
+  for (const [slug, p] of Object.entries(PROBLEM_TYPES)) if (p.status === status) return slug as ProblemSlug;
+  return status >= 500 ? 'internal' : 'invalid-request';
+}
+
+/** One offending field: `path` names it as in the request body (`input.shape[1]`). */
+export interface FieldError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  requestId: string;
+  errors?: FieldError[];
+}
+
+export class ProblemError extends Error {
+  override readonly name = 'ProblemError';
+  constructor(
+    readonly slug: ProblemSlug,
+    readonly detail: string,
+    readonly errors?: readonly FieldError[],
+    /** Extra response headers, e.g. Retry-After. */
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail);
+  }
+  get status(): number {
+    return PROBLEM_TYPES[this.slug].status;
+  }
+}
+
+export function problemDocument(slug: ProblemSlug, detail: string, requestId: string, errors?: readonly FieldError[]): ProblemDocument {
+  const p = PROBLEM_TYPES[slug];
+  const doc: ProblemDocument = { type: problemTypeUri(slug), title: p.title, status: p.status, detail, requestId };
+  if (errors && errors.length > 0) doc.errors = [...errors];
+  return doc;
+}

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { KernelPool } from '../pool.js';
+import { ProblemError } from '../problems.js';
+import { ProblemSchema } from '../schemas/problem.js';
+
+export async function healthRoutes(app: FastifyInstance, opts: { pool: KernelPool }): Promise<void> {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get(
+    '/health/live',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Liveness',
+        description: '200 while the process runs and its event loop answers.',
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  typed.get(
+    '/health/ready',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Readiness',
+        description: '200 once the worker pool is up and its queue has room; 503 with the reason otherwise.',
+        response: { 200: z.object({ status: z.literal('ready') }), 503: ProblemSchema },
+      },
+    },
+    async () => {
+      const { pool } = opts;
+      if (pool.closing) throw new ProblemError('unavailable', 'the service is shutting down');
+      if (pool.workers === 0) throw new ProblemError('unavailable', 'the worker pool is starting');
+      if (pool.saturated) throw new ProblemError('unavailable', `the work queue is full (${pool.queueSize} tasks waiting)`);
+      return { status: 'ready' as const };
+    },
+  );
+}

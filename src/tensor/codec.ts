@@ -1,0 +1,53 @@
+import { endianness } from 'node:os';
+import type { FloatArray } from '../../workers/geometry.js';
+import { BYTES_PER_ELEMENT, elementCount, type Dtype, type Element, type ResultTensor, type TensorInput } from '../schemas/tensor.js';
+import type { OutputEncoding } from '../schemas/common.js';
+
+// base64 carries little-endian bytes; typed arrays use the host's order, so a big-endian host
+// would need a byte swap this codec does not do.
+if (endianness() !== 'LE') throw new Error('convsvc needs a little-endian host');
+
+const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+
+/** A typed array of `dtype` over a fresh buffer of its own, so it can be moved to a worker. */
+export function allocate(dtype: Dtype, length: number): FloatArray {
+  return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+}
+
+/**
+ * Decodes a schema-checked request tensor (lengths already match its shape) into a typed array
+ * that owns its buffer. base64 is decoded straight into the array's memory.
+ */
+export function decodeTensor(t: TensorInput): FloatArray {
+  const out = allocate(t.dtype, elementCount(t.shape));
+  if (t.b64 != null) {
+    Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(t.b64, 'base64');
+    return out;
+  }
+  const data = t.data as readonly Element[];
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    out[i] = typeof v === 'number' ? v : NON_FINITE[v];
+  }
+  return out;
+}
+
+/** Encodes a result for the answer: `data` spells NaN and the infinities as strings (JSON has none). */
+export function encodeTensor(values: FloatArray, shape: readonly number[], encoding: OutputEncoding): ResultTensor {
+  const dtype: Dtype = values instanceof Float64Array ? 'float64' : 'float32';
+  if (values.length !== elementCount(shape) || BYTES_PER_ELEMENT[dtype] !== values.BYTES_PER_ELEMENT) {
+    throw new Error(`result of ${values.length} elements does not fit shape [${shape.join(', ')}]`);
+  }
+  if (encoding === 'base64') {
+    return { shape: [...shape], dtype, b64: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') };
+  }
+  const data: Element[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    data[i] = Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  }
+  return { shape: [...shape], dtype, data };
+}
+
+/** The encoding a request tensor arrived in. */
+export const encodingOf = (t: TensorInput): OutputEncoding => (t.b64 != null ? 'base64' : 'json');

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { availableParallelism } from 'node:os';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('has the defaults of API.md', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.workers, availableParallelism());
+    assert.equal(c.maxBodyBytes, 64 * 1024 * 1024);
+    assert.equal(c.maxElements, 16_777_216);
+    assert.equal(c.maxMacs, 2 ** 36);
+    assert.deepEqual(c.apiKeys, []);
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      PORT: '9000', HOST: '127.0.0.1', WORKERS: '3', MAX_BODY_BYTES: '4096', MAX_ELEMENTS: '10', MAX_MACS: '20',
+      MAX_QUEUE: '5', REQUEST_TIMEOUT_MS: '100', LOG_LEVEL: 'warn', API_KEYS: 'a, b ,,c',
+    });
+    assert.deepEqual(
+      [c.port, c.host, c.workers, c.maxBodyBytes, c.maxElements, c.maxMacs, c.maxQueue, c.requestTimeoutMs, c.logLevel],
+      [9000, '127.0.0.1', 3, 4096, 10, 20, 5, 100, 'warn'],
+    );
+    assert.deepEqual(c.apiKeys, ['a', 'b', 'c']);
+  });
+
+  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['WORKERS', '0'], ['MAX_ELEMENTS', '-5'], ['MAX_MACS', '1.5'], ['LOG_LEVEL', 'loud']]) {
+    it(`refuses ${name}=${value}, naming the variable`, () => {
+      assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.includes(name) && err.message.includes(value));
+    });
+  }
+});

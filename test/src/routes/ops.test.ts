@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { build } from '../../helpers/build.js';
+import { readTensor, withBase64Tensors, type JsonTensor } from '../../helpers/tensors.js';
+import { GOLDEN_ROUTES, assertClose, assertDtype, loadGolden, type GoldenCase } from '../../golden/fixtures.js';
+
+/**
+ * Every op route against the PyTorch golden vectors, in both request encodings and with the
+ * answer's encoding chosen explicitly.
+ */
+let app: FastifyInstance;
+before(async () => {
+  app = await build(null);
+});
+after(() => app.close());
+
+async function post(url: string, body: unknown) {
+  return app.inject({ method: 'POST', url, payload: body as object });
+}
+
+function checkAnswer(c: GoldenCase, answer: Record<string, JsonTensor>, encoding: 'json' | 'base64') {
+  assert.deepEqual(Object.keys(answer).sort(), Object.keys(c.response).sort(), 'result fields');
+  for (const [name, want] of Object.entries(c.response)) {
+    const got = answer[name];
+    assert.deepEqual(got.shape, want!.shape, `${name}.shape`);
+    assert.equal(got.dtype, c.dtype, `${name}.dtype`);
+    assert.equal(encoding === 'base64' ? typeof got.b64 : Array.isArray(got.data) ? 'array' : 'none', encoding === 'base64' ? 'string' : 'array', `${name} encoding`);
+    const values = readTensor(got);
+    assertDtype(values, c.dtype, name);
+    assertClose(values, want!, c.dtype, `${c.name} ${name}`);
+  }
+}
+
+for (const route of GOLDEN_ROUTES) {
+  describe(`POST ${route}`, () => {
+    const { cases } = loadGolden(route);
+    it(`answers every golden case (${cases.length}) sent as JSON numbers, in JSON`, async () => {
+      for (const c of cases) {
+        const res = await post(route, c.request);
+        assert.equal(res.statusCode, 200, `${c.name}: ${res.body.slice(0, 300)}`);
+        assert.match(String(res.headers['content-type']), /^application\/json/);
+        checkAnswer(c, res.json(), 'json');
+      }
+    });
+    it('answers every golden case sent as base64, in base64', async () => {
+      for (const c of cases) {
+        const res = await post(route, withBase64Tensors(c.request));
+        assert.equal(res.statusCode, 200, `${c.name}: ${res.body.slice(0, 300)}`);
+        checkAnswer(c, res.json(), 'base64');
+      }
+    });
+    it('follows outputEncoding over the first tensor\'s encoding', async () => {
+      const c = cases[0];
+      const asB64 = await post(route, { ...c.request, outputEncoding: 'base64' });
+      assert.equal(asB64.statusCode, 200, asB64.body.slice(0, 300));
+      checkAnswer(c, asB64.json(), 'base64');
+      const asJson = await post(route, { ...withBase64Tensors(c.request), outputEncoding: 'json' });
+      assert.equal(asJson.statusCode, 200, asJson.body.slice(0, 300));
+      checkAnswer(c, asJson.json(), 'json');
+    });
+  });
+}
+
+describe('tensor values', () => {
+  it('carries NaN and the infinities through as strings in JSON and natively in base64', async () => {
+    const body = {
+      input: { shape: [1, 1, 1, 3], data: ['NaN', 'Infinity', 1] },
+      weight: { shape: [1, 1, 1, 1], data: [-1] },
+    };
+    const res = await post('/v1/conv-transpose2d/forward', body);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().output.data, ['NaN', '-Infinity', -1]);
+    const b64 = await post('/v1/conv-transpose2d/forward', withBase64Tensors(body));
+    const values = readTensor(b64.json().output);
+    assert.ok(Number.isNaN(values[0]));
+    assert.equal(values[1], -Infinity);
+    assert.equal(values[2], -1);
+  });
+
+  it('treats null fields as absent and takes one integer for a pair', async () => {
+    const base = { input: { shape: [1, 2, 2], data: [1, 2, 3, 4] }, weight: { shape: [1, 1, 2, 2], data: [1, 1, 1, 1] } };
+    const withNulls = await post('/v1/conv-transpose2d/forward', { ...base, bias: null, stride: 2, padding: null });
+    const explicit = await post('/v1/conv-transpose2d/forward', { ...base, stride: [2, 2], padding: [0, 0] });
+    assert.equal(withNulls.statusCode, 200, withNulls.body);
+    assert.deepEqual(withNulls.json(), explicit.json());
+    assert.deepEqual(withNulls.json().output.shape, [1, 4, 4]);
+  });
+
+  it('accepts 2.0 as the integer 2', async () => {
+    const res = await post('/v1/im2col', { input: { shape: [1, 2.0, 1], data: [1, 2] }, kernelSize: [1.0, 1] });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().columns.shape, [1, 2]);
+  });
+});

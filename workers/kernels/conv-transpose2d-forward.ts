@@ -1,0 +1,42 @@
+import { gemm } from '../gemm/gemm.js';
+import type { ConvGeometry, FloatArray } from '../geometry.js';
+import { addBias } from './bias.js';
+import { col2im } from './col2im.js';
+import { columnsAreImage, groupColumns } from './sample-columns.js';
+
+/**
+ * Transposed convolution (THNN SpatialFullConvolution updateOutput). Per sample and group:
+ * columns = weight_g^T · input_n,g, folded by col2im onto the output (the column grid is the
+ * input's), then bias per output channel. weight [inChannels, outChannels/groups, kH, kW];
+ * bias may be null. columns holds scratchLength(g) elements.
+ */
+export function convTranspose2dForward<F extends FloatArray>(
+  g: ConvGeometry,
+  input: F,
+  weight: F,
+  bias: F | null,
+  output: F,
+  columns: F,
+): void {
+  const grid = groupColumns(g);
+  const direct = columnsAreImage(grid);
+  const inPerGroup = g.inChannels / g.groups;
+  const outPerGroup = g.outChannels / g.groups;
+  const rows = outPerGroup * g.kH * g.kW;
+  const inPlane = g.inH * g.inW;
+  const outPlane = g.outH * g.outW;
+  for (let n = 0; n < g.batch; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
+      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
+      const w = group * inPerGroup * rows;
+      if (direct) {
+        gemm(true, false, rows, inPlane, inPerGroup, 1, weight, w, rows, input, x, inPlane, 0, output, y, outPlane);
+      } else {
+        gemm(true, false, rows, inPlane, inPerGroup, 1, weight, w, rows, input, x, inPlane, 0, columns, 0, inPlane);
+        col2im(grid, output, y, columns, 0);
+      }
+    }
+  }
+  if (bias !== null) addBias(g, bias, output);
+}

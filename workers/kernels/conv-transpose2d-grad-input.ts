@@ -1,0 +1,39 @@
+import { gemm } from '../gemm/gemm.js';
+import type { ConvGeometry, FloatArray } from '../geometry.js';
+import { im2col } from './im2col.js';
+import { columnsAreImage, groupColumns } from './sample-columns.js';
+
+/**
+ * Gradient of a transposed convolution with respect to its input (THNN updateGradInput), i.e. a
+ * plain convolution of gradOutput with the same weight. Per sample and group:
+ * gradInput_n,g = weight_g · im2col(gradOutput_n,g), the im2col taken on the input's grid.
+ * gradInput is overwritten. columns holds scratchLength(g) elements.
+ */
+export function convTranspose2dGradInput<F extends FloatArray>(
+  g: ConvGeometry,
+  gradOutput: F,
+  weight: F,
+  gradInput: F,
+  columns: F,
+): void {
+  const grid = groupColumns(g);
+  const direct = columnsAreImage(grid);
+  const inPerGroup = g.inChannels / g.groups;
+  const outPerGroup = g.outChannels / g.groups;
+  const rows = outPerGroup * g.kH * g.kW;
+  const inPlane = g.inH * g.inW;
+  const outPlane = g.outH * g.outW;
+  for (let n = 0; n < g.batch; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
+      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
+      const w = group * inPerGroup * rows;
+      if (direct) {
+        gemm(false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, gradOutput, y, inPlane, 0, gradInput, x, inPlane);
+      } else {
+        im2col(grid, gradOutput, y, columns, 0);
+        gemm(false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, columns, 0, inPlane, 0, gradInput, x, inPlane);
+      }
+    }
+  }
+}

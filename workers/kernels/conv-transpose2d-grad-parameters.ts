@@ -1,0 +1,42 @@
+import { gemm } from '../gemm/gemm.js';
+import type { ConvGeometry, FloatArray } from '../geometry.js';
+import { accumulateGradBias } from './bias.js';
+import { im2col } from './im2col.js';
+import { columnsAreImage, groupColumns } from './sample-columns.js';
+
+/**
+ * Parameter gradients of a transposed convolution (THNN accGradParameters), accumulated into the
+ * given buffers (beta = 1) and summed over the batch:
+ * gradWeight_g += scale * input_n,g · im2col(gradOutput_n,g)^T and
+ * gradBias[c] += scale * sum of gradOutput over n, h, w (skipped when gradBias is null).
+ * gradWeight [inChannels, outChannels/groups, kH, kW]. columns holds scratchLength(g) elements.
+ */
+export function convTranspose2dGradParameters<F extends FloatArray>(
+  g: ConvGeometry,
+  input: F,
+  gradOutput: F,
+  gradWeight: F,
+  gradBias: F | null,
+  scale: number,
+  columns: F,
+): void {
+  const grid = groupColumns(g);
+  const direct = columnsAreImage(grid);
+  const inPerGroup = g.inChannels / g.groups;
+  const outPerGroup = g.outChannels / g.groups;
+  const rows = outPerGroup * g.kH * g.kW;
+  const inPlane = g.inH * g.inW;
+  const outPlane = g.outH * g.outW;
+  for (let n = 0; n < g.batch; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
+      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
+      const w = group * inPerGroup * rows;
+      const cols = direct ? gradOutput : columns;
+      const colsOffset = direct ? y : 0;
+      if (!direct) im2col(grid, gradOutput, y, columns, 0);
+      gemm(false, true, inPerGroup, rows, inPlane, scale, input, x, inPlane, cols, colsOffset, inPlane, 1, gradWeight, w, rows);
+    }
+  }
+  if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
+}

@@ -1,0 +1,42 @@
+import { gemm } from '../gemm/gemm.js';
+import type { ConvGeometry, FloatArray } from '../geometry.js';
+import { addBias } from './bias.js';
+import { im2col } from './im2col.js';
+import { columnsAreImage, groupColumns } from './sample-columns.js';
+
+/**
+ * Plain convolution (THNN SpatialConvolutionMM updateOutput). Per sample and group:
+ * output_n,g = weight_g · im2col(input_n,g) on the output grid, then bias per output channel.
+ * weight [outChannels, inChannels/groups, kH, kW]; bias may be null. columns holds
+ * scratchLength(g) elements.
+ */
+export function conv2dForward<F extends FloatArray>(
+  g: ConvGeometry,
+  input: F,
+  weight: F,
+  bias: F | null,
+  output: F,
+  columns: F,
+): void {
+  const grid = groupColumns(g);
+  const direct = columnsAreImage(grid);
+  const inPerGroup = g.inChannels / g.groups;
+  const outPerGroup = g.outChannels / g.groups;
+  const rows = inPerGroup * g.kH * g.kW;
+  const inPlane = g.inH * g.inW;
+  const outPlane = g.outH * g.outW;
+  for (let n = 0; n < g.batch; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
+      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
+      const w = group * outPerGroup * rows;
+      if (direct) {
+        gemm(false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, input, x, outPlane, 0, output, y, outPlane);
+      } else {
+        im2col(grid, input, x, columns, 0);
+        gemm(false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, columns, 0, outPlane, 0, output, y, outPlane);
+      }
+    }
+  }
+  if (bias !== null) addBias(g, bias, output);
+}

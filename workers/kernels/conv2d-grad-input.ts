@@ -1,0 +1,38 @@
+import { gemm } from '../gemm/gemm.js';
+import type { ConvGeometry, FloatArray } from '../geometry.js';
+import { col2im } from './col2im.js';
+import { columnsAreImage, groupColumns } from './sample-columns.js';
+
+/**
+ * Gradient of a plain convolution with respect to its input (THNN updateGradInput). Per sample
+ * and group: gradInput_n,g = col2im(weight_g^T · gradOutput_n,g). gradInput is overwritten.
+ * columns holds scratchLength(g) elements.
+ */
+export function conv2dGradInput<F extends FloatArray>(
+  g: ConvGeometry,
+  gradOutput: F,
+  weight: F,
+  gradInput: F,
+  columns: F,
+): void {
+  const grid = groupColumns(g);
+  const direct = columnsAreImage(grid);
+  const inPerGroup = g.inChannels / g.groups;
+  const outPerGroup = g.outChannels / g.groups;
+  const rows = inPerGroup * g.kH * g.kW;
+  const inPlane = g.inH * g.inW;
+  const outPlane = g.outH * g.outW;
+  for (let n = 0; n < g.batch; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
+      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
+      const w = group * outPerGroup * rows;
+      if (direct) {
+        gemm(true, false, rows, outPlane, outPerGroup, 1, weight, w, rows, gradOutput, y, outPlane, 0, gradInput, x, outPlane);
+      } else {
+        gemm(true, false, rows, outPlane, outPerGroup, 1, weight, w, rows, gradOutput, y, outPlane, 0, columns, 0, outPlane);
+        col2im(grid, gradInput, x, columns, 0);
+      }
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The Piscina worker: runs one task and moves its result buffers back to the main thread (the
+ * task's input buffers arrived the same way), so no tensor is copied between threads.
+ */
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { runTask, type ResultName, type Task } from './tasks.js';
+import type { FloatArray } from './geometry.js';
+
+type Results = Partial<Record<ResultName, FloatArray>>;
+
+/** Piscina's Transferable protocol: the value to send, and the buffers to move with it. */
+class MovedResults {
+  constructor(private readonly results: Results) {}
+  get [transferableSymbol](): ArrayBuffer[] {
+    const buffers = new Set<ArrayBuffer>();
+    for (const r of Object.values(this.results)) if (r) buffers.add(r.buffer as ArrayBuffer);
+    return [...buffers];
+  }
+  get [valueSymbol](): Results {
+    return this.results;
+  }
+}
+
+export default function run(task: Task): unknown {
+  return move(new MovedResults(runTask(task)) as never);
+}
