@@ -9,26 +9,27 @@ import type { ConvGeometry } from '../../workers/geometry.js';
 import { convPlan, inputShapeOf, outputShapeOf } from './conv-plan.js';
 import { OpError } from './errors.js';
 import { type ShapeField, batchOf, imageAxes, quote, sameShape, shapeField, showShape, tensorField } from './fields.js';
-import { type GradParametersRequest, checkAccumulators, readGradParameters } from './grad-parameters.js';
+import { checkAccumulators, readGradParameters } from './grad-parameters.js';
 import { checkImage, checkImageLike, checkVector, checkWeight } from './guards.js';
 import { resultDim } from './limits.js';
 import { checkConvParams, checkOutputPadding, toWindow } from './params.js';
 import { transposedInputSize, transposedOutputSize } from './sizes.js';
-import type { ConvParams, ConvPlan, Limits, Shape } from './types.js';
+import type { ConvParams, ConvPlan, Limits, Pair, Shape } from './types.js';
 
 const KIND = 'conv-transpose2d';
 const AXES = ['height', 'width'] as const;
 
+/** grad-input has no input: its shape is derived from gradOutput, as THNN's updateGradInput does. */
 type Tensors = { readonly weight: ShapeField; readonly bias?: ShapeField } & (
   | { readonly input: ShapeField; readonly gradOutput?: ShapeField }
-  /** grad-input: the input's shape is derived from gradOutput, as THNN's updateGradInput does. */
   | { readonly input?: undefined; readonly gradOutput: ShapeField }
 );
 
 /** Every 422 rule of a transposed convolution, for whichever tensors a pass has. */
 function check(t: Tensors, p: ConvParams): ConvGeometry {
   checkOutputPadding(p);
-  const { weight, bias, gradOutput, groups } = { ...t, groups: p.groups };
+  const { weight, bias, gradOutput } = t;
+  const { groups } = p;
   const [inChannels, perGroup] = weight.shape;
   if (t.input) {
     const { c } = imageAxes(t.input);
@@ -133,10 +134,10 @@ export function gradInput(
 }
 
 export function gradParameters(
-  t: { input: Shape; gradOutput: Shape; kernelSize?: readonly [number, number]; gradWeight?: Shape; gradBias?: Shape; computeBias: boolean },
+  t: { input: Shape; gradOutput: Shape; kernelSize?: Pair; gradWeight?: Shape; gradBias?: Shape; computeBias: boolean },
   p: ConvParams, limits: Limits,
 ): ConvPlan<'gradWeight' | 'gradBias', 'gradBias'> {
-  const f = readGradParameters(t satisfies GradParametersRequest);
+  const f = readGradParameters(t);
   checkConvParams(p, KIND);
   const { weight, outChannels } = checkAccumulators(f, p, KIND);
   const geometry = check({ input: f.input, weight, gradOutput: f.gradOutput }, p);

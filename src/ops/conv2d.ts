@@ -10,12 +10,12 @@ import type { ConvGeometry } from '../../workers/geometry.js';
 import { convPlan, outputShapeOf } from './conv-plan.js';
 import { OpError } from './errors.js';
 import { type ShapeField, batchOf, imageAxes, quote, shapeField, tensorField } from './fields.js';
-import { type GradParametersRequest, checkAccumulators, readGradParameters } from './grad-parameters.js';
+import { checkAccumulators, readGradParameters } from './grad-parameters.js';
 import { checkImage, checkImageLike, checkVector, checkWeight } from './guards.js';
 import { resultDim } from './limits.js';
 import { checkConvParams, toWindow } from './params.js';
 import { windowCount } from './sizes.js';
-import type { ConvParams, ConvPlan, Limits, Shape } from './types.js';
+import type { ConvParams, ConvPlan, Limits, Pair, Shape } from './types.js';
 
 const KIND = 'conv2d';
 const AXES = ['height', 'width'] as const;
@@ -115,10 +115,10 @@ export function gradInput(
 }
 
 export function gradParameters(
-  t: { input: Shape; gradOutput: Shape; kernelSize?: readonly [number, number]; gradWeight?: Shape; gradBias?: Shape; computeBias: boolean },
+  t: { input: Shape; gradOutput: Shape; kernelSize?: Pair; gradWeight?: Shape; gradBias?: Shape; computeBias: boolean },
   p: ConvParams, limits: Limits,
 ): ConvPlan<'gradWeight' | 'gradBias', 'gradBias'> {
-  const f = readGradParameters(t satisfies GradParametersRequest);
+  const f = readGradParameters(t);
   checkConvParams(p, KIND);
   const { weight, outChannels } = checkAccumulators(f, p, KIND);
   const geometry = check({ input: f.input, weight, gradOutput: f.gradOutput }, p);

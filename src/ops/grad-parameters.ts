@@ -62,14 +62,15 @@ export function checkAccumulators(
       throw new OpError(422, 'groups', `groups (${groups}) must divide the ${what} channels, ${quote(field, c)}`);
     }
   }
-  // Kernel size from kernelSize if given, else from gradWeight (one of them is, see above).
-  const kernel = f.kernelSize ?? [f.gradWeight!.shape[2], f.gradWeight!.shape[3]];
+  const { gradWeight, gradBias } = f;
+  // readGradParameters made sure one of the two is given. Without kernelSize the kernel is
+  // gradWeight's own, so only the channel dimensions can then disagree.
+  const kernel = f.kernelSize ?? [gradWeight!.shape[2], gradWeight!.shape[3]];
+  const kernelSources = [0, 1].map((i) => `kernelSize[${i}] (${kernel[i]})`);
   const perGroup = (field: ShapeField): string => `${quote(field, c)} / groups (${groups}) = ${field.shape[c] / groups}`;
-  const kernelSources = f.kernelSize ? [0, 1].map((i) => `kernelSize[${i}] (${kernel[i]})`) : ['', ''];
   const [shape, sources] = kind === 'conv-transpose2d'
     ? [[cin, cout / groups, ...kernel], [quote(f.input, c), perGroup(f.gradOutput), ...kernelSources]]
     : [[cout, cin / groups, ...kernel], [quote(f.gradOutput, c), perGroup(f.input), ...kernelSources]];
-  const { gradWeight, gradBias } = f;
   if (gradWeight) {
     shape.forEach((d, i) => {
       if (gradWeight.shape[i] !== d) {

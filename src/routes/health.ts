@@ -26,7 +26,10 @@ export async function healthRoutes(app: FastifyInstance, opts: { pool: KernelPoo
         tags: ['service'],
         summary: 'Readiness',
         description: '200 once the worker pool is up and its queue has room; 503 with the reason otherwise.',
-        response: { 200: z.object({ status: z.literal('ready') }), 503: ProblemSchema },
+        response: {
+          200: z.object({ status: z.literal('ready') }),
+          503: { description: 'Not ready, and why.', content: { 'application/problem+json': { schema: ProblemSchema } } },
+        },
       },
     },
     async () => {

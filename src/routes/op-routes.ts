@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import * as ops from '../ops/index.js';
 import type { ConvParams, Limits, Pair, Plan, Shape, WindowParams } from '../ops/types.js';
 import type { OpName, ResultName } from '../../workers/tasks.js';
+import { toPair, type PairInput } from '../schemas/common.js';
 import * as S from '../schemas/ops.js';
 
 /** Request fields that carry tensors, in the order the API lists them. */
@@ -26,20 +27,22 @@ export interface OpRoute<B extends z.ZodType = z.ZodType> {
 
 const NO_PADDING: Pair = [0, 0];
 
-const convParams = (b: { stride: Pair; padding: Pair; dilation: Pair; groups: number; outputPadding?: Pair }): ConvParams => ({
-  stride: b.stride,
-  padding: b.padding,
-  dilation: b.dilation,
+const convParams = (b: { stride: PairInput; padding: PairInput; dilation: PairInput; groups: number; outputPadding?: PairInput }): ConvParams => ({
+  stride: toPair(b.stride),
+  padding: toPair(b.padding),
+  dilation: toPair(b.dilation),
   groups: b.groups,
-  outputPadding: b.outputPadding ?? NO_PADDING,
+  outputPadding: b.outputPadding === undefined ? NO_PADDING : toPair(b.outputPadding),
 });
 
-const windowParams = (b: { kernelSize: Pair; stride: Pair; padding: Pair; dilation: Pair }): WindowParams => ({
-  kernelSize: b.kernelSize,
-  stride: b.stride,
-  padding: b.padding,
-  dilation: b.dilation,
+const windowParams = (b: { kernelSize: PairInput; stride: PairInput; padding: PairInput; dilation: PairInput }): WindowParams => ({
+  kernelSize: toPair(b.kernelSize),
+  stride: toPair(b.stride),
+  padding: toPair(b.padding),
+  dilation: toPair(b.dilation),
 });
+
+const optionalPair = (v: PairInput | undefined): Pair | undefined => (v === undefined ? undefined : toPair(v));
 
 const gradOptions = (b: { scale: number; computeBias: boolean }) => ({ scale: b.scale, computeBias: b.computeBias });
 
@@ -81,7 +84,7 @@ export const opRoutes = [
         {
           input: b.input.shape,
           gradOutput: b.gradOutput.shape,
-          kernelSize: b.kernelSize,
+          kernelSize: optionalPair(b.kernelSize),
           gradWeight: b.gradWeight?.shape,
           gradBias: b.gradBias?.shape,
           computeBias: b.computeBias,
@@ -137,7 +140,7 @@ export const opRoutes = [
         {
           input: b.input.shape,
           gradOutput: b.gradOutput.shape,
-          kernelSize: b.kernelSize,
+          kernelSize: optionalPair(b.kernelSize),
           gradWeight: b.gradWeight?.shape,
           gradBias: b.gradBias?.shape,
           computeBias: b.computeBias,
@@ -180,6 +183,6 @@ export const opRoutes = [
     body: S.Col2imBody,
     answer: S.OutputAnswer,
     tensors: ['columns'],
-    plan: (b, limits) => ops.columns.col2im({ columns: b.columns.shape, outputSize: b.outputSize }, windowParams(b), limits),
+    plan: (b, limits) => ops.columns.col2im({ columns: b.columns.shape, outputSize: toPair(b.outputSize) }, windowParams(b), limits),
   }),
 ] as const satisfies readonly OpRoute<any>[];

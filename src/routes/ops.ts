@@ -17,7 +17,7 @@ export interface OpRoutesOptions {
   readonly requestTimeoutMs: number;
 }
 
-const problem = (description: string) => ProblemSchema.describe(description);
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const errorAnswers = {
   400: problem('Malformed JSON or a schema violation; `errors` lists the fields.'),
   401: problem('API keys are configured and the bearer token is missing or unknown.'),
@@ -79,7 +79,7 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
           summary: route.summary,
           description: route.description,
           body: route.body,
-          response: { 200: route.answer, ...errorAnswers },
+          response: { 200: { description: 'The results.', content: { 'application/json': { schema: route.answer } } }, ...errorAnswers },
         },
       },
       async (request) => {

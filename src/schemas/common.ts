@@ -6,24 +6,24 @@ const INT31_MAX = 2 ** 31 - 1;
 export const int = (min: number) =>
   z.number({ error: `must be an integer >= ${min}` }).int(`must be an integer >= ${min}`).min(min, `must be >= ${min}`).max(INT31_MAX, `must be <= ${INT31_MAX}`);
 
-/** A pair parameter: `[h, w]`, or one integer meaning both. */
+/** A pair parameter: `[h, w]`, or one integer meaning both. Routes resolve it with `toPair`. */
 export const pair = (min: number, description: string) =>
-  z
-    .union([int(min), z.array(int(min)).length(2)], { error: `must be an integer >= ${min} or a pair [h, w] of them` })
-    .transform((v): readonly [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]))
-    .describe(description);
+  z.union([int(min), z.array(int(min)).length(2)], { error: `must be an integer >= ${min} or a pair [h, w] of them` }).describe(description);
+
+export type PairInput = number | number[];
+
+/** A pair parameter as [h, w]. */
+export const toPair = (v: PairInput): readonly [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
 /**
  * An optional field with a default. `null` means absent (API.md), so both give the default; the
- * default shows in the OpenAPI document. zod's default skips parsing, so it is parsed here once.
+ * default shows in the OpenAPI document.
  */
-export const withDefault = <T extends z.ZodType>(schema: T, value: z.input<T>) => {
-  const parsed = schema.parse(value) as z.output<T>;
-  return schema
+export const withDefault = <T extends z.ZodType>(schema: T, value: z.output<T>) =>
+  schema
     .nullable()
-    .default(parsed as never)
-    .transform((v) => (v ?? parsed) as z.output<T>);
-};
+    .default(value as never)
+    .transform((v) => (v ?? value) as z.output<T>);
 
 /** An optional field without a default: `null` and absent both become undefined. */
 export const optional = <T extends z.ZodType>(schema: T) =>

@@ -41,10 +41,7 @@ export const ConvTranspose2dForwardBody = z
     ...transposedParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'ConvTranspose2dForwardRequest',
-    ...example({ input: small([1, 1, 2, 2], [1, 2, 3, 4]), weight: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]), stride: 2, padding: 1, outputPadding: 1 }),
-  });
+  .meta(example({ input: small([1, 1, 2, 2], [1, 2, 3, 4]), weight: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]), stride: 2, padding: 1, outputPadding: 1 }));
 
 export const ConvTranspose2dGradInputBody = z
   .strictObject({
@@ -54,10 +51,7 @@ export const ConvTranspose2dGradInputBody = z
     ...transposedParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'ConvTranspose2dGradInputRequest',
-    ...example({ gradOutput: small([1, 1, 3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1]), weight: small([1, 1, 2, 2], [1, 2, 3, 4]), stride: 1 }),
-  });
+  .meta(example({ gradOutput: small([1, 1, 3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1]), weight: small([1, 1, 2, 2], [1, 2, 3, 4]), stride: 1 }));
 
 export const ConvTranspose2dGradParametersBody = z
   .strictObject({
@@ -70,10 +64,7 @@ export const ConvTranspose2dGradParametersBody = z
     ...gradParamsFields,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'ConvTranspose2dGradParametersRequest',
-    ...example({ input: small([1, 1, 2, 2], [1, 2, 3, 4]), gradOutput: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]), kernelSize: 2, scale: 0.5 }),
-  });
+  .meta(example({ input: small([1, 1, 2, 2], [1, 2, 3, 4]), gradOutput: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]), kernelSize: 2, scale: 0.5 }));
 
 export const ConvTranspose2dBackwardBody = z
   .strictObject({
@@ -84,14 +75,11 @@ export const ConvTranspose2dBackwardBody = z
     ...gradParamsFields,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'ConvTranspose2dBackwardRequest',
-    ...example({
+  .meta(example({
       input: small([1, 1, 2, 2], [1, 2, 3, 4]),
       gradOutput: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]),
       weight: small([1, 1, 2, 2], [1, 0, 0, 1]),
-    }),
-  });
+    }));
 
 export const Conv2dForwardBody = z
   .strictObject({
@@ -101,10 +89,7 @@ export const Conv2dForwardBody = z
     ...convParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'Conv2dForwardRequest',
-    ...example({ input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), weight: small([1, 1, 2, 2], [1, 0, 0, -1]), bias: small([1], [0.5]) }),
-  });
+  .meta(example({ input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), weight: small([1, 1, 2, 2], [1, 0, 0, -1]), bias: small([1], [0.5]) }));
 
 export const Conv2dGradInputBody = z
   .strictObject({
@@ -114,10 +99,7 @@ export const Conv2dGradInputBody = z
     ...convParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'Conv2dGradInputRequest',
-    ...example({ gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]), weight: small([1, 1, 2, 2], [1, 0, 0, -1]), inputShape: [1, 1, 3, 3] }),
-  });
+  .meta(example({ gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]), weight: small([1, 1, 2, 2], [1, 0, 0, -1]), inputShape: [1, 1, 3, 3] }));
 
 export const Conv2dGradParametersBody = z
   .strictObject({
@@ -130,10 +112,7 @@ export const Conv2dGradParametersBody = z
     ...gradParamsFields,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'Conv2dGradParametersRequest',
-    ...example({ input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]), kernelSize: 2 }),
-  });
+  .meta(example({ input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]), kernelSize: 2 }));
 
 export const Conv2dBackwardBody = z
   .strictObject({
@@ -144,14 +123,11 @@ export const Conv2dBackwardBody = z
     ...gradParamsFields,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'Conv2dBackwardRequest',
-    ...example({
+  .meta(example({
       input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]),
       gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]),
       weight: small([1, 1, 2, 2], [1, 0, 0, -1]),
-    }),
-  });
+    }));
 
 export const Im2colBody = z
   .strictObject({
@@ -160,7 +136,7 @@ export const Im2colBody = z
     ...windowParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({ id: 'Im2colRequest', ...example({ input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), kernelSize: 2 }) });
+  .meta(example({ input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), kernelSize: 2 }));
 
 export const Col2imBody = z
   .strictObject({
@@ -170,10 +146,7 @@ export const Col2imBody = z
     ...windowParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta({
-    id: 'Col2imRequest',
-    ...example({ columns: small([1, 4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]), outputSize: 3, kernelSize: 2 }),
-  });
+  .meta(example({ columns: small([1, 4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]), outputSize: 3, kernelSize: 2 }));
 
 const result = (description: string) => ResultTensorSchema.describe(description);
 

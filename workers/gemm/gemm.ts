@@ -83,7 +83,7 @@ function rowUpdates(
     const cRow = cOffset + i * ldc;
     const aRow = aOffset + i * rowStep;
     for (let p = 0; p < k; p++) {
-      const s = alpha * a[aRow + p * colStep]; if (s === 0) continue;
+      const s = alpha * a[aRow + p * colStep];
       const bRow = bOffset + p * ldb;
       for (let j = 0; j < n; j++) c[cRow + j] += s * b[bRow + j];
     }
