@@ -66,6 +66,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.addHook('onClose', async () => pool.close());
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // A keep-alive connection left open would hold shutdown until it timed out.
+    if (pool.closing) reply.header('connection', 'close');
   });
 
   await app.register(errorHandlerPlugin);

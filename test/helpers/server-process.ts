@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { projectRoot } from './paths.js';
+
+export interface RunningServer {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Every line the process wrote to stdout, as parsed JSON where it was (pino logs). */
+  readonly logs: Record<string, unknown>[];
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+/**
+ * Starts `node <entry>` as a real process on a free loopback port and waits until it listens.
+ * The entry defaults to the built server; `cwd` to the project.
+ */
+export async function startServer(
+  env: Record<string, string> = {},
+  { entry = join(projectRoot, 'dist', 'src', 'server.js'), cwd = projectRoot, timeoutMs = 20_000 } = {},
+): Promise<RunningServer> {
+  const child = spawn(process.execPath, [entry], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', WORKERS: '1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let errText = '';
+  child.stderr!.on('data', (d: Buffer) => (errText += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not listen within ${timeoutMs} ms: ${errText}`)), timeoutMs);
+    let buffered = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry.msg));
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        } catch {
+          logs.push({ raw: line });
+        }
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening: ${errText}`));
+    });
+  });
+  return { child, url, logs, exited, stderr: () => errText };
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { projectRoot } from '../helpers/paths.js';
+import { startServer } from '../helpers/server-process.js';
+
+/** The real process: start-up, configuration errors, and SIGTERM with work in flight. */
+
+const zeros = (shape: number[]) => ({ shape, b64: Buffer.alloc(shape.reduce((a, b) => a * b, 1) * 4).toString('base64') });
+
+describe('the server process', () => {
+  it('starts, answers health and an op, and logs each request with its id', async () => {
+    const server = await startServer();
+    try {
+      const live = await fetch(`${server.url}/health/live`);
+      assert.deepEqual(await live.json(), { status: 'ok' });
+      const res = await fetch(`${server.url}/v1/im2col`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'proc-test-1' },
+        body: JSON.stringify({ input: { shape: [1, 2, 2], data: [1, 2, 3, 4] }, kernelSize: 2 }),
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(((await res.json()) as { columns: unknown }).columns, { shape: [4, 1], dtype: 'float32', data: [1, 2, 3, 4] });
+      await new Promise((r) => setTimeout(r, 50));
+      const lines = server.logs.filter((l) => l.reqId === 'proc-test-1');
+      assert.ok(lines.length >= 2, 'request and response are logged with the request id');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('redacts the Authorization header in its logs', async () => {
+    const server = await startServer({ API_KEYS: 'secret-key-1', LOG_LEVEL: 'debug' });
+    try {
+      const res = await fetch(`${server.url}/v1/im2col`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer secret-key-1' },
+        body: JSON.stringify({ input: { shape: [1, 1, 1], data: [1] }, kernelSize: 1 }),
+      });
+      assert.equal(res.status, 200);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.doesNotMatch(JSON.stringify(server.logs), /secret-key-1/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('refuses to start on a bad configuration value, naming it', () => {
+    const run = spawnSync(process.execPath, [join(projectRoot, 'dist', 'src', 'server.js')], {
+      env: { PATH: process.env.PATH ?? '', MAX_ELEMENTS: 'lots' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /MAX_ELEMENTS="lots": must be a whole number/);
+  });
+
+  it('on SIGTERM finishes the request in flight, refuses new ones, and exits 0', async () => {
+    // ~0.6 G multiply-adds: long enough to still be running when SIGTERM arrives.
+    const body = JSON.stringify({ input: zeros([1, 64, 64, 64]), weight: zeros([256, 64, 3, 3]), padding: 1 });
+    const server = await startServer({ WORKERS: '1', MAX_MACS: String(2 ** 40) });
+    const inFlight = fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const started = Date.now();
+    while (!server.logs.some((l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward')) {
+      assert.ok(Date.now() - started < 10_000, 'the request reached the server');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    server.child.kill('SIGTERM');
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.deepEqual(((await res.json()) as { output: { shape: number[] } }).output.shape, [1, 256, 64, 64]);
+    const afterwards = await fetch(`${server.url}/health/live`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    assert.ok(afterwards === 503 || afterwards === 'refused', `new work is refused (${afterwards})`);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+});
