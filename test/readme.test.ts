@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { build } from './helpers/build.js';
 import { projectRoot } from './helpers/paths.js';
+import { send } from './helpers/http.js';
 
 const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
 
@@ -23,7 +24,7 @@ describe('README', () => {
     const shown = /answers\n\n```json\n([\s\S]*?)\n```/.exec(readme)?.[1];
     assert.ok(url && body && shown);
     const app = await build(t);
-    const res = await app.inject({ method: 'POST', url, payload: JSON.parse(body) });
+    const res = await send(app, { method: 'POST', url, payload: JSON.parse(body) });
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), JSON.parse(shown));
   });

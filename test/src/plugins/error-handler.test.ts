@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { build } from '../../helpers/build.js';
+import { send, type HttpRequest } from '../../helpers/http.js';
 
 /** Every failure class of API.md, each with its status, problem type and offending field. */
 
@@ -10,7 +11,7 @@ const convT = { input: tensor([1, 2, 3, 3]), weight: tensor([2, 3, 2, 2]) };
 
 interface Case {
   readonly name: string;
-  readonly request: InjectOptions;
+  readonly request: HttpRequest;
   readonly status: number;
   readonly type: string;
   /** A field path the problem's `errors` must name. */
@@ -19,7 +20,7 @@ interface Case {
   readonly detail?: RegExp;
 }
 
-const post = (url: string, payload: unknown, headers: Record<string, string> = {}): InjectOptions => ({
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}): HttpRequest => ({
   method: 'POST',
   url,
   payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
@@ -76,7 +77,7 @@ describe('problem documents', () => {
 
   for (const c of cases) {
     it(`${c.name}: ${c.status} ${c.type}${c.path ? ` at ${c.path}` : ''}`, async () => {
-      const res = await app.inject(c.request);
+      const res = await send(app, c.request);
       assert.equal(res.statusCode, c.status, res.body);
       assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
       const doc = res.json();
@@ -102,21 +103,21 @@ describe('problem documents', () => {
 describe('size limits', () => {
   it('gives 413 to a body over MAX_BODY_BYTES', async (t) => {
     const app = await build(t, { maxBodyBytes: 2048 });
-    const res = await app.inject(post('/v1/conv2d/forward', { input: tensor([1, 1, 30, 30]), weight: tensor([1, 1, 1, 1]) }));
+    const res = await send(app, post('/v1/conv2d/forward', { input: tensor([1, 1, 30, 30]), weight: tensor([1, 1, 1, 1]) }));
     assert.equal(res.statusCode, 413);
     assert.equal(res.json().type, '/problems/too-large');
   });
 
   it('gives 413 to an input over MAX_ELEMENTS, naming it', async (t) => {
     const app = await build(t, { maxElements: 100 });
-    const res = await app.inject(post('/v1/conv2d/forward', { input: tensor([1, 1, 11, 11]), weight: tensor([1, 1, 1, 1]) }));
+    const res = await send(app, post('/v1/conv2d/forward', { input: tensor([1, 1, 11, 11]), weight: tensor([1, 1, 1, 1]) }));
     assert.equal(res.statusCode, 413);
     assert.ok(res.json().errors.some((e: { path: string }) => e.path === 'input'), res.body);
   });
 
   it('gives 413 to a request whose cost is over MAX_MACS', async (t) => {
     const app = await build(t, { maxMacs: 1000 });
-    const res = await app.inject(post('/v1/conv2d/forward', { input: tensor([1, 4, 8, 8]), weight: tensor([4, 4, 3, 3]) }));
+    const res = await send(app, post('/v1/conv2d/forward', { input: tensor([1, 4, 8, 8]), weight: tensor([4, 4, 3, 3]) }));
     assert.equal(res.statusCode, 413, res.body);
     assert.equal(res.json().type, '/problems/too-large');
   });
@@ -125,10 +126,10 @@ describe('size limits', () => {
 describe('request ids', () => {
   it('keeps a caller\'s x-request-id and makes one otherwise', async (t) => {
     const app = await build(t);
-    const given = await app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'caller-42' } });
+    const given = await send(app, { method: 'GET', url: '/nope', headers: { 'x-request-id': 'caller-42' } });
     assert.equal(given.headers['x-request-id'], 'caller-42');
     assert.equal(given.json().requestId, 'caller-42');
-    const made = await app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'not ok\u0000' } });
+    const made = await send(app, { method: 'GET', url: '/nope', headers: { 'x-request-id': 'not ok <script>' } });
     assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
 });
@@ -136,10 +137,10 @@ describe('request ids', () => {
 describe('problem types', () => {
   it('describes each problem type at its URI', async (t) => {
     const app = await build(t);
-    const res = await app.inject({ method: 'GET', url: '/problems/inconsistent-request' });
+    const res = await send(app, { method: 'GET', url: '/problems/inconsistent-request' });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().status, 422);
-    const unknown = await app.inject({ method: 'GET', url: '/problems/nope' });
+    const unknown = await send(app, { method: 'GET', url: '/problems/nope' });
     assert.equal(unknown.statusCode, 404);
   });
 });

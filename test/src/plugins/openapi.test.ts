@@ -8,6 +8,7 @@ import { renderOpenApi } from '../../../src/openapi-document.js';
 import { opRoutes } from '../../../src/routes/op-routes.js';
 import { build } from '../../helpers/build.js';
 import { projectRoot } from '../../helpers/paths.js';
+import { send } from '../../helpers/http.js';
 
 type Operation = {
   summary?: string;
@@ -21,7 +22,7 @@ let app: FastifyInstance;
 let served: { openapi: string; paths: Record<string, Record<string, Operation>> };
 before(async () => {
   app = await build(null);
-  const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+  const res = await send(app, { method: 'GET', url: '/openapi.json' });
   assert.equal(res.statusCode, 200);
   served = res.json();
 });
@@ -54,13 +55,13 @@ describe('the OpenAPI document', () => {
   it('has example requests the service answers with 200', async () => {
     for (const route of opRoutes) {
       const example = served.paths[`/v1/${route.op}`].post.requestBody!.content['application/json'].example;
-      const res = await app.inject({ method: 'POST', url: `/v1/${route.op}`, payload: example as object });
+      const res = await send(app, { method: 'POST', url: `/v1/${route.op}`, payload: example as object });
       assert.equal(res.statusCode, 200, `${route.op}: ${res.body}`);
     }
   });
 
   it('is browsable in Swagger UI at /docs', async () => {
-    const res = await app.inject({ method: 'GET', url: '/docs/' });
+    const res = await send(app, { method: 'GET', url: '/docs/' });
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /swagger-ui/i);
   });

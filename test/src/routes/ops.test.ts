@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { build } from '../../helpers/build.js';
 import { readTensor, withBase64Tensors, type JsonTensor } from '../../helpers/tensors.js';
 import { GOLDEN_ROUTES, assertClose, assertDtype, loadGolden, type GoldenCase } from '../../golden/fixtures.js';
+import { send } from '../../helpers/http.js';
 
 /**
  * Every op route against the PyTorch golden vectors, in both request encodings and with the
@@ -16,7 +17,7 @@ before(async () => {
 after(() => app.close());
 
 async function post(url: string, body: unknown) {
-  return app.inject({ method: 'POST', url, payload: body as object });
+  return send(app, { method: 'POST', url, payload: body as object });
 }
 
 function checkAnswer(c: GoldenCase, answer: Record<string, JsonTensor>, encoding: 'json' | 'base64') {
