@@ -1,21 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Limits } from '../ops/types.js';
-import { DeadlineExceeded, type KernelPool } from '../pool.js';
-import { ProblemError, type FieldError } from '../problems.js';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemSchema } from '../schemas/problem.js';
-import type { Dtype, TensorInput } from '../schemas/tensor.js';
+import type { TensorInput } from '../schemas/tensor.js';
 import { decodeTensor, encodeTensor, encodingOf } from '../tensor/codec.js';
-import type { FloatArray } from '../../workers/geometry.js';
-import type { Task } from '../../workers/tasks.js';
+import { executeOp, type OpContext, type TensorSource } from './execute-op.js';
 import { opRoutes, type OpRoute, type TensorField } from './op-routes.js';
 
-export interface OpRoutesOptions {
-  readonly pool: KernelPool;
-  readonly limits: Limits;
-  readonly requestTimeoutMs: number;
-}
+export type OpRoutesOptions = OpContext;
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const errorAnswers = {
@@ -28,45 +20,17 @@ const errorAnswers = {
   504: problem('REQUEST_TIMEOUT_MS passed; the work was cancelled.'),
 };
 
-/** The tensors a body carries, by field, in the route's order. */
-function presentTensors(route: OpRoute, body: Record<string, unknown>): [TensorField, TensorInput][] {
-  return route.tensors.filter((f) => body[f] != null).map((f) => [f, body[f] as TensorInput]);
+/** The tensor fields a /v1 body carries, in the route's order, ready to be planned and decoded. */
+function presentTensors(route: OpRoute, body: Record<string, unknown>): [TensorField, TensorSource][] {
+  return route.tensors
+    .filter((f) => body[f] != null)
+    .map((f) => {
+      const t = body[f] as TensorInput;
+      return [f, { shape: t.shape, dtype: t.dtype, decode: () => decodeTensor(t) }];
+    });
 }
 
-/** All tensors of one request share one dtype (SEMANTICS.md, "Numbers"). */
-function commonDtype(tensors: readonly [TensorField, TensorInput][]): Dtype {
-  const [firstField, first] = tensors[0];
-  const errors: FieldError[] = tensors
-    .filter(([, t]) => t.dtype !== first.dtype)
-    .map(([f, t]) => ({ path: `${f}.dtype`, message: `is ${t.dtype} but ${firstField}.dtype is ${first.dtype}` }));
-  if (errors.length > 0) throw new ProblemError('inconsistent-request', `all tensors must share one dtype: ${errors[0].path} ${errors[0].message}`, errors);
-  return first.dtype;
-}
-
-/** Aborts when the deadline passes or the client goes away, whichever comes first. */
-function requestSignal(request: FastifyRequest, timeoutMs: number): { signal: AbortSignal; done: () => void } {
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DeadlineExceeded(`the request took longer than ${timeoutMs} ms and was cancelled`)),
-    timeoutMs,
-  );
-  const onClose = () => {
-    if (!request.raw.complete || request.raw.destroyed) controller.abort(new Error('the client closed the connection'));
-  };
-  request.raw.socket?.once('close', onClose);
-  return {
-    signal: controller.signal,
-    done: () => {
-      clearTimeout(timer);
-      request.raw.socket?.off('close', onClose);
-    },
-  };
-}
-
-/**
- * Every op route reads the same way: schema-checked body -> plan from shapes alone (4xx before
- * any allocation) -> admission -> decode -> worker -> encode.
- */
+/** The /v1 op routes: schema-checked JSON body -> executeOp -> results in the requested encoding. */
 export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const route of opRoutes as readonly OpRoute[]) {
@@ -85,30 +49,11 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
       async (request) => {
         const body = request.body as Record<string, unknown>;
         const tensors = presentTensors(route, body);
-        const dtype = commonDtype(tensors);
-        const plan = route.plan(body, opts.limits);
-        opts.pool.admit();
+        const { results, shapes } = await executeOp(route, body, tensors, opts, request);
 
-        const arrays: Partial<Record<TensorField, FloatArray>> = {};
-        for (const [field, t] of tensors) arrays[field] = decodeTensor(t);
-        const task: Task = {
-          op: route.op,
-          geometry: plan.geometry as Task['geometry'],
-          dtype,
-          tensors: arrays,
-          ...route.gradOptions?.(body),
-        };
-        const { signal, done } = requestSignal(request, opts.requestTimeoutMs);
-        let results;
-        try {
-          results = await opts.pool.run(task, signal);
-        } finally {
-          done();
-        }
-
-        const encoding: OutputEncoding = (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(tensors[0][1]);
+        const encoding: OutputEncoding = (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(body[tensors[0][0]] as TensorInput);
         const answer: Record<string, unknown> = {};
-        for (const [name, shape] of Object.entries(plan.shapes)) {
+        for (const [name, shape] of Object.entries(shapes)) {
           const values = results[name as keyof typeof results];
           if (!values) throw new Error(`the worker returned no ${name}`);
           answer[name] = encodeTensor(values, shape as readonly number[], encoding);

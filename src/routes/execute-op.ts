@@ -1,0 +1,97 @@
+import type { FastifyRequest } from 'fastify';
+import type { Limits, Shape } from '../ops/types.js';
+import { DeadlineExceeded, type KernelPool, type TaskResults } from '../pool.js';
+import { ProblemError, type FieldError } from '../problems.js';
+import type { Dtype } from '../schemas/tensor.js';
+import type { FloatArray } from '../../workers/geometry.js';
+import type { ResultName, Task } from '../../workers/tasks.js';
+import type { OpRoute, TensorField } from './op-routes.js';
+
+/**
+ * A request tensor before decoding: its shape and dtype are known (and planned against) before
+ * `decode` allocates anything. /v1 tensors come from JSON or base64, /v2 ones from JSON or the
+ * binary extension; the op runs the same either way.
+ */
+export interface TensorSource {
+  readonly shape: readonly number[];
+  readonly dtype: Dtype;
+  /** A typed array over a buffer of its own (it is moved to a worker). */
+  decode(): FloatArray;
+}
+
+export interface OpContext {
+  readonly pool: KernelPool;
+  readonly limits: Limits;
+  readonly requestTimeoutMs: number;
+}
+
+export interface OpOutcome {
+  readonly dtype: Dtype;
+  readonly results: TaskResults;
+  /** The shape of every result the op answers with, by its API name. */
+  readonly shapes: Readonly<Partial<Record<ResultName, Shape>>>;
+}
+
+/** All tensors of one request share one dtype (SEMANTICS.md, "Numbers"). */
+function commonDtype(tensors: readonly (readonly [TensorField, TensorSource])[]): Dtype {
+  const [firstField, first] = tensors[0];
+  const errors: FieldError[] = tensors
+    .filter(([, t]) => t.dtype !== first.dtype)
+    .map(([f, t]) => ({ path: `${f}.dtype`, message: `is ${t.dtype} but ${firstField}.dtype is ${first.dtype}` }));
+  if (errors.length > 0) throw new ProblemError('inconsistent-request', `all tensors must share one dtype: ${errors[0].path} ${errors[0].message}`, errors);
+  return first.dtype;
+}
+
+/** Aborts when the deadline passes or the client goes away, whichever comes first. */
+function requestSignal(request: FastifyRequest, timeoutMs: number): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DeadlineExceeded(`the request took longer than ${timeoutMs} ms and was cancelled`)),
+    timeoutMs,
+  );
+  const onClose = () => {
+    if (!request.raw.complete || request.raw.destroyed) controller.abort(new Error('the client closed the connection'));
+  };
+  request.raw.socket?.once('close', onClose);
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      request.raw.socket?.off('close', onClose);
+    },
+  };
+}
+
+/**
+ * One op, whatever protocol carried it: dtype check -> plan from shapes alone (4xx before any
+ * allocation) -> admission -> decode -> worker. `body` holds the route's parsed (v1-named) fields;
+ * `tensors` the tensor fields present, in the route's order.
+ */
+export async function executeOp(
+  route: OpRoute,
+  body: Record<string, unknown>,
+  tensors: readonly (readonly [TensorField, TensorSource])[],
+  ctx: OpContext,
+  request: FastifyRequest,
+): Promise<OpOutcome> {
+  const dtype = commonDtype(tensors);
+  const plan = route.plan(body, ctx.limits);
+  ctx.pool.admit();
+
+  const arrays: Partial<Record<TensorField, FloatArray>> = {};
+  for (const [field, t] of tensors) arrays[field] = t.decode();
+  const task: Task = {
+    op: route.op,
+    geometry: plan.geometry as Task['geometry'],
+    dtype,
+    tensors: arrays,
+    ...route.gradOptions?.(body),
+  };
+  const { signal, done } = requestSignal(request, ctx.requestTimeoutMs);
+  try {
+    const results = await ctx.pool.run(task, signal);
+    return { dtype, results, shapes: plan.shapes };
+  } finally {
+    done();
+  }
+}
