@@ -46,6 +46,33 @@ const optionalPair = (v: PairInput | undefined): Pair | undefined => (v === unde
 
 const gradOptions = (b: { scale: number; computeBias: boolean }) => ({ scale: b.scale, computeBias: b.computeBias });
 
+type Shaped = { readonly shape: Shape };
+
+/** What a grad-parameters plan reads of its body (both conv families take the same fields). */
+const gradParametersShapes = (b: {
+  input: Shaped;
+  gradOutput: Shaped;
+  kernelSize?: PairInput;
+  gradWeight?: Shaped;
+  gradBias?: Shaped;
+  computeBias: boolean;
+}) => ({
+  input: b.input.shape,
+  gradOutput: b.gradOutput.shape,
+  kernelSize: optionalPair(b.kernelSize),
+  gradWeight: b.gradWeight?.shape,
+  gradBias: b.gradBias?.shape,
+  computeBias: b.computeBias,
+});
+
+/** What a backward plan reads of its body. */
+const backwardShapes = (b: { input: Shaped; gradOutput: Shaped; weight: Shaped; computeBias: boolean }) => ({
+  input: b.input.shape,
+  gradOutput: b.gradOutput.shape,
+  weight: b.weight.shape,
+  computeBias: b.computeBias,
+});
+
 /** Declared one by one so each keeps its body's type; `opRoutes` lists them for registration. */
 const route = <B extends z.ZodType>(r: OpRoute<B>): OpRoute<B> => r;
 
@@ -80,18 +107,7 @@ export const opRoutes = [
     answer: S.GradParametersAnswer,
     tensors: ['input', 'gradOutput', 'gradWeight', 'gradBias'],
     plan: (b, limits) =>
-      ops.convTranspose2d.gradParameters(
-        {
-          input: b.input.shape,
-          gradOutput: b.gradOutput.shape,
-          kernelSize: optionalPair(b.kernelSize),
-          gradWeight: b.gradWeight?.shape,
-          gradBias: b.gradBias?.shape,
-          computeBias: b.computeBias,
-        },
-        convParams(b),
-        limits,
-      ),
+ops.convTranspose2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
     gradOptions,
   }),
   route({
@@ -102,11 +118,7 @@ export const opRoutes = [
     answer: S.BackwardAnswer,
     tensors: ['input', 'gradOutput', 'weight'],
     plan: (b, limits) =>
-      ops.convTranspose2d.backward(
-        { input: b.input.shape, gradOutput: b.gradOutput.shape, weight: b.weight.shape, computeBias: b.computeBias },
-        convParams(b),
-        limits,
-      ),
+ops.convTranspose2d.backward(backwardShapes(b), convParams(b), limits),
     gradOptions,
   }),
   route({
@@ -136,18 +148,7 @@ export const opRoutes = [
     answer: S.GradParametersAnswer,
     tensors: ['input', 'gradOutput', 'gradWeight', 'gradBias'],
     plan: (b, limits) =>
-      ops.conv2d.gradParameters(
-        {
-          input: b.input.shape,
-          gradOutput: b.gradOutput.shape,
-          kernelSize: optionalPair(b.kernelSize),
-          gradWeight: b.gradWeight?.shape,
-          gradBias: b.gradBias?.shape,
-          computeBias: b.computeBias,
-        },
-        convParams(b),
-        limits,
-      ),
+ops.conv2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
     gradOptions,
   }),
   route({
@@ -158,11 +159,7 @@ export const opRoutes = [
     answer: S.BackwardAnswer,
     tensors: ['input', 'gradOutput', 'weight'],
     plan: (b, limits) =>
-      ops.conv2d.backward(
-        { input: b.input.shape, gradOutput: b.gradOutput.shape, weight: b.weight.shape, computeBias: b.computeBias },
-        convParams(b),
-        limits,
-      ),
+ops.conv2d.backward(backwardShapes(b), convParams(b), limits),
     gradOptions,
   }),
   route({
