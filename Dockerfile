@@ -3,11 +3,14 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json asconfig.json ./
 RUN npm ci --no-audit --no-fund
 COPY src ./src
 COPY workers ./workers
 COPY scripts ./scripts
+COPY assembly ./assembly
+COPY playground ./playground
+# Builds the playground page (dist/public/playground), the WebAssembly GEMM (build/wasm) and the TypeScript (dist).
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
@@ -18,6 +21,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/build ./build
 COPY openapi ./openapi
 # The image's unprivileged user; the service needs no write access.
 USER node

@@ -1,15 +1,20 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
+import { admissionPlugin } from './plugins/admission.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { loadSheddingPlugin } from './plugins/load-shedding.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { KernelPool } from './pool.js';
 import { zodValidatorCompiler } from './request-validation.js';
 import { healthRoutes } from './routes/health.js';
 import { opRoutesPlugin } from './routes/ops.js';
+import { playgroundRoutes } from './routes/playground.js';
 import { problemRoutes } from './routes/problems.js';
+import { v2Routes } from './v2/routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,7 +25,14 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Fastify's logger option; tests pass false. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Test-only: another worker module (a faulty one, to inject crashes). Not reachable from configuration. */
+  readonly workerEntry?: URL;
+  /** Test-only: lower load-shedding thresholds (src/plugins/load-shedding.ts), to cause pressure. */
+  readonly loadShedding?: { readonly maxEventLoopDelayMs?: number; readonly maxHeapShare?: number };
 }
+
+/** The routes that run kernels: API keys, rate limit and admission apply to them. */
+const OP_PREFIXES = ['/v1/', '/v2/'];
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -54,15 +66,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const pool = new KernelPool({
     workers: config.workers,
     maxQueue: config.maxQueue,
+    workerEntry: opts.workerEntry,
     onTaskDone: (op, seconds, outcome) => metrics.taskDuration.observe({ op, outcome }, seconds),
   });
   const metrics = new Metrics(pool);
   app.decorate('pool', pool);
   // Shutdown: refuse new work at once (503), let in-flight requests finish, then end the pool.
   app.addHook('preClose', async () => pool.stopAdmitting());
-  app.addHook('onRequest', async (request) => {
-    if (pool.closing && request.url.startsWith('/v1/')) pool.admit();
-  });
   app.addHook('onClose', async () => pool.close());
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -73,13 +83,19 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(errorHandlerPlugin);
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics });
-  await app.register(authPlugin, { apiKeys: config.apiKeys, prefixes: ['/v1/', '/v2/'] });
+  await app.register(authPlugin, { apiKeys: config.apiKeys, prefixes: OP_PREFIXES });
+  // After auth (strangers take no slot), before the routes (the rate limit attaches to each).
+  await app.register(loadSheddingPlugin, { ...opts.loadShedding, prefixes: OP_PREFIXES });
+  await app.register(admissionPlugin, { pool, prefixes: OP_PREFIXES });
+  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs, keyed: config.apiKeys.length > 0, prefixes: OP_PREFIXES });
   await app.register(healthRoutes, { pool });
   await app.register(problemRoutes);
+  await app.register(playgroundRoutes);
   await app.register(opRoutesPlugin, {
     pool,
     limits: { maxElements: config.maxElements, maxMacs: config.maxMacs },
     requestTimeoutMs: config.requestTimeoutMs,
   });
+  await app.register(v2Routes, { pool, config });
   return app;
 }

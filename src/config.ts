@@ -27,6 +27,8 @@ export const EnvSchema = z.object({
   REQUEST_TIMEOUT_MS: wholeNumber(1, 3_600_000).default(60_000),
   SHUTDOWN_GRACE_MS: wholeNumber(0, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_MAX: wholeNumber(0, 1_000_000_000).default(0),
+  RATE_LIMIT_WINDOW_MS: wholeNumber(1, 86_400_000).default(60_000),
   API_KEYS: z
     .string()
     .optional()
@@ -48,6 +50,9 @@ export interface Config {
   readonly logLevel: string;
   /** Bearer tokens accepted on /v1; empty means no authentication. */
   readonly apiKeys: readonly string[];
+  /** Op requests one client (API key, else IP address) may make per window; 0 turns the limit off. */
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowMs: number;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     apiKeys: e.API_KEYS,
+    rateLimitMax: e.RATE_LIMIT_MAX,
+    rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
   };
 }
 

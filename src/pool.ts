@@ -7,64 +7,135 @@ export type TaskResults = Partial<Record<ResultName, FloatArray>>;
 
 export interface PoolOptions {
   readonly workers: number;
+  /** Requests that may wait for a worker; with `workers` running, the rest get 503. */
   readonly maxQueue: number;
+  /**
+   * The worker module. Tests pass a faulty one (test/fixtures) to inject crashes; the service
+   * itself always runs workers/pool-entry.js, and no configuration can change that.
+   */
+  readonly workerEntry?: URL;
   /** Told of every task's time in the pool (queued and running), for metrics. */
   readonly onTaskDone?: (op: string, seconds: number, outcome: 'ok' | 'error' | 'aborted') => void;
 }
 
 /** Seconds a client is told to wait when the queue is full: roughly one task's time. */
-const RETRY_AFTER_SECONDS = '1';
+export const RETRY_AFTER_SECONDS = '1';
 
 /** Why a task was aborted, when the route aborted it itself. */
 export class DeadlineExceeded extends Error {
   override readonly name = 'DeadlineExceeded';
 }
 
+/** Why a task was aborted when its client hung up: nobody is left to read the answer. */
+export class ClientClosed extends Error {
+  override readonly name = 'ClientClosed';
+  constructor() {
+    super('the client closed the connection; its work was cancelled');
+  }
+}
+
+/** Why a task was aborted when the shutdown grace period ran out before it finished. */
+class ShutdownCancelled extends Error {
+  override readonly name = 'ShutdownCancelled';
+}
+
+const DEFAULT_WORKER = new URL('../workers/pool-entry.js', import.meta.url);
+
 /**
- * The worker threads that run kernels. Input buffers are moved to the worker (never copied) and
- * results come back the same way; a full queue or a closing pool is a 503, a deadline a 504.
+ * The worker threads that run kernels, and admission to them.
+ *
+ * Admission is counted in requests, not tasks: a request holds one of `workers + maxQueue` slots
+ * from before its body is read until its answer has been written (`reserve`), so the memory held
+ * by bodies, tensors and answers is bounded by the slot count (RELIABILITY.md). Input buffers are
+ * moved to the worker (never copied) and results come back the same way; a full queue or a closing
+ * pool is a 503, a deadline a 504. Aborting a task that is running ends its thread (Piscina), so
+ * no cancelled kernel keeps burning a core; a thread that dies is replaced.
  */
 export class KernelPool {
   readonly #piscina: Piscina<Task, TaskResults>;
-  readonly #maxQueue: number;
+  readonly #maxTasks: number;
+  readonly #capacity: number;
   readonly #onTaskDone: NonNullable<PoolOptions['onTaskDone']>;
+  /** Aborts every task still running when the shutdown grace period runs out. */
+  readonly #shutdown = new AbortController();
   #closing = false;
+  #reserved = 0;
 
   constructor(opts: PoolOptions) {
-    this.#maxQueue = opts.maxQueue;
+    this.#capacity = opts.workers + opts.maxQueue;
+    // Requests are bounded by the slots; a request may run as one part per worker (src/split.ts),
+    // so the task queue has room for every part of every admitted request.
+    this.#maxTasks = this.#capacity * opts.workers;
     this.#onTaskDone = opts.onTaskDone ?? (() => {});
     this.#piscina = new Piscina({
-      filename: new URL('../workers/pool-entry.js', import.meta.url).href,
+      filename: (opts.workerEntry ?? DEFAULT_WORKER).href,
       minThreads: opts.workers,
       maxThreads: opts.workers,
-      maxQueue: opts.maxQueue,
+      maxQueue: this.#maxTasks,
       // Kernels hold their scratch between tasks: a worker is never let go for idling.
       idleTimeout: Number.MAX_SAFE_INTEGER,
       atomics: 'disabled',
     });
+    // A worker that dies between tasks is replaced by Piscina; the error is not the caller's.
+    this.#piscina.on('error', () => {});
   }
 
   get workers(): number {
     return this.#piscina.threads.length;
   }
 
+  /** The ids of the running threads: a thread ended by an abort or a crash leaves this list. */
+  get threadIds(): number[] {
+    return this.#piscina.threads.map((t) => t.threadId);
+  }
+
+  /** Tasks a worker is running now. */
+  get running(): number {
+    return this.#piscina.threads.length - this.#piscina.idleThreads;
+  }
+
   get queueSize(): number {
     return this.#piscina.queueSize;
   }
 
-  /** True when a new task would be refused: the queue is full, or the pool is closing. */
+  /** Requests admitted and not yet answered (reading, decoding, queued, running or writing). */
+  get reserved(): number {
+    return this.#reserved;
+  }
+
+  /** How many requests may be admitted at once: one per worker plus MAX_QUEUE waiting. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** True when a new request would be refused: every slot is taken, the queue is full, or the pool is closing. */
   get saturated(): boolean {
-    return this.#closing || (this.#piscina.queueSize >= this.#maxQueue && this.#piscina.idleThreads === 0);
+    return this.#closing || this.#reserved >= this.#capacity || this.#queueFull();
   }
 
   get closing(): boolean {
     return this.#closing;
   }
 
+  /**
+   * Takes a slot for a request before its body is read, or refuses it (503 + Retry-After).
+   * The returned function gives the slot back; calling it more than once is harmless.
+   */
+  reserve(): () => void {
+    this.#refuseIfClosing();
+    if (this.#reserved >= this.#capacity) throw queueFull();
+    this.#reserved++;
+    let held = true;
+    return () => {
+      if (held) this.#reserved--;
+      held = false;
+    };
+  }
+
   /** Refuses work now rather than after decoding a body the queue has no room for. */
   admit(): void {
-    if (this.#closing) throw new ProblemError('unavailable', 'the service is shutting down', undefined, { 'retry-after': RETRY_AFTER_SECONDS });
-    if (this.saturated) throw queueFull();
+    this.#refuseIfClosing();
+    if (this.#queueFull()) throw queueFull();
   }
 
   async run(task: Task, signal: AbortSignal): Promise<TaskResults> {
@@ -72,25 +143,34 @@ export class KernelPool {
     const transferList = Object.values(task.tensors).map((t) => t!.buffer as ArrayBuffer);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
+    const aborted = AbortSignal.any([signal, this.#shutdown.signal]);
     try {
-      const results = await this.#piscina.run(task, { transferList, signal });
+      const results = await this.#piscina.run(task, { transferList, signal: aborted });
       this.#onTaskDone(task.op, seconds(), 'ok');
       return results;
     } catch (err) {
-      this.#onTaskDone(task.op, seconds(), signal.aborted ? 'aborted' : 'error');
-      if (signal.aborted) {
-        if (signal.reason instanceof DeadlineExceeded) throw new ProblemError('timeout', signal.reason.message);
-        throw signal.reason;
-      }
+      this.#onTaskDone(task.op, seconds(), aborted.aborted ? 'aborted' : 'error');
+      if (aborted.aborted) throw whyAborted(aborted.reason);
       const message = (err as Error).message;
       if (message === 'Task queue is at limit' || message.startsWith('No task queue available')) throw queueFull();
-      throw err;
+      // A kernel that threw or a worker that exited: a 500 for this request (its id is in the
+      // problem document and the log); Piscina starts a new thread in place of a dead one.
+      throw new Error(`the worker failed running ${task.op}`, { cause: err });
     }
   }
 
-  /** From now on new tasks are refused (503) and readiness fails; queued and running ones go on. */
+  /** From now on new requests are refused (503) and readiness fails; queued and running ones go on. */
   stopAdmitting(): void {
     this.#closing = true;
+  }
+
+  /**
+   * Ends every queued and running task (their threads too): for when the shutdown grace period
+   * runs out. Their requests get a 503 with Retry-After, so clients retry elsewhere.
+   */
+  cancelAll(): void {
+    this.#closing = true;
+    this.#shutdown.abort(new ShutdownCancelled('the service shut down before the work finished; retry'));
   }
 
   /** Stops taking tasks, lets queued and running ones finish, then ends the threads. */
@@ -98,6 +178,21 @@ export class KernelPool {
     this.#closing = true;
     await this.#piscina.close();
   }
+
+  #queueFull(): boolean {
+    return this.#piscina.queueSize >= this.#maxTasks && this.#piscina.idleThreads === 0;
+  }
+
+  #refuseIfClosing(): void {
+    if (this.#closing) throw new ProblemError('unavailable', 'the service is shutting down', undefined, { 'retry-after': RETRY_AFTER_SECONDS });
+  }
+}
+
+function whyAborted(reason: unknown): unknown {
+  if (reason instanceof DeadlineExceeded) return new ProblemError('timeout', reason.message);
+  if (reason instanceof ClientClosed) return new ProblemError('client-closed', reason.message);
+  if (reason instanceof ShutdownCancelled) return new ProblemError('unavailable', reason.message, undefined, { 'retry-after': RETRY_AFTER_SECONDS });
+  return reason;
 }
 
 const queueFull = () =>

@@ -11,6 +11,7 @@ export const PROBLEM_TYPES = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'The route takes application/json only.' },
   'inconsistent-request': { status: 422, title: 'Inconsistent request', description: 'Well-formed, but its parts disagree: channels, groups, output size, outputPadding, dtypes, shapes.' },
   'rate-limited': { status: 429, title: 'Too many requests', description: 'The client exceeded its request rate.' },
+  'client-closed': { status: 499, title: 'Client closed request', description: 'The client closed the connection before its answer was ready, and its work was cancelled. Never sent (nobody is left to read it): it names the outcome in logs and metrics, as nginx\'s 499 does.' },
   internal: { status: 500, title: 'Internal error', description: 'The service failed; the request id identifies it in the logs.' },
   unavailable: { status: 503, title: 'Service unavailable', description: 'The queue is full or the service is shutting down; retry after Retry-After seconds.' },
   timeout: { status: 504, title: 'Timed out', description: 'The work took longer than REQUEST_TIMEOUT_MS and was cancelled.' },

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
@@ -71,6 +72,11 @@ export default fp(async function openapiPlugin(app: FastifyInstance) {
     transform: withBodyExamples,
     transformObject: (input) => tidyComponents(jsonSchemaTransformObject(input) as Doc) as ReturnType<typeof jsonSchemaTransformObject>,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Swagger UI is the one HTML page the service serves: it gets a browser's security headers
+  // (CSP, frame-ancestors, nosniff, ...) in a context of its own, so JSON answers stay lean.
+  await app.register(async (docs) => {
+    await docs.register(helmet);
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 });

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Limits, Shape } from '../ops/types.js';
-import { DeadlineExceeded, type KernelPool, type TaskResults } from '../pool.js';
+import { ClientClosed, DeadlineExceeded, type KernelPool, type TaskResults } from '../pool.js';
 import { ProblemError, type FieldError } from '../problems.js';
 import type { Dtype } from '../schemas/tensor.js';
+import { planSplit } from '../split.js';
 import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName, Task } from '../../workers/tasks.js';
 import type { OpRoute, TensorField } from './op-routes.js';
@@ -50,7 +51,7 @@ function requestSignal(request: FastifyRequest, timeoutMs: number): { signal: Ab
     timeoutMs,
   );
   const onClose = () => {
-    if (!request.raw.complete || request.raw.destroyed) controller.abort(new Error('the client closed the connection'));
+    if (!request.raw.complete || request.raw.destroyed) controller.abort(new ClientClosed());
   };
   request.raw.socket?.once('close', onClose);
   return {
@@ -89,9 +90,18 @@ export async function executeOp(
   };
   const { signal, done } = requestSignal(request, ctx.requestTimeoutMs);
   try {
-    const results = await ctx.pool.run(task, signal);
-    return { dtype, results, shapes: plan.shapes };
+    return { dtype, results: await runOnPool(task, ctx.pool, signal), shapes: plan.shapes };
   } finally {
     done();
   }
+}
+
+/**
+ * The one place the pool is called: a task large enough to share runs as one part per worker,
+ * concurrently, and the parts' results are combined (src/split.ts); any other runs whole.
+ */
+async function runOnPool(task: Task, pool: KernelPool, signal: AbortSignal): Promise<TaskResults> {
+  const split = planSplit(task, pool.workers);
+  if (split === null) return pool.run(task, signal);
+  return split.merge(await Promise.all(split.parts.map((part) => pool.run(part, signal))));
 }

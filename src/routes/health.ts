@@ -4,6 +4,13 @@ import { z } from 'zod';
 import type { KernelPool } from '../pool.js';
 import { ProblemError } from '../problems.js';
 import { ProblemSchema } from '../schemas/problem.js';
+import { MAX_EVENT_LOOP_DELAY_MS, pressureReason } from '../plugins/load-shedding.js';
+
+/** What under-pressure measured, in words (src/plugins/load-shedding.ts sets the limits). */
+function overload(app: FastifyInstance): string {
+  const m = app.memoryUsage();
+  return m.eventLoopDelay > MAX_EVENT_LOOP_DELAY_MS ? pressureReason('eventLoopDelay', m.eventLoopDelay) : pressureReason('heapUsedBytes', m.heapUsed);
+}
 
 export async function healthRoutes(app: FastifyInstance, opts: { pool: KernelPool }): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -36,7 +43,8 @@ export async function healthRoutes(app: FastifyInstance, opts: { pool: KernelPoo
       const { pool } = opts;
       if (pool.closing) throw new ProblemError('unavailable', 'the service is shutting down');
       if (pool.workers === 0) throw new ProblemError('unavailable', 'the worker pool is starting');
-      if (pool.saturated) throw new ProblemError('unavailable', `the work queue is full (${pool.queueSize} tasks waiting)`);
+      if (pool.saturated) throw new ProblemError('unavailable', `the work queue is full (${pool.reserved} of ${pool.capacity} request slots taken, ${pool.queueSize} tasks waiting)`);
+      if (app.isUnderPressure()) throw new ProblemError('unavailable', `the service is overloaded: ${overload(app)}`);
       return { status: 'ready' as const };
     },
   );

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { projectRoot } from './paths.js';
 
 export interface RunningServer {
@@ -14,11 +14,11 @@ export interface RunningServer {
 
 /**
  * Starts `node <entry>` as a real process on a free loopback port and waits until it listens.
- * The entry defaults to the built server; `cwd` to the project.
+ * The entry defaults to the built server next to this helper; `cwd` to the project.
  */
 export async function startServer(
   env: Record<string, string> = {},
-  { entry = join(projectRoot, 'dist', 'src', 'server.js'), cwd = projectRoot, timeoutMs = 20_000 } = {},
+  { entry = fileURLToPath(new URL('../../src/server.js', import.meta.url)), cwd = projectRoot, timeoutMs = 20_000 } = {},
 ): Promise<RunningServer> {
   const child = spawn(process.execPath, [entry], {
     cwd,

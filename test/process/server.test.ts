@@ -79,4 +79,49 @@ describe('the server process', () => {
     assert.ok(afterwards === 503 || afterwards === 'refused', `new work is refused (${afterwards})`);
     assert.deepEqual(await server.exited, { code: 0, signal: null });
   });
+  it('on SIGTERM under load finishes every admitted request (running and queued), refuses new work, and exits 0', async () => {
+    // ~0.3 G multiply-adds each, one worker: one runs, three wait in the queue when SIGTERM lands.
+    const body = JSON.stringify({ input: zeros([1, 64, 64, 64]), weight: zeros([128, 64, 3, 3]), padding: 1 });
+    const server = await startServer({ WORKERS: '1', MAX_QUEUE: '8', MAX_MACS: String(2 ** 40) });
+    const post = () => fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    let answered = 0;
+    const inFlight = Array.from({ length: 4 }, () => post().then((r) => (answered++, r)));
+    const started = Date.now();
+    while (server.logs.filter((l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward').length < 4) {
+      assert.ok(Date.now() - started < 10_000, 'the requests reached the server');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    server.child.kill('SIGTERM');
+    assert.ok(answered < 4, 'work was still in flight when SIGTERM arrived');
+    const late = await fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    assert.ok(late === 503 || late === 'refused', `new work is refused (${late})`);
+    for (const res of await Promise.all(inFlight)) {
+      assert.equal(res.status, 200);
+      assert.deepEqual(((await res.json()) as { output: { shape: number[] } }).output.shape, [1, 128, 64, 64]);
+    }
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+
+  it('when work outlasts SHUTDOWN_GRACE_MS, cancels it with a 503 + Retry-After and exits 1 instead of hanging', async () => {
+    // ~9.7 G multiply-adds: far longer than the 300 ms grace period.
+    const body = JSON.stringify({ input: zeros([1, 256, 64, 64]), weight: zeros([1024, 256, 3, 3]), padding: 1 });
+    const server = await startServer({ WORKERS: '1', MAX_MACS: String(2 ** 40), SHUTDOWN_GRACE_MS: '300', REQUEST_TIMEOUT_MS: '600000' });
+    const inFlight = fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const started = Date.now();
+    while (!server.logs.some((l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward')) {
+      assert.ok(Date.now() - started < 10_000, 'the request reached the server');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    server.child.kill('SIGTERM');
+    const res = await inFlight;
+    assert.equal(res.status, 503);
+    assert.ok(res.headers.get('retry-after'));
+    assert.equal(((await res.json()) as { type: string }).type, '/problems/unavailable');
+    assert.deepEqual(await server.exited, { code: 1, signal: null });
+    assert.ok(server.logs.some((l) => l.msg === 'shutdown grace period passed; cancelling the work still in flight'));
+  });
 });

@@ -13,6 +13,13 @@ describe('configuration from the environment', () => {
     assert.equal(c.maxElements, 16_777_216);
     assert.equal(c.maxMacs, 2 ** 36);
     assert.deepEqual(c.apiKeys, []);
+    assert.equal(c.rateLimitMax, 0, 'no rate limit unless asked for');
+    assert.equal(c.rateLimitWindowMs, 60_000);
+  });
+
+  it('reads the rate limit', () => {
+    const c = loadConfig({ RATE_LIMIT_MAX: '100', RATE_LIMIT_WINDOW_MS: '1000' });
+    assert.deepEqual([c.rateLimitMax, c.rateLimitWindowMs], [100, 1000]);
   });
 
   it('reads every variable', () => {
@@ -27,7 +34,7 @@ describe('configuration from the environment', () => {
     assert.deepEqual(c.apiKeys, ['a', 'b', 'c']);
   });
 
-  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['WORKERS', '0'], ['MAX_ELEMENTS', '-5'], ['MAX_MACS', '1.5'], ['LOG_LEVEL', 'loud']]) {
+  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['WORKERS', '0'], ['MAX_ELEMENTS', '-5'], ['MAX_MACS', '1.5'], ['LOG_LEVEL', 'loud'], ['RATE_LIMIT_MAX', '-1'], ['RATE_LIMIT_WINDOW_MS', '0']]) {
     it(`refuses ${name}=${value}, naming the variable`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.includes(name) && err.message.includes(value));
     });

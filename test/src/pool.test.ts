@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { build } from '../helpers/build.js';
+import { faultyWorker, sleepingBody, smallBody, until } from '../helpers/faults.js';
 import { send } from '../helpers/http.js';
 
 /**
@@ -9,23 +12,37 @@ import { send } from '../helpers/http.js';
  */
 const zeros = (shape: number[]) => ({ shape, b64: Buffer.alloc(shape.reduce((a, b) => a * b, 1) * 4).toString('base64') });
 const huge = { input: zeros([1, 256, 64, 64]), weight: zeros([1024, 256, 3, 3]), padding: 1 };
-const small = { input: { shape: [1, 1, 2], data: [1, 2] }, kernelSize: 1 };
 const limits = { maxElements: 2 ** 24, maxMacs: 2 ** 40, maxBodyBytes: 64 * 2 ** 20 };
 
-async function until(condition: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+/** The count of finished tasks by op and outcome, as /metrics reports it. */
+async function taskCount(app: Parameters<typeof send>[0], op: string, outcome: string): Promise<number> {
+  const text = (await send(app, { method: 'GET', url: '/metrics' })).body;
+  const m = new RegExp(`convsvc_task_duration_seconds_count\\{op="${op}",outcome="${outcome}"\\} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Posts a body over a raw socket and hangs up once the server has it; resolves when sent. */
+async function postAndHangUp(port: number, body: object, hangUp: () => Promise<void>): Promise<void> {
+  const payload = JSON.stringify(body);
+  const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/conv2d/forward', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } });
+  req.on('error', () => {});
+  req.end(payload);
+  await hangUp();
+  req.destroy();
 }
 
 describe('deadlines', () => {
-  it('answers 504 when REQUEST_TIMEOUT_MS passes, and the pool stays usable', async (t) => {
+  it('answers 504 when REQUEST_TIMEOUT_MS passes, ends the thread running the kernel, and the pool stays usable', async (t) => {
     const app = await build(t, { ...limits, requestTimeoutMs: 100, workers: 1 });
+    const [before] = app.pool.threadIds;
     const res = await send(app, { method: 'POST', url: '/v1/conv2d/forward', payload: huge });
     assert.equal(res.statusCode, 504, res.body.slice(0, 300));
     assert.equal(res.json().type, '/problems/timeout');
-    // The aborted task's thread was ended; the pool starts another.
-    await until(() => app.pool.workers === 1);
-    const next = await send(app, { method: 'POST', url: '/v1/im2col', payload: small });
+    // The aborted kernel's thread was ended (not left to burn a core); the pool starts another.
+    await until(() => app.pool.workers === 1 && !app.pool.threadIds.includes(before));
+    assert.ok(!app.pool.threadIds.includes(before), 'the thread that ran the kernel is gone');
+    assert.equal(app.pool.workers, 1);
+    const next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
     assert.equal(next.statusCode, 200, next.body);
   });
 });
@@ -36,7 +53,7 @@ describe('admission', () => {
     const busy = send(app, { method: 'POST', url: '/v1/conv2d/forward', payload: huge });
     await until(() => app.pool.saturated);
     assert.ok(app.pool.saturated, 'the pool is busy');
-    const refused = await send(app, { method: 'POST', url: '/v1/im2col', payload: small });
+    const refused = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
     assert.equal(refused.statusCode, 503, refused.body);
     assert.equal(refused.json().type, '/problems/unavailable');
     assert.equal(refused.headers['retry-after'], '1');
@@ -44,15 +61,80 @@ describe('admission', () => {
     assert.equal(ready.statusCode, 503);
     assert.ok([200, 504].includes((await busy).statusCode));
     await until(() => !app.pool.saturated);
-    const after = await send(app, { method: 'POST', url: '/v1/im2col', payload: small });
+    const after = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
     assert.equal(after.statusCode, 200, after.body);
+  });
+
+  it('under a flood answers only 200 or 503 + Retry-After, admits workers + MAX_QUEUE at a time, and is ready again after', async (t) => {
+    const app = await build(t, { workers: 1, maxQueue: 2 }, { workerEntry: faultyWorker });
+    const slow = send(app, { method: 'POST', url: '/v1/im2col', payload: sleepingBody(1500) });
+    await until(() => app.pool.reserved === 1 && app.pool.queueSize === 0);
+    const flood = await Promise.all(Array.from({ length: 10 }, () => send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody })));
+    const all = [await slow, ...flood];
+    for (const res of all) {
+      assert.ok([200, 503].includes(res.statusCode), `status ${res.statusCode}: ${res.body}`);
+      if (res.statusCode === 503) {
+        assert.equal(res.headers['retry-after'], '1');
+        assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+      } else {
+        assert.deepEqual(res.json().columns.data, res === all[0] ? [-333, 1500] : [1, 2]);
+      }
+    }
+    const ok = all.filter((r) => r.statusCode === 200).length;
+    assert.equal(ok, 3, 'the slow request and the two that found room in the queue');
+    assert.equal(all.length - ok, 8);
+    assert.equal(app.pool.reserved, 0, 'every slot was given back');
+    const ready = await send(app, { method: 'GET', url: '/health/ready' });
+    assert.equal(ready.statusCode, 200, ready.body);
+  });
+
+  it('refuses an op before reading its body: a saturated service answers 503 to a body it never parses', async (t) => {
+    const app = await build(t, { workers: 1, maxQueue: 0 }, { workerEntry: faultyWorker });
+    const slow = send(app, { method: 'POST', url: '/v1/im2col', payload: sleepingBody(800) });
+    await until(() => app.pool.saturated);
+    const refused = await send(app, { method: 'POST', url: '/v1/im2col', payload: '{"this is": not JSON', headers: { 'content-type': 'application/json' } });
+    assert.equal(refused.statusCode, 503, 'not 400: the body was never read');
+    assert.equal((await slow).statusCode, 200);
   });
 
   it('answers 503 to new work once shutdown has begun', async (t) => {
     const app = await build(t);
     app.pool.stopAdmitting();
-    const res = await send(app, { method: 'POST', url: '/v1/im2col', payload: small });
+    const res = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
     assert.equal(res.statusCode, 503);
     assert.ok(res.headers['retry-after']);
+  });
+});
+
+describe('client disconnect', () => {
+  it('cancels a queued task when its client hangs up, and gives its slot back', async (t) => {
+    const app = await build(t, { workers: 1, maxQueue: 4 }, { workerEntry: faultyWorker });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const slow = send(app, { method: 'POST', url: '/v1/im2col', payload: sleepingBody(1500) });
+    await until(() => app.pool.reserved === 1 && app.pool.queueSize === 0);
+    const body = { input: { shape: [1, 1, 4, 4], data: new Array(16).fill(1) }, weight: { shape: [1, 1, 3, 3], data: new Array(9).fill(1) } };
+    await postAndHangUp(port, body, () => until(() => app.pool.queueSize === 1));
+    await until(() => app.pool.queueSize === 0 && app.pool.reserved === 1);
+    assert.equal(app.pool.queueSize, 0, 'the abandoned task left the queue');
+    assert.equal(app.pool.reserved, 1, 'its slot is free while the slow task still runs');
+    assert.equal(await taskCount(app, 'conv2d/forward', 'aborted'), 1);
+    assert.equal(await taskCount(app, 'conv2d/forward', 'ok'), 0, 'it never ran');
+    assert.equal((await slow).statusCode, 200);
+  });
+
+  it('ends the thread of a running task when its client hangs up', async (t) => {
+    const app = await build(t, { ...limits, workers: 1, requestTimeoutMs: 60_000 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    await until(() => app.pool.running === 0);
+    const [before] = app.pool.threadIds;
+    await postAndHangUp(port, huge, () => until(() => app.pool.running === 1));
+    await until(() => !app.pool.threadIds.includes(before) && app.pool.workers === 1);
+    assert.ok(!app.pool.threadIds.includes(before), 'the kernel was stopped with its thread');
+    await until(() => app.pool.reserved === 0);
+    assert.equal(app.pool.reserved, 0);
+    const next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
+    assert.equal(next.statusCode, 200, next.body);
   });
 });

@@ -1,4 +1,4 @@
-import { gemm } from '../gemm/gemm.js';
+import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
 import { col2im } from './col2im.js';

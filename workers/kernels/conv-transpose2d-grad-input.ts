@@ -1,4 +1,4 @@
-import { gemm } from '../gemm/gemm.js';
+import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { im2col } from './im2col.js';
 import { columnsAreImage, groupColumns } from './sample-columns.js';

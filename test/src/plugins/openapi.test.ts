@@ -66,3 +66,25 @@ describe('the OpenAPI document', () => {
     assert.match(res.body, /swagger-ui/i);
   });
 });
+
+describe('Swagger UI at /docs', () => {
+  it('is served with a browser\'s security headers, scripts from its own origin only', async () => {
+    for (const url of ['/docs', '/docs/', '/docs/static/swagger-initializer.js', '/docs/json']) {
+      const res = await send(app, { method: 'GET', url });
+      assert.equal(res.statusCode, 200, url);
+      const csp = String(res.headers['content-security-policy']);
+      assert.match(csp, /default-src 'self'/, url);
+      assert.match(csp, /script-src 'self'(;|$)/, url);
+      assert.match(csp, /frame-ancestors 'self'/, url);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', url);
+      assert.ok(res.headers['strict-transport-security'], url);
+    }
+    const page = await send(app, { method: 'GET', url: '/docs/' });
+    assert.doesNotMatch(page.body, /<script>(?!\s*<\/script>)|<script(?![^>]*\bsrc=)[^>]*>\s*\S/, 'no inline script the CSP would block');
+  });
+
+  it('leaves the JSON answers of the API without them', async () => {
+    const res = await send(app, { method: 'GET', url: '/health/live' });
+    assert.equal(res.headers['content-security-policy'], undefined);
+  });
+});

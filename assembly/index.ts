@@ -1,0 +1,32 @@
+/**
+ * The WebAssembly GEMM module: f32 and f64 entry points over this module's linear memory. The
+ * host (workers/gemm/wasm-simd-gemm.ts) lays its operands out above `heapBase()` and passes byte
+ * addresses; leading dimensions are in elements.
+ */
+import { gemm, workspaceBytes } from './gemm';
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+export function workspaceBytesF32(): usize {
+  return workspaceBytes<f32>();
+}
+
+export function workspaceBytesF64(): usize {
+  return workspaceBytes<f64>();
+}
+
+export function gemmF32(
+  transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32,
+  b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, packed: usize,
+): void {
+  gemm<f32>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, packed);
+}
+
+export function gemmF64(
+  transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f64, a: usize, lda: i32,
+  b: usize, ldb: i32, beta: f64, c: usize, ldc: i32, packed: usize,
+): void {
+  gemm<f64>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, packed);
+}

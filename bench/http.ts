@@ -1,0 +1,177 @@
+/**
+ * `npm run bench:http`: the live service over loopback, base64 bodies, for the issue's service
+ * targets. Starts the built server (BENCH_SERVER, default dist/src/server.js) with 1 and with 2
+ * workers and measures, bounded in time:
+ * - the small op (N=1, 16->16, 8x8, k3) with autocannon at 16 connections: requests/s, p99;
+ * - the DCGAN forward, one connection, sequential: median latency, 1 vs 2 workers, against the
+ *   bare in-process kernel time of the same split (2 samples per worker);
+ * - RSS: idle, and the peak growth of a warmed-up service over a run of DCGAN requests, against
+ *   the request's tensors' bytes (input, weight, bias and output).
+ * BENCH_SECONDS sets the autocannon duration (default 8), BENCH_DCGAN_REQUESTS the sequential run (default 20).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { runTask } from '../workers/tasks.js';
+import { inputLength, outputLength, randomArray, SHAPES, weightLength, type BenchShape } from './shapes.js';
+import { bestMs, median, table } from './timing.js';
+
+/** The part of autocannon's API used here, typed locally (the package ships no types). */
+interface LoadResult {
+  requests: { average: number };
+  latency: { p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: { url: string; method: string; headers: Record<string, string>; body: string; connections: number; duration: number }) => Promise<LoadResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const SERVER = resolve(process.env.BENCH_SERVER ?? 'dist/src/server.js');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const DCGAN_REQUESTS = Number(process.env.BENCH_DCGAN_REQUESTS ?? 20);
+const [DCGAN, , , SMALL] = SHAPES;
+
+const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+function forwardBody({ geometry: g }: BenchShape): string {
+  const tensor = (shape: number[], length: number, seed: number) => ({ shape, dtype: 'float32', b64: b64(randomArray(Float32Array, length, seed)) });
+  return JSON.stringify({
+    input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
+    weight: tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2),
+    bias: tensor([g.outChannels], g.outChannels, 3),
+    stride: g.sH,
+    padding: g.pH,
+  });
+}
+
+/** Bytes of the request's tensors and its result. */
+const tensorBytes = ({ geometry: g }: BenchShape): number => 4 * (inputLength(g) + weightLength(g) + g.outChannels + outputLength(g));
+
+const freePort = () =>
+  new Promise<number>((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+
+interface Service {
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+async function start(workers: number): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [SERVER], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), LOG_LEVEL: 'warn', MAX_QUEUE: '256' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) return { url, child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`the service at ${SERVER} did not become ready`);
+}
+
+async function stop(s: Service): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Resident and peak resident set of the service process (threads included), in MB. */
+function memory(s: Service): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${s.child.pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+async function post(url: string, body: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/conv-transpose2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`status ${res.status}`);
+  return performance.now() - t0;
+}
+
+interface Run {
+  workers: number;
+  idleMb: number;
+  smallRps: number;
+  smallP99: number;
+  smallErrors: number;
+  dcganMedian: number;
+  dcganGrowthMb: number;
+}
+
+async function measure(workers: number, small: string, dcgan: string): Promise<Run> {
+  const s = await start(workers);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const idleMb = memory(s).rss;
+    const times: number[] = [];
+    // Warm-up (JIT, scratch and WASM memory sized once per worker), then what a request adds:
+    // the peak RSS is reset (clear_refs 5) and compared with the RSS between requests.
+    for (let i = 0; i < 3; i++) times.push(await post(s.url, dcgan));
+    writeFileSync(`/proc/${s.child.pid}/clear_refs`, '5');
+    const settled = memory(s).rss;
+    for (let i = 3; i < DCGAN_REQUESTS; i++) times.push(await post(s.url, dcgan));
+    const dcganGrowthMb = memory(s).peak - settled;
+    for (let i = 0; i < 200; i++) await post(s.url, small);
+    const result = await autocannon({
+      url: `${s.url}/v1/conv-transpose2d/forward`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: small,
+      connections: 16,
+      duration: SECONDS,
+    });
+    return {
+      workers,
+      idleMb,
+      smallRps: result.requests.average,
+      smallP99: result.latency.p99,
+      smallErrors: result.non2xx + result.errors + result.timeouts,
+      dcganMedian: median(times.slice(3)),
+      dcganGrowthMb,
+    };
+  } finally {
+    await stop(s);
+  }
+}
+
+/** The bare kernel time of one worker's share of the DCGAN batch on 2 workers: 2 of its 4 samples. */
+function bareKernelMs(): number {
+  const g = { ...DCGAN.geometry, batch: DCGAN.geometry.batch / 2 };
+  const input = randomArray(Float32Array, inputLength(g), 1);
+  const weight = randomArray(Float32Array, weightLength(g), 2);
+  const bias = randomArray(Float32Array, g.outChannels, 3);
+  return bestMs(() => runTask({ op: 'conv-transpose2d/forward', geometry: g, dtype: 'float32', tensors: { input, weight, bias } }), 1500);
+}
+
+async function main(): Promise<void> {
+  const small = forwardBody(SMALL);
+  const dcgan = forwardBody(DCGAN);
+  const runs = [await measure(1, small, dcgan), await measure(2, small, dcgan)];
+  const bare = bareKernelMs();
+  const [one, two] = runs;
+  console.log(`service ${SERVER}; small op ${SECONDS} s at 16 connections; DCGAN ${DCGAN_REQUESTS} sequential requests (median after 3 warm-up requests)\n`);
+  console.log(
+    table(
+      ['workers', 'idle RSS MB', 'small op req/s', 'small p99 ms', 'errors', 'DCGAN median ms', 'DCGAN RSS peak over settled MB'],
+      runs.map((r) => [String(r.workers), r.idleMb.toFixed(0), r.smallRps.toFixed(0), r.smallP99.toFixed(1), String(r.smallErrors), r.dcganMedian.toFixed(1), r.dcganGrowthMb.toFixed(1)]),
+    ),
+  );
+  const mb = tensorBytes(DCGAN) / 2 ** 20;
+  console.log(`\nDCGAN batch of 4: 2 workers ${(one.dcganMedian / two.dcganMedian).toFixed(2)}x faster than 1 (target >= 1.7x)`);
+  console.log(`DCGAN on 2 workers: ${two.dcganMedian.toFixed(1)} ms over HTTP vs ${bare.toFixed(1)} ms bare kernel of one part = ${(two.dcganMedian / bare).toFixed(2)}x (target <= 1.3x, <= 40 ms)`);
+  console.log(`DCGAN tensors ${mb.toFixed(1)} MB; peak RSS growth ${(two.dcganGrowthMb / mb).toFixed(1)}x of them on 2 workers (target <= 4x)`);
+}
+
+await main();

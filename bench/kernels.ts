@@ -1,0 +1,92 @@
+/**
+ * `npm run bench`: one thread, in-process, float32 (and float64 for our WASM), every pass of the
+ * four layers: ours with the TypeScript reference GEMM, ours with the WebAssembly SIMD GEMM,
+ * tfjs-backend-wasm and tfjs-backend-cpu. Prints GFLOP/s and the ratios the issue's targets use.
+ * BENCH_BUDGET_MS bounds the time spent per cell (default 600).
+ */
+import type { FloatArray } from '../workers/geometry.js';
+import { selectVariant } from '../workers/gemm/registry.js';
+import { runTask, type OpName, type Task } from '../workers/tasks.js';
+import { flops, inputLength, outputLength, randomArray, SHAPES, weightLength, type BenchShape } from './shapes.js';
+import { bestMs, table } from './timing.js';
+import { timeTf, useBackend } from './tfjs.js';
+
+type Pass = 'forward' | 'grad-input' | 'grad-parameters';
+const PASSES: readonly Pass[] = ['forward', 'grad-input', 'grad-parameters'];
+const BUDGET = Number(process.env.BENCH_BUDGET_MS ?? 600);
+
+function task({ geometry: g }: BenchShape, pass: Pass, dtype: 'float32' | 'float64'): () => Task {
+  const F = dtype === 'float32' ? Float32Array : Float64Array;
+  const input = randomArray<FloatArray>(F, inputLength(g), 1);
+  const weight = randomArray<FloatArray>(F, weightLength(g), 2);
+  const gradOutput = randomArray<FloatArray>(F, outputLength(g), 3);
+  const bias = randomArray<FloatArray>(F, g.outChannels, 4);
+  const op = `conv-transpose2d/${pass}` as OpName;
+  const tensors: Task['tensors'] =
+    pass === 'forward' ? { input, weight, bias } : pass === 'grad-input' ? { gradOutput, weight } : { input, gradOutput };
+  return () => ({ op, geometry: g, dtype, tensors });
+}
+
+function timeOurs(shape: BenchShape, pass: Pass, variant: string, dtype: 'float32' | 'float64'): number {
+  selectVariant(variant);
+  const make = task(shape, pass, dtype);
+  try {
+    return bestMs(() => runTask(make()), BUDGET);
+  } finally {
+    selectVariant();
+  }
+}
+
+const gflops = (shape: BenchShape, ms: number): number => flops(shape.geometry) / ms / 1e6;
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2) : '—');
+const ratio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '—');
+
+interface Row {
+  shape: BenchShape;
+  pass: Pass;
+  ts: number;
+  wasm: number;
+  wasm64: number;
+  tfWasm: number;
+  tfCpu: number;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (const shape of SHAPES) {
+    for (const pass of PASSES) {
+      rows.push({
+        shape,
+        pass,
+        ts: gflops(shape, timeOurs(shape, pass, 'f32-gemm-reference-ts', 'float32')),
+        wasm: gflops(shape, timeOurs(shape, pass, 'f32-gemm-4x8-wasmsimd', 'float32')),
+        wasm64: gflops(shape, timeOurs(shape, pass, 'f64-gemm-4x4-wasmsimd', 'float64')),
+        tfWasm: NaN,
+        tfCpu: NaN,
+      });
+    }
+  }
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await useBackend(backend);
+    for (const row of rows) {
+      if (row.pass === 'grad-parameters') continue;
+      const g = gflops(row.shape, timeTf(row.shape.geometry, row.pass, BUDGET));
+      if (backend === 'wasm') row.tfWasm = g;
+      else row.tfCpu = g;
+    }
+  }
+  const forwardOf = (r: Row) => rows.find((x) => x.shape === r.shape && x.pass === 'forward')!.wasm;
+  console.log(`GFLOP/s, one thread, best of repeated runs (budget ${BUDGET} ms per cell); tfjs grad-input = its conv2d\n`);
+  console.log(
+    table(
+      ['shape', 'pass', 'ours TS', 'ours WASM', 'tfjs-wasm', 'tfjs-cpu', 'WASM/tfjs-wasm', 'WASM/TS', 'f64/f32', 'vs our fwd'],
+      rows.map((r) => [
+        r.shape.name, r.pass, fmt(r.ts), fmt(r.wasm), fmt(r.tfWasm), fmt(r.tfCpu),
+        ratio(r.wasm / r.tfWasm), ratio(r.wasm / r.ts), ratio(r.wasm64 / r.wasm), ratio(r.wasm / forwardOf(r)),
+      ]),
+    ),
+  );
+  console.log(`\nour WASM float64 GFLOP/s: ${rows.map((r) => `${r.shape.name.split(' ')[0]} ${r.pass} ${fmt(r.wasm64)}`).join('; ')}`);
+}
+
+await main();

@@ -1,0 +1,58 @@
+/** Drives the generator against a live server and tallies what came back. */
+import fc from 'fast-check';
+import { judge } from './oracle.js';
+import { fuzzRequest, type FuzzRequest } from './requests.js';
+
+export interface FuzzOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:8080 (loopback only). */
+  readonly baseUrl: string;
+  readonly runs: number;
+  readonly seed?: number;
+  /** A request unanswered this long is a hang. */
+  readonly timeoutMs?: number;
+}
+
+export interface FuzzReport {
+  readonly runs: number;
+  readonly seed: number;
+  readonly statuses: Record<string, number>;
+  readonly kinds: Record<string, number>;
+  /** The first (shrunk) counterexample, if any. */
+  readonly failure?: string;
+}
+
+async function send(baseUrl: string, req: FuzzRequest, timeoutMs: number) {
+  const res = await fetch(`${baseUrl}/v1/${req.route}`, {
+    method: 'POST',
+    headers: { 'content-type': req.contentType },
+    body: req.body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
+}
+
+export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const url = new URL(opts.baseUrl);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`the fuzzer only talks to loopback, not ${url.hostname}`);
+  const seed = opts.seed ?? Date.now() >>> 0;
+  const statuses: Record<string, number> = {};
+  const kinds: Record<string, number> = {};
+  const property = fc.asyncProperty(fuzzRequest, async (req) => {
+    let answer;
+    try {
+      answer = await send(opts.baseUrl, req, opts.timeoutMs ?? 10_000);
+    } catch (err) {
+      throw new Error(`no answer (${(err as Error).name}: ${(err as Error).message}): a hang or a crash`);
+    }
+    statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+    const kind = req.kind.split(' + ')[0];
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+    const wrong = judge(req.route, req.body, answer);
+    if (wrong) throw new Error(`${wrong}\n  answer: ${answer.status} ${answer.body.slice(0, 300)}`);
+  });
+  const result = await fc.check(property, { numRuns: opts.runs, seed, endOnFailure: false, maxSkipsPerRun: 0 });
+  const failure = result.failed
+    ? `${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)}\n  request: ${JSON.stringify(result.counterexample?.[0]).slice(0, 600)}\n  reproduce with seed ${result.seed}, path ${result.counterexamplePath}`
+    : undefined;
+  return { runs: result.numRuns, seed, statuses, kinds, failure };
+}

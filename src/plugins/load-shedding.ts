@@ -1,0 +1,48 @@
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { getHeapStatistics } from 'node:v8';
+import { RETRY_AFTER_SECONDS } from '../pool.js';
+import { ProblemError } from '../problems.js';
+import { isOpRequest } from './admission.js';
+
+/** An event loop this late answers health checks too slowly to be trusted with more work. */
+export const MAX_EVENT_LOOP_DELAY_MS = 1000;
+/** Past this share of V8's heap limit, new op requests are refused rather than risk running out. */
+export const MAX_HEAP_SHARE = 0.85;
+
+/**
+ * Load shedding by the process's own health (@fastify/under-pressure), a second line behind the
+ * slot count of src/plugins/admission.ts: while the event loop lags or the heap nears its limit,
+ * op requests get 503 + Retry-After and /health/ready says why. Health, metrics and docs go on
+ * answering, so a busy process is not mistaken for a dead one.
+ */
+export interface LoadSheddingOptions {
+  readonly prefixes: readonly string[];
+  /** Tests lower these to put the process under pressure at will. */
+  readonly maxEventLoopDelayMs?: number;
+  readonly maxHeapShare?: number;
+}
+
+async function loadShedding(app: FastifyInstance, opts: LoadSheddingOptions): Promise<void> {
+  await app.register(underPressure, {
+    maxEventLoopDelay: opts.maxEventLoopDelayMs ?? MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: Math.max(1, Math.floor(getHeapStatistics().heap_size_limit * (opts.maxHeapShare ?? MAX_HEAP_SHARE))),
+    sampleInterval: 250,
+    pressureHandler: (request, _reply, type, value) => {
+      if (!isOpRequest(request, opts.prefixes)) return undefined;
+      const why = pressureReason(type, Number(value));
+      return Promise.reject(new ProblemError('unavailable', `the service is overloaded (${why}); retry later`, undefined, { 'retry-after': RETRY_AFTER_SECONDS }));
+    },
+  });
+}
+
+/** The pressure in words, for a 503's detail and /health/ready. */
+export function pressureReason(type: string, value: number): string {
+  if (type === 'eventLoopDelay') return `its event loop lags by ${Math.round(value)} ms`;
+  if (type === 'heapUsedBytes') return `its heap holds ${Math.round(value / 2 ** 20)} MiB, near its limit`;
+  return `${type} is past its limit`;
+}
+
+/** Registered without encapsulation: it applies to every route of the app. */
+export const loadSheddingPlugin = fp(loadShedding, { name: 'load-shedding' });

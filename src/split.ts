@@ -1,0 +1,201 @@
+import type { ConvGeometry, FloatArray } from '../workers/geometry.js';
+import type { ResultName, Task, TaskResult, TensorName } from '../workers/tasks.js';
+
+/**
+ * How one large conv task is shared by several workers, as pure data: the part tasks (each with
+ * buffers of its own, so each can be moved to its worker) and how their results combine.
+ *
+ * - batch >= 2: the samples are shared out; per-sample tensors are sliced, weight and bias copied
+ *   to every part, per-sample results concatenated, and gradWeight / gradBias (partial sums over
+ *   each part's samples) added up. A given gradWeight / gradBias goes to the first part only, so
+ *   it is accumulated once.
+ * - batch 1, groups 1: the channels of the result are shared out (output channels for forward and
+ *   grad-parameters, input channels for grad-input); the tensors are sliced along that channel
+ *   axis, and so are the results, which are put back in place.
+ *
+ * Tasks under `minMacs` multiply-adds, im2col / col2im, and backward with batch 1 stay whole:
+ * for them the split's copies and the extra round trips cost more than a second core saves.
+ */
+export interface Split {
+  readonly parts: Task[];
+  merge(results: readonly TaskResult[]): TaskResult;
+}
+
+/** About half a millisecond of kernel time: below it one worker answers sooner than two. */
+export const SPLIT_MIN_MACS = 2 ** 22;
+
+type ConvPass = 'forward' | 'grad-input' | 'grad-parameters' | 'backward';
+
+export function macs(g: ConvGeometry): number {
+  return g.batch * (g.inChannels / g.groups) * g.outChannels * g.kH * g.kW * g.inH * g.inW;
+}
+
+/** Balanced ranges [start, start + count) covering `total` in `parts` pieces, none empty. */
+export function ranges(total: number, parts: number): { start: number; count: number }[] {
+  const n = Math.min(parts, total);
+  return Array.from({ length: n }, (_, i) => {
+    const start = Math.floor((i * total) / n);
+    return { start, count: Math.floor(((i + 1) * total) / n) - start };
+  });
+}
+
+export function planSplit(task: Task, workers: number, minMacs = SPLIT_MIN_MACS): Split | null {
+  const g = task.geometry;
+  if (workers < 2 || !('kind' in g) || macs(g) < minMacs) return null;
+  const pass = task.op.slice(task.op.indexOf('/') + 1) as ConvPass;
+  if (g.batch >= 2) return batchSplit(task, g, workers);
+  if (g.groups === 1 && pass !== 'backward') return channelSplit(task, g, pass, workers);
+  return null;
+}
+
+// ---- tensors as [outer, axis, inner] blocks --------------------------------------------------
+
+/** A tensor seen as `outer` blocks of `axis` slices of `inner` contiguous elements. */
+interface Axis {
+  readonly outer: number;
+  readonly axis: number;
+  readonly inner: number;
+}
+
+function slice(t: FloatArray, a: Axis, start: number, count: number): FloatArray {
+  const out = t instanceof Float32Array ? new Float32Array(a.outer * count * a.inner) : new Float64Array(a.outer * count * a.inner);
+  for (let o = 0; o < a.outer; o++) {
+    const from = (o * a.axis + start) * a.inner;
+    out.set(t.subarray(from, from + count * a.inner), o * count * a.inner);
+  }
+  return out;
+}
+
+function place(into: FloatArray, a: Axis, start: number, part: FloatArray): void {
+  const count = part.length / (a.outer * a.inner);
+  for (let o = 0; o < a.outer; o++) {
+    into.set(part.subarray(o * count * a.inner, (o + 1) * count * a.inner), (o * a.axis + start) * a.inner);
+  }
+}
+
+const copy = (t: FloatArray): FloatArray => t.slice();
+
+function allocateLike(t: FloatArray, length: number): FloatArray {
+  return t instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
+}
+
+const inPlane = (g: ConvGeometry) => g.inH * g.inW;
+const outPlane = (g: ConvGeometry) => g.outH * g.outW;
+const kernelArea = (g: ConvGeometry) => g.kH * g.kW;
+
+/** Each tensor and result by its sample axis (batch split) or channel axis (channel split). */
+const sampleAxis: Partial<Record<TensorName | ResultName, (g: ConvGeometry) => Axis>> = {
+  input: (g) => ({ outer: 1, axis: g.batch, inner: g.inChannels * inPlane(g) }),
+  gradInput: (g) => ({ outer: 1, axis: g.batch, inner: g.inChannels * inPlane(g) }),
+  gradOutput: (g) => ({ outer: 1, axis: g.batch, inner: g.outChannels * outPlane(g) }),
+  output: (g) => ({ outer: 1, axis: g.batch, inner: g.outChannels * outPlane(g) }),
+};
+
+/** Results that are sums over the batch: each part returns its own partial sum. */
+const SUMMED: readonly ResultName[] = ['gradWeight', 'gradBias'];
+
+function batchSplit(task: Task, g: ConvGeometry, workers: number): Split {
+  const pieces = ranges(g.batch, workers);
+  const parts = pieces.map(({ start, count }, i): Task => {
+    const tensors: Task['tensors'] = {};
+    for (const [name, t] of Object.entries(task.tensors) as [TensorName, FloatArray | undefined][]) {
+      if (t === undefined || t === null) continue;
+      const axis = sampleAxis[name];
+      if (axis !== undefined) tensors[name] = slice(t, axis(g), start, count);
+      else if (name === 'gradWeight' || name === 'gradBias') {
+        if (i === 0) tensors[name] = t;
+      } else tensors[name] = i === 0 ? t : copy(t);
+    }
+    return { ...task, geometry: { ...g, batch: count }, tensors };
+  });
+  return {
+    parts,
+    merge(results) {
+      const merged: TaskResult = {};
+      for (const name of Object.keys(results[0]) as ResultName[]) {
+        const first = results[0][name]!;
+        if (SUMMED.includes(name)) {
+          for (const r of results.slice(1)) {
+            const partial = r[name]!;
+            for (let j = 0; j < first.length; j++) first[j] += partial[j];
+          }
+          merged[name] = first;
+        } else {
+          const axis = sampleAxis[name]!(g);
+          const whole = allocateLike(first, axis.axis * axis.inner);
+          pieces.forEach(({ start }, i) => place(whole, axis, start, results[i][name]!));
+          merged[name] = whole;
+        }
+      }
+      return merged;
+    },
+  };
+}
+
+/**
+ * Batch 1, groups 1: which channels a pass shares out, and each tensor's and result's axis of
+ * those channels (tensors without an entry go whole to every part). Weight layouts:
+ * conv2d [outC, inC, kH, kW], conv-transpose2d [inC, outC, kH, kW].
+ */
+interface ChannelSplit {
+  readonly channels: 'inChannels' | 'outChannels';
+  readonly axes: Partial<Record<TensorName | ResultName, (g: ConvGeometry) => Axis>>;
+}
+
+const outChannelsOf = (g: ConvGeometry) => ({ outer: 1, axis: g.outChannels, inner: outPlane(g) });
+const inChannelsOf = (g: ConvGeometry) => ({ outer: 1, axis: g.inChannels, inner: inPlane(g) });
+const weightRows = (channels: 'inChannels' | 'outChannels') => (g: ConvGeometry) => ({
+  outer: 1,
+  axis: g[channels],
+  inner: g[channels === 'inChannels' ? 'outChannels' : 'inChannels'] * kernelArea(g),
+});
+const weightColumns = (channels: 'inChannels' | 'outChannels') => (g: ConvGeometry) => ({
+  outer: g[channels === 'inChannels' ? 'outChannels' : 'inChannels'],
+  axis: g[channels],
+  inner: kernelArea(g),
+});
+const biasOf = (g: ConvGeometry) => ({ outer: 1, axis: g.outChannels, inner: 1 });
+
+function channelPlan(kind: ConvGeometry['kind'], pass: Exclude<ConvPass, 'backward'>): ChannelSplit {
+  // The weight's first axis is outChannels for conv2d and inChannels for conv-transpose2d.
+  const weightAxis = (channels: 'inChannels' | 'outChannels') =>
+    (kind === 'conv2d') === (channels === 'outChannels') ? weightRows(channels) : weightColumns(channels);
+  switch (pass) {
+    case 'forward':
+      return { channels: 'outChannels', axes: { weight: weightAxis('outChannels'), bias: biasOf, output: outChannelsOf } };
+    case 'grad-input':
+      return { channels: 'inChannels', axes: { weight: weightAxis('inChannels'), gradInput: inChannelsOf } };
+    case 'grad-parameters':
+      return {
+        channels: 'outChannels',
+        axes: { gradOutput: outChannelsOf, gradWeight: weightAxis('outChannels'), gradBias: biasOf },
+      };
+  }
+}
+
+function channelSplit(task: Task, g: ConvGeometry, pass: Exclude<ConvPass, 'backward'>, workers: number): Split {
+  const { channels, axes } = channelPlan(g.kind, pass);
+  const pieces = ranges(g[channels], workers);
+  const parts = pieces.map(({ start, count }, i): Task => {
+    const tensors: Task['tensors'] = {};
+    for (const [name, t] of Object.entries(task.tensors) as [TensorName, FloatArray | undefined][]) {
+      if (t === undefined || t === null) continue;
+      const axis = axes[name];
+      tensors[name] = axis !== undefined ? slice(t, axis(g), start, count) : i === 0 ? t : copy(t);
+    }
+    return { ...task, geometry: { ...g, [channels]: count }, tensors };
+  });
+  return {
+    parts,
+    merge(results) {
+      const merged: TaskResult = {};
+      for (const name of Object.keys(results[0]) as ResultName[]) {
+        const axis = axes[name]!(g);
+        const whole = allocateLike(results[0][name]!, axis.outer * axis.axis * axis.inner);
+        pieces.forEach(({ start }, i) => place(whole, axis, start, results[i][name]!));
+        merged[name] = whole;
+      }
+      return merged;
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { V2Error } from './errors.js';
+import { findModel, modelNames } from './models.js';
+import { V2ErrorSchema } from './schemas.js';
+
+/** What the /v2 routes share: the model path parameter and the protocol's error answers. */
+
+export const ModelParams = z.object({ model_name: z.enum(modelNames).describe('The model: one op, e.g. `conv_transpose2d`, `conv2d_grad_input`, `im2col`.') });
+
+/** An unknown model is a 404 before its body is even read. */
+export async function knownModel(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  const name = (request.params as { model_name?: string }).model_name ?? '';
+  if (!findModel(name)) throw new V2Error(404, `no model ${name.slice(0, 64)}; the models are ${modelNames.join(', ')}`);
+}
+
+const error = (description: string) => ({ description, content: { 'application/json': { schema: V2ErrorSchema } } });
+
+export const notReadyAnswer = { 503: error('Not ready: starting, shutting down, or the work queue is full.') };
+
+export const errorAnswers = {
+  400: error('Malformed JSON or binary framing, a schema violation, an unknown input, output or parameter.'),
+  401: error('API keys are configured and the bearer token is missing or unknown.'),
+  404: error('No such model.'),
+  413: error('Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS.'),
+  415: error('A content type other than application/json or application/octet-stream.'),
+  422: error('Well-formed but inconsistent: channels, groups, output size, output_padding, mixed datatypes, shapes.'),
+  503: error('Queue full or shutting down; see Retry-After.'),
+  504: error('REQUEST_TIMEOUT_MS passed; the work was cancelled.'),
+};

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { int } from '../schemas/common.js';
+import { ElementSchema } from '../schemas/tensor.js';
+
+/**
+ * The Open Inference Protocol (KServe v2) REST messages this service speaks, with its binary
+ * tensor data extension. Bodies are strict, as /v1's are: an unknown field is usually a typo.
+ */
+
+export const DatatypeSchema = z.enum(['FP32', 'FP64']).describe('Element type: FP32 (float32) or FP64 (float64); all tensors of one request share it.');
+export type Datatype = z.infer<typeof DatatypeSchema>;
+
+const ShapeSchema = z.array(int(1)).min(1).max(4).describe('Dimensions, each an integer >= 1.');
+
+export const ParametersSchema = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .describe(
+    'Op hyper-parameters, scalars only: pairs are split (`stride_h`, `stride_w`, `padding_h`, `padding_w`, `output_padding_h`, `output_padding_w`, `dilation_h`, `dilation_w`, `kernel_h`, `kernel_w`, `output_h`, `output_w`, `input_h`, `input_w`), plus `groups`, `scale`, `compute_bias`, and the extension\'s `binary_data_output`. Which ones a model takes, and their defaults, are those of its /v1 route; an unknown one is a 400.',
+  );
+
+export const RequestInputSchema = z.strictObject({
+  name: z.string().describe('The tensor: `input`, `weight`, `bias`, `grad_output`, `columns`, `grad_weight` or `grad_bias`, as the model lists.'),
+  shape: ShapeSchema,
+  datatype: DatatypeSchema,
+  parameters: z
+    .strictObject({
+      binary_data_size: int(0).optional().describe('Binary extension: the tensor\'s bytes follow the JSON header, in input order (little-endian).'),
+    })
+    .optional(),
+  data: z
+    .array(z.unknown())
+    .optional()
+    .describe('Row-major values (flat, or nested by dimension); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings. Omitted when binary_data_size is given.'),
+});
+
+export const RequestOutputSchema = z.strictObject({
+  name: z.string().describe('An output the model lists.'),
+  parameters: z.strictObject({ binary_data: z.boolean().optional().describe('Return this output in the binary section.') }).optional(),
+});
+
+export const InferenceRequestSchema = z
+  .strictObject({
+    id: z.string().max(256).optional().describe('Echoed in the response.'),
+    parameters: ParametersSchema.optional(),
+    inputs: z.array(RequestInputSchema).min(1),
+    outputs: z.array(RequestOutputSchema).optional().describe('The outputs wanted, in order; all of the model\'s by default.'),
+  })
+  // No id: like the /v1 bodies it stays inline, where its example becomes the request's example.
+  .meta({
+    examples: [
+      {
+        parameters: { stride_h: 2, stride_w: 2 },
+        inputs: [
+          { name: 'input', shape: [1, 1, 2, 2], datatype: 'FP32', data: [1, 2, 3, 4] },
+          { name: 'weight', shape: [1, 1, 3, 3], datatype: 'FP32', data: [1, 1, 1, 1, 1, 1, 1, 1, 1] },
+        ],
+      },
+    ],
+  });
+export type InferenceRequest = z.infer<typeof InferenceRequestSchema>;
+export type RequestInput = z.infer<typeof RequestInputSchema>;
+
+export const ResponseOutputSchema = z.object({
+  name: z.string(),
+  shape: z.array(z.number().int()),
+  datatype: DatatypeSchema,
+  parameters: z.object({ binary_data_size: z.number().int().optional() }).optional(),
+  data: z.array(ElementSchema).optional().describe('Row-major values; absent when the output is in the binary section.'),
+});
+
+export const InferenceResponseSchema = z
+  .object({
+    model_name: z.string(),
+    model_version: z.string().optional(),
+    id: z.string().optional(),
+    outputs: z.array(ResponseOutputSchema),
+  })
+  .meta({ id: 'InferenceResponse' });
+export type InferenceResponse = z.infer<typeof InferenceResponseSchema>;
+
+const MetadataTensorSchema = z.object({
+  name: z.string(),
+  datatype: DatatypeSchema,
+  shape: z.array(z.number().int()).describe('-1 for a dimension of any size.'),
+});
+
+export const ModelMetadataSchema = z
+  .object({
+    name: z.string(),
+    versions: z.array(z.string()),
+    platform: z.string(),
+    inputs: z.array(MetadataTensorSchema),
+    outputs: z.array(MetadataTensorSchema),
+  })
+  .meta({ id: 'ModelMetadata' });
+
+export const ServerMetadataSchema = z
+  .object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) })
+  .meta({ id: 'ServerMetadata' });
+
+export const V2ErrorSchema = z.object({ error: z.string() }).meta({ id: 'InferenceError', description: 'The protocol\'s error body.' });

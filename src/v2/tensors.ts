@@ -1,0 +1,104 @@
+import type { Dtype } from '../schemas/tensor.js';
+import { BYTES_PER_ELEMENT, elementCount } from '../schemas/tensor.js';
+import type { TensorSource } from '../routes/execute-op.js';
+import type { TensorField } from '../routes/op-routes.js';
+import { allocate } from '../tensor/codec.js';
+import type { FloatArray } from '../../workers/geometry.js';
+import { V2Error } from './errors.js';
+import type { Model } from './models.js';
+import type { Datatype, RequestInput } from './schemas.js';
+
+export const DTYPE_OF: Readonly<Record<Datatype, Dtype>> = { FP32: 'float32', FP64: 'float64' };
+export const DATATYPE_OF: Readonly<Record<Dtype, Datatype>> = { float32: 'FP32', float64: 'FP64' };
+
+const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+
+const describeShape = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/**
+ * Checks JSON `data` (flat or nested) against the tensor's element count and dtype without
+ * allocating: the op is planned and admitted before anything is decoded.
+ */
+function checkData(name: string, data: readonly unknown[], shape: readonly number[], dtype: Dtype): void {
+  const count = elementCount(shape);
+  let seen = 0;
+  const walk = (values: readonly unknown[], depth: number): void => {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === 'number') {
+        if (!Number.isFinite(dtype === 'float32' ? Math.fround(v) : v)) throw new V2Error(400, `${name}.data: ${v} is not a finite ${dtype}`);
+      } else if (Array.isArray(v) && depth < 4) {
+        walk(v, depth + 1);
+        continue;
+      } else if (typeof v !== 'string' || !(v in NON_FINITE)) {
+        throw new V2Error(400, `${name}.data: every value must be a number or one of "NaN", "Infinity", "-Infinity"`);
+      }
+      seen++;
+    }
+  };
+  walk(data, 1);
+  if (seen !== count) throw new V2Error(400, `${name}.data has ${seen} values but shape ${describeShape(shape)} holds ${count}`);
+}
+
+function decodeData(data: readonly unknown[], dtype: Dtype, count: number): FloatArray {
+  const out = allocate(dtype, count);
+  let i = 0;
+  const walk = (values: readonly unknown[]): void => {
+    for (const v of values) {
+      if (Array.isArray(v)) walk(v);
+      else out[i++] = typeof v === 'number' ? v : NON_FINITE[v as string];
+    }
+  };
+  walk(data);
+  return out;
+}
+
+function decodeBytes(bytes: Buffer, dtype: Dtype, count: number): FloatArray {
+  const out = allocate(dtype, count);
+  new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes);
+  return out;
+}
+
+/**
+ * The request's tensors as the op pipeline takes them, in the model's input order: JSON `data`
+ * or a slice of the binary section (binary_data_size bytes each, in request order). Shapes,
+ * dtypes, counts and byte sizes are all checked here; decoding waits for `decode()`.
+ */
+export function tensorSources(model: Model, inputs: readonly RequestInput[], section: Buffer): [TensorField, TensorSource][] {
+  const byName = new Map<string, readonly [TensorField, TensorSource]>();
+  let offset = 0;
+  for (const input of inputs) {
+    const spec = model.inputs.find((i) => i.name === input.name);
+    if (!spec) {
+      throw new V2Error(400, `model ${model.name} has no input "${input.name.slice(0, 64)}"; its inputs are ${model.inputs.map((i) => i.name).join(', ')}`);
+    }
+    if (byName.has(input.name)) throw new V2Error(400, `input ${input.name} is given twice`);
+    const dtype = DTYPE_OF[input.datatype];
+    const count = elementCount(input.shape);
+    const binarySize = input.parameters?.binary_data_size;
+    let decode: () => FloatArray;
+    if (binarySize !== undefined) {
+      if (input.data !== undefined) throw new V2Error(400, `${input.name}: give either data or binary_data_size, not both`);
+      const want = count * BYTES_PER_ELEMENT[dtype];
+      if (binarySize !== want) {
+        throw new V2Error(400, `${input.name}: binary_data_size is ${binarySize} but shape ${describeShape(input.shape)} of ${input.datatype} needs ${want} bytes`);
+      }
+      if (offset + binarySize > section.length) {
+        throw new V2Error(400, `${input.name}: the binary section ends at byte ${section.length}, before this tensor's ${binarySize} bytes from byte ${offset}`);
+      }
+      const bytes = section.subarray(offset, offset + binarySize);
+      offset += binarySize;
+      decode = () => decodeBytes(bytes, dtype, count);
+    } else {
+      if (input.data === undefined) throw new V2Error(400, `${input.name}: give data, or binary_data_size with the tensor in the binary section`);
+      const data = input.data;
+      checkData(input.name, data, input.shape, dtype);
+      decode = () => decodeData(data, dtype, count);
+    }
+    byName.set(input.name, [spec.field, { shape: input.shape, dtype, decode }]);
+  }
+  if (offset !== section.length) {
+    throw new V2Error(400, `the binary section holds ${section.length} bytes but the inputs' binary_data_size add up to ${offset}`);
+  }
+  return model.inputs.flatMap((i) => (byName.has(i.name) ? [byName.get(i.name) as [TensorField, TensorSource]] : []));
+}
