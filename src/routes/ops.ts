@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemSchema } from '../schemas/problem.js';
-import type { TensorInput } from '../schemas/tensor.js';
+import type { ResultTensor, TensorInput } from '../schemas/tensor.js';
+import { answerJson } from '../tensor/answer-json.js';
 import { decodeTensor, encodeTensor, encodingOf } from '../tensor/codec.js';
 import { executeOp, type OpContext, type TensorSource } from './execute-op.js';
 import { opRoutes, type OpRoute, type TensorField } from './op-routes.js';
@@ -26,7 +27,7 @@ function presentTensors(route: OpRoute, body: Record<string, unknown>): [TensorF
     .filter((f) => body[f] != null)
     .map((f) => {
       const t = body[f] as TensorInput;
-      return [f, { shape: t.shape, dtype: t.dtype, decode: () => decodeTensor(t) }];
+      return [f, { shape: t.shape, dtype: t.dtype, decode: () => decodeTensor(t, f) }];
     });
 }
 
@@ -46,19 +47,19 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
           response: { 200: { description: 'The results.', content: { 'application/json': { schema: route.answer } } }, ...errorAnswers },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const body = request.body as Record<string, unknown>;
         const tensors = presentTensors(route, body);
         const { results, shapes } = await executeOp(route, body, tensors, opts, request);
 
         const encoding: OutputEncoding = (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(body[tensors[0][0]] as TensorInput);
-        const answer: Record<string, unknown> = {};
+        const answer: Record<string, ResultTensor> = {};
         for (const [name, shape] of Object.entries(shapes)) {
           const values = results[name as keyof typeof results];
           if (!values) throw new Error(`the worker returned no ${name}`);
           answer[name] = encodeTensor(values, shape as readonly number[], encoding);
         }
-        return answer;
+        return reply.type('application/json; charset=utf-8').send(answerJson(answer));
       },
     );
   }

@@ -2,6 +2,7 @@ import { endianness } from 'node:os';
 import type { FloatArray } from '../../workers/geometry.js';
 import { BYTES_PER_ELEMENT, elementCount, type Dtype, type Element, type ResultTensor, type TensorInput } from '../schemas/tensor.js';
 import type { OutputEncoding } from '../schemas/common.js';
+import { ProblemError } from '../problems.js';
 
 // base64 carries little-endian bytes; typed arrays use the host's order, so a big-endian host
 // would need a byte swap this codec does not do.
@@ -16,12 +17,19 @@ export function allocate(dtype: Dtype, length: number): FloatArray {
 
 /**
  * Decodes a schema-checked request tensor (lengths already match its shape) into a typed array
- * that owns its buffer. base64 is decoded straight into the array's memory.
+ * that owns its buffer. base64 is decoded straight into the array's memory; Node's decoder skips
+ * characters outside the alphabet, so the bytes are encoded again and must give the same string
+ * (which also refuses non-canonical padding bits). `path` names the field in errors.
  */
-export function decodeTensor(t: TensorInput): FloatArray {
+export function decodeTensor(t: TensorInput, path: string): FloatArray {
   const out = allocate(t.dtype, elementCount(t.shape));
   if (t.b64 != null) {
-    Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(t.b64, 'base64');
+    const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    const written = bytes.write(t.b64, 'base64');
+    if (written !== bytes.length || bytes.toString('base64') !== t.b64) {
+      const message = 'is not canonical base64 (RFC 4648 alphabet, with padding)';
+      throw new ProblemError('invalid-request', `${path}.b64 ${message}`, [{ path: `${path}.b64`, message }]);
+    }
     return out;
   }
   const data = t.data as readonly Element[];
