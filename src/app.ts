@@ -83,7 +83,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(errorHandlerPlugin);
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics });
-  await app.register(authPlugin, { apiKeys: config.apiKeys, prefixes: OP_PREFIXES });
+  await app.register(authPlugin, { apiKeys: config.apiKeys, roots: ['/v1', '/v2'] });
   // After auth (strangers take no slot), before the routes (the rate limit attaches to each).
   await app.register(loadSheddingPlugin, { ...opts.loadShedding, prefixes: OP_PREFIXES });
   await app.register(admissionPlugin, { pool, prefixes: OP_PREFIXES });

@@ -32,7 +32,11 @@ export async function startServer(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen within ${timeoutMs} ms: ${errText}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A server left running would keep the test process, and the whole run, alive.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not listen within ${timeoutMs} ms: ${errText}`));
+    }, timeoutMs);
     let buffered = '';
     child.stdout!.on('data', (d: Buffer) => {
       buffered += d.toString();

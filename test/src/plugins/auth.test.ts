@@ -27,6 +27,14 @@ describe('API keys', () => {
     }
   });
 
+  it('guards every /v2 path, the protocol root included', async (t) => {
+    const app = await build(t, { apiKeys: ['k'] });
+    for (const url of ['/v2', '/v2/health/live', '/v2/models/conv2d']) {
+      assert.equal((await send(app, { method: 'GET', url })).statusCode, 401, url);
+      assert.equal((await send(app, { method: 'GET', url, headers: { authorization: 'Bearer k' } })).statusCode, 200, url);
+    }
+  });
+
   it('leaves health, metrics and the docs open', async (t) => {
     const app = await build(t, { apiKeys: ['k'] });
     for (const url of ['/health/live', '/health/ready', '/metrics', '/openapi.json']) {
