@@ -132,9 +132,11 @@ export class KernelPool {
     };
   }
 
-  /** Refuses work now rather than after decoding a body the queue has no room for. */
+  /**
+   * Refuses work now rather than after decoding a body the queue has no room for. Shutdown is not
+   * a reason here: a request that holds a slot was admitted before it and is finished.
+   */
   admit(): void {
-    this.#refuseIfClosing();
     if (this.#queueFull()) throw queueFull();
   }
 
@@ -153,6 +155,11 @@ export class KernelPool {
       if (aborted.aborted) throw whyAborted(aborted.reason);
       const message = (err as Error).message;
       if (message === 'Task queue is at limit' || message.startsWith('No task queue available')) throw queueFull();
+      // The pool ended this task's thread for a reason not of this request's making (another
+      // request's cancellation, a close): nothing is wrong with the request, so it may retry.
+      if (message === 'Terminating worker thread') {
+        throw new ProblemError('unavailable', 'the worker running this request was stopped; retry', undefined, { 'retry-after': RETRY_AFTER_SECONDS });
+      }
       // A kernel that threw or a worker that exited: a 500 for this request (its id is in the
       // problem document and the log); Piscina starts a new thread in place of a dead one.
       throw new Error(`the worker failed running ${task.op}`, { cause: err });
