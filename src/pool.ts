@@ -42,6 +42,16 @@ class ShutdownCancelled extends Error {
 const DEFAULT_WORKER = new URL('../workers/pool-entry.js', import.meta.url);
 
 /**
+ * Piscina loads a worker's module with require() first. On Node versions where require() can load
+ * ES modules, its start-up preload and a first task racing to load the module can abort the whole
+ * process (a fatal V8 error, seen under test load). Without require(esm) it takes its import()
+ * path, which loads a module once however many ask.
+ */
+const NO_REQUIRE_ESM = '--no-experimental-require-module';
+const workerExecArgv = (): string[] =>
+  process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ? [...process.execArgv, NO_REQUIRE_ESM] : [...process.execArgv];
+
+/**
  * The worker threads that run kernels, and admission to them.
  *
  * Admission is counted in requests, not tasks: a request holds one of `workers + maxQueue` slots
@@ -75,6 +85,7 @@ export class KernelPool {
       // Kernels hold their scratch between tasks: a worker is never let go for idling.
       idleTimeout: Number.MAX_SAFE_INTEGER,
       atomics: 'disabled',
+      execArgv: workerExecArgv(),
     });
     // A worker that dies between tasks is replaced by Piscina; the error is not the caller's.
     this.#piscina.on('error', () => {});

@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import { build } from '../helpers/build.js';
 import { faultyWorker, sleepingBody, smallBody, until } from '../helpers/faults.js';
 import { send } from '../helpers/http.js';
+import { KernelPool } from '../../src/pool.js';
+import type { Task } from '../../workers/tasks.js';
 
 /**
  * A conv2d of ~9.7 G multiply-adds: it keeps a worker busy far longer than these tests wait, on
@@ -136,5 +138,17 @@ describe('client disconnect', () => {
     assert.equal(app.pool.reserved, 0);
     const next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
     assert.equal(next.statusCode, 200, next.body);
+  });
+});
+
+describe('worker threads', () => {
+  it('load their module through import(), never require(esm), whose start-up race can abort the process', async () => {
+    const pool = new KernelPool({ workers: 1, maxQueue: 1, workerEntry: new URL('../fixtures/require-probe-worker.js', import.meta.url) });
+    try {
+      const answer = (await pool.run({ op: 'im2col', tensors: {} } as unknown as Task, new AbortController().signal)) as unknown as { requireEsm: string };
+      assert.equal(answer.requireEsm, 'ERR_REQUIRE_ESM');
+    } finally {
+      await pool.close();
+    }
   });
 });
