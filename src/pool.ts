@@ -48,6 +48,9 @@ const DEFAULT_WORKER = new URL('../workers/pool-entry.js', import.meta.url);
  * path, which loads a module once however many ask.
  */
 const NO_REQUIRE_ESM = '--no-experimental-require-module';
+
+/** How much lower than the main thread the kernel threads run (Linux niceness, 0..19). */
+export const WORKER_NICENESS = 10;
 const workerExecArgv = (): string[] =>
   process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ? [...process.execArgv, NO_REQUIRE_ESM] : [...process.execArgv];
 
@@ -86,6 +89,9 @@ export class KernelPool {
       idleTimeout: Number.MAX_SAFE_INTEGER,
       atomics: 'disabled',
       execArgv: workerExecArgv(),
+      // Kernel threads yield the CPU to the main thread, which parses, admits, answers health
+      // probes and writes results: on a machine with no core to spare, liveness stays prompt.
+      niceIncrement: WORKER_NICENESS,
     });
     // A worker that dies between tasks is replaced by Piscina; the error is not the caller's.
     this.#piscina.on('error', () => {});

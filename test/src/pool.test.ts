@@ -5,7 +5,9 @@ import { describe, it } from 'node:test';
 import { build } from '../helpers/build.js';
 import { faultyWorker, sleepingBody, smallBody, until } from '../helpers/faults.js';
 import { send } from '../helpers/http.js';
-import { KernelPool } from '../../src/pool.js';
+import { getPriority } from 'node:os';
+import { KernelPool, WORKER_NICENESS } from '../../src/pool.js';
+import type { Probe } from '../fixtures/require-probe-worker.js';
 import type { Task } from '../../workers/tasks.js';
 
 /**
@@ -142,13 +144,20 @@ describe('client disconnect', () => {
 });
 
 describe('worker threads', () => {
-  it('load their module through import(), never require(esm), whose start-up race can abort the process', async () => {
+  async function probeWorker(): Promise<Probe> {
     const pool = new KernelPool({ workers: 1, maxQueue: 1, workerEntry: new URL('../fixtures/require-probe-worker.js', import.meta.url) });
     try {
-      const answer = (await pool.run({ op: 'im2col', tensors: {} } as unknown as Task, new AbortController().signal)) as unknown as { requireEsm: string };
-      assert.equal(answer.requireEsm, 'ERR_REQUIRE_ESM');
+      return (await pool.run({ op: 'im2col', tensors: {} } as unknown as Task, new AbortController().signal)) as unknown as Probe;
     } finally {
       await pool.close();
     }
+  }
+
+  it('load their module through import(), never require(esm), whose start-up race can abort the process', async () => {
+    assert.equal((await probeWorker()).requireEsm, 'ERR_REQUIRE_ESM');
+  });
+
+  it('run at a lower priority than the main thread, which answers health probes', { skip: process.platform !== 'linux' && 'thread niceness is Linux-only' }, async () => {
+    assert.equal((await probeWorker()).priority, getPriority() + WORKER_NICENESS);
   });
 });
