@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemSchema } from '../schemas/problem.js';
-import type { ResultTensor, TensorInput } from '../schemas/tensor.js';
+import type { TensorInput } from '../schemas/tensor.js';
 import { answerJson } from '../tensor/answer-json.js';
-import { decodeTensor, encodeTensor, encodingOf } from '../tensor/codec.js';
+import { decodeTensor, encodingOf } from '../tensor/codec.js';
 import { executeOp, type OpContext, type TensorSource } from './execute-op.js';
 import { opRoutes, type OpRoute, type TensorField } from './op-routes.js';
 
@@ -53,13 +53,12 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
         const { results, shapes } = await executeOp(route, body, tensors, opts, request);
 
         const encoding: OutputEncoding = (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(body[tensors[0][0]] as TensorInput);
-        const answer: Record<string, ResultTensor> = {};
-        for (const [name, shape] of Object.entries(shapes)) {
+        const entries = Object.entries(shapes).map(([name, shape]) => {
           const values = results[name as keyof typeof results];
           if (!values) throw new Error(`the worker returned no ${name}`);
-          answer[name] = encodeTensor(values, shape as readonly number[], encoding);
-        }
-        return reply.type('application/json; charset=utf-8').send(answerJson(answer));
+          return { name, values, shape: shape as readonly number[] };
+        });
+        return reply.type('application/json; charset=utf-8').send(await answerJson(entries, encoding));
       },
     );
   }

@@ -1,19 +1,54 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ResultTensor } from '../../../src/schemas/tensor.js';
-import { answerJson } from '../../../src/tensor/answer-json.js';
+import { answerJson, CHUNK_ELEMENTS, type AnswerEntry } from '../../../src/tensor/answer-json.js';
+import { encodeTensor } from '../../../src/tensor/codec.js';
+
+/** What the answer must equal: each result encoded by the codec, the whole by JSON.stringify. */
+const reference = (entries: readonly AnswerEntry[], encoding: 'json' | 'base64') =>
+  JSON.stringify(Object.fromEntries(entries.map((e) => [e.name, encodeTensor(e.values, e.shape, encoding)])));
+
+function ramp(Ctor: Float32ArrayConstructor | Float64ArrayConstructor, n: number): Float32Array | Float64Array {
+  const a = new Ctor(n);
+  for (let i = 0; i < n; i++) a[i] = (i % 977) / 7 - 50;
+  return a;
+}
 
 describe('answerJson', () => {
-  it('writes the same JSON as JSON.stringify, for both encodings and several results', () => {
-    const answers: Record<string, ResultTensor>[] = [
-      { output: { shape: [1, 2], dtype: 'float32', b64: 'AACAPwAAAEA=' } },
-      { gradInput: { shape: [2], dtype: 'float64', data: [1.5, 'NaN'] }, gradWeight: { shape: [1], dtype: 'float64', b64: 'AAAAAAAA8D8=' } },
-      { gradWeight: { shape: [1], dtype: 'float32', data: [-0.25] }, gradBias: { shape: [1], dtype: 'float32', data: ['-Infinity'] } },
-    ];
-    for (const answer of answers) {
-      const bytes = answerJson(answer);
-      assert.deepEqual(JSON.parse(bytes.toString('utf8')), answer);
-      assert.equal(bytes.toString('utf8'), JSON.stringify(answer));
-    }
+  const small: AnswerEntry[] = [
+    { name: 'gradWeight', values: Float64Array.of(1.5, NaN, -0.25, Infinity), shape: [2, 2] },
+    { name: 'gradBias', values: Float64Array.of(-Infinity), shape: [1] },
+  ];
+  for (const encoding of ['json', 'base64'] as const) {
+    it(`writes what the codec and JSON.stringify would (${encoding}, several results, NaN and infinities)`, async () => {
+      assert.equal((await answerJson(small, encoding)).toString('utf8'), reference(small, encoding));
+    });
+
+    it(`joins its chunks seamlessly across chunk boundaries (${encoding}, float32 and float64)`, async () => {
+      const n = 2 * CHUNK_ELEMENTS + 123;
+      for (const Ctor of [Float32Array, Float64Array]) {
+        const values = ramp(Ctor, n);
+        values[CHUNK_ELEMENTS + 5] = NaN; // a non-finite value inside a later chunk only
+        const entries = [{ name: 'output', values, shape: [1, n] }];
+        assert.equal((await answerJson(entries, encoding)).toString('utf8'), reference(entries, encoding));
+      }
+    });
+  }
+
+  it('lets the event loop run between chunks of a large result', async () => {
+    const values = ramp(Float32Array, 8 * CHUNK_ELEMENTS);
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await answerJson([{ name: 'output', values, shape: [values.length] }], 'json');
+    counting = false;
+    assert.ok(turns >= 7, `other work ran ${turns} times while 8 chunks were written`);
+  });
+
+  it('refuses a result that does not fit its shape', async () => {
+    await assert.rejects(answerJson([{ name: 'output', values: new Float32Array(3), shape: [2, 2] }], 'json'), /does not fit/);
   });
 });
