@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { authPlugin } from './plugins/auth.js';
-import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
@@ -55,6 +55,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // A URL the router cannot decode (`/v1/%`) is refused before any route runs: a problem
+    // document all the same.
+    frameworkErrors: (error, request, reply) => {
+      // The app's hooks do not run for these, so the request id header is set here.
+      reply.header('x-request-id', request.id);
+      sendProblem(reply, { slug: 'invalid-request', detail: `the URL is not valid: ${error.message.slice(0, 200)}` });
+    },
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   // Response schemas document the answers (OpenAPI); bodies are built by our own encoder, so

@@ -67,6 +67,7 @@ const cases: Case[] = [
   { name: 'a result over MAX_ELEMENTS from a tiny input (stride 1000000)', request: post('/v1/conv-transpose2d/forward', { input: tensor([1, 1, 2, 2]), weight: tensor([1, 1, 1, 1]), stride: 1000000 }), status: 413, type: 'too-large', path: 'output' },
   { name: 'a text/plain body', request: { method: 'POST', url: '/v1/conv2d/forward', payload: '{}', headers: { 'content-type': 'text/plain' } }, status: 415, type: 'unsupported-media-type' },
   { name: 'a form body', request: { method: 'POST', url: '/v1/conv2d/forward', payload: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415, type: 'unsupported-media-type' },
+  { name: 'a URL that cannot be decoded', request: post('/v1/%', { input: tensor([1]) }), status: 400, type: 'invalid-request' },
   { name: 'an unknown route', request: { method: 'GET', url: '/v1/nope' }, status: 404, type: 'not-found' },
   { name: 'GET on an op route', request: { method: 'GET', url: '/v1/conv2d/forward' }, status: 404, type: 'not-found' },
 ];
