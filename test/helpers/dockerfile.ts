@@ -106,7 +106,9 @@ export function buildImage(dockerfile: string, context: string, outDir: string):
         case 'RUN': {
           const run = spawnSync('sh', ['-c', args], {
             cwd: inRoot(workdir),
-            env: { ...process.env, ...env },
+            // The image's npm cache is its own, as in Docker: a step like `npm cache clean`
+            // must not empty the cache of the machine running the test.
+            env: { ...process.env, npm_config_cache: join(outDir, '.npm-cache'), ...env },
             encoding: 'utf8',
             maxBuffer: 64 * 1024 * 1024,
           });
