@@ -1,6 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { KernelPool } from '../pool.js';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RETRY_AFTER_SECONDS, type KernelPool } from '../pool.js';
+import { problemDocument } from '../problems.js';
+import { PROBLEM_CONTENT_TYPE } from './error-handler.js';
 
 export interface AdmissionOptions {
   readonly pool: KernelPool;
@@ -19,6 +23,27 @@ export const isOpRequest = (request: FastifyRequest, prefixes: readonly string[]
  * never reads its answer keeps holding one slot, not an unbounded number of them.
  */
 async function admission(app: FastifyInstance, opts: AdmissionOptions): Promise<void> {
+  // A client that asks `Expect: 100-continue` (curl does for bodies over 1 MiB) is told 503
+  // before it sends its body when the service is saturated, so a refusal costs no body bytes;
+  // otherwise it is told to go on and its request takes the usual path below.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const op = req.method === 'POST' && opts.prefixes.some((p) => (req.url ?? '').startsWith(p));
+    if (op && opts.pool.saturated) {
+      const requestId = randomUUID();
+      const detail = opts.pool.closing ? 'the service is shutting down' : 'the work queue is full; retry later';
+      res.writeHead(503, {
+        'content-type': PROBLEM_CONTENT_TYPE,
+        'retry-after': RETRY_AFTER_SECONDS,
+        'x-request-id': requestId,
+        connection: 'close',
+      });
+      res.end(JSON.stringify(problemDocument('unavailable', `${detail} (refused before the body was sent)`, requestId)));
+      return;
+    }
+    res.writeContinue();
+    app.server.emit('request', req, res);
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     if (!isOpRequest(request, opts.prefixes)) return;
     // Refused before its body is read: Node drains the body (the connection stays usable and the
