@@ -49,6 +49,10 @@ async function startServer(): Promise<{ url: string; pid: number; stop: () => Pr
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Interrupted or timed out, this script takes its server with it rather than leave it running.
+  const killServer = () => child.kill('SIGKILL');
+  process.once('exit', killServer);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (d: Buffer) => {
