@@ -46,6 +46,14 @@ export function imageGrid(g: Geometry, id: string, name: string, values?: readon
   };
 }
 
+/** A grid of `size` cells with no padding around it, labelled 0.. along both axes. */
+function plainGrid(id: string, size: Size, cells: CellSpec[]): GridSpec {
+  const rows = Math.max(0, size.rows);
+  const columns = Math.max(0, size.cols);
+  const labels = (n: number) => Array.from({ length: n }, (_, i) => String(i));
+  return { id, rows, columns, cells, rowLabels: labels(rows), colLabels: labels(columns), frame: { x: 0, y: 0, width: columns, height: rows } };
+}
+
 /** A plain grid of window positions: conv-transpose input pixels or conv output pixels. */
 export function windowGrid(size: Size, id: string, name: string, values?: readonly number[]): GridSpec {
   const cells: CellSpec[] = [];
@@ -55,15 +63,7 @@ export function windowGrid(size: Size, id: string, name: string, values?: readon
       cells.push({ row, col, x: col, y: row, kind: 'real', value, title: `${name} (${row}, ${col})${value === undefined ? '' : ` = ${value}`}` });
     }
   }
-  return {
-    id,
-    rows: Math.max(0, size.rows),
-    columns: Math.max(0, size.cols),
-    cells,
-    rowLabels: Array.from({ length: Math.max(0, size.rows) }, (_, i) => String(i)),
-    colLabels: Array.from({ length: Math.max(0, size.cols) }, (_, i) => String(i)),
-    frame: { x: 0, y: 0, width: Math.max(0, size.cols), height: Math.max(0, size.rows) },
-  };
+  return plainGrid(id, size, cells);
 }
 
 /** The columns matrix of im2col / col2im: one row per kernel tap, one column per window position. */
@@ -79,15 +79,7 @@ export function columnsGrid(g: Geometry, id: string, values?: readonly number[])
       cells.push({ row, col, x: col, y: row, kind: 'real', value, title });
     }
   }
-  return {
-    id,
-    rows: Math.max(0, size.rows),
-    columns: Math.max(0, size.cols),
-    cells,
-    rowLabels: Array.from({ length: Math.max(0, size.rows) }, (_, i) => String(i)),
-    colLabels: Array.from({ length: Math.max(0, size.cols) }, (_, i) => String(i)),
-    frame: { x: 0, y: 0, width: Math.max(0, size.cols), height: Math.max(0, size.rows) },
-  };
+  return plainGrid(id, size, cells);
 }
 
 /** The kernel as it lies on the image: its taps `dilation` pixels apart, holes between them. */

@@ -3,24 +3,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { gemm } from '../../../workers/gemm/gemm.js';
 import { dataSeed, dtypes, seeded } from '../helpers/arbitraries.js';
-import { assertClose, filled, random, tolerance, type DType } from '../helpers/tensors.js';
+import { assertClose, filled, tolerance } from '../helpers/tensors.js';
+import { buffers, type Layout } from '../helpers/gemm-layout.js';
 import { gemmReference } from '../reference/gemm.js';
-
-/** A gemm call laid out in buffers with offsets and leading dimensions wider than the matrices. */
-interface Layout {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  aOffset: number;
-  bOffset: number;
-  cOffset: number;
-  /** Extra elements between stored rows, beyond the row length. */
-  aPad: number;
-  bPad: number;
-  cPad: number;
-}
 
 const layouts = fc.record({
   transA: fc.boolean(),
@@ -37,24 +22,6 @@ const layouts = fc.record({
 });
 
 const coefficients = fc.oneof(fc.constantFrom(0, 1, -1), fc.double({ min: -2, max: 2, noNaN: true }));
-
-/** Buffers for a layout: stored A is [m x k] or [k x m] when transposed, B [k x n] or [n x k]. */
-function buffers(l: Layout, dtype: DType, seed: number) {
-  const [aRows, aCols] = l.transA ? [l.k, l.m] : [l.m, l.k];
-  const [bRows, bCols] = l.transB ? [l.n, l.k] : [l.k, l.n];
-  const lda = aCols + l.aPad;
-  const ldb = bCols + l.bPad;
-  const ldc = l.n + l.cPad;
-  return {
-    lda,
-    ldb,
-    ldc,
-    // Trailing slack after the last row, so writes past the block would show.
-    a: random(dtype, l.aOffset + aRows * lda + 2, seed),
-    b: random(dtype, l.bOffset + bRows * ldb + 2, seed + 1),
-    c: random(dtype, l.cOffset + l.m * ldc + 2, seed + 2),
-  };
-}
 
 function run(l: Layout, alpha: number, beta: number, x: ReturnType<typeof buffers>): void {
   gemm(l.transA, l.transB, l.m, l.n, l.k, alpha, x.a, l.aOffset, x.lda, x.b, l.bOffset, x.ldb, beta, x.c, l.cOffset, x.ldc);

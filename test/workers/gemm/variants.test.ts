@@ -16,36 +16,20 @@ import { assertClose as assertGoldenClose, goldenOp, loadGolden, toTypedArray, t
 import { computeBiasOf, scaleOf } from '../../golden/request.js';
 import { dataSeed, seeded } from '../helpers/arbitraries.js';
 import { CONV_ROUTES, goldenGeometry } from '../helpers/golden-plan.js';
-import { assertClose, random, tolerance } from '../helpers/tensors.js';
+import { assertClose, tolerance } from '../helpers/tensors.js';
+import { buffers, type Layout } from '../helpers/gemm-layout.js';
 import { gemmReference } from '../reference/gemm.js';
 
-interface Call {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
+/** A layout with its coefficients. */
+interface Call extends Layout {
   alpha: number;
   beta: number;
-  aOffset: number;
-  bOffset: number;
-  cOffset: number;
-  aPad: number;
-  bPad: number;
-  cPad: number;
 }
 
 /** Runs one call on fresh seeded buffers and checks C (the whole buffer) against the reference. */
 function check(variant: GemmVariant, call: Call, seed: number, poison?: 'c' | 'ab'): void {
   const { transA, transB, m, n, k } = call;
-  const [aRows, aCols] = transA ? [k, m] : [m, k];
-  const [bRows, bCols] = transB ? [n, k] : [k, n];
-  const lda = aCols + call.aPad;
-  const ldb = bCols + call.bPad;
-  const ldc = n + call.cPad;
-  const a = random(variant.dtype, call.aOffset + aRows * lda + 2, seed);
-  const b = random(variant.dtype, call.bOffset + bRows * ldb + 2, seed + 1);
-  const c = random(variant.dtype, call.cOffset + m * ldc + 2, seed + 2);
+  const { a, b, c, lda, ldb, ldc } = buffers(call, variant.dtype, seed);
   if (poison === 'c') c.fill(Number.NaN, call.cOffset, call.cOffset + (m - 1) * ldc + n);
   if (poison === 'ab') {
     a.fill(Number.NaN);

@@ -6,22 +6,15 @@
 import { conv2d, convTranspose2d } from '../../../src/ops/index.js';
 import type { Limits, Shape } from '../../../src/ops/types.js';
 import type { ConvGeometry } from '../../../workers/geometry.js';
-import type { GoldenRequest, GoldenRoute, GoldenTensor } from '../../golden/fixtures.js';
+import { GOLDEN_ROUTES, type GoldenRequest, type GoldenRoute, type GoldenTensor } from '../../golden/fixtures.js';
 import { computeBiasOf, convParams, pair } from '../../golden/request.js';
 
 const LIMITS: Limits = { maxElements: 1 << 24, maxMacs: 2 ** 36 };
 
-export const CONV_ROUTES = [
-  '/v1/conv-transpose2d/forward',
-  '/v1/conv-transpose2d/grad-input',
-  '/v1/conv-transpose2d/grad-parameters',
-  '/v1/conv-transpose2d/backward',
-  '/v1/conv2d/forward',
-  '/v1/conv2d/grad-input',
-  '/v1/conv2d/grad-parameters',
-  '/v1/conv2d/backward',
-] as const satisfies readonly GoldenRoute[];
-export type ConvRoute = (typeof CONV_ROUTES)[number];
+export type ConvRoute = Extract<GoldenRoute, `/v1/conv${string}`>;
+
+/** The golden routes of the two convolutions (im2col / col2im have no conv geometry). */
+export const CONV_ROUTES = GOLDEN_ROUTES.filter((r): r is ConvRoute => r.startsWith('/v1/conv'));
 
 function shape(r: GoldenRequest, field: 'input' | 'weight' | 'gradOutput'): Shape {
   const tensor = r[field];
