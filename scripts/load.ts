@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { rssBound } from './load/memory-model.js';
 
 type Result = Awaited<ReturnType<typeof autocannon>>;
@@ -73,20 +74,14 @@ function peakRss(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-/** GET /health/live every 50 ms until stopped; the latencies in ms. */
+/** Probes /health/live from a thread of its own (scripts/load/liveness-probe.ts) until stopped. */
 function probeLiveness(url: string): { stop: () => Promise<number[]> } {
-  const latencies: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      const res = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-      if (res) await res.arrayBuffer();
-      latencies.push(res?.status === 200 ? performance.now() - t0 : Infinity);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return { stop: async () => ((running = false), await loop, latencies) };
+  const worker = new Worker(new URL('./load/liveness-probe.js', import.meta.url), { workerData: { url } });
+  const latencies = new Promise<number[]>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return { stop: async () => (worker.postMessage('stop'), await latencies) };
 }
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];

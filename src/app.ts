@@ -8,6 +8,7 @@ import { loadSheddingPlugin } from './plugins/load-shedding.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { REFUSED_BODY_BYTES_PER_SECOND, refusedBodiesPlugin } from './plugins/refused-bodies.js';
 import { KernelPool } from './pool.js';
 import { zodValidatorCompiler } from './request-validation.js';
 import { healthRoutes } from './routes/health.js';
@@ -88,6 +89,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   });
 
   await app.register(errorHandlerPlugin);
+  await app.register(refusedBodiesPlugin, { bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND, maxBodyBytes: config.maxBodyBytes });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics });
   await app.register(authPlugin, { apiKeys: config.apiKeys, roots: ['/v1', '/v2'] });

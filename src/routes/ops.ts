@@ -1,10 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBodyParser, FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemSchema } from '../schemas/problem.js';
 import type { TensorInput } from '../schemas/tensor.js';
 import { answerJson } from '../tensor/answer-json.js';
 import { decodeTensor, encodingOf } from '../tensor/codec.js';
+import { parseJsonBody, type DecodedBase64 } from '../tensor/json-body.js';
 import { executeOp, type OpContext, type TensorSource } from './execute-op.js';
 import { opRoutes, type OpRoute, type TensorField } from './op-routes.js';
 
@@ -21,18 +23,46 @@ const errorAnswers = {
   504: problem('REQUEST_TIMEOUT_MS passed; the work was cancelled.'),
 };
 
+/** Fastify's JSON body parser (prototype-poisoning checks and all) as a function that throws what it refuses. */
+function throwing(parser: FastifyBodyParser<string>): (text: string) => unknown {
+  return (text) => {
+    let failure: Error | null = null;
+    let value: unknown;
+    void parser(undefined as unknown as FastifyRequest, text, (err, parsed) => {
+      failure = err;
+      value = parsed;
+    });
+    if (failure) throw failure;
+    return value;
+  };
+}
+
 /** The tensor fields a /v1 body carries, in the route's order, ready to be planned and decoded. */
-function presentTensors(route: OpRoute, body: Record<string, unknown>): [TensorField, TensorSource][] {
+function presentTensors(route: OpRoute, body: Record<string, unknown>, decoded: DecodedBase64 | null): [TensorField, TensorSource][] {
   return route.tensors
     .filter((f) => body[f] != null)
     .map((f) => {
       const t = body[f] as TensorInput;
-      return [f, { shape: t.shape, dtype: t.dtype, decode: () => decodeTensor(t, f) }];
+      return [f, { shape: t.shape, dtype: t.dtype, decode: () => decodeTensor(t, f, decoded) }];
     });
 }
 
 /** The /v1 op routes: schema-checked JSON body -> executeOp -> results in the requested encoding. */
 export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions): Promise<void> {
+  // Bodies keep their decoded base64 here, by request, until the route takes it.
+  const decodedBodies = new WeakMap<IncomingMessage, DecodedBase64>();
+  const parse = throwing(app.getDefaultJsonParser('error', 'error'));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      const { value, decoded } = parseJsonBody(body as Buffer, parse);
+      if (decoded) decodedBodies.set(request.raw, decoded);
+      done(null, value);
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const route of opRoutes as readonly OpRoute[]) {
     typed.post(
@@ -49,7 +79,7 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
       },
       async (request, reply) => {
         const body = request.body as Record<string, unknown>;
-        const tensors = presentTensors(route, body);
+        const tensors = presentTensors(route, body, decodedBodies.get(request.raw) ?? null);
         const { results, shapes } = await executeOp(route, body, tensors, opts, request);
 
         const encoding: OutputEncoding = (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(body[tensors[0][0]] as TensorInput);

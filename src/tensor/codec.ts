@@ -3,6 +3,7 @@ import type { FloatArray } from '../../workers/geometry.js';
 import { BYTES_PER_ELEMENT, elementCount, type Dtype, type Element, type ResultTensor, type TensorInput } from '../schemas/tensor.js';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemError } from '../problems.js';
+import type { DecodedBase64 } from './json-body.js';
 
 // base64 carries little-endian bytes; typed arrays use the host's order, so a big-endian host
 // would need a byte swap this codec does not do.
@@ -15,13 +16,23 @@ export function allocate(dtype: Dtype, length: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
 }
 
+/** `bytes` (already checked against the shape) as a typed array that owns its buffer: a view when it can be, else a copy. */
+function ownArray(dtype: Dtype, bytes: Buffer): FloatArray {
+  const owned = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length;
+  const buffer = owned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
+}
+
 /**
  * Decodes a schema-checked request tensor (lengths already match its shape) into a typed array
  * that owns its buffer. base64 is decoded straight into the array's memory; Node's decoder skips
  * characters outside the alphabet, so the bytes are encoded again and must give the same string
- * (which also refuses non-canonical padding bits). `path` names the field in errors.
+ * (which also refuses non-canonical padding bits). A value the body parser already decoded and
+ * checked (src/tensor/json-body.ts) is taken from `decoded`. `path` names the field in errors.
  */
-export function decodeTensor(t: TensorInput, path: string): FloatArray {
+export function decodeTensor(t: TensorInput, path: string, decoded?: DecodedBase64 | null): FloatArray {
+  const known = t.b64 != null ? decoded?.take(t.b64) : undefined;
+  if (known) return ownArray(t.dtype, known);
   const out = allocate(t.dtype, elementCount(t.shape));
   if (t.b64 != null) {
     const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { ByteShaper, refusedBodiesPlugin } from '../../../src/plugins/refused-bodies.js';
+import { until } from '../../helpers/faults.js';
+
+describe('ByteShaper', () => {
+  it('lets a quiet reader go on at once, within its burst', () => {
+    const shaper = new ByteShaper(1000);
+    assert.equal(shaper.take(50, 0), 0);
+  });
+
+  it('makes readers wait for the bytes they took beyond the rate, all readers together', () => {
+    const shaper = new ByteShaper(1000);
+    assert.equal(shaper.take(1000, 0), 950);
+    // A second reader at the same moment waits behind the first one's bytes.
+    assert.equal(shaper.take(500, 0), 1450);
+  });
+
+  it('earns the time back as real time passes', () => {
+    const shaper = new ByteShaper(1000);
+    shaper.take(1000, 0);
+    assert.equal(shaper.take(40, 2000), 0);
+  });
+});
+
+interface Seen {
+  refused?: IncomingMessage;
+}
+
+/** An app with the plugin and two routes: one refuses before reading its body (as admission does), one reads it. */
+async function appWith(t: TestContext, bytesPerSecond: number, maxBodyBytes: number): Promise<{ app: FastifyInstance; port: number; seen: Seen }> {
+  const app = Fastify({ bodyLimit: maxBodyBytes, forceCloseConnections: 'idle' });
+  const seen: Seen = {};
+  await app.register(refusedBodiesPlugin, { bytesPerSecond, maxBodyBytes });
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.post('/refused', { onRequest: async (request, reply) => ((seen.refused = request.raw), reply.code(503).send({ refused: true })) }, async () => ({}));
+  app.post('/read', async (request) => ({ bytes: (request.body as Buffer).length }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.after(() => app.close());
+  return { app, port: (app.server.address() as AddressInfo).port, seen };
+}
+
+interface Posted {
+  readonly status: number;
+  readonly body: string;
+  readonly reusedSocket: boolean;
+  /** Settles when the request's upload ends: true if all of it was sent, false if the connection closed first. */
+  readonly uploaded: Promise<boolean>;
+}
+
+function post(port: number, path: string, bytes: number, agent: Agent): Promise<Posted> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/octet-stream', 'content-length': bytes } });
+    let finished = false;
+    req.once('finish', () => (finished = true));
+    const uploaded = new Promise<boolean>((done) => req.once('close', () => done(finished)));
+    uploaded.catch(() => {});
+    req.on('error', () => {});
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, reusedSocket: req.reusedSocket, uploaded }));
+    });
+    req.once('error', reject);
+    req.end(Buffer.alloc(bytes, 0x41));
+  });
+}
+
+const MiB = 2 ** 20;
+
+describe('bodies of refused requests', () => {
+  it('are read and thrown away after their answer, so the connection serves the next request', async (t) => {
+    const { port } = await appWith(t, Infinity, 64 * MiB);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const refused = await post(port, '/refused', 8 * MiB, agent);
+    assert.equal(refused.status, 503);
+    assert.equal(await refused.uploaded, true);
+    const next = await post(port, '/read', 1000, agent);
+    assert.equal(next.status, 200);
+    assert.deepEqual(JSON.parse(next.body), { bytes: 1000 });
+    assert.ok(next.reusedSocket, 'the second request went over the first one\'s connection');
+  });
+
+  it('are read no faster than the shared rate: the answer comes first, the body waits', async (t) => {
+    const { seen, port } = await appWith(t, 1024, 64 * MiB);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const refused = await post(port, '/refused', 32 * MiB, agent);
+    assert.equal(refused.status, 503);
+    // Node alone would read the 32 MiB within milliseconds of the answer; at 1 KiB/s it cannot.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(seen.refused?.complete, false);
+  });
+
+  it('do not hold up shutdown: a body still arriving has its connection closed', async (t) => {
+    const { app, seen, port } = await appWith(t, 1024, 64 * MiB);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const refused = await post(port, '/refused', 32 * MiB, agent);
+    assert.equal(refused.status, 503);
+    await app.close();
+    assert.equal(await refused.uploaded, false);
+    assert.equal(seen.refused?.complete, false);
+  });
+
+  it('close their connection once past MAX_BODY_BYTES', async (t) => {
+    const { seen, port } = await appWith(t, Infinity, 4 * MiB);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const refused = await post(port, '/refused', 32 * MiB, agent);
+    assert.equal(refused.status, 503);
+    assert.equal(await refused.uploaded, false);
+    await until(() => seen.refused?.socket.destroyed === true);
+    assert.equal(seen.refused?.socket.destroyed, true);
+  });
+});

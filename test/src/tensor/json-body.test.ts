@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { BASE64_PIECE, LONG_BASE64, parseJsonBody } from '../../../src/tensor/json-body.js';
+
+const parse = (text: string): unknown => JSON.parse(text);
+const bytesOf = (text: string) => Buffer.from(text, 'utf8');
+
+/** Canonical base64 of `n` bytes, long enough for the parser to decode it itself. */
+function base64(n: number, seed = 1): string {
+  const bytes = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) bytes[i] = (i * 31 + seed * 7) & 0xff;
+  return bytes.toString('base64');
+}
+const long = base64(LONG_BASE64);
+const longer = base64(3 * LONG_BASE64 + 2, 2);
+
+describe('parseJsonBody', () => {
+  it('gives what JSON.parse gives, with each long "b64" value decoded once', () => {
+    const text = JSON.stringify({ input: { shape: [4], b64: long }, weight: { shape: [2], b64: longer, dtype: 'float32' }, stride: 2 });
+    const { value, decoded } = parseJsonBody(bytesOf(text), parse);
+    assert.deepEqual(value, JSON.parse(text));
+    assert.deepEqual(decoded?.take(long), Buffer.from(long, 'base64'));
+    assert.deepEqual(decoded?.take(longer), Buffer.from(longer, 'base64'));
+  });
+
+  it('hands each value out once, so equal tensors never share a buffer', () => {
+    const text = JSON.stringify({ input: { b64: long }, weight: { b64: long } });
+    const { decoded } = parseJsonBody(bytesOf(text), parse);
+    const first = decoded!.take(long)!;
+    const second = decoded!.take(long)!;
+    assert.notEqual(first.buffer, second.buffer);
+    assert.deepEqual(first, second);
+    assert.equal(decoded!.take(long), undefined);
+  });
+
+  it('gives each decoded value a buffer of its own, from offset 0, that can be moved to a worker', () => {
+    const { decoded } = parseJsonBody(bytesOf(JSON.stringify({ input: { b64: longer } })), parse);
+    const bytes = decoded!.take(longer)!;
+    assert.equal(bytes.byteOffset, 0);
+    assert.equal(bytes.buffer.byteLength, bytes.length);
+  });
+
+  it('leaves short values, values of other keys and non-canonical base64 to JSON.parse', () => {
+    const notCanonical = long.slice(0, -4) + 'AAB=';
+    const withSpace = long.slice(0, 100) + ' ' + long.slice(101);
+    const text = JSON.stringify({ a: { b64: 'AAAA' }, note: long, b: { b64: notCanonical }, c: { b64: withSpace } });
+    const { value, decoded } = parseJsonBody(bytesOf(text), parse);
+    assert.deepEqual(value, JSON.parse(text));
+    assert.equal(decoded, null);
+  });
+
+  it('decodes values longer than one piece, and refuses padding that ends a piece inside the text', () => {
+    const many = base64((BASE64_PIECE / 4) * 3 * 2 + 5, 3);
+    const { decoded } = parseJsonBody(bytesOf(JSON.stringify({ input: { b64: many } })), parse);
+    assert.deepEqual(decoded?.take(many), Buffer.from(many, 'base64'));
+
+    const paddedPiece = base64((BASE64_PIECE / 4) * 3 - 1, 4);
+    assert.equal(paddedPiece.length, BASE64_PIECE);
+    const text = JSON.stringify({ input: { b64: paddedPiece + long } });
+    const parsed = parseJsonBody(bytesOf(text), parse);
+    assert.equal(parsed.decoded, null);
+    assert.deepEqual(parsed.value, JSON.parse(text));
+  });
+
+  it('finds values however the JSON is spaced, and not inside other strings', () => {
+    const escapedKey = JSON.stringify({ note: `"b64": "${long}"` });
+    const spaced = `{ "input" :\n\t{ "b64"\r\n :  "${long}" } , "quoted": ${escapedKey} }`;
+    const { value, decoded } = parseJsonBody(bytesOf(spaced), parse);
+    assert.deepEqual(value, JSON.parse(spaced));
+    assert.ok(decoded?.take(long));
+    assert.equal(decoded?.take(long), undefined, 'the one inside a string was not taken for a value');
+  });
+
+  it('refuses an invalid body with the body\'s own error, positions and all', () => {
+    for (const text of [`{"input": {"b64": "${long}"}} x`, `{"input": {"b64": "${long}"}`, `{"input": {"b64": "${long}" "b64": 1}}`]) {
+      const expected = (() => {
+        try {
+          JSON.parse(text);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        throw new Error('the body should be invalid');
+      })();
+      assert.throws(() => parseJsonBody(bytesOf(text), parse), { message: expected });
+    }
+  });
+
+  it('agrees with JSON.parse on generated bodies (fast-check)', () => {
+    const b64Value = fc.oneof(
+      fc.constantFrom(long, longer, long.slice(0, -4) + 'AAB=', `${long.slice(0, 8)}\\"${long.slice(10)}`, 'AAAA'),
+      fc.string(),
+    );
+    const leaf = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.string(), b64Value);
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('b64', 'shape', 'x', 'input'), tie('node'), { maxKeys: 4 })),
+    })).node;
+    fc.assert(
+      fc.property(tree, fc.constantFrom(0, 1, '\t'), (node, space) => {
+        const text = JSON.stringify(node, null, space === 0 ? undefined : space);
+        const { value } = parseJsonBody(bytesOf(text), parse);
+        assert.deepEqual(value, JSON.parse(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
