@@ -52,6 +52,8 @@ export class ByteShaper {
 export function discardBody(req: IncomingMessage, shaper: ByteShaper, maxBytes: number, onDone: () => void): void {
   // A message whose answer is sent is no longer the server's to close: its socket's close is what ends it.
   const socket = req.socket;
+  const length = Number(req.headers['content-length']);
+  const declared = Number.isFinite(length) ? length : Infinity;
   let read = 0;
   let paused: NodeJS.Timeout | undefined;
   const done = () => {
@@ -68,7 +70,9 @@ export function discardBody(req: IncomingMessage, shaper: ByteShaper, maxBytes: 
       return;
     }
     const wait = shaper.take(chunk.length);
-    if (wait > 0) {
+    // After the last chunk there is nothing left on the socket to hold back, and a pause would
+    // only keep this message open while the connection's next requests go on.
+    if (wait > 0 && read < declared) {
       req.pause();
       paused = setTimeout(() => req.resume(), wait);
     }

@@ -97,6 +97,19 @@ describe('bodies of refused requests', () => {
     assert.equal(seen.refused?.complete, false);
   });
 
+  it('are finished at once when they have wholly arrived, so the connection\'s next requests do not stack up behind them', async (t) => {
+    const { seen, port } = await appWith(t, 1, 64 * MiB);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    for (let i = 0; i < 12; i++) {
+      const refused = await post(port, '/refused', 100, agent);
+      assert.equal(refused.status, 503);
+      await until(() => seen.refused?.readableEnded === true);
+      assert.equal(seen.refused?.readableEnded, true, `refused request ${i} was read to its end`);
+      assert.ok(seen.refused!.socket.listenerCount('close') < 5, 'no listener left behind per request');
+    }
+  });
+
   it('do not hold up shutdown: a body still arriving has its connection closed', async (t) => {
     const { app, seen, port } = await appWith(t, 1024, 64 * MiB);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
