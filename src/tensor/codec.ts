@@ -31,18 +31,21 @@ function ownArray(dtype: Dtype, bytes: Buffer): FloatArray {
  * checked (src/tensor/json-body.ts) is taken from `decoded`. `path` names the field in errors.
  */
 export function decodeTensor(t: TensorInput, path: string, decoded?: DecodedBase64 | null): FloatArray {
-  const known = t.b64 != null ? decoded?.take(t.b64) : undefined;
-  if (known) return ownArray(t.dtype, known);
-  const out = allocate(t.dtype, elementCount(t.shape));
+  const length = elementCount(t.shape);
   if (t.b64 != null) {
-    const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-    const written = bytes.write(t.b64, 'base64');
-    if (written !== bytes.length || bytes.toString('base64') !== t.b64) {
-      const message = 'is not canonical base64 (RFC 4648 alphabet, with padding)';
-      throw new ProblemError('invalid-request', `${path}.b64 ${message}`, [{ path: `${path}.b64`, message }]);
+    const byteLength = length * BYTES_PER_ELEMENT[t.dtype];
+    const known = decoded?.take(t.b64);
+    if (known !== undefined) {
+      if (known.length === byteLength) return ownArray(t.dtype, known);
+    } else {
+      const out = allocate(t.dtype, length);
+      const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+      if (bytes.write(t.b64, 'base64') === byteLength && bytes.toString('base64') === t.b64) return out;
     }
-    return out;
+    const message = `is not the canonical base64 of ${byteLength} bytes (RFC 4648 alphabet, with padding)`;
+    throw new ProblemError('invalid-request', `${path}.b64 ${message}`, [{ path: `${path}.b64`, message }]);
   }
+  const out = allocate(t.dtype, length);
   const data = t.data as readonly Element[];
   for (let i = 0; i < data.length; i++) {
     const v = data[i];

@@ -16,8 +16,8 @@ import { randomUUID } from 'node:crypto';
  * again whole, so its error is the body's own.
  */
 
-/** Below this many bytes, a string is left to JSON.parse. */
-export const LONG_BASE64 = 4096;
+/** Below this many characters a value is left to JSON.parse: it costs little there. */
+export const LONG_BASE64 = 64 * 1024;
 
 /** A long base64 value found in a body: its text (as the parsed body holds it) and its bytes. */
 export interface Base64Value {
@@ -51,6 +51,8 @@ export interface ParsedJson {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
+const MINUS = 0x2d;
+const UNDERSCORE = 0x5f;
 const B64_KEY = '"b64"';
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -91,7 +93,7 @@ function base64Ranges(body: Buffer): [number, number][] {
  */
 export const BASE64_PIECE = 4 * 2 ** 18;
 
-/** Bytes canonical base64 of `length` characters ending in `tail` decodes to; -1 if it cannot be canonical. */
+/** Bytes canonical base64 of `length` characters, whose last two are `last` and `beforeLast`, decodes to; -1 if it cannot be canonical. */
 function decodedLength(length: number, last: number, beforeLast: number): number {
   if (length % 4 !== 0) return -1;
   const EQUALS = 0x3d;
@@ -100,26 +102,30 @@ function decodedLength(length: number, last: number, beforeLast: number): number
 
 /**
  * The text and bytes of `body[start, end)` if it is canonical base64, decoded piece by piece into
- * one buffer of its own. Node's decoder skips characters outside the alphabet and stops at
- * padding, so each piece must decode to all the bytes its length promises and encode back to
- * itself. The text is the pieces joined (a rope: no copy until something reads it whole).
+ * one buffer of its own; the text is the pieces joined (a rope: V8 copies nothing until a reader
+ * needs it flat, and none does). Canonical without encoding it all again: Node's decoder skips a
+ * character outside the alphabet and stops at "=", so any such character, or padding before the
+ * end, leaves a piece short of the bytes its length promises; base64url's "-" and "_" decode
+ * like "+" and "/" and are searched for; and only the last group can carry padding bits, so it
+ * alone is encoded again and compared.
  */
 function canonicalBase64(body: Buffer, start: number, end: number): Base64Value | null {
   const length = decodedLength(end - start, body[end - 1], body[end - 2]);
-  if (length < 0) return null;
+  const range = body.subarray(start, end);
+  if (length <= 0 || range.includes(MINUS) || range.includes(UNDERSCORE)) return null;
   const bytes = Buffer.allocUnsafeSlow(length);
   let text = '';
   let written = 0;
   for (let from = start; from < end; from += BASE64_PIECE) {
     const to = Math.min(end, from + BASE64_PIECE);
     const piece = body.toString('latin1', from, to);
-    const n = bytes.write(piece, written, 'base64');
     const promised = to === end ? length - written : ((to - from) / 4) * 3;
-    if (n !== promised || bytes.toString('base64', written, written + n) !== piece) return null;
-    written += n;
+    if (bytes.write(piece, written, 'base64') !== promised) return null;
+    written += promised;
     text += piece;
   }
-  return { text, bytes };
+  const lastGroup = Math.floor((length - 1) / 3) * 3;
+  return bytes.toString('base64', lastGroup) === body.toString('latin1', end - 4, end) ? { text, bytes } : null;
 }
 
 /** Puts the values back where the placeholders stand (values only: a key is never replaced). */

@@ -8,8 +8,8 @@ import { send, type HttpRequest } from '../../helpers/http.js';
 
 const tensor = (shape: number[], extra: object = {}) => ({ shape, data: new Array(shape.reduce((a, b) => a * b, 1)).fill(0.5), ...extra });
 const convT = { input: tensor([1, 2, 3, 3]), weight: tensor([2, 3, 2, 2]) };
-/** 1024 float32 values: long enough for the body parser to decode it itself (src/tensor/json-body.ts). */
-const LONG_B64 = Buffer.from(new Float32Array(1024).fill(0.5).buffer).toString('base64');
+/** 128 x 128 float32 values: long enough for the body parser to decode them itself (src/tensor/json-body.ts). */
+const LONG_B64 = Buffer.from(new Float32Array(128 * 128).fill(0.5).buffer).toString('base64');
 
 interface Case {
   readonly name: string;
@@ -57,9 +57,11 @@ const cases: Case[] = [
   { name: 'a tensor of rank 5', request: post('/v1/conv-transpose2d/forward', { ...convT, input: tensor([1, 1, 2, 3, 3]) }), status: 400, type: 'invalid-request', path: 'input.shape' },
   { name: 'a 2-D input', request: post('/v1/conv-transpose2d/forward', { ...convT, input: tensor([2, 9]) }), status: 400, type: 'invalid-request', path: 'input.shape' },
   { name: 'a __proto__ key', request: post('/v1/conv2d/forward', '{"input": {"shape": [1], "data": [1]}, "__proto__": {"x": 1}}'), status: 400, type: 'invalid-request' },
-  { name: 'a __proto__ key beside long base64', request: post('/v1/conv2d/forward', `{"input": {"shape": [1, 1, 32, 32], "b64": "${LONG_B64}"}, "__proto__": {"x": 1}}`), status: 400, type: 'invalid-request' },
-  { name: 'long base64 with a character outside the alphabet', request: post('/v1/conv2d/forward', { input: { shape: [1, 1, 32, 32], b64: `*${LONG_B64.slice(1)}` }, weight: tensor([1, 1, 1, 1]) }), status: 400, type: 'invalid-request', path: 'input.b64' },
-  { name: 'malformed JSON after long base64', request: post('/v1/conv2d/forward', `{"input": {"shape": [1, 1, 32, 32], "b64": "${LONG_B64}"}} x`), status: 400, type: 'invalid-request' },
+  { name: 'a __proto__ key beside long base64', request: post('/v1/conv2d/forward', `{"input": {"shape": [1, 1, 128, 128], "b64": "${LONG_B64}"}, "__proto__": {"x": 1}}`), status: 400, type: 'invalid-request' },
+  { name: 'long base64 with a character outside the alphabet', request: post('/v1/conv2d/forward', { input: { shape: [1, 1, 128, 128], b64: `*${LONG_B64.slice(1)}` }, weight: tensor([1, 1, 1, 1]) }), status: 400, type: 'invalid-request', path: 'input.b64' },
+  { name: 'long base64 of the right length padded for another byte count', request: post('/v1/conv2d/forward', { input: { shape: [1, 1, 128, 128], b64: Buffer.alloc(65537, 1).toString('base64') }, weight: tensor([1, 1, 1, 1]) }), status: 400, type: 'invalid-request', path: 'input.b64', detail: /canonical base64 of 65536 bytes/ },
+  { name: 'short base64 of the right length padded for another byte count', request: post('/v1/conv2d/forward', { input: { shape: [1, 1, 1, 1], b64: 'AAAAAAA=' }, weight: tensor([1, 1, 1, 1]) }), status: 400, type: 'invalid-request', path: 'input.b64', detail: /canonical base64 of 4 bytes/ },
+  { name: 'malformed JSON after long base64', request: post('/v1/conv2d/forward', `{"input": {"shape": [1, 1, 128, 128], "b64": "${LONG_B64}"}} x`), status: 400, type: 'invalid-request' },
   { name: 'a constructor.prototype key', request: post('/v1/conv2d/forward', '{"constructor": {"prototype": {"x": 1}}}'), status: 400, type: 'invalid-request' },
   { name: 'a channel mismatch', request: post('/v1/conv-transpose2d/forward', { ...convT, weight: tensor([3, 3, 2, 2]) }), status: 422, type: 'inconsistent-request', path: 'input.shape[1]' },
   { name: 'groups that do not divide the channels', request: post('/v1/conv-transpose2d/forward', { ...convT, groups: 3 }), status: 422, type: 'inconsistent-request', path: 'groups' },
