@@ -76,6 +76,11 @@ export function judge(route: string, requestBody: string, answer: Answer): strin
   } catch {
     return 'a 200 to a body that is not JSON';
   }
+  // API.md: base64 is RFC 4648's canonical form; anything else must have been refused.
+  for (const [name, t] of Object.entries(body)) {
+    const b64 = (t as Tensor | null)?.b64;
+    if (typeof b64 === 'string' && Buffer.from(b64, 'base64').toString('base64') !== b64) return `a 200 to non-canonical base64 in ${name}`;
+  }
   const expected = expectedShapes(route, body);
   for (const [name, shape] of Object.entries(expected ?? {})) {
     const got = (doc[name] as Tensor | undefined)?.shape;

@@ -147,8 +147,34 @@ const garbage = fc
   .tuple(fc.constantFrom(...ROUTES), fc.string({ maxLength: 200, unit: 'binary' }), fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/json; charset=utf-16'))
   .map(([route, text, contentType]): FuzzRequest => ({ route, body: text, contentType, kind: 'garbage text' }));
 
+/**
+ * An im2col request whose base64 is long enough (over 64 Ki characters) for the body parser's own
+ * path (src/tensor/json-body.ts), often with one character changed: anywhere, or in the last
+ * group where padding and its bits live, to one inside or outside the alphabet.
+ */
+const longBase64Request = fc
+  .record({
+    dtype: fc.constantFrom('float32' as const, 'float64' as const),
+    seed: fc.nat(),
+    change: fc.boolean(),
+    inLastGroup: fc.boolean(),
+    at: fc.nat(),
+    char: fc.constantFrom('A', 'B', 'g', '+', '/', '=', '-', '_', '*', ' ', '\n', '\\', '"', '\u00e9'),
+    insert: fc.boolean(),
+  })
+  .map((p): FuzzRequest => {
+    const input = tensor([1, 16, 32, 32], p.dtype, true, p.seed) as { b64: string };
+    let b64 = input.b64;
+    if (p.change) {
+      const i = p.inLastGroup ? b64.length - 1 - (p.at % 4) : p.at % b64.length;
+      b64 = b64.slice(0, i) + p.char + b64.slice(p.insert ? i : i + 1);
+    }
+    return { route: 'im2col', body: JSON.stringify({ input: { ...input, b64 }, kernelSize: 3 }), contentType: 'application/json', kind: p.change ? 'long base64, one character changed' : 'long base64' };
+  });
+
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   { weight: 5, arbitrary: mutatedRequest },
   { weight: 2, arbitrary: randomJson },
   { weight: 1, arbitrary: garbage },
+  { weight: 1, arbitrary: longBase64Request },
 );
