@@ -69,8 +69,10 @@ export class KernelPool {
   readonly #maxTasks: number;
   readonly #capacity: number;
   readonly #onTaskDone: NonNullable<PoolOptions['onTaskDone']>;
-  /** Aborts every task still running when the shutdown grace period runs out. */
-  readonly #shutdown = new AbortController();
+  /** Each task's own abort controller while it is queued or running: what cancelAll aborts. */
+  readonly #inFlight = new Set<AbortController>();
+  /** Set once the shutdown grace period has run out: a task started after it is cancelled at once. */
+  #cancelled: ShutdownCancelled | null = null;
   #closing = false;
   #reserved = 0;
 
@@ -162,7 +164,15 @@ export class KernelPool {
     const transferList = Object.values(task.tensors).map((t) => t!.buffer as ArrayBuffer);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    const aborted = AbortSignal.any([signal, this.#shutdown.signal]);
+    // The caller's signal and the shutdown both end the task through one controller of its own
+    // (AbortSignal.any would do it too, at the cost of weak references for the GC on every task).
+    const own = new AbortController();
+    const aborted = own.signal;
+    const forward = () => own.abort(signal.reason);
+    if (this.#cancelled) own.abort(this.#cancelled);
+    else if (signal.aborted) forward();
+    else signal.addEventListener('abort', forward, { once: true });
+    this.#inFlight.add(own);
     try {
       const results = await this.#piscina.run(task, { transferList, signal: aborted });
       this.#onTaskDone(task.op, seconds(), 'ok');
@@ -180,6 +190,9 @@ export class KernelPool {
       // A kernel that threw or a worker that exited: a 500 for this request (its id is in the
       // problem document and the log); Piscina starts a new thread in place of a dead one.
       throw new Error(`the worker failed running ${task.op}`, { cause: err });
+    } finally {
+      signal.removeEventListener('abort', forward);
+      this.#inFlight.delete(own);
     }
   }
 
@@ -194,7 +207,8 @@ export class KernelPool {
    */
   cancelAll(): void {
     this.#closing = true;
-    this.#shutdown.abort(new ShutdownCancelled('the service shut down before the work finished; retry'));
+    this.#cancelled = new ShutdownCancelled('the service shut down before the work finished; retry');
+    for (const task of this.#inFlight) task.abort(this.#cancelled);
   }
 
   /** Stops taking tasks, lets queued and running ones finish, then ends the threads. */

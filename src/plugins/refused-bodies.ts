@@ -86,11 +86,14 @@ export function discardBody(req: IncomingMessage, shaper: ByteShaper, maxBytes: 
 async function refusedBodies(app: FastifyInstance, opts: RefusedBodiesOptions): Promise<void> {
   const shaper = new ByteShaper(opts.bytesPerSecond);
   const draining = new Set<IncomingMessage>();
-  app.addHook('onSend', async (request) => {
+  // A callback hook: it runs on every answer, and an async one would cost each a promise.
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const req = request.raw;
-    if (req.complete || req.readableEnded || draining.has(req)) return;
-    draining.add(req);
-    discardBody(req, shaper, opts.maxBodyBytes, () => draining.delete(req));
+    if (!req.complete && !req.readableEnded && !draining.has(req)) {
+      draining.add(req);
+      discardBody(req, shaper, opts.maxBodyBytes, () => draining.delete(req));
+    }
+    done(null, payload);
   });
   // Their answers are sent: a body still arriving must not hold up the shutdown.
   app.addHook('preClose', async () => {
