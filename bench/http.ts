@@ -17,6 +17,9 @@ import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { HEADER_LENGTH, toV2Request } from '../client/index.js';
+import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
+import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import { runTask } from '../workers/tasks.js';
 import { inputLength, outputLength, randomArray, SHAPES, weightLength, type BenchShape } from './shapes.js';
 import { bestMs, median, table } from './timing.js';
@@ -52,6 +55,19 @@ function forwardBody({ geometry: g }: BenchShape): string {
   });
 }
 
+/** The same forward as an Open Inference Protocol request with every tensor in the binary section. */
+function v2BinaryBody({ geometry: g }: BenchShape): { body: Uint8Array; headerLength: number } {
+  const tensor = (shape: number[], length: number, seed: number) => ({ shape, values: randomArray(Float32Array, length, seed) });
+  return toV2Request(
+    {
+      input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
+      weight: tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2),
+      bias: tensor([g.outChannels], g.outChannels, 3),
+    },
+    { stride_h: g.sH, stride_w: g.sW, padding_h: g.pH, padding_w: g.pW },
+  );
+}
+
 /** Bytes of the request's tensors and its result. */
 const tensorBytes = ({ geometry: g }: BenchShape): number => 4 * (inputLength(g) + weightLength(g) + g.outChannels + outputLength(g));
 
@@ -70,7 +86,7 @@ interface Service {
 
 async function start(workers: number): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SERVER], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), LOG_LEVEL: 'warn', MAX_QUEUE: '256' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -103,10 +119,10 @@ function memory(s: Service): { rss: number; peak: number } {
  * its own per DCGAN request on this machine, wrapping 7 MB in web streams both ways; its median is
  * printed as well.)
  */
-function post(url: string, body: Buffer, agent: Agent): Promise<number> {
+function post(url: string, body: Uint8Array, agent: Agent, path = '/v1/conv-transpose2d/forward', headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<number> {
   const t0 = performance.now();
   return new Promise((done, fail) => {
-    const req = httpRequest(`${url}/v1/conv-transpose2d/forward`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+    const req = httpRequest(`${url}${path}`, { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
       res.on('data', () => {});
       res.on('end', () => (res.statusCode === 200 ? done(performance.now() - t0) : fail(new Error(`status ${res.statusCode}`))));
     });
@@ -131,6 +147,8 @@ interface Run {
   smallErrors: number;
   dcganMedian: number;
   dcganFetchMedian: number;
+  /** The same request over /v2 with the binary tensor data extension (no base64, no JSON payload). */
+  dcganBinaryMedian: number;
   dcganSettledMb: number;
   dcganGrowthMb: number;
 }
@@ -151,6 +169,12 @@ async function measure(workers: number, small: string, dcgan: Buffer): Promise<R
     const dcganGrowthMb = memory(s).peak - settled;
     const fetchTimes: number[] = [];
     for (let i = 0; i < DCGAN_REQUESTS; i++) fetchTimes.push(await postWithFetch(s.url, dcgan));
+    const binary = v2BinaryBody(DCGAN);
+    const binaryTimes: number[] = [];
+    for (let i = 0; i < DCGAN_WARMUP + DCGAN_REQUESTS; i++) {
+      const ms = await post(s.url, binary.body, agent, '/v2/models/conv_transpose2d/infer', { 'content-type': BINARY_CONTENT_TYPE, [HEADER_LENGTH]: String(binary.headerLength) });
+      if (i >= DCGAN_WARMUP) binaryTimes.push(ms);
+    }
     const smallBody = Buffer.from(small);
     for (let i = 0; i < 200; i++) await post(s.url, smallBody, agent);
     const result = await autocannon({
@@ -169,6 +193,7 @@ async function measure(workers: number, small: string, dcgan: Buffer): Promise<R
       smallErrors: result.non2xx + result.errors + result.timeouts,
       dcganMedian: median(times),
       dcganFetchMedian: median(fetchTimes),
+      dcganBinaryMedian: median(binaryTimes),
       dcganSettledMb: settled,
       dcganGrowthMb,
     };
@@ -225,8 +250,8 @@ async function main(): Promise<void> {
   console.log(`service ${SERVER}; small op ${SECONDS} s at 16 connections; DCGAN ${DCGAN_REQUESTS} sequential requests on one node:http keep-alive connection (median, after ${DCGAN_WARMUP} warm-up requests)\n`);
   console.log(
     table(
-      ['workers', 'idle RSS MB', 'small op req/s', 'small p99 ms', 'errors', 'DCGAN median ms', 'DCGAN with fetch ms', 'RSS settled after warm-up MB', 'DCGAN RSS peak over settled MB'],
-      runs.map((r) => [String(r.workers), r.idleMb.toFixed(0), r.smallRps.toFixed(0), r.smallP99.toFixed(1), String(r.smallErrors), r.dcganMedian.toFixed(1), r.dcganFetchMedian.toFixed(1), r.dcganSettledMb.toFixed(0), r.dcganGrowthMb.toFixed(1)]),
+      ['workers', 'idle RSS MB', 'small op req/s', 'small p99 ms', 'errors', 'DCGAN median ms', 'DCGAN with fetch ms', 'DCGAN /v2 binary ms', 'RSS settled after warm-up MB', 'DCGAN RSS peak over settled MB'],
+      runs.map((r) => [String(r.workers), r.idleMb.toFixed(0), r.smallRps.toFixed(0), r.smallP99.toFixed(1), String(r.smallErrors), r.dcganMedian.toFixed(1), r.dcganFetchMedian.toFixed(1), r.dcganBinaryMedian.toFixed(1), r.dcganSettledMb.toFixed(0), r.dcganGrowthMb.toFixed(1)]),
     ),
   );
   const mb = tensorBytes(DCGAN) / 2 ** 20;

@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
 import { rssBound } from './load/memory-model.js';
 
 type Result = Awaited<ReturnType<typeof autocannon>>;
@@ -45,7 +46,7 @@ const errorLines: string[] = [];
 
 async function startServer(): Promise<{ url: string; pid: number; stop: () => Promise<number | null> }> {
   const entry = fileURLToPath(new URL('../src/server.js', import.meta.url));
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, entry], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', WORKERS: String(workers), MAX_QUEUE: String(maxQueue), MAX_BODY_BYTES: String(maxBodyBytes), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../src/package-info.js';
+import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
 
 interface LoadResult {
   requests: { average: number; total: number };
@@ -61,7 +62,7 @@ interface Replica {
 
 async function startReplica(): Promise<Replica> {
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SERVER], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), WORKERS: String(WORKERS), LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '20000' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

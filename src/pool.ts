@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import type { FloatArray } from '../workers/geometry.js';
 import type { ResultName, Task } from '../workers/tasks.js';
 import { ProblemError } from './problems.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 
 export type TaskResults = Partial<Record<ResultName, FloatArray>>;
 
@@ -41,18 +42,8 @@ class ShutdownCancelled extends Error {
 
 const DEFAULT_WORKER = new URL('../workers/pool-entry.js', import.meta.url);
 
-/**
- * Piscina loads a worker's module with require() first. On Node versions where require() can load
- * ES modules, its start-up preload and a first task racing to load the module can abort the whole
- * process (a fatal V8 error, seen under test load). Without require(esm) it takes its import()
- * path, which loads a module once however many ask.
- */
-const NO_REQUIRE_ESM = '--no-experimental-require-module';
-
 /** How much lower than the main thread the kernel threads run (Linux niceness, 0..19). */
 export const WORKER_NICENESS = 10;
-const workerExecArgv = (): string[] =>
-  process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ? [...process.execArgv, NO_REQUIRE_ESM] : [...process.execArgv];
 
 /**
  * The worker threads that run kernels, and admission to them.

@@ -13,14 +13,14 @@ export interface RunningServer {
 }
 
 /**
- * Starts `node <entry>` as a real process on a free loopback port and waits until it listens.
- * The entry defaults to the built server next to this helper; `cwd` to the project.
+ * Starts `node [nodeArgs] <entry>` as a real process on a free loopback port and waits until it
+ * listens. The entry defaults to the built server next to this helper; `cwd` to the project.
  */
 export async function startServer(
   env: Record<string, string> = {},
-  { entry = fileURLToPath(new URL('../../src/server.js', import.meta.url)), cwd = projectRoot, timeoutMs = 20_000 } = {},
+  { entry = fileURLToPath(new URL('../../src/server.js', import.meta.url)), cwd = projectRoot, timeoutMs = 20_000, nodeArgs = [] as string[] } = {},
 ): Promise<RunningServer> {
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', WORKERS: '1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

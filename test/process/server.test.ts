@@ -31,6 +31,21 @@ describe('the server process', () => {
     }
   });
 
+  it('starts and runs kernels under V8 heap flags, which worker threads refuse (node --max-old-space-size ...)', async () => {
+    const server = await startServer({ WORKERS: '2' }, { nodeArgs: ['--max-old-space-size=1024', '--initial-heap-size=64', '--enable-source-maps'] });
+    try {
+      const res = await fetch(`${server.url}/v1/im2col`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: { shape: [1, 2, 2], data: [1, 2, 3, 4] }, kernelSize: 2 }),
+      });
+      assert.equal(res.status, 200, server.stderr());
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
   it('redacts the Authorization header in its logs', async () => {
     const server = await startServer({ API_KEYS: 'secret-key-1', LOG_LEVEL: 'debug' });
     try {

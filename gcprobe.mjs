@@ -1,0 +1,11 @@
+import { PerformanceObserver } from 'node:perf_hooks';
+import { buildApp } from './dist/src/app.js';
+import { defaultConfig } from './dist/src/config.js';
+if (process.env.BALLAST) globalThis.ballast = Array.from({ length: Number(process.env.BALLAST) }, (_, i) => ({ i, s: 'x' + i }));
+const app = await buildApp({ ...defaultConfig(), workers: 2 }, { logger: false });
+import v8 from 'node:v8'; 
+await app.listen({ port: 18097, host: '127.0.0.1' });
+let gcs = {};
+new PerformanceObserver((list) => { for (const e of list.getEntries()) { const k = e.detail?.kind; gcs[k] ??= { n: 0, ms: 0 }; gcs[k].n++; gcs[k].ms = +(gcs[k].ms + e.duration).toFixed(1); } }).observe({ entryTypes: ['gc'] });
+process.on('SIGUSR2', () => { console.log(JSON.stringify(gcs)); gcs = {}; });
+process.on('SIGTERM', async () => { await app.close(); process.exit(0); });
