@@ -118,7 +118,12 @@ const MUTATIONS: readonly Mutation[] = [
   (b) => ['groups that do not divide', { ...b, groups: 3 }],
   (b, i) => ['moved to another route', { ...b, route: ROUTES[i % ROUTES.length] }],
   (b, _i, v) => ['prototype pollution', { ...b, ['__proto__']: { polluted: v } as Json, constructor: { prototype: { polluted: true } } }],
+  // Written in as text below: JSON.stringify itself cannot nest this deep.
+  (b) => ['deeply nested field', b],
 ];
+
+/** Nesting deeper than any call stack: parsers and validators must not recurse on it. */
+const DEEP = 100_000;
 
 /** A valid request, maybe mutated once or twice. */
 const mutatedRequest = fc
@@ -136,6 +141,7 @@ const mutatedRequest = fc
     // JSON.stringify drops a literal __proto__ key set by spreading; write it in as text instead.
     let text = JSON.stringify(payload);
     if (kinds.includes('prototype pollution')) text = text.replace(/^\{/, '{"__proto__":{"polluted":1},');
+    if (kinds.includes('deeply nested field')) text = text.replace(/^\{/, `{"deep":${'['.repeat(DEEP)}${']'.repeat(DEEP)},`);
     return { route: typeof route === 'string' ? route : 'im2col', body: text, contentType: 'application/json', kind: kinds.length === 0 ? 'valid' : kinds.join(' + ') };
   });
 
@@ -161,6 +167,7 @@ const longBase64Request = fc
     at: fc.nat(),
     char: fc.constantFrom('A', 'B', 'g', '+', '/', '=', '-', '_', '*', ' ', '\n', '\\', '"', '\u00e9'),
     insert: fc.boolean(),
+    deep: fc.boolean(),
   })
   .map((p): FuzzRequest => {
     const input = tensor([1, 16, 32, 32], p.dtype, true, p.seed) as { b64: string };
@@ -169,7 +176,10 @@ const longBase64Request = fc
       const i = p.inLastGroup ? b64.length - 1 - (p.at % 4) : p.at % b64.length;
       b64 = b64.slice(0, i) + p.char + b64.slice(p.insert ? i : i + 1);
     }
-    return { route: 'im2col', body: JSON.stringify({ input: { ...input, b64 }, kernelSize: 3 }), contentType: 'application/json', kind: p.change ? 'long base64, one character changed' : 'long base64' };
+    let body = JSON.stringify({ input: { ...input, b64 }, kernelSize: 3 });
+    if (p.deep) body = body.replace(/^\{/, `{"deep":${'['.repeat(DEEP)}${']'.repeat(DEEP)},`);
+    const kind = `long base64${p.change ? ', one character changed' : ''}${p.deep ? ', beside a deeply nested field' : ''}`;
+    return { route: 'im2col', body, contentType: 'application/json', kind };
   });
 
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(

@@ -128,16 +128,27 @@ function canonicalBase64(body: Buffer, start: number, end: number): Base64Value 
   return bytes.toString('base64', lastGroup) === body.toString('latin1', end - 4, end) ? { text, bytes } : null;
 }
 
-/** Puts the values back where the placeholders stand (values only: a key is never replaced). */
-function restore(node: unknown, placeholders: ReadonlyMap<string, string>): unknown {
-  if (typeof node === 'string') return placeholders.get(node) ?? node;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) node[i] = restore(node[i], placeholders);
-  } else if (node !== null && typeof node === 'object') {
-    const record = node as Record<string, unknown>;
-    for (const k of Object.keys(record)) record[k] = restore(record[k], placeholders);
+/**
+ * Puts the values back where the placeholders stand (values only: a key is never replaced). With
+ * a stack of its own rather than recursion: JSON.parse takes any depth, and so must this.
+ */
+function restore(root: unknown, placeholders: ReadonlyMap<string, string>): unknown {
+  if (typeof root === 'string') return placeholders.get(root) ?? root;
+  const pending: object[] = [];
+  const visit = (container: Record<string | number, unknown>, key: string | number) => {
+    const value = container[key];
+    if (typeof value === 'string') {
+      const text = placeholders.get(value);
+      if (text !== undefined) container[key] = text;
+    } else if (value !== null && typeof value === 'object') pending.push(value);
+  };
+  if (root !== null && typeof root === 'object') pending.push(root);
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    const container = node as Record<string | number, unknown>;
+    if (Array.isArray(node)) for (let i = 0; i < node.length; i++) visit(container, i);
+    else for (const key of Object.keys(node)) visit(container, key);
   }
-  return node;
+  return root;
 }
 
 /**

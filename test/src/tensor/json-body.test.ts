@@ -72,6 +72,16 @@ describe('parseJsonBody', () => {
     assert.equal(decoded?.take(long), undefined, 'the one inside a string was not taken for a value');
   });
 
+  it('puts values back in a body nested deeper than a call stack reaches', () => {
+    const depth = 200_000;
+    const text = `{"input": {"b64": "${long}"}, "deep": ${'['.repeat(depth)}"${long}"${']'.repeat(depth)}}`;
+    const { value } = parseJsonBody(bytesOf(text), parse);
+    let node = (value as { deep: unknown }).deep;
+    for (let i = 0; i < depth; i++) node = (node as unknown[])[0];
+    assert.equal(node, long);
+    assert.equal((value as { input: { b64: string } }).input.b64, long);
+  });
+
   it('refuses an invalid body with the body\'s own error, positions and all', () => {
     for (const text of [`{"input": {"b64": "${long}"}} x`, `{"input": {"b64": "${long}"}`, `{"input": {"b64": "${long}" "b64": 1}}`]) {
       const expected = (() => {
