@@ -51,7 +51,7 @@ export const WORKER_NICENESS = 10;
  * Admission is counted in requests, not tasks: a request holds one of `workers + maxQueue` slots
  * from before its body is read until its answer has been written (`reserve`), so the memory held
  * by bodies, tensors and answers is bounded by the slot count (RELIABILITY.md). Input buffers are
- * shared with the worker or moved to it (never copied) and results come back moved; a full queue or a closing
+ * moved to the worker (never copied) and results come back the same way; a full queue or a closing
  * pool is a 503, a deadline a 504. Aborting a task that is running ends its thread (Piscina), so
  * no cancelled kernel keeps burning a core; a thread that dies is replaced.
  */
@@ -152,8 +152,7 @@ export class KernelPool {
 
   async run(task: Task, signal: AbortSignal): Promise<TaskResults> {
     this.admit();
-    // Tensors in shared memory are shared by postMessage as they are; any other buffer is moved.
-    const transferList = [...new Set(Object.values(task.tensors).map((t) => t!.buffer))].filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer));
+    const transferList = Object.values(task.tensors).map((t) => t!.buffer as ArrayBuffer);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     // The caller's signal and the shutdown both end the task through one controller of its own

@@ -2,11 +2,8 @@ import type { ConvGeometry, FloatArray } from '../workers/geometry.js';
 import type { ResultName, Task, TaskResult, TensorName } from '../workers/tasks.js';
 
 /**
- * How one large conv task is shared by several workers, as pure data: the part tasks and how
- * their results combine. A request's tensors live in shared memory (src/tensor/codec.ts): a part
- * views its contiguous slice of one and shares a whole one, and copies only a slice that is not
- * contiguous (a channel range of a batch, of a weight's columns). A tensor in memory of its own
- * is copied for every part but the first, so each can be moved to its worker.
+ * How one large conv task is shared by several workers, as pure data: the part tasks (each with
+ * buffers of its own, so each can be moved to its worker) and how their results combine.
  *
  * - batch >= 2: the samples are shared out; per-sample tensors are sliced, weight and bias copied
  *   to every part, per-sample results concatenated, and gradWeight / gradBias (partial sums over
@@ -60,10 +57,7 @@ interface Axis {
   readonly inner: number;
 }
 
-const shared = (t: FloatArray): boolean => t.buffer instanceof SharedArrayBuffer;
-
 function slice(t: FloatArray, a: Axis, start: number, count: number): FloatArray {
-  if (a.outer === 1 && shared(t)) return t.subarray(start * a.inner, (start + count) * a.inner);
   const out = t instanceof Float32Array ? new Float32Array(a.outer * count * a.inner) : new Float64Array(a.outer * count * a.inner);
   for (let o = 0; o < a.outer; o++) {
     const from = (o * a.axis + start) * a.inner;
@@ -79,8 +73,7 @@ function place(into: FloatArray, a: Axis, start: number, part: FloatArray): void
   }
 }
 
-/** The same tensor for another part: shared memory is shared, memory of its own is copied. */
-const copy = (t: FloatArray): FloatArray => (shared(t) ? t : t.slice());
+const copy = (t: FloatArray): FloatArray => t.slice();
 
 function allocateLike(t: FloatArray, length: number): FloatArray {
   return t instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);

@@ -13,8 +13,7 @@ class MovedResults {
   constructor(private readonly results: Results) {}
   get [transferableSymbol](): ArrayBuffer[] {
     const buffers = new Set<ArrayBuffer>();
-    // A result may be a request's own tensor in shared memory (gradWeight accumulated in place): shared, not moved.
-    for (const r of Object.values(this.results)) if (r && !(r.buffer instanceof SharedArrayBuffer)) buffers.add(r.buffer as ArrayBuffer);
+    for (const r of Object.values(this.results)) if (r) buffers.add(r.buffer as ArrayBuffer);
     return [...buffers];
   }
   get [valueSymbol](): Results {

@@ -16,7 +16,7 @@ import type { OpRoute, TensorField } from './op-routes.js';
 export interface TensorSource {
   readonly shape: readonly number[];
   readonly dtype: Dtype;
-  /** A typed array over shared memory of its own (src/tensor/codec.ts, `allocate`), which the workers read in place. */
+  /** A typed array over a buffer of its own (it is moved to a worker). */
   decode(): FloatArray;
 }
 

@@ -11,16 +11,12 @@ if (endianness() !== 'LE') throw new Error('convsvc needs a little-endian host')
 
 const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
-/**
- * A request tensor's typed array, in shared memory of its own: the workers read it in place, and
- * the parts of a split request (src/split.ts) view it rather than copy it.
- */
+/** A typed array of `dtype` over a fresh buffer of its own, so it can be moved to a worker. */
 export function allocate(dtype: Dtype, length: number): FloatArray {
-  const memory = new SharedArrayBuffer(length * BYTES_PER_ELEMENT[dtype]);
-  return dtype === 'float64' ? new Float64Array(memory) : new Float32Array(memory);
+  return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
 }
 
-/** `bytes` (already checked against the shape) as a typed array over memory of its own: a view when it can be, else a copy. */
+/** `bytes` (already checked against the shape) as a typed array that owns its buffer: a view when it can be, else a copy. */
 function ownArray(dtype: Dtype, bytes: Buffer): FloatArray {
   const owned = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length;
   const buffer = owned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
@@ -29,7 +25,7 @@ function ownArray(dtype: Dtype, bytes: Buffer): FloatArray {
 
 /**
  * Decodes a schema-checked request tensor (lengths already match its shape) into a typed array
- * over shared memory of its own (see `allocate`). base64 is decoded straight into the array's memory; Node's decoder skips
+ * that owns its buffer. base64 is decoded straight into the array's memory; Node's decoder skips
  * characters outside the alphabet, so the bytes are encoded again and must give the same string
  * (which also refuses non-canonical padding bits). A value the body parser already decoded and
  * checked (src/tensor/json-body.ts) is taken from `decoded`. `path` names the field in errors.

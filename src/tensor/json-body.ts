@@ -102,7 +102,7 @@ function decodedLength(length: number, last: number, beforeLast: number): number
 
 /**
  * The text and bytes of `body[start, end)` if it is canonical base64, decoded piece by piece into
- * shared memory of its own; the text is the pieces joined (a rope: V8 copies nothing until a reader
+ * one buffer of its own; the text is the pieces joined (a rope: V8 copies nothing until a reader
  * needs it flat, and none does). Canonical without encoding it all again: Node's decoder skips a
  * character outside the alphabet and stops at "=", so any such character, or padding before the
  * end, leaves a piece short of the bytes its length promises; base64url's "-" and "_" decode
@@ -113,8 +113,7 @@ function canonicalBase64(body: Buffer, start: number, end: number): Base64Value 
   const length = decodedLength(end - start, body[end - 1], body[end - 2]);
   const range = body.subarray(start, end);
   if (length <= 0 || range.includes(MINUS) || range.includes(UNDERSCORE)) return null;
-  // Shared memory, like every decoded tensor (src/tensor/codec.ts, `allocate`).
-  const bytes = Buffer.from(new SharedArrayBuffer(length));
+  const bytes = Buffer.allocUnsafeSlow(length);
   let text = '';
   let written = 0;
   for (let from = start; from < end; from += BASE64_PIECE) {

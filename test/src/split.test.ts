@@ -36,16 +36,6 @@ const cloneTask = (t: Task): Task => ({
   tensors: Object.fromEntries(Object.entries(t.tensors).map(([k, v]) => [k, (v as FloatArray).slice()])),
 });
 
-/** A deep copy in shared memory, as the service decodes request tensors (src/tensor/codec.ts). */
-function sharedTask(t: Task): Task {
-  const toShared = (v: FloatArray): FloatArray => {
-    const out = v instanceof Float64Array ? new Float64Array(new SharedArrayBuffer(v.byteLength)) : new Float32Array(new SharedArrayBuffer(v.byteLength));
-    out.set(v);
-    return out;
-  };
-  return { ...t, tensors: Object.fromEntries(Object.entries(t.tensors).map(([k, v]) => [k, toShared(v as FloatArray)])) };
-}
-
 function assertSameResults(got: TaskResult, want: TaskResult, dtype: DType): void {
   assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort());
   for (const [name, w] of Object.entries(want)) {
@@ -80,7 +70,7 @@ describe('planSplit', () => {
     assert.deepEqual(inChannels, [2, 3]);
   });
 
-  it('gives every part buffers of its own when the tensors are not in shared memory, so each can be moved to its worker', () => {
+  it('gives every part buffers of its own, so each can be moved to its worker', () => {
     for (const pass of ['forward', 'grad-parameters'] as const) {
       for (const batch of [1, 4]) {
         const split = planSplit(makeTask(geometry('conv-transpose2d', batch), pass, 'float32'), 3, 0)!;
@@ -89,39 +79,6 @@ describe('planSplit', () => {
       }
     }
   });
-
-  it('views the contiguous slices of tensors in shared memory and shares the whole ones, copying none', () => {
-    const task = sharedTask(makeTask(geometry('conv-transpose2d', 4), 'forward', 'float32'));
-    const split = planSplit(task, 2, 0)!;
-    for (const part of split.parts) {
-      assert.equal(part.tensors.input!.buffer, task.tensors.input!.buffer, 'input: a view of its samples');
-      assert.equal(part.tensors.weight, task.tensors.weight, 'weight: shared whole');
-      assert.equal(part.tensors.bias, task.tensors.bias, 'bias: shared whole');
-    }
-    assert.deepEqual(split.parts.map((p) => p.tensors.input!.byteOffset), [0, task.tensors.input!.byteLength / 2]);
-    // One sample split by output channels: the weight's columns of conv-transpose2d are not contiguous.
-    const one = sharedTask(makeTask(geometry('conv-transpose2d', 1), 'forward', 'float32'));
-    const byChannels = planSplit(one, 2, 0)!;
-    for (const part of byChannels.parts) {
-      assert.equal(part.tensors.input, one.tensors.input, 'input: shared whole');
-      assert.notEqual(part.tensors.weight!.buffer, one.tensors.weight!.buffer, 'weight columns: copied');
-    }
-  });
-
-  for (const kind of ['conv2d', 'conv-transpose2d'] as const) {
-    for (const pass of ['forward', 'grad-input', 'grad-parameters', 'backward'] as const) {
-      for (const batch of pass === 'backward' ? [2, 5] : [1, 2, 5]) {
-        it(`${kind}/${pass}, batch ${batch}, tensors in shared memory: the merged parts equal the whole task`, () => {
-          for (const dtype of ['float32', 'float64'] as const) {
-            const task = makeTask(geometry(kind, batch), pass, dtype);
-            const whole = runTask(cloneTask(task));
-            const split = planSplit(sharedTask(task), 2, 0)!;
-            assertSameResults(split.merge(split.parts.map((p) => runTask(p))), whole, dtype);
-          }
-        });
-      }
-    }
-  }
 
   for (const kind of ['conv2d', 'conv-transpose2d'] as const) {
     for (const pass of ['forward', 'grad-input', 'grad-parameters', 'backward'] as const) {

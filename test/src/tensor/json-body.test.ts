@@ -34,10 +34,9 @@ describe('parseJsonBody', () => {
     assert.equal(decoded!.take(long), undefined);
   });
 
-  it('decodes each value into shared memory of its own, from offset 0, which the workers read in place', () => {
+  it('gives each decoded value a buffer of its own, from offset 0, that can be moved to a worker', () => {
     const { decoded } = parseJsonBody(bytesOf(JSON.stringify({ input: { b64: longer } })), parse);
     const bytes = decoded!.take(longer)!;
-    assert.ok(bytes.buffer instanceof SharedArrayBuffer);
     assert.equal(bytes.byteOffset, 0);
     assert.equal(bytes.buffer.byteLength, bytes.length);
   });
