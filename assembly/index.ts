@@ -3,6 +3,7 @@
  * host (workers/gemm/wasm-simd-gemm.ts) lays its operands out above `heapBase()` and passes byte
  * addresses; leading dimensions are in elements.
  */
+import { col2im } from './col2im';
 import { gemm, workspaceBytes } from './gemm';
 
 export function heapBase(): usize {
@@ -29,4 +30,18 @@ export function gemmF64(
   b: usize, ldb: i32, beta: f64, c: usize, ldc: i32, packed: usize,
 ): void {
   gemm<f64>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, packed);
+}
+
+export function col2imF32(
+  columns: usize, image: usize, channels: i32, height: i32, width: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, colH: i32, colW: i32,
+): void {
+  col2im<f32>(columns, image, channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW);
+}
+
+export function col2imF64(
+  columns: usize, image: usize, channels: i32, height: i32, width: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, colH: i32, colW: i32,
+): void {
+  col2im<f64>(columns, image, channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW);
 }

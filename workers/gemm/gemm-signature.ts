@@ -1,4 +1,5 @@
 import type { FloatArray } from '../geometry.js';
+import type { SampleColumns } from '../kernels/sample-columns.js';
 
 /**
  * The one GEMM interface every variant implements (see gemm.ts for the contract): row-major
@@ -22,4 +23,27 @@ export type Gemm = <F extends FloatArray>(
   c: F,
   cOffset: number,
   ldc: number,
+) => void;
+
+/**
+ * The transposed convolution's per-sample step as one call: columns = op(A) B (m x n, alpha 1,
+ * beta 0, B not transposed), then those columns folded by col2im onto `image` at `imageOffset`.
+ * `columns` (m * n elements) is the caller's scratch, which an implementation may leave unused.
+ * Same results as gemm followed by workers/kernels/col2im.ts.
+ */
+export type GemmCol2im = <F extends FloatArray>(
+  transA: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: F,
+  aOffset: number,
+  lda: number,
+  b: F,
+  bOffset: number,
+  ldb: number,
+  grid: SampleColumns,
+  image: F,
+  imageOffset: number,
+  columns: F,
 ) => void;

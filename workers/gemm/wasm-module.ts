@@ -11,7 +11,14 @@ export interface GemmExports {
   workspaceBytesF64(): number;
   gemmF32(...args: GemmArgs): void;
   gemmF64(...args: GemmArgs): void;
+  col2imF32(...args: Col2imArgs): void;
+  col2imF64(...args: Col2imArgs): void;
 }
+
+type Col2imArgs = [
+  columns: number, image: number, channels: number, height: number, width: number,
+  kH: number, kW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, colH: number, colW: number,
+];
 
 type GemmArgs = [
   transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,

@@ -1,5 +1,6 @@
 import type { FloatArray } from '../geometry.js';
-import type { Gemm } from './gemm-signature.js';
+import { imageLength, type SampleColumns } from '../kernels/sample-columns.js';
+import type { Gemm, GemmCol2im } from './gemm-signature.js';
 import { runtimeHasSimd } from './simd-probe.js';
 import type { WasmMemory } from './wasm-api.js';
 import { gemmModule, type GemmExports } from './wasm-module.js';
@@ -44,6 +45,44 @@ function ensureBytes(memory: WasmMemory, bytes: number): void {
   if (have < bytes) memory.grow(Math.ceil((bytes - have) / 65536));
 }
 
+/** Where one call's operands go in the module's memory, and A and B copied there. */
+interface Operands {
+  readonly exports: GemmExports;
+  readonly packed: number;
+  readonly aAt: number;
+  readonly bAt: number;
+  readonly cAt: number;
+  /** The first free byte after C's span. */
+  readonly end: number;
+}
+
+function placeOperands<F extends FloatArray>(
+  elementBytes: 4 | 8, transA: boolean, transB: boolean, m: number, n: number, k: number, readsAB: boolean,
+  a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number, cSpan: number, extraBytes: number,
+): Operands {
+  const { exports, packed, operands } = currentLayout();
+  const aSpan = readsAB ? span(transA ? k : m, transA ? m : k, lda) : 0;
+  const bSpan = readsAB ? span(transB ? n : k, transB ? k : n, ldb) : 0;
+  const aAt = operands;
+  const bAt = aAt + align(aSpan * elementBytes);
+  const cAt = bAt + align(bSpan * elementBytes);
+  const end = cAt + align(cSpan * elementBytes);
+  ensureBytes(exports.memory, end + extraBytes);
+  if (readsAB) {
+    const view = memoryView(exports, elementBytes);
+    view.set(a.subarray(aOffset, aOffset + aSpan), aAt / elementBytes);
+    view.set(b.subarray(bOffset, bOffset + bSpan), bAt / elementBytes);
+  }
+  return { exports, packed, aAt, bAt, cAt, end };
+}
+
+const memoryView = (exports: GemmExports, elementBytes: 4 | 8): FloatArray =>
+  elementBytes === 4 ? new Float32Array(exports.memory.buffer) : new Float64Array(exports.memory.buffer);
+
+function checkElement(c: FloatArray, elementBytes: 4 | 8): void {
+  if (c.BYTES_PER_ELEMENT !== elementBytes) throw new TypeError(`this GEMM runs on ${elementBytes * 8}-bit floats`);
+}
+
 function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
   return function gemm<F extends FloatArray>(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -51,25 +90,13 @@ function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
     beta: number, c: F, cOffset: number, ldc: number,
   ): void {
     if (m === 0 || n === 0) return;
-    if (c.BYTES_PER_ELEMENT !== elementBytes) throw new TypeError(`this GEMM runs on ${elementBytes * 8}-bit floats`);
-    const { exports, packed, operands } = currentLayout();
+    checkElement(c, elementBytes);
     const readsAB = alpha !== 0 && k !== 0;
     const readsC = beta !== 0;
-    const aSpan = readsAB ? span(transA ? k : m, transA ? m : k, lda) : 0;
-    const bSpan = readsAB ? span(transB ? n : k, transB ? k : n, ldb) : 0;
     const cSpan = span(m, n, ldc);
-    const aAt = operands;
-    const bAt = aAt + align(aSpan * elementBytes);
-    const cAt = bAt + align(bSpan * elementBytes);
-    ensureBytes(exports.memory, cAt + cSpan * elementBytes);
-
-    const Memory = elementBytes === 4 ? Float32Array : Float64Array;
-    const view = new Memory(exports.memory.buffer) as F;
+    const { exports, packed, aAt, bAt, cAt } = placeOperands(elementBytes, transA, transB, m, n, k, readsAB, a, aOffset, lda, b, bOffset, ldb, cSpan, 0);
+    const view = memoryView(exports, elementBytes) as F;
     const index = (address: number): number => address / elementBytes;
-    if (readsAB) {
-      view.set(a.subarray(aOffset, aOffset + aSpan), index(aAt));
-      view.set(b.subarray(bOffset, bOffset + bSpan), index(bAt));
-    }
     if (readsC) view.set(c.subarray(cOffset, cOffset + cSpan), index(cAt));
 
     const run = elementBytes === 4 ? exports.gemmF32 : exports.gemmF64;
@@ -88,8 +115,33 @@ function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
   } as Gemm;
 }
 
+/**
+ * GEMM then col2im without leaving the module: the columns stay where the GEMM wrote them, are
+ * folded there (assembly/col2im.ts), and only the image comes back, a quarter of the columns'
+ * size for a 4x4 window at stride 2.
+ */
+function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
+  return function gemmCol2im<F extends FloatArray>(
+    transA: boolean, m: number, n: number, k: number,
+    a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number,
+    grid: SampleColumns, image: F, imageOffset: number,
+  ): void {
+    checkElement(image, elementBytes);
+    const imageSpan = imageLength(grid);
+    const readsAB = m !== 0 && n !== 0 && k !== 0;
+    const { exports, packed, aAt, bAt, cAt, end } = placeOperands(elementBytes, transA, false, m, n, k, readsAB, a, aOffset, lda, b, bOffset, ldb, m * n, imageSpan * elementBytes);
+    if (m !== 0 && n !== 0) (elementBytes === 4 ? exports.gemmF32 : exports.gemmF64)(+transA, 0, m, n, k, 1, aAt, lda, bAt, ldb, 0, cAt, n, packed);
+    const { channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW } = grid;
+    (elementBytes === 4 ? exports.col2imF32 : exports.col2imF64)(cAt, end, channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW);
+    const view = memoryView(exports, elementBytes);
+    image.set(view.subarray(end / elementBytes, end / elementBytes + imageSpan), imageOffset);
+  } as GemmCol2im;
+}
+
 /** True when the runtime runs WebAssembly SIMD and the module was built (and validates). */
 export const wasmSimdSupported = (): boolean => runtimeHasSimd() && gemmModule() !== null;
 
 export const f32GemmWasmSimd: Gemm = wasmSimdGemm(4);
 export const f64GemmWasmSimd: Gemm = wasmSimdGemm(8);
+export const f32GemmCol2imWasmSimd: GemmCol2im = wasmSimdGemmCol2im(4);
+export const f64GemmCol2imWasmSimd: GemmCol2im = wasmSimdGemmCol2im(8);

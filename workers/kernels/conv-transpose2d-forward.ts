@@ -1,7 +1,7 @@
 import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
-import { col2im } from './col2im.js';
+import { gemmThenCol2im } from './gemm-col2im.js';
 import { columnsAreImage, groupColumns } from './sample-columns.js';
 
 /**
@@ -33,8 +33,7 @@ export function convTranspose2dForward<F extends FloatArray>(
       if (direct) {
         gemm(true, false, rows, inPlane, inPerGroup, 1, weight, w, rows, input, x, inPlane, 0, output, y, outPlane);
       } else {
-        gemm(true, false, rows, inPlane, inPerGroup, 1, weight, w, rows, input, x, inPlane, 0, columns, 0, inPlane);
-        col2im(grid, output, y, columns, 0);
+        gemmThenCol2im(true, rows, inPlane, inPerGroup, weight, w, rows, input, x, inPlane, grid, output, y, columns);
       }
     }
   }

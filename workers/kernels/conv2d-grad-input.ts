@@ -1,6 +1,6 @@
 import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
-import { col2im } from './col2im.js';
+import { gemmThenCol2im } from './gemm-col2im.js';
 import { columnsAreImage, groupColumns } from './sample-columns.js';
 
 /**
@@ -30,8 +30,7 @@ export function conv2dGradInput<F extends FloatArray>(
       if (direct) {
         gemm(true, false, rows, outPlane, outPerGroup, 1, weight, w, rows, gradOutput, y, outPlane, 0, gradInput, x, outPlane);
       } else {
-        gemm(true, false, rows, outPlane, outPerGroup, 1, weight, w, rows, gradOutput, y, outPlane, 0, columns, 0, outPlane);
-        col2im(grid, gradInput, x, columns, 0);
+        gemmThenCol2im(true, rows, outPlane, outPerGroup, weight, w, rows, gradOutput, y, outPlane, grid, gradInput, x, columns);
       }
     }
   }

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { offeredVariants } from '../../../workers/gemm/registry.js';
+import { col2im } from '../../../workers/kernels/col2im.js';
+import { columnsLength, imageLength } from '../../../workers/kernels/sample-columns.js';
+import { columnsGeometries, dataSeed, seeded } from '../helpers/arbitraries.js';
+import { random, zeros } from '../helpers/tensors.js';
+
+describe('a GEMM variant\'s fused GEMM + col2im', () => {
+  const fused = offeredVariants().filter((v) => v.gemmCol2im !== undefined);
+
+  it('is offered with the WebAssembly variants, where the runtime has them', () => {
+    assert.ok(fused.length === 0 || fused.every((v) => v.name.endsWith('wasmsimd')));
+  });
+
+  for (const variant of fused) {
+    it(`${variant.name}: equals its GEMM followed by col2im.ts, to the bit`, () => {
+      fc.assert(
+        fc.property(columnsGeometries(true), fc.integer({ min: 1, max: 6 }), fc.boolean(), dataSeed, (grid, k, transA, seed) => {
+          const dtype = variant.dtype;
+          const m = grid.channels * grid.kH * grid.kW;
+          const n = grid.colH * grid.colW;
+          const a = random(dtype, m * k, seed);
+          const b = random(dtype, k * n, seed + 1);
+          const lda = transA ? m : k;
+          const columns = zeros(dtype, columnsLength(grid));
+          const want = random(dtype, imageLength(grid) + 3, seed + 2);
+          const got = want.slice();
+          variant.gemm(transA, false, m, n, k, 1, a, 0, lda, b, 0, n, 0, columns, 0, n);
+          col2im(grid, want, 3, columns, 0);
+          variant.gemmCol2im!(transA, m, n, k, a, 0, lda, b, 0, n, grid, got, 3, zeros(dtype, columnsLength(grid)));
+          assert.deepEqual(got, want);
+        }),
+        seeded(150),
+      );
+    });
+  }
+});
