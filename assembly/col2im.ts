@@ -5,19 +5,7 @@
  * it out to fold it in JavaScript. Addresses are byte offsets.
  */
 
-/** The first column position whose image coordinate `start + i * step` is inside the image. */
-// @ts-ignore: decorator
-@inline
-function firstInside(start: i32, step: i32, count: i32): i32 {
-  return start >= 0 ? 0 : min(count, (-start + step - 1) / step);
-}
-
-/** One past the last column position whose image coordinate is below `size`. */
-// @ts-ignore: decorator
-@inline
-function endInside(start: i32, step: i32, size: i32, count: i32): i32 {
-  return start >= size ? 0 : min(count, (size - start + step - 1) / step);
-}
+import { endInside, firstInside } from './grid-span';
 
 export function col2im<T>(
   columns: usize, image: usize,

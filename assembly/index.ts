@@ -5,6 +5,7 @@
  */
 import { col2im } from './col2im';
 import { gemm, workspaceBytes } from './gemm';
+import { im2col } from './im2col';
 
 export function heapBase(): usize {
   return __heap_base;
@@ -44,4 +45,18 @@ export function col2imF64(
   kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, colH: i32, colW: i32,
 ): void {
   col2im<f64>(columns, image, channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW);
+}
+
+export function im2colF32(
+  image: usize, columns: usize, channels: i32, height: i32, width: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, colH: i32, colW: i32,
+): void {
+  im2col<f32>(image, columns, channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW);
+}
+
+export function im2colF64(
+  image: usize, columns: usize, channels: i32, height: i32, width: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, colH: i32, colW: i32,
+): void {
+  im2col<f64>(image, columns, channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW);
 }

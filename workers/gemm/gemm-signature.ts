@@ -47,3 +47,29 @@ export type GemmCol2im = <F extends FloatArray>(
   imageOffset: number,
   columns: F,
 ) => void;
+
+/**
+ * The convolutions' unfold-then-multiply step as one call: B = im2col of `image` at
+ * `imageOffset` on `grid` (channels * kH * kW rows of colH * colW), then
+ * C = alpha * op(A) op(B) + beta * C as gemm does. `columns` (one grid's columns) is the caller's
+ * scratch, which an implementation may leave unused. Same results as im2col.ts followed by gemm.
+ */
+export type Im2colGemm = <F extends FloatArray>(
+  grid: SampleColumns,
+  image: F,
+  imageOffset: number,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: F,
+  aOffset: number,
+  lda: number,
+  beta: number,
+  c: F,
+  cOffset: number,
+  ldc: number,
+  columns: F,
+) => void;

@@ -1,7 +1,9 @@
 import type { DType } from '../scratch.js';
 import { gemm as referenceGemm } from './gemm.js';
-import type { Gemm, GemmCol2im } from './gemm-signature.js';
-import { f32GemmCol2imWasmSimd, f32GemmWasmSimd, f64GemmCol2imWasmSimd, f64GemmWasmSimd, wasmSimdSupported } from './wasm-simd-gemm.js';
+import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
+import {
+  f32GemmCol2imWasmSimd, f32GemmWasmSimd, f32Im2colGemmWasmSimd, f64GemmCol2imWasmSimd, f64GemmWasmSimd, f64Im2colGemmWasmSimd, wasmSimdSupported,
+} from './wasm-simd-gemm.js';
 
 /**
  * Every GEMM this project has, named by XNNPACK's grammar (element type, op, tile, target).
@@ -16,8 +18,9 @@ export interface GemmVariant {
   readonly rank: number;
   readonly supported: () => boolean;
   readonly gemm: Gemm;
-  /** GEMM then col2im in one step, where the variant does it better than the two apart. */
+  /** GEMM then col2im, and im2col then GEMM, in one step, where the variant does them better than the two apart. */
   readonly gemmCol2im?: GemmCol2im;
+  readonly im2colGemm?: Im2colGemm;
 }
 
 const always = (): boolean => true;
@@ -25,8 +28,8 @@ const always = (): boolean => true;
 export const GEMM_VARIANTS: readonly GemmVariant[] = [
   { name: 'f32-gemm-reference-ts', dtype: 'float32', rank: 0, supported: always, gemm: referenceGemm },
   { name: 'f64-gemm-reference-ts', dtype: 'float64', rank: 0, supported: always, gemm: referenceGemm },
-  { name: 'f32-gemm-4x8-wasmsimd', dtype: 'float32', rank: 1, supported: wasmSimdSupported, gemm: f32GemmWasmSimd, gemmCol2im: f32GemmCol2imWasmSimd },
-  { name: 'f64-gemm-4x4-wasmsimd', dtype: 'float64', rank: 1, supported: wasmSimdSupported, gemm: f64GemmWasmSimd, gemmCol2im: f64GemmCol2imWasmSimd },
+  { name: 'f32-gemm-4x8-wasmsimd', dtype: 'float32', rank: 1, supported: wasmSimdSupported, gemm: f32GemmWasmSimd, gemmCol2im: f32GemmCol2imWasmSimd, im2colGemm: f32Im2colGemmWasmSimd },
+  { name: 'f64-gemm-4x4-wasmsimd', dtype: 'float64', rank: 1, supported: wasmSimdSupported, gemm: f64GemmWasmSimd, gemmCol2im: f64GemmCol2imWasmSimd, im2colGemm: f64Im2colGemmWasmSimd },
 ];
 
 /** The variants this runtime supports. */

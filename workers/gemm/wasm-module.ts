@@ -11,12 +11,15 @@ export interface GemmExports {
   workspaceBytesF64(): number;
   gemmF32(...args: GemmArgs): void;
   gemmF64(...args: GemmArgs): void;
-  col2imF32(...args: Col2imArgs): void;
-  col2imF64(...args: Col2imArgs): void;
+  col2imF32(...args: ColumnsArgs): void;
+  col2imF64(...args: ColumnsArgs): void;
+  im2colF32(...args: ColumnsArgs): void;
+  im2colF64(...args: ColumnsArgs): void;
 }
 
-type Col2imArgs = [
-  columns: number, image: number, channels: number, height: number, width: number,
+/** col2im's and im2col's: the source's address, the destination's, then the grid. */
+type ColumnsArgs = [
+  from: number, to: number, channels: number, height: number, width: number,
   kH: number, kW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, colH: number, colW: number,
 ];
 

@@ -1,6 +1,6 @@
 import type { FloatArray } from '../geometry.js';
 import { imageLength, type SampleColumns } from '../kernels/sample-columns.js';
-import type { Gemm, GemmCol2im } from './gemm-signature.js';
+import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
 import { runtimeHasSimd } from './simd-probe.js';
 import type { WasmMemory } from './wasm-api.js';
 import { gemmModule, type GemmExports } from './wasm-module.js';
@@ -45,7 +45,7 @@ function ensureBytes(memory: WasmMemory, bytes: number): void {
   if (have < bytes) memory.grow(Math.ceil((bytes - have) / 65536));
 }
 
-/** Where one call's operands go in the module's memory, and A and B copied there. */
+/** Where one call's operands go in the module's memory. */
 interface Operands {
   readonly exports: GemmExports;
   readonly packed: number;
@@ -56,9 +56,13 @@ interface Operands {
   readonly end: number;
 }
 
+/**
+ * Lays out A, B and C (and `extraBytes` after them) and copies A and, when given, B in; a null
+ * `b` leaves B's span for the caller to fill in the module (im2col).
+ */
 function placeOperands<F extends FloatArray>(
   elementBytes: 4 | 8, transA: boolean, transB: boolean, m: number, n: number, k: number, readsAB: boolean,
-  a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number, cSpan: number, extraBytes: number,
+  a: F, aOffset: number, lda: number, b: F | null, bOffset: number, ldb: number, cSpan: number, extraBytes: number,
 ): Operands {
   const { exports, packed, operands } = currentLayout();
   const aSpan = readsAB ? span(transA ? k : m, transA ? m : k, lda) : 0;
@@ -71,7 +75,7 @@ function placeOperands<F extends FloatArray>(
   if (readsAB) {
     const view = memoryView(exports, elementBytes);
     view.set(a.subarray(aOffset, aOffset + aSpan), aAt / elementBytes);
-    view.set(b.subarray(bOffset, bOffset + bSpan), bAt / elementBytes);
+    if (b !== null) view.set(b.subarray(bOffset, bOffset + bSpan), bAt / elementBytes);
   }
   return { exports, packed, aAt, bAt, cAt, end };
 }
@@ -83,6 +87,33 @@ function checkElement(c: FloatArray, elementBytes: 4 | 8): void {
   if (c.BYTES_PER_ELEMENT !== elementBytes) throw new TypeError(`this GEMM runs on ${elementBytes * 8}-bit floats`);
 }
 
+/** Runs the module's GEMM on placed A and B: C in (when beta reads it), the product, C out. */
+function multiply<F extends FloatArray>(
+  elementBytes: 4 | 8, { exports, packed, aAt, bAt, cAt }: Operands,
+  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number,
+  beta: number, c: F, cOffset: number, ldc: number,
+): void {
+  const readsC = beta !== 0;
+  const cSpan = span(m, n, ldc);
+  const view = memoryView(exports, elementBytes) as F;
+  const index = (address: number): number => address / elementBytes;
+  if (readsC) view.set(c.subarray(cOffset, cOffset + cSpan), index(cAt));
+
+  const run = elementBytes === 4 ? exports.gemmF32 : exports.gemmF64;
+  run(+transA, +transB, m, n, k, alpha, aAt, lda, bAt, ldb, beta, cAt, ldc, packed);
+
+  if (readsC || ldc === n) {
+    // C's whole span went in (or has no gaps): one copy back.
+    c.set(view.subarray(index(cAt), index(cAt) + cSpan), cOffset);
+  } else {
+    // The gaps between C's rows were never written here: copy the rows alone.
+    for (let i = 0; i < m; i++) {
+      const from = index(cAt) + i * ldc;
+      c.set(view.subarray(from, from + n), cOffset + i * ldc);
+    }
+  }
+}
+
 function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
   return function gemm<F extends FloatArray>(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -92,28 +123,13 @@ function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
     if (m === 0 || n === 0) return;
     checkElement(c, elementBytes);
     const readsAB = alpha !== 0 && k !== 0;
-    const readsC = beta !== 0;
-    const cSpan = span(m, n, ldc);
-    const { exports, packed, aAt, bAt, cAt } = placeOperands(elementBytes, transA, transB, m, n, k, readsAB, a, aOffset, lda, b, bOffset, ldb, cSpan, 0);
-    const view = memoryView(exports, elementBytes) as F;
-    const index = (address: number): number => address / elementBytes;
-    if (readsC) view.set(c.subarray(cOffset, cOffset + cSpan), index(cAt));
-
-    const run = elementBytes === 4 ? exports.gemmF32 : exports.gemmF64;
-    run(+transA, +transB, m, n, k, alpha, aAt, lda, bAt, ldb, beta, cAt, ldc, packed);
-
-    if (readsC || ldc === n) {
-      // C's whole span went in (or has no gaps): one copy back.
-      c.set(view.subarray(index(cAt), index(cAt) + cSpan), cOffset);
-    } else {
-      // The gaps between C's rows were never written here: copy the rows alone.
-      for (let i = 0; i < m; i++) {
-        const from = index(cAt) + i * ldc;
-        c.set(view.subarray(from, from + n), cOffset + i * ldc);
-      }
-    }
+    const placed = placeOperands(elementBytes, transA, transB, m, n, k, readsAB, a, aOffset, lda, b, bOffset, ldb, span(m, n, ldc), 0);
+    multiply(elementBytes, placed, transA, transB, m, n, k, alpha, lda, ldb, beta, c, cOffset, ldc);
   } as Gemm;
 }
+
+/** The grid's arguments to the module's col2im and im2col, after the two addresses. */
+const gridArgs = (g: SampleColumns) => [g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW] as const;
 
 /**
  * GEMM then col2im without leaving the module: the columns stay where the GEMM wrote them, are
@@ -131,11 +147,35 @@ function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
     const readsAB = m !== 0 && n !== 0 && k !== 0;
     const { exports, packed, aAt, bAt, cAt, end } = placeOperands(elementBytes, transA, false, m, n, k, readsAB, a, aOffset, lda, b, bOffset, ldb, m * n, imageSpan * elementBytes);
     if (m !== 0 && n !== 0) (elementBytes === 4 ? exports.gemmF32 : exports.gemmF64)(+transA, 0, m, n, k, 1, aAt, lda, bAt, ldb, 0, cAt, n, packed);
-    const { channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW } = grid;
-    (elementBytes === 4 ? exports.col2imF32 : exports.col2imF64)(cAt, end, channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW);
+    (elementBytes === 4 ? exports.col2imF32 : exports.col2imF64)(cAt, end, ...gridArgs(grid));
     const view = memoryView(exports, elementBytes);
     image.set(view.subarray(end / elementBytes, end / elementBytes + imageSpan), imageOffset);
   } as GemmCol2im;
+}
+
+/**
+ * im2col then GEMM without the columns leaving the module: the image goes in (a quarter of its
+ * columns' size for a 4x4 window at stride 2), is unfolded there (assembly/im2col.ts) straight
+ * into B's place, and the GEMM reads it.
+ */
+function wasmSimdIm2colGemm(elementBytes: 4 | 8): Im2colGemm {
+  return function im2colGemm<F extends FloatArray>(
+    grid: SampleColumns, image: F, imageOffset: number,
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: F, aOffset: number, lda: number, beta: number, c: F, cOffset: number, ldc: number,
+  ): void {
+    if (m === 0 || n === 0) return;
+    checkElement(c, elementBytes);
+    const readsAB = alpha !== 0 && k !== 0;
+    const ldb = grid.colH * grid.colW;
+    const imageSpan = imageLength(grid);
+    const placed = placeOperands(elementBytes, transA, transB, m, n, k, readsAB, a, aOffset, lda, null, 0, ldb, span(m, n, ldc), imageSpan * elementBytes);
+    if (readsAB) {
+      memoryView(placed.exports, elementBytes).set(image.subarray(imageOffset, imageOffset + imageSpan), placed.end / elementBytes);
+      (elementBytes === 4 ? placed.exports.im2colF32 : placed.exports.im2colF64)(placed.end, placed.bAt, ...gridArgs(grid));
+    }
+    multiply(elementBytes, placed, transA, transB, m, n, k, alpha, lda, ldb, beta, c, cOffset, ldc);
+  } as Im2colGemm;
 }
 
 /** True when the runtime runs WebAssembly SIMD and the module was built (and validates). */
@@ -145,3 +185,5 @@ export const f32GemmWasmSimd: Gemm = wasmSimdGemm(4);
 export const f64GemmWasmSimd: Gemm = wasmSimdGemm(8);
 export const f32GemmCol2imWasmSimd: GemmCol2im = wasmSimdGemmCol2im(4);
 export const f64GemmCol2imWasmSimd: GemmCol2im = wasmSimdGemmCol2im(8);
+export const f32Im2colGemmWasmSimd: Im2colGemm = wasmSimdIm2colGemm(4);
+export const f64Im2colGemmWasmSimd: Im2colGemm = wasmSimdIm2colGemm(8);

@@ -1,7 +1,7 @@
 import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
-import { gemmThenCol2im } from './gemm-col2im.js';
+import { gemmThenCol2im } from './fused-columns.js';
 import { columnsAreImage, groupColumns } from './sample-columns.js';
 
 /**

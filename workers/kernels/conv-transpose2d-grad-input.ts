@@ -1,6 +1,6 @@
 import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
-import { im2col } from './im2col.js';
+import { im2colThenGemm } from './fused-columns.js';
 import { columnsAreImage, groupColumns } from './sample-columns.js';
 
 /**
@@ -31,8 +31,7 @@ export function convTranspose2dGradInput<F extends FloatArray>(
       if (direct) {
         gemm(false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, gradOutput, y, inPlane, 0, gradInput, x, inPlane);
       } else {
-        im2col(grid, gradOutput, y, columns, 0);
-        gemm(false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, columns, 0, inPlane, 0, gradInput, x, inPlane);
+        im2colThenGemm(grid, gradOutput, y, false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, 0, gradInput, x, inPlane, columns);
       }
     }
   }

@@ -1,7 +1,7 @@
 import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
-import { im2col } from './im2col.js';
+import { im2colThenGemm } from './fused-columns.js';
 import { columnsAreImage, groupColumns } from './sample-columns.js';
 
 /**
@@ -32,10 +32,8 @@ export function convTranspose2dGradParameters<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * inPerGroup * rows;
-      const cols = direct ? gradOutput : columns;
-      const colsOffset = direct ? y : 0;
-      if (!direct) im2col(grid, gradOutput, y, columns, 0);
-      gemm(false, true, inPerGroup, rows, inPlane, scale, input, x, inPlane, cols, colsOffset, inPlane, 1, gradWeight, w, rows);
+      if (direct) gemm(false, true, inPerGroup, rows, inPlane, scale, input, x, inPlane, gradOutput, y, inPlane, 1, gradWeight, w, rows);
+      else im2colThenGemm(grid, gradOutput, y, false, true, inPerGroup, rows, inPlane, scale, input, x, inPlane, 1, gradWeight, w, rows, columns);
     }
   }
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);

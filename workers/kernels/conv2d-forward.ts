@@ -1,7 +1,7 @@
 import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
-import { im2col } from './im2col.js';
+import { im2colThenGemm } from './fused-columns.js';
 import { columnsAreImage, groupColumns } from './sample-columns.js';
 
 /**
@@ -33,8 +33,7 @@ export function conv2dForward<F extends FloatArray>(
       if (direct) {
         gemm(false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, input, x, outPlane, 0, output, y, outPlane);
       } else {
-        im2col(grid, input, x, columns, 0);
-        gemm(false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, columns, 0, outPlane, 0, output, y, outPlane);
+        im2colThenGemm(grid, input, x, false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, 0, output, y, outPlane, columns);
       }
     }
   }

@@ -1,7 +1,7 @@
 import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
-import { im2col } from './im2col.js';
+import { im2colThenGemm } from './fused-columns.js';
 import { columnsAreImage, groupColumns } from './sample-columns.js';
 
 /**
@@ -32,10 +32,8 @@ export function conv2dGradParameters<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * outPerGroup * rows;
-      const cols = direct ? input : columns;
-      const colsOffset = direct ? x : 0;
-      if (!direct) im2col(grid, input, x, columns, 0);
-      gemm(false, true, outPerGroup, rows, outPlane, scale, gradOutput, y, outPlane, cols, colsOffset, outPlane, 1, gradWeight, w, rows);
+      if (direct) gemm(false, true, outPerGroup, rows, outPlane, scale, gradOutput, y, outPlane, input, x, outPlane, 1, gradWeight, w, rows);
+      else im2colThenGemm(grid, input, x, false, true, outPerGroup, rows, outPlane, scale, gradOutput, y, outPlane, 1, gradWeight, w, rows, columns);
     }
   }
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
