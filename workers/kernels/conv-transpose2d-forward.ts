@@ -1,8 +1,7 @@
-import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
 import { gemmThenCol2im } from './fused-columns.js';
-import { columnsAreImage, groupColumns } from './sample-columns.js';
+import { groupColumns } from './sample-columns.js';
 
 /**
  * Transposed convolution (THNN SpatialFullConvolution updateOutput). Per sample and group:
@@ -19,7 +18,6 @@ export function convTranspose2dForward<F extends FloatArray>(
   columns: F,
 ): void {
   const grid = groupColumns(g);
-  const direct = columnsAreImage(grid);
   const inPerGroup = g.inChannels / g.groups;
   const outPerGroup = g.outChannels / g.groups;
   const rows = outPerGroup * g.kH * g.kW;
@@ -30,11 +28,7 @@ export function convTranspose2dForward<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * inPerGroup * rows;
-      if (direct) {
-        gemm(true, false, rows, inPlane, inPerGroup, 1, weight, w, rows, input, x, inPlane, 0, output, y, outPlane);
-      } else {
-        gemmThenCol2im(true, rows, inPlane, inPerGroup, weight, w, rows, input, x, inPlane, grid, output, y, columns);
-      }
+      gemmThenCol2im(true, rows, inPlane, inPerGroup, weight, w, rows, input, x, inPlane, grid, output, y, columns);
     }
   }
   if (bias !== null) addBias(g, bias, output);

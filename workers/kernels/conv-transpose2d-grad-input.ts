@@ -1,7 +1,6 @@
-import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { im2colThenGemm } from './fused-columns.js';
-import { columnsAreImage, groupColumns } from './sample-columns.js';
+import { groupColumns } from './sample-columns.js';
 
 /**
  * Gradient of a transposed convolution with respect to its input (THNN updateGradInput), i.e. a
@@ -17,7 +16,6 @@ export function convTranspose2dGradInput<F extends FloatArray>(
   columns: F,
 ): void {
   const grid = groupColumns(g);
-  const direct = columnsAreImage(grid);
   const inPerGroup = g.inChannels / g.groups;
   const outPerGroup = g.outChannels / g.groups;
   const rows = outPerGroup * g.kH * g.kW;
@@ -28,11 +26,7 @@ export function convTranspose2dGradInput<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * inPerGroup * rows;
-      if (direct) {
-        gemm(false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, gradOutput, y, inPlane, 0, gradInput, x, inPlane);
-      } else {
-        im2colThenGemm(grid, gradOutput, y, false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, 0, gradInput, x, inPlane, columns);
-      }
+      im2colThenGemm(grid, gradOutput, y, false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, 0, gradInput, x, inPlane, columns);
     }
   }
 }

@@ -1,8 +1,7 @@
-import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
 import { im2colThenGemm } from './fused-columns.js';
-import { columnsAreImage, groupColumns } from './sample-columns.js';
+import { groupColumns } from './sample-columns.js';
 
 /**
  * Plain convolution (THNN SpatialConvolutionMM updateOutput). Per sample and group:
@@ -19,7 +18,6 @@ export function conv2dForward<F extends FloatArray>(
   columns: F,
 ): void {
   const grid = groupColumns(g);
-  const direct = columnsAreImage(grid);
   const inPerGroup = g.inChannels / g.groups;
   const outPerGroup = g.outChannels / g.groups;
   const rows = inPerGroup * g.kH * g.kW;
@@ -30,11 +28,7 @@ export function conv2dForward<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * outPerGroup * rows;
-      if (direct) {
-        gemm(false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, input, x, outPlane, 0, output, y, outPlane);
-      } else {
-        im2colThenGemm(grid, input, x, false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, 0, output, y, outPlane, columns);
-      }
+      im2colThenGemm(grid, input, x, false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, 0, output, y, outPlane, columns);
     }
   }
   if (bias !== null) addBias(g, bias, output);

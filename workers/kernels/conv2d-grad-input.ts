@@ -1,7 +1,6 @@
-import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { gemmThenCol2im } from './fused-columns.js';
-import { columnsAreImage, groupColumns } from './sample-columns.js';
+import { groupColumns } from './sample-columns.js';
 
 /**
  * Gradient of a plain convolution with respect to its input (THNN updateGradInput). Per sample
@@ -16,7 +15,6 @@ export function conv2dGradInput<F extends FloatArray>(
   columns: F,
 ): void {
   const grid = groupColumns(g);
-  const direct = columnsAreImage(grid);
   const inPerGroup = g.inChannels / g.groups;
   const outPerGroup = g.outChannels / g.groups;
   const rows = inPerGroup * g.kH * g.kW;
@@ -27,11 +25,7 @@ export function conv2dGradInput<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * outPerGroup * rows;
-      if (direct) {
-        gemm(true, false, rows, outPlane, outPerGroup, 1, weight, w, rows, gradOutput, y, outPlane, 0, gradInput, x, outPlane);
-      } else {
-        gemmThenCol2im(true, rows, outPlane, outPerGroup, weight, w, rows, gradOutput, y, outPlane, grid, gradInput, x, columns);
-      }
+      gemmThenCol2im(true, rows, outPlane, outPerGroup, weight, w, rows, gradOutput, y, outPlane, grid, gradInput, x, columns);
     }
   }
 }

@@ -1,8 +1,7 @@
-import { gemm } from '../gemm/dispatch.js';
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
 import { im2colThenGemm } from './fused-columns.js';
-import { columnsAreImage, groupColumns } from './sample-columns.js';
+import { groupColumns } from './sample-columns.js';
 
 /**
  * Parameter gradients of a plain convolution (THNN accGradParameters), accumulated into the given
@@ -21,7 +20,6 @@ export function conv2dGradParameters<F extends FloatArray>(
   columns: F,
 ): void {
   const grid = groupColumns(g);
-  const direct = columnsAreImage(grid);
   const inPerGroup = g.inChannels / g.groups;
   const outPerGroup = g.outChannels / g.groups;
   const rows = inPerGroup * g.kH * g.kW;
@@ -32,8 +30,7 @@ export function conv2dGradParameters<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * outPerGroup * rows;
-      if (direct) gemm(false, true, outPerGroup, rows, outPlane, scale, gradOutput, y, outPlane, input, x, outPlane, 1, gradWeight, w, rows);
-      else im2colThenGemm(grid, input, x, false, true, outPerGroup, rows, outPlane, scale, gradOutput, y, outPlane, 1, gradWeight, w, rows, columns);
+      im2colThenGemm(grid, input, x, false, true, outPerGroup, rows, outPlane, scale, gradOutput, y, outPlane, 1, gradWeight, w, rows, columns);
     }
   }
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);

@@ -3,13 +3,15 @@ import { selectedVariant } from '../gemm/registry.js';
 import type { FloatArray } from '../geometry.js';
 import { col2im } from './col2im.js';
 import { im2col } from './im2col.js';
-import type { SampleColumns } from './sample-columns.js';
+import { columnsAreImage, type SampleColumns } from './sample-columns.js';
 
 /**
  * The two steps every column-based convolution takes, each as one call: the selected GEMM
  * variant's own fused step where it has one (the WebAssembly one keeps the columns in its memory:
  * assembly/col2im.ts, assembly/im2col.ts), else col2im.ts / im2col.ts around the GEMM, through
- * `columns` (one grid's columns of scratch). The results are the same either way.
+ * `columns` (one grid's columns of scratch). The results are the same either way. Where the
+ * columns are the image itself (columnsAreImage: a 1x1 window at stride 1, unpadded), the GEMM
+ * reads or writes the image directly and `columns` goes unused.
  */
 const variantOf = (a: FloatArray) => selectedVariant(a instanceof Float32Array ? 'float32' : 'float64');
 
@@ -19,6 +21,10 @@ export function gemmThenCol2im<F extends FloatArray>(
   a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number,
   grid: SampleColumns, image: F, imageOffset: number, columns: F,
 ): void {
+  if (columnsAreImage(grid)) {
+    gemm(transA, false, m, n, k, 1, a, aOffset, lda, b, bOffset, ldb, 0, image, imageOffset, n);
+    return;
+  }
   const fused = variantOf(image).gemmCol2im;
   if (fused !== undefined) {
     fused(transA, m, n, k, a, aOffset, lda, b, bOffset, ldb, grid, image, imageOffset, columns);
@@ -34,6 +40,10 @@ export function im2colThenGemm<F extends FloatArray>(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: F, aOffset: number, lda: number, beta: number, c: F, cOffset: number, ldc: number, columns: F,
 ): void {
+  if (columnsAreImage(grid)) {
+    gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, image, imageOffset, grid.colH * grid.colW, beta, c, cOffset, ldc);
+    return;
+  }
   const fused = variantOf(c).im2colGemm;
   if (fused !== undefined) {
     fused(grid, image, imageOffset, transA, transB, m, n, k, alpha, a, aOffset, lda, beta, c, cOffset, ldc, columns);
