@@ -74,6 +74,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const pool = new KernelPool({
     workers: config.workers,
     maxQueue: config.maxQueue,
+    inlineMaxMacs: config.inlineMaxMacs,
     workerEntry: opts.workerEntry,
     onTaskDone: (op, seconds, outcome) => metrics.taskDuration.observe({ op, outcome }, seconds),
   });

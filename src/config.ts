@@ -24,6 +24,7 @@ export const EnvSchema = z.object({
   MAX_ELEMENTS: wholeNumber(1, 2 ** 31 - 1).default(16_777_216),
   MAX_MACS: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(2 ** 36),
   MAX_QUEUE: wholeNumber(0, 1_000_000).default(64),
+  INLINE_MAX_MACS: wholeNumber(0, 2 ** 31 - 1).default(2 ** 18),
   REQUEST_TIMEOUT_MS: wholeNumber(1, 3_600_000).default(60_000),
   SHUTDOWN_GRACE_MS: wholeNumber(0, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -44,6 +45,8 @@ export interface Config {
   readonly maxMacs: number;
   /** Tasks that may wait for a worker; past it, requests get 503. */
   readonly maxQueue: number;
+  /** Conv tasks of at most this many multiply-adds run on the main thread, not a worker; 0: none do. */
+  readonly inlineMaxMacs: number;
   readonly requestTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests before the process exits anyway. */
   readonly shutdownGraceMs: number;
@@ -80,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxElements: e.MAX_ELEMENTS,
     maxMacs: e.MAX_MACS,
     maxQueue: e.MAX_QUEUE,
+    inlineMaxMacs: e.INLINE_MAX_MACS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,

@@ -1,7 +1,8 @@
 import { Piscina } from 'piscina';
 import type { FloatArray } from '../workers/geometry.js';
-import type { ResultName, Task } from '../workers/tasks.js';
+import { runTask, type ResultName, type Task } from '../workers/tasks.js';
 import { ProblemError } from './problems.js';
+import { macs } from './split.js';
 import { workerExecArgv } from './worker-exec-argv.js';
 
 export type TaskResults = Partial<Record<ResultName, FloatArray>>;
@@ -10,6 +11,8 @@ export interface PoolOptions {
   readonly workers: number;
   /** Requests that may wait for a worker; with `workers` running, the rest get 503. */
   readonly maxQueue: number;
+  /** Conv tasks of at most this many multiply-adds run on the calling thread (see `run`); default 0, none. */
+  readonly inlineMaxMacs?: number;
   /**
    * The worker module. Tests pass a faulty one (test/fixtures) to inject crashes; the service
    * itself always runs workers/pool-entry.js, and no configuration can change that.
@@ -60,6 +63,7 @@ export class KernelPool {
   readonly #maxTasks: number;
   readonly #capacity: number;
   readonly #onTaskDone: NonNullable<PoolOptions['onTaskDone']>;
+  readonly #inlineMaxMacs: number;
   /** Each task's own abort controller while it is queued or running: what cancelAll aborts. */
   readonly #inFlight = new Set<AbortController>();
   /** Set once the shutdown grace period has run out: a task started after it is cancelled at once. */
@@ -73,6 +77,7 @@ export class KernelPool {
     // so the task queue has room for every part of every admitted request.
     this.#maxTasks = this.#capacity * opts.workers;
     this.#onTaskDone = opts.onTaskDone ?? (() => {});
+    this.#inlineMaxMacs = opts.inlineMaxMacs ?? 0;
     this.#piscina = new Piscina({
       filename: (opts.workerEntry ?? DEFAULT_WORKER).href,
       minThreads: opts.workers,
@@ -150,8 +155,15 @@ export class KernelPool {
     if (this.#queueFull()) throw queueFull();
   }
 
+  /**
+   * Runs a task on a worker, or, when it is smaller than a round trip to one, right here: a conv
+   * task of at most `inlineMaxMacs` multiply-adds. At the small op's size (147,456 multiply-adds,
+   * a kernel of ~30-70 µs) the hop costs the main thread more than the kernel itself, and the
+   * workers' time besides (BENCHMARKS.md, "Small tasks run inline").
+   */
   async run(task: Task, signal: AbortSignal): Promise<TaskResults> {
     this.admit();
+    if ('kind' in task.geometry && macs(task.geometry) <= this.#inlineMaxMacs) return this.#runInline(task, signal);
     const transferList = Object.values(task.tensors).map((t) => t!.buffer as ArrayBuffer);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
@@ -184,6 +196,22 @@ export class KernelPool {
     } finally {
       signal.removeEventListener('abort', forward);
       this.#inFlight.delete(own);
+    }
+  }
+
+  /** Too short to need cancelling once started; an abort or a shutdown that came first still holds. */
+  #runInline(task: Task, signal: AbortSignal): TaskResults {
+    const reason: unknown = this.#cancelled ?? (signal.aborted ? signal.reason : undefined);
+    if (reason !== undefined) throw whyAborted(reason);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const results = runTask(task);
+      this.#onTaskDone(task.op, seconds(), 'ok');
+      return results;
+    } catch (err) {
+      this.#onTaskDone(task.op, seconds(), 'error');
+      throw new Error(`the kernel failed running ${task.op}`, { cause: err });
     }
   }
 

@@ -152,10 +152,33 @@ function restore(root: unknown, placeholders: ReadonlyMap<string, string>): unkn
 }
 
 /**
- * Parses `body` as `parse` (Fastify's JSON parser, prototype-poisoning checks and all) would, with
- * its long base64 values already decoded. `parse` throws on a body it refuses.
+ * The checking parser where a body needs it, JSON.parse where the two cannot differ. Without a
+ * backslash a body escapes no character and can name those keys only as `"__proto__"` and
+ * `"constructor"`; byte searches for them (and for a BOM, which only the checking parser strips)
+ * take about a microsecond, the quotes being rare in a body of base64, where the checking
+ * parser's regular expressions over a small request's text took a third of its parse. What
+ * JSON.parse refuses goes to the checking parser, which says why in Fastify's words.
  */
-export function parseJsonBody(body: Buffer, parse: (text: string) => unknown): ParsedJson {
+function parserFor(body: Buffer, checkingParse: (text: string) => unknown): (text: string) => unknown {
+  const plain =
+    !body.includes(0x5c) && !body.includes('"__proto__"') && !body.includes('"constructor"') &&
+    !(body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf);
+  if (!plain) return checkingParse;
+  return (text) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return checkingParse(text);
+    }
+  };
+}
+
+/**
+ * Parses `body` as `checkingParse` (Fastify's JSON parser, prototype-poisoning checks and all)
+ * would, with its long base64 values already decoded. It throws on a body `checkingParse` refuses.
+ */
+export function parseJsonBody(body: Buffer, checkingParse: (text: string) => unknown): ParsedJson {
+  const parse = parserFor(body, checkingParse);
   const found: { range: [number, number]; value: Base64Value }[] = [];
   for (const range of base64Ranges(body)) {
     const value = canonicalBase64(body, ...range);

@@ -6,7 +6,8 @@ import { build } from '../helpers/build.js';
 import { faultyWorker, sleepingBody, smallBody, until } from '../helpers/faults.js';
 import { send } from '../helpers/http.js';
 import { getPriority } from 'node:os';
-import { KernelPool, WORKER_NICENESS } from '../../src/pool.js';
+import { ClientClosed, KernelPool, WORKER_NICENESS } from '../../src/pool.js';
+import { macs } from '../../src/split.js';
 import type { Probe } from '../fixtures/require-probe-worker.js';
 import type { Task } from '../../workers/tasks.js';
 import { conv2dGeometry, inputLength, outputLength, weightLength } from '../workers/helpers/geometry.js';
@@ -114,7 +115,8 @@ describe('admission', () => {
 
 describe('client disconnect', () => {
   it('cancels a queued task when its client hangs up, and gives its slot back', async (t) => {
-    const app = await build(t, { workers: 1, maxQueue: 4 }, { workerEntry: faultyWorker });
+    // inlineMaxMacs 0: the small conv2d below waits in the queue instead of running at once.
+    const app = await build(t, { workers: 1, maxQueue: 4, inlineMaxMacs: 0 }, { workerEntry: faultyWorker });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const slow = send(app, { method: 'POST', url: '/v1/im2col', payload: sleepingBody(1500) });
@@ -149,7 +151,7 @@ describe('worker threads', () => {
   async function probeWorker(): Promise<Probe> {
     const pool = new KernelPool({ workers: 1, maxQueue: 1, workerEntry: new URL('../fixtures/require-probe-worker.js', import.meta.url) });
     try {
-      return (await pool.run({ op: 'im2col', tensors: {} } as unknown as Task, new AbortController().signal)) as unknown as Probe;
+      return (await pool.run({ op: 'im2col', geometry: {}, tensors: {} } as unknown as Task, new AbortController().signal)) as unknown as Probe;
     } finally {
       await pool.close();
     }
@@ -173,5 +175,51 @@ describe('tensors on their way to the workers', () => {
     const got = await pool.run({ op: 'conv2d/grad-parameters', geometry: g, dtype: 'float32', tensors, computeBias: false }, new AbortController().signal);
     assert.equal(got.gradWeight!.length, weightLength(g));
     assert.equal(tensors.input.length, 0, 'detached here: its buffer went to the worker');
+  });
+});
+
+describe('tasks smaller than a round trip to a worker', () => {
+  const g = conv2dGeometry({ batch: 1, groups: 1, inChannels: 2, outChannels: 3, inH: 5, inW: 4, kH: 3, kW: 3, sH: 1, sW: 1, pH: 1, pW: 1, dH: 1, dW: 1 });
+  const task = (): Task => ({ op: 'conv2d/forward', geometry: g, dtype: 'float32', tensors: { input: random('float32', inputLength(g), 1), weight: random('float32', weightLength(g), 2) } });
+  /** A pool whose worker answers a probe instead of results: what comes back tells where a task ran. */
+  function probePool(t: { after: (fn: () => Promise<void>) => void }, inlineMaxMacs: number, onTaskDone?: (op: string, seconds: number, outcome: string) => void): KernelPool {
+    const pool = new KernelPool({ workers: 1, maxQueue: 1, inlineMaxMacs, onTaskDone, workerEntry: new URL('../fixtures/require-probe-worker.js', import.meta.url) });
+    t.after(() => pool.close());
+    return pool;
+  }
+
+  it('run on the calling thread when their multiply-adds are at most inlineMaxMacs, else on a worker', async (t) => {
+    const done: string[] = [];
+    const inline = probePool(t, macs(g), (op, _s, outcome) => done.push(`${op} ${outcome}`));
+    const here = await inline.run(task(), new AbortController().signal);
+    assert.equal(here.output?.length, outputLength(g), 'results, computed here');
+    assert.deepEqual(done, ['conv2d/forward ok'], 'counted in the task metrics like any task');
+    const there = (await probePool(t, macs(g) - 1).run(task(), new AbortController().signal)) as unknown as Probe;
+    assert.equal(there.priority, getPriority() + WORKER_NICENESS, 'one multiply-add more: the worker answered');
+  });
+
+  it('keep their results exact: the same as the worker computes', async (t) => {
+    const pool = new KernelPool({ workers: 1, maxQueue: 1, inlineMaxMacs: 0 });
+    t.after(() => pool.close());
+    const onWorker = await pool.run(task(), new AbortController().signal);
+    const inline = await probePool(t, macs(g)).run(task(), new AbortController().signal);
+    assert.deepEqual(inline.output, onWorker.output);
+  });
+
+  it('still honour an abort or a shutdown that came before them', async (t) => {
+    const aborted = new AbortController();
+    aborted.abort(new ClientClosed());
+    await assert.rejects(probePool(t, macs(g)).run(task(), aborted.signal), { slug: 'client-closed' });
+    const closing = probePool(t, macs(g));
+    closing.cancelAll();
+    await assert.rejects(closing.run(task(), new AbortController().signal), { slug: 'unavailable' });
+  });
+
+  it('fail as a 500 of their own when the kernel throws, counted as an error', async (t) => {
+    const done: string[] = [];
+    const pool = probePool(t, macs(g), (_op, _s, outcome) => done.push(outcome));
+    const broken = { ...task(), tensors: {} };
+    await assert.rejects(pool.run(broken, new AbortController().signal), { message: 'the kernel failed running conv2d/forward' });
+    assert.deepEqual(done, ['error']);
   });
 });

@@ -96,6 +96,26 @@ describe('parseJsonBody', () => {
     }
   });
 
+  it('leaves to the checking parser every body that could spell __proto__ or constructor, and only those', () => {
+    const checked = (text: string) => ({ checked: JSON.parse(text.replace(/^\uFEFF/, '')) as unknown });
+    const suspects = [
+      '{"__proto__": {"x": 1}}',
+      '{"a": {"constructor": {"prototype": {}}}}',
+      '{"\\u005f_proto__": 1}',
+      '{"a": "\\n"}',
+      '\uFEFF{"a": 1}',
+      `{"input": {"b64": "${long}"}, "constructor": 1}`,
+    ];
+    for (const text of suspects) {
+      const { value } = parseJsonBody(bytesOf(text), checked);
+      assert.ok(value !== null && typeof value === 'object' && 'checked' in value, text.slice(0, 40));
+    }
+    for (const text of ['{"a": 1, "proto": "constructo"}', `{"input": {"b64": "${long}"}}`]) {
+      assert.deepEqual(parseJsonBody(bytesOf(text), checked).value, JSON.parse(text));
+    }
+    assert.throws(() => parseJsonBody(bytesOf('{"a": '), () => { throw new Error('the checking parser\'s words'); }), { message: "the checking parser's words" });
+  });
+
   it('decodes a long value exactly when it is canonical base64, whatever one character is changed to (fast-check)', () => {
     const canonical = (text: string) => Buffer.from(text, 'base64').toString('base64') === text;
     const chars = fc.oneof(
