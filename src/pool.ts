@@ -156,14 +156,37 @@ export class KernelPool {
   }
 
   /**
-   * Runs a task on a worker, or, when it is smaller than a round trip to one, right here: a conv
-   * task of at most `inlineMaxMacs` multiply-adds. At the small op's size (147,456 multiply-adds,
-   * a kernel of ~30-70 µs) the hop costs the main thread more than the kernel itself, and the
-   * workers' time besides (BENCHMARKS.md, "Small tasks run inline").
+   * Whether a task is smaller than a round trip to a worker: a conv task of at most
+   * `inlineMaxMacs` multiply-adds. At the small op's size (147,456 multiply-adds, a kernel of
+   * ~30-70 µs) the hop cost the main thread more than the kernel itself, and the workers' time
+   * besides (BENCHMARKS.md, "Small tasks run inline"). Such a task goes to `runInline`.
    */
+  runsInline(task: Task): boolean {
+    return 'kind' in task.geometry && macs(task.geometry) <= this.#inlineMaxMacs;
+  }
+
+  /**
+   * Runs a task (see `runsInline`) on the calling thread. Too short to need a deadline or a
+   * hang-up watch; a task that comes after the shutdown grace period ran out is still refused.
+   */
+  runInline(task: Task): TaskResults {
+    this.admit();
+    if (this.#cancelled) throw whyAborted(this.#cancelled);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const results = runTask(task);
+      this.#onTaskDone(task.op, seconds(), 'ok');
+      return results;
+    } catch (err) {
+      this.#onTaskDone(task.op, seconds(), 'error');
+      throw new Error(`the kernel failed running ${task.op}`, { cause: err });
+    }
+  }
+
+  /** Runs a task on a worker, whatever its size; `signal` cancels it, queued or running. */
   async run(task: Task, signal: AbortSignal): Promise<TaskResults> {
     this.admit();
-    if ('kind' in task.geometry && macs(task.geometry) <= this.#inlineMaxMacs) return this.#runInline(task, signal);
     const transferList = Object.values(task.tensors).map((t) => t!.buffer as ArrayBuffer);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
@@ -196,22 +219,6 @@ export class KernelPool {
     } finally {
       signal.removeEventListener('abort', forward);
       this.#inFlight.delete(own);
-    }
-  }
-
-  /** Too short to need cancelling once started; an abort or a shutdown that came first still holds. */
-  #runInline(task: Task, signal: AbortSignal): TaskResults {
-    const reason: unknown = this.#cancelled ?? (signal.aborted ? signal.reason : undefined);
-    if (reason !== undefined) throw whyAborted(reason);
-    const started = performance.now();
-    const seconds = () => (performance.now() - started) / 1000;
-    try {
-      const results = runTask(task);
-      this.#onTaskDone(task.op, seconds(), 'ok');
-      return results;
-    } catch (err) {
-      this.#onTaskDone(task.op, seconds(), 'error');
-      throw new Error(`the kernel failed running ${task.op}`, { cause: err });
     }
   }
 

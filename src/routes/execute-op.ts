@@ -88,6 +88,7 @@ export async function executeOp(
     tensors: arrays,
     ...route.gradOptions?.(body),
   };
+  if (ctx.pool.runsInline(task)) return { dtype, results: ctx.pool.runInline(task), shapes: plan.shapes };
   const { signal, done } = requestSignal(request, ctx.requestTimeoutMs);
   try {
     return { dtype, results: await runOnPool(task, ctx.pool, signal), shapes: plan.shapes };
@@ -97,8 +98,8 @@ export async function executeOp(
 }
 
 /**
- * The one place the pool is called: a task large enough to share runs as one part per worker,
- * concurrently, and the parts' results are combined (src/split.ts); any other runs whole.
+ * The one place the pool's workers are called: a task large enough to share runs as one part per
+ * worker, concurrently, and the parts' results are combined (src/split.ts); any other runs whole.
  */
 async function runOnPool(task: Task, pool: KernelPool, signal: AbortSignal): Promise<TaskResults> {
   const split = planSplit(task, pool.workers);

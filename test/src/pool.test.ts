@@ -6,7 +6,7 @@ import { build } from '../helpers/build.js';
 import { faultyWorker, sleepingBody, smallBody, until } from '../helpers/faults.js';
 import { send } from '../helpers/http.js';
 import { getPriority } from 'node:os';
-import { ClientClosed, KernelPool, WORKER_NICENESS } from '../../src/pool.js';
+import { KernelPool, WORKER_NICENESS } from '../../src/pool.js';
 import { macs } from '../../src/split.js';
 import type { Probe } from '../fixtures/require-probe-worker.js';
 import type { Task } from '../../workers/tasks.js';
@@ -181,45 +181,40 @@ describe('tensors on their way to the workers', () => {
 describe('tasks smaller than a round trip to a worker', () => {
   const g = conv2dGeometry({ batch: 1, groups: 1, inChannels: 2, outChannels: 3, inH: 5, inW: 4, kH: 3, kW: 3, sH: 1, sW: 1, pH: 1, pW: 1, dH: 1, dW: 1 });
   const task = (): Task => ({ op: 'conv2d/forward', geometry: g, dtype: 'float32', tensors: { input: random('float32', inputLength(g), 1), weight: random('float32', weightLength(g), 2) } });
-  /** A pool whose worker answers a probe instead of results: what comes back tells where a task ran. */
-  function probePool(t: { after: (fn: () => Promise<void>) => void }, inlineMaxMacs: number, onTaskDone?: (op: string, seconds: number, outcome: string) => void): KernelPool {
-    const pool = new KernelPool({ workers: 1, maxQueue: 1, inlineMaxMacs, onTaskDone, workerEntry: new URL('../fixtures/require-probe-worker.js', import.meta.url) });
-    t.after(() => pool.close());
-    return pool;
+  function pool(t: { after: (fn: () => Promise<void>) => void }, inlineMaxMacs: number, onTaskDone?: (op: string, seconds: number, outcome: string) => void): KernelPool {
+    const p = new KernelPool({ workers: 1, maxQueue: 1, inlineMaxMacs, onTaskDone });
+    t.after(() => p.close());
+    return p;
   }
 
-  it('run on the calling thread when their multiply-adds are at most inlineMaxMacs, else on a worker', async (t) => {
-    const done: string[] = [];
-    const inline = probePool(t, macs(g), (op, _s, outcome) => done.push(`${op} ${outcome}`));
-    const here = await inline.run(task(), new AbortController().signal);
-    assert.equal(here.output?.length, outputLength(g), 'results, computed here');
-    assert.deepEqual(done, ['conv2d/forward ok'], 'counted in the task metrics like any task');
-    const there = (await probePool(t, macs(g) - 1).run(task(), new AbortController().signal)) as unknown as Probe;
-    assert.equal(there.priority, getPriority() + WORKER_NICENESS, 'one multiply-add more: the worker answered');
+  it('are conv tasks of at most inlineMaxMacs multiply-adds', (t) => {
+    assert.equal(pool(t, macs(g)).runsInline(task()), true);
+    assert.equal(pool(t, macs(g) - 1).runsInline(task()), false);
+    assert.equal(pool(t, 0).runsInline(task()), false, 'inlineMaxMacs 0: none');
+    const columns = { op: 'im2col', geometry: { batch: 1, channels: 1, height: 2, width: 2, kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, colH: 2, colW: 2 }, dtype: 'float32', tensors: {} } as unknown as Task;
+    assert.equal(pool(t, 2 ** 30).runsInline(columns), false, 'im2col and col2im always go to a worker');
   });
 
-  it('keep their results exact: the same as the worker computes', async (t) => {
-    const pool = new KernelPool({ workers: 1, maxQueue: 1, inlineMaxMacs: 0 });
-    t.after(() => pool.close());
-    const onWorker = await pool.run(task(), new AbortController().signal);
-    const inline = await probePool(t, macs(g)).run(task(), new AbortController().signal);
+  it('run on the calling thread, exactly as a worker runs them, counted in the task metrics', async (t) => {
+    const done: string[] = [];
+    const here = pool(t, macs(g), (op, _s, outcome) => done.push(`${op} ${outcome}`));
+    const inline = here.runInline(task());
+    assert.deepEqual(done, ['conv2d/forward ok']);
+    assert.equal(here.running, 0);
+    const onWorker = await pool(t, 0).run(task(), new AbortController().signal);
     assert.deepEqual(inline.output, onWorker.output);
   });
 
-  it('still honour an abort or a shutdown that came before them', async (t) => {
-    const aborted = new AbortController();
-    aborted.abort(new ClientClosed());
-    await assert.rejects(probePool(t, macs(g)).run(task(), aborted.signal), { slug: 'client-closed' });
-    const closing = probePool(t, macs(g));
+  it('are refused once the shutdown grace period has run out', (t) => {
+    const closing = pool(t, macs(g));
     closing.cancelAll();
-    await assert.rejects(closing.run(task(), new AbortController().signal), { slug: 'unavailable' });
+    assert.throws(() => closing.runInline(task()), { slug: 'unavailable' });
   });
 
-  it('fail as a 500 of their own when the kernel throws, counted as an error', async (t) => {
+  it('fail as a 500 of their own when the kernel throws, counted as an error', (t) => {
     const done: string[] = [];
-    const pool = probePool(t, macs(g), (_op, _s, outcome) => done.push(outcome));
-    const broken = { ...task(), tensors: {} };
-    await assert.rejects(pool.run(broken, new AbortController().signal), { message: 'the kernel failed running conv2d/forward' });
+    const p = pool(t, macs(g), (_op, _s, outcome) => done.push(outcome));
+    assert.throws(() => p.runInline({ ...task(), tensors: {} }), { message: 'the kernel failed running conv2d/forward' });
     assert.deepEqual(done, ['error']);
   });
 });
