@@ -12,10 +12,24 @@ export type SampleColumns = Omit<ColumnsGeometry, 'batch'>;
  * grid; a transposed one folds columns on its input grid into its output.
  */
 export function groupColumns(g: ConvGeometry): SampleColumns {
-  const window = { kH: g.kH, kW: g.kW, sH: g.sH, sW: g.sW, pH: g.pH, pW: g.pW, dH: g.dH, dW: g.dW };
-  return g.kind === 'conv2d'
-    ? { ...window, channels: g.inChannels / g.groups, height: g.inH, width: g.inW, colH: g.outH, colW: g.outW }
-    : { ...window, channels: g.outChannels / g.groups, height: g.outH, width: g.outW, colH: g.inH, colW: g.inW };
+  const plain = g.kind === 'conv2d';
+  // One literal, no spread: V8 built the spread version as a slow object (~3 µs a call, and
+  // every later read of it slow), a tenth of the small op's kernel time.
+  return {
+    kH: g.kH,
+    kW: g.kW,
+    sH: g.sH,
+    sW: g.sW,
+    pH: g.pH,
+    pW: g.pW,
+    dH: g.dH,
+    dW: g.dW,
+    channels: (plain ? g.inChannels : g.outChannels) / g.groups,
+    height: plain ? g.inH : g.outH,
+    width: plain ? g.inW : g.outW,
+    colH: plain ? g.outH : g.inH,
+    colW: plain ? g.outW : g.inW,
+  };
 }
 
 /**
