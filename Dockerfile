@@ -29,4 +29,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form, no shell or npm in between: SIGTERM reaches the server, which drains and exits 0.
-CMD ["node", "--initial-heap-size=64", "--max-semi-space-size=32", "dist/src/server.js"]
+CMD ["node", "--initial-heap-size=64", "--no-allocation-site-pretenuring", "dist/src/server.js"]

@@ -9,13 +9,17 @@
  * full collections in 120 requests and 31-34 ms. Idle RSS does not change (pages are used only
  * as the heap fills).
  *
- * `--max-semi-space-size=32` (MB, V8's default 16): every request leaves short-lived objects
- * (the parsed body, strings, closures, promises) in the young generation, which a larger
- * nursery collects less often while nearly all of them are already dead. The small op went from
- * 4,560-4,865 to 5,256-5,533 requests/s and its p99 from 9-10 to 5-7 ms (three A/B pairs), for
- * ~25-30 MB more RSS under load; 64 and 128 MB gained nothing more and held ~75 MB more.
+ * `--no-allocation-site-pretenuring`: V8 allocates objects straight into the old generation from
+ * the code sites whose objects it has seen survive, and large requests (whose parse, answer and
+ * buffers live for tens of milliseconds) teach it that of sites every request shares. Small
+ * requests then fill the old generation with garbage: after 50 DCGAN requests, 8 s of the small
+ * op ran 20 full collections and scavenges of ~3.3 ms; without pretenuring, 5 and ~0.9 ms. Without
+ * pretenuring the small op went from 5,265-5,467 to 5,860-6,100 requests/s (fresh, and after 50
+ * DCGAN requests; p99 7-8 -> 5-6 ms) and, in `npm run bench:http`, from ~4,700 to ~5,300-5,800;
+ * DCGAN latency did not move. (A larger nursery, `--max-semi-space-size=32`, helped a fresh
+ * process as much but not one that had served large requests, and held ~25 MB more.)
  *
  * Worker threads refuse V8 flags in their execArgv; src/worker-exec-argv.ts leaves these out of
  * theirs.
  */
-export const SERVICE_NODE_FLAGS: readonly string[] = ['--initial-heap-size=64', '--max-semi-space-size=32'];
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--initial-heap-size=64', '--no-allocation-site-pretenuring'];
