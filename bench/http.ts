@@ -7,8 +7,9 @@
  *   against the same split run in-process on the pool (and one part alone, warm);
  * - RSS: idle, and the peak growth of a warmed-up service over a run of DCGAN requests, against
  *   the request's tensors' bytes (input, weight, bias and output).
- * BENCH_SECONDS sets the autocannon duration (default 8), BENCH_DCGAN_REQUESTS the timed sequential
- * run (default 30), BENCH_DCGAN_WARMUP the requests before it (default 20).
+ * BENCH_SECONDS sets the autocannon duration (default 8) and BENCH_SMALL_WARMUP the load before it
+ * (default 2 s), BENCH_DCGAN_REQUESTS the timed sequential run (default 30), BENCH_DCGAN_WARMUP the
+ * requests before it (default 20).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const DCGAN_REQUESTS = Number(process.env.BENCH_DCGAN_REQUESTS ?? 30);
 /** Requests before timing starts: V8 needs a few dozen large requests to compile the hot paths and size its heap. */
 const DCGAN_WARMUP = Number(process.env.BENCH_DCGAN_WARMUP ?? 20);
+/** Seconds of the small op's load before the timed run. */
+const SMALL_WARMUP_SECONDS = Number(process.env.BENCH_SMALL_WARMUP ?? 2);
 const [DCGAN, , , SMALL] = SHAPES;
 
 const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -175,16 +178,12 @@ async function measure(workers: number, small: string, dcgan: Buffer): Promise<R
       const ms = await post(s.url, binary.body, agent, '/v2/models/conv_transpose2d/infer', { 'content-type': BINARY_CONTENT_TYPE, [HEADER_LENGTH]: String(binary.headerLength) });
       if (i >= DCGAN_WARMUP) binaryTimes.push(ms);
     }
-    const smallBody = Buffer.from(small);
-    for (let i = 0; i < 200; i++) await post(s.url, smallBody, agent);
-    const result = await autocannon({
-      url: `${s.url}/v1/conv-transpose2d/forward`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: small,
-      connections: 16,
-      duration: SECONDS,
-    });
+    const smallLoad = (duration: number) =>
+      autocannon({ url: `${s.url}/v1/conv-transpose2d/forward`, method: 'POST', headers: { 'content-type': 'application/json' }, body: small, connections: 16, duration });
+    // Warm-up under the same load, as the DCGAN's: V8 optimizes the paths 16 concurrent
+    // connections take over the first few thousand requests.
+    await smallLoad(SMALL_WARMUP_SECONDS);
+    const result = await smallLoad(SECONDS);
     return {
       workers,
       idleMb,

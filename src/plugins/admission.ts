@@ -44,12 +44,18 @@ async function admission(app: FastifyInstance, opts: AdmissionOptions): Promise<
     app.server.emit('request', req, res);
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!isOpRequest(request, opts.prefixes)) return;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!isOpRequest(request, opts.prefixes)) return done();
     // Refused before its body is read: Node drains the body (the connection stays usable and the
     // client reads its 503), but nothing is parsed or decoded.
-    const release = opts.pool.reserve();
+    let release: () => void;
+    try {
+      release = opts.pool.reserve();
+    } catch (err) {
+      return done(err as Error);
+    }
     reply.raw.once('close', release);
+    done();
   });
 }
 
