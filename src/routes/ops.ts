@@ -1,6 +1,7 @@
 import type { FastifyBodyParser, FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { bodyBytesParser } from '../body-bytes.js';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemSchema } from '../schemas/problem.js';
 import type { TensorInput } from '../schemas/tensor.js';
@@ -53,15 +54,15 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
   const decodedBodies = new WeakMap<IncomingMessage, DecodedBase64>();
   const parse = throwing(app.getDefaultJsonParser('error', 'error'));
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', bodyBytesParser((request, body, done) => {
     try {
-      const { value, decoded } = parseJsonBody(body as Buffer, parse);
+      const { value, decoded } = parseJsonBody(body, parse);
       if (decoded) decodedBodies.set(request.raw, decoded);
       done(null, value);
     } catch (err) {
       done(err as Error, undefined);
     }
-  });
+  }));
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const route of opRoutes as readonly OpRoute[]) {

@@ -20,7 +20,8 @@ type JsonParser = (request: FastifyRequest, body: string, done: (err: Error | nu
 /**
  * A body parser for the infer route: splits off the JSON header when the request says how long
  * it is, keeps the rest as the request's binary section, and parses the header with Fastify's
- * own JSON parser (which refuses `__proto__` keys). Fastify has already applied the body limit.
+ * own JSON parser (which refuses `__proto__` keys). The body limit was applied as the body was
+ * read (src/body-bytes.ts).
  */
 export function inferBodyParser(parseJson: JsonParser) {
   return (request: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void): void => {

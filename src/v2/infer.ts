@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { bodyBytesParser } from '../body-bytes.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
 import type { FloatArray } from '../../workers/geometry.js';
@@ -71,12 +72,15 @@ const BinaryBodySchema = z.any().meta({
 export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<void> {
   app.removeAllContentTypeParsers();
   const parse = inferBodyParser(app.getDefaultJsonParser('error', 'error'));
-  app.addContentTypeParser(['application/json', BINARY_CONTENT_TYPE], { parseAs: 'buffer' }, parse);
+  app.addContentTypeParser(['application/json', BINARY_CONTENT_TYPE], bodyBytesParser(parse));
   // Triton's and KServe's Python clients send no content type at all, framed or not.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-    if (request.headers['content-type']) done(new V2Error(415, MEDIA_TYPE));
-    else parse(request, body, done);
-  });
+  app.addContentTypeParser(
+    '*',
+    bodyBytesParser((request, body, done) => {
+      if (request.headers['content-type']) done(new V2Error(415, MEDIA_TYPE));
+      else parse(request, body, done);
+    }),
+  );
 
   app.withTypeProvider<ZodTypeProvider>().post(
     '/models/:model_name/infer',

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import type { FastifyRequest } from 'fastify';
+import { bodyBytesParser } from '../../src/body-bytes.js';
+
+interface Outcome {
+  readonly err: (Error & { statusCode?: number; code?: string }) | null;
+  readonly body?: Buffer;
+  readonly parsed: boolean;
+}
+
+/** Runs the parser on `chunks` sent through a stream, with the given headers and body limit. */
+function read(chunks: readonly (Buffer | Error)[], headers: Record<string, string>, bodyLimit = 1024): Promise<Outcome> {
+  const request = { headers, routeOptions: { bodyLimit } } as unknown as FastifyRequest;
+  const payload = new PassThrough();
+  return new Promise((resolve) => {
+    let body: Buffer | undefined;
+    const parse = bodyBytesParser((_request, bytes, done) => {
+      body = bytes;
+      done(null, { length: bytes.length });
+    });
+    parse(request, payload, (err) => resolve({ err: err as Outcome['err'], body, parsed: body !== undefined }));
+    for (const c of chunks) {
+      if (c instanceof Error) payload.destroy(c);
+      else payload.write(c);
+    }
+    if (!chunks.some((c) => c instanceof Error)) payload.end();
+  });
+}
+
+const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
+
+describe('bodyBytesParser', () => {
+  it('hands the parser the body as one copied buffer, whether it states its length or comes chunked', async () => {
+    const whole = Buffer.concat([bytes(300, 1), bytes(1, 2), bytes(500, 3)]);
+    for (const headers of [{ 'content-length': String(whole.length) }, {}] as Record<string, string>[]) {
+      const parts = [whole.subarray(0, 300), whole.subarray(300, 301), whole.subarray(301)].map((p) => Buffer.from(p));
+      const { err, body } = await read(parts, headers);
+      assert.equal(err, null);
+      assert.deepEqual(body, whole);
+      for (const p of parts) p.fill(0);
+      assert.deepEqual(body, whole, 'a copy, not a view of the chunks (socket buffers are reused)');
+    }
+  });
+
+  it('refuses a stated length past the limit with 413 before reading, and a chunked body as it passes it', async () => {
+    const stated = await read([bytes(10, 1)], { 'content-length': '1025' });
+    assert.equal(stated.err?.statusCode, 413);
+    assert.equal(stated.parsed, false);
+    const chunked = await read([bytes(1000, 1), bytes(25, 2)], {});
+    assert.equal(chunked.err?.statusCode, 413);
+    assert.equal(chunked.parsed, false);
+    assert.equal((await read([bytes(1024, 1)], {})).err, null, 'the limit itself is allowed');
+  });
+
+  it('refuses with 400 a body shorter than its Content-Length', async () => {
+    const { err, parsed } = await read([bytes(10, 1)], { 'content-length': '11' });
+    assert.equal(err?.statusCode, 400);
+    assert.equal(err?.code, 'FST_ERR_CTP_INVALID_CONTENT_LENGTH');
+    assert.equal(parsed, false);
+  });
+
+  it('answers 400 when the stream breaks, keeping a status the error already has', async () => {
+    assert.equal((await read([bytes(10, 1), new Error('aborted')], { 'content-length': '100' })).err?.statusCode, 400);
+    const timedOut = Object.assign(new Error('slow'), { statusCode: 408 });
+    assert.equal((await read([timedOut], {})).err?.statusCode, 408);
+  });
+});
