@@ -1,24 +1,26 @@
 import type { ConvGeometry, FloatArray } from '../workers/geometry.js';
 import type { ResultName, Task, TaskResult, TensorName } from '../workers/tasks.js';
+import type { Values } from './tensor/pieces.js';
 
 /**
  * How one large conv task is shared by several workers, as pure data: the part tasks (each with
  * buffers of its own, so each can be moved to its worker) and how their results combine.
  *
  * - batch >= 2: the samples are shared out; per-sample tensors are sliced, weight and bias copied
- *   to every part, per-sample results concatenated, and gradWeight / gradBias (partial sums over
- *   each part's samples) added up. A given gradWeight / gradBias goes to the first part only, so
- *   it is accumulated once.
+ *   to every part, per-sample results are the parts' pieces in order, and gradWeight / gradBias
+ *   (partial sums over each part's samples) are added up. A given gradWeight / gradBias goes to
+ *   the first part only, so it is accumulated once.
  * - batch 1, groups 1: the channels of the result are shared out (output channels for forward and
  *   grad-parameters, input channels for grad-input); the tensors are sliced along that channel
- *   axis, and so are the results, which are put back in place.
+ *   axis, and so are the results: pieces in order where the channels are the outermost axis,
+ *   else put back in place in one array.
  *
  * Tasks under `minMacs` multiply-adds, im2col / col2im, and backward with batch 1 stay whole:
  * for them the split's copies and the extra round trips cost more than a second core saves.
  */
 export interface Split {
   readonly parts: Task[];
-  merge(results: readonly TaskResult[]): TaskResult;
+  merge(results: readonly TaskResult[]): Partial<Record<ResultName, Values>>;
 }
 
 /** About half a millisecond of kernel time: below it one worker answers sooner than two. */
@@ -83,12 +85,10 @@ const inPlane = (g: ConvGeometry) => g.inH * g.inW;
 const outPlane = (g: ConvGeometry) => g.outH * g.outW;
 const kernelArea = (g: ConvGeometry) => g.kH * g.kW;
 
-/** Each tensor and result by its sample axis (batch split) or channel axis (channel split). */
-const sampleAxis: Partial<Record<TensorName | ResultName, (g: ConvGeometry) => Axis>> = {
+/** The per-sample tensors by their sample axis: what a batch split slices. */
+const sampleAxis: Partial<Record<TensorName, (g: ConvGeometry) => Axis>> = {
   input: (g) => ({ outer: 1, axis: g.batch, inner: g.inChannels * inPlane(g) }),
-  gradInput: (g) => ({ outer: 1, axis: g.batch, inner: g.inChannels * inPlane(g) }),
   gradOutput: (g) => ({ outer: 1, axis: g.batch, inner: g.outChannels * outPlane(g) }),
-  output: (g) => ({ outer: 1, axis: g.batch, inner: g.outChannels * outPlane(g) }),
 };
 
 /** Results that are sums over the batch: each part returns its own partial sum. */
@@ -111,7 +111,7 @@ function batchSplit(task: Task, g: ConvGeometry, workers: number): Split {
   return {
     parts,
     merge(results) {
-      const merged: TaskResult = {};
+      const merged: Partial<Record<ResultName, Values>> = {};
       for (const name of Object.keys(results[0]) as ResultName[]) {
         const first = results[0][name]!;
         if (SUMMED.includes(name)) {
@@ -121,10 +121,7 @@ function batchSplit(task: Task, g: ConvGeometry, workers: number): Split {
           }
           merged[name] = first;
         } else {
-          const axis = sampleAxis[name]!(g);
-          const whole = allocateLike(first, axis.axis * axis.inner);
-          pieces.forEach(({ start }, i) => place(whole, axis, start, results[i][name]!));
-          merged[name] = whole;
+          merged[name] = results.map((r) => r[name]!);
         }
       }
       return merged;
@@ -188,9 +185,13 @@ function channelSplit(task: Task, g: ConvGeometry, pass: Exclude<ConvPass, 'back
   return {
     parts,
     merge(results) {
-      const merged: TaskResult = {};
+      const merged: Partial<Record<ResultName, Values>> = {};
       for (const name of Object.keys(results[0]) as ResultName[]) {
         const axis = axes[name]!(g);
+        if (axis.outer === 1) {
+          merged[name] = results.map((r) => r[name]!);
+          continue;
+        }
         const whole = allocateLike(results[0][name]!, axis.outer * axis.axis * axis.inner);
         pieces.forEach(({ start }, i) => place(whole, axis, start, results[i][name]!));
         merged[name] = whole;

@@ -1,9 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { Limits, Shape } from '../ops/types.js';
-import { ClientClosed, DeadlineExceeded, type KernelPool, type TaskResults } from '../pool.js';
+import { ClientClosed, DeadlineExceeded, type KernelPool } from '../pool.js';
 import { ProblemError, type FieldError } from '../problems.js';
 import type { Dtype } from '../schemas/tensor.js';
 import { planSplit } from '../split.js';
+import type { Values } from '../tensor/pieces.js';
 import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName, Task } from '../../workers/tasks.js';
 import type { OpRoute, TensorField } from './op-routes.js';
@@ -28,7 +29,7 @@ export interface OpContext {
 
 export interface OpOutcome {
   readonly dtype: Dtype;
-  readonly results: TaskResults;
+  readonly results: Readonly<Partial<Record<ResultName, Values>>>;
   /** The shape of every result the op answers with, by its API name. */
   readonly shapes: Readonly<Partial<Record<ResultName, Shape>>>;
 }
@@ -101,7 +102,7 @@ export async function executeOp(
  * The one place the pool's workers are called: a task large enough to share runs as one part per
  * worker, concurrently, and the parts' results are combined (src/split.ts); any other runs whole.
  */
-async function runOnPool(task: Task, pool: KernelPool, signal: AbortSignal): Promise<TaskResults> {
+async function runOnPool(task: Task, pool: KernelPool, signal: AbortSignal): Promise<Partial<Record<ResultName, Values>>> {
   const split = planSplit(task, pool.workers);
   if (split === null) return pool.run(task, signal);
   return split.merge(await Promise.all(split.parts.map((part) => pool.run(part, signal))));

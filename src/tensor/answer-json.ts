@@ -1,6 +1,7 @@
 import type { FloatArray } from '../../workers/geometry.js';
 import type { OutputEncoding } from '../schemas/common.js';
 import { BYTES_PER_ELEMENT, elementCount, type Dtype } from '../schemas/tensor.js';
+import { isFloat64, lengthOf, piecesOf, type Values } from './pieces.js';
 
 /** Elements formatted, or base64 bytes encoded, between two yields to the event loop. */
 export const CHUNK_ELEMENTS = 1 << 16;
@@ -11,35 +12,63 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** One result of an op: its name in the answer, its values and its shape. */
 export interface AnswerEntry {
   readonly name: string;
-  readonly values: FloatArray;
+  readonly values: Values;
   readonly shape: readonly number[];
 }
 
-const dtypeOf = (values: FloatArray): Dtype => (values instanceof Float64Array ? 'float64' : 'float32');
+const dtypeOf = (values: Values): Dtype => (isFloat64(values) ? 'float64' : 'float32');
 
 function formatElement(v: number): string {
   return Number.isFinite(v) ? JSON.stringify(v) : Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';
 }
 
 /** `data`'s JSON text, a chunk at a time; non-finite values as the strings API.md names. */
-async function dataPieces(values: FloatArray, out: string[]): Promise<void> {
-  for (let start = 0; start < values.length; start += CHUNK_ELEMENTS) {
-    if (start > 0) await yieldToLoop();
-    const chunk = values.subarray(start, start + CHUNK_ELEMENTS);
-    let finite = true;
-    for (let i = 0; i < chunk.length; i++) if (!Number.isFinite(chunk[i])) finite = false;
-    const text = finite ? JSON.stringify(Array.from(chunk)).slice(1, -1) : Array.from(chunk, formatElement).join(',');
-    out.push(start === 0 ? text : `,${text}`);
+async function dataPieces(values: Values, out: string[]): Promise<void> {
+  let first = true;
+  for (const piece of piecesOf(values)) {
+    for (let start = 0; start < piece.length; start += CHUNK_ELEMENTS) {
+      if (!first) await yieldToLoop();
+      const chunk = piece.subarray(start, start + CHUNK_ELEMENTS);
+      let finite = true;
+      for (let i = 0; i < chunk.length; i++) if (!Number.isFinite(chunk[i])) finite = false;
+      const text = finite ? JSON.stringify(Array.from(chunk)).slice(1, -1) : Array.from(chunk, formatElement).join(',');
+      out.push(first ? text : `,${text}`);
+      first = false;
+    }
   }
 }
 
-/** `b64`'s text, a chunk at a time. */
-async function base64Pieces(values: FloatArray, out: string[]): Promise<void> {
-  const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  for (let start = 0; start < bytes.length; start += CHUNK_BYTES) {
-    if (start > 0) await yieldToLoop();
-    out.push(bytes.subarray(start, start + CHUNK_BYTES).toString('base64'));
+const bytesOf = (a: FloatArray): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * `b64`'s text, a chunk at a time, over the pieces' bytes as if joined: each piece is encoded up
+ * to its last whole group of 3 bytes, and the 1-2 bytes left over are encoded together with the
+ * start of the next piece, so the text is the joined bytes' base64, padded only at its end.
+ */
+async function base64Pieces(values: Values, out: string[]): Promise<void> {
+  let carry: Buffer = Buffer.alloc(0);
+  let first = true;
+  for (const piece of piecesOf(values)) {
+    let bytes = bytesOf(piece);
+    if (carry.length > 0) {
+      const needed = 3 - carry.length;
+      const seam = Buffer.concat([carry, bytes.subarray(0, needed)]);
+      bytes = bytes.subarray(needed);
+      if (seam.length < 3) {
+        carry = seam;
+        continue;
+      }
+      out.push(seam.toString('base64'));
+    }
+    const whole = bytes.length - (bytes.length % 3);
+    for (let start = 0; start < whole; start += CHUNK_BYTES) {
+      if (!first) await yieldToLoop();
+      first = false;
+      out.push(bytes.subarray(start, Math.min(whole, start + CHUNK_BYTES)).toString('base64'));
+    }
+    carry = bytes.subarray(whole);
   }
+  if (carry.length > 0) out.push(carry.toString('base64'));
 }
 
 /**
@@ -53,8 +82,9 @@ export async function answerJson(entries: readonly AnswerEntry[], encoding: Outp
   const pieces: string[] = ['{'];
   for (const [i, { name, values, shape }] of entries.entries()) {
     const dtype = dtypeOf(values);
-    if (values.length !== elementCount(shape) || BYTES_PER_ELEMENT[dtype] !== values.BYTES_PER_ELEMENT) {
-      throw new Error(`result ${name} of ${values.length} elements does not fit shape [${shape.join(', ')}]`);
+    const length = lengthOf(values);
+    if (length !== elementCount(shape) || piecesOf(values).some((p) => p.BYTES_PER_ELEMENT !== BYTES_PER_ELEMENT[dtype])) {
+      throw new Error(`result ${name} of ${length} elements does not fit shape [${shape.join(', ')}]`);
     }
     pieces.push(`${i > 0 ? ',' : ''}${JSON.stringify(name)}:{"shape":${JSON.stringify(shape)},"dtype":"${dtype}",`);
     if (encoding === 'base64') {

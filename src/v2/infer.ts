@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { bodyBytesParser } from '../body-bytes.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
+import { isFloat64, joined, piecesOf, type Values } from '../tensor/pieces.js';
 import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName } from '../../workers/tasks.js';
 import { BINARY_CONTENT_TYPE, binarySection, frameBinary, HEADER_LENGTH, inferBodyParser } from './binary.js';
@@ -38,19 +39,21 @@ function wantedOutputs(model: Model, request: InferenceRequest, body: Record<str
   });
 }
 
-function answer(reply: FastifyReply, model: Model, request: InferenceRequest, wanted: readonly WantedOutput[], results: Partial<Record<ResultName, FloatArray>>, shapes: Partial<Record<ResultName, readonly number[]>>) {
+function answer(reply: FastifyReply, model: Model, request: InferenceRequest, wanted: readonly WantedOutput[], results: Readonly<Partial<Record<ResultName, Values>>>, shapes: Partial<Record<ResultName, readonly number[]>>) {
   const header: InferenceResponse = { model_name: model.name, model_version: '1', ...(request.id !== undefined ? { id: request.id } : {}), outputs: [] };
   const binary: FloatArray[] = [];
   for (const o of wanted) {
     const values = results[o.field];
     const shape = shapes[o.field];
     if (!values || !shape) throw new Error(`the worker returned no ${o.field}`);
-    const datatype = DATATYPE_OF[values instanceof Float64Array ? 'float64' : 'float32'];
+    const pieces = piecesOf(values);
+    const datatype = DATATYPE_OF[isFloat64(values) ? 'float64' : 'float32'];
     if (o.binary) {
-      header.outputs.push({ name: o.name, datatype, shape: [...shape], parameters: { binary_data_size: values.byteLength } });
-      binary.push(values);
+      const size = pieces.reduce((n, p) => n + p.byteLength, 0);
+      header.outputs.push({ name: o.name, datatype, shape: [...shape], parameters: { binary_data_size: size } });
+      binary.push(...pieces);
     } else {
-      header.outputs.push({ name: o.name, datatype, shape: [...shape], data: encodeTensor(values, shape, 'json').data });
+      header.outputs.push({ name: o.name, datatype, shape: [...shape], data: encodeTensor(joined(values), shape, 'json').data });
     }
   }
   if (binary.length === 0) return header;

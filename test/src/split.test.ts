@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { macs, planSplit, ranges, SPLIT_MIN_MACS } from '../../src/split.js';
 import type { ConvGeometry, FloatArray } from '../../workers/geometry.js';
-import { runTask, type OpName, type Task, type TaskResult } from '../../workers/tasks.js';
+import { runTask, type OpName, type ResultName, type Task, type TaskResult } from '../../workers/tasks.js';
+import { joined, type Values } from '../../src/tensor/pieces.js';
 import { conv2dGeometry, convTranspose2dGeometry, inputLength, outputLength, weightLength } from '../workers/helpers/geometry.js';
 import { assertClose, random, tolerance, type DType } from '../workers/helpers/tensors.js';
 
@@ -36,10 +37,10 @@ const cloneTask = (t: Task): Task => ({
   tensors: Object.fromEntries(Object.entries(t.tensors).map(([k, v]) => [k, (v as FloatArray).slice()])),
 });
 
-function assertSameResults(got: TaskResult, want: TaskResult, dtype: DType): void {
+function assertSameResults(got: Partial<Record<ResultName, Values>>, want: TaskResult, dtype: DType): void {
   assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort());
   for (const [name, w] of Object.entries(want)) {
-    const g = got[name as keyof TaskResult]!;
+    const g = joined(got[name as ResultName]!);
     assert.ok(g instanceof (dtype === 'float32' ? Float32Array : Float64Array), `${name} dtype`);
     assertClose(g, w, tolerance[dtype] * 10, name);
   }
@@ -99,6 +100,26 @@ describe('planSplit', () => {
       }
     }
   }
+});
+
+describe('Split.merge', () => {
+  it('hands back a result split along its outermost axis as the parts\' own arrays, in order, copying nothing', () => {
+    for (const batch of [1, 4]) {
+      const split = planSplit(makeTask(geometry('conv-transpose2d', batch), 'forward', 'float32'), 2, 0)!;
+      const results = split.parts.map((p) => runTask(p));
+      const merged = split.merge(results).output as readonly FloatArray[];
+      assert.ok(Array.isArray(merged), `batch ${batch}: pieces`);
+      assert.deepEqual(merged.length, 2);
+      merged.forEach((piece, i) => assert.equal(piece, results[i].output, `batch ${batch}: part ${i}'s own array`));
+    }
+  });
+
+  it('puts a result split along an inner axis back in place in one array', () => {
+    // conv-transpose2d weight [inC, outC, kH, kW]: grad-parameters shares out outC, its second axis.
+    const split = planSplit(makeTask(geometry('conv-transpose2d', 1), 'grad-parameters', 'float32'), 2, 0)!;
+    const merged = split.merge(split.parts.map((p) => runTask(p))).gradWeight;
+    assert.ok(merged instanceof Float32Array);
+  });
 });
 
 describe('ranges', () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { build } from '../../helpers/build.js';
-import { readTensor, withBase64Tensors, type JsonTensor } from '../../helpers/tensors.js';
+import { randomTensor, readTensor, withBase64Tensors, type JsonTensor } from '../../helpers/tensors.js';
+import { SPLIT_MIN_MACS } from '../../../src/split.js';
 import { GOLDEN_ROUTES, assertClose, assertDtype, loadGolden, type GoldenCase } from '../../golden/fixtures.js';
 import { send } from '../../helpers/http.js';
 
@@ -92,5 +93,29 @@ describe('tensor values', () => {
     const res = await post('/v1/im2col', { input: { shape: [1, 2.0, 1], data: [1, 2] }, kernelSize: [1.0, 1] });
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.json().columns.shape, [1, 2]);
+  });
+});
+
+describe('a request large enough to be shared by the workers', () => {
+  // conv-transpose2d forward, k4 s2 p1, 16x16 -> 32x32: a batch of 2 is shared by sample, one
+  // sample by output channel; both are past twice SPLIT_MIN_MACS.
+  const bodies = [
+    { input: randomTensor([2, 64, 16, 16], 'float32', 1), weight: randomTensor([64, 32, 4, 4], 'float32', 2), bias: randomTensor([32], 'float32', 3), stride: 2, padding: 1 },
+    { input: randomTensor([1, 64, 16, 16], 'float64', 4), weight: randomTensor([64, 48, 4, 4], 'float64', 5), bias: randomTensor([48], 'float64', 6), stride: 2, padding: 1 },
+  ];
+
+  it('answers byte for byte as one worker does, in base64 and in JSON', async (t) => {
+    const one = await build(t, { workers: 1 });
+    for (const body of bodies) {
+      const [n, inC] = body.input.shape;
+      assert.ok(n * inC * body.weight.shape[1] * 16 * 16 * 16 > 2 * SPLIT_MIN_MACS);
+      for (const outputEncoding of ['base64', 'json']) {
+        const payload = { ...withBase64Tensors(body), outputEncoding };
+        const shared = await send(app, { method: 'POST', url: '/v1/conv-transpose2d/forward', payload });
+        const whole = await send(one, { method: 'POST', url: '/v1/conv-transpose2d/forward', payload });
+        assert.equal(shared.statusCode, 200, shared.body);
+        assert.equal(shared.body, whole.body, `batch ${n}, ${outputEncoding}`);
+      }
+    }
   });
 });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { answerJson, CHUNK_ELEMENTS, type AnswerEntry } from '../../../src/tensor/answer-json.js';
+import fc from 'fast-check';
 import { encodeTensor } from '../../../src/tensor/codec.js';
+import { joined } from '../../../src/tensor/pieces.js';
 
-/** What the answer must equal: each result encoded by the codec, the whole by JSON.stringify. */
+/** What the answer must equal: each result (its pieces joined) encoded by the codec, the whole by JSON.stringify. */
 const reference = (entries: readonly AnswerEntry[], encoding: 'json' | 'base64') =>
-  JSON.stringify(Object.fromEntries(entries.map((e) => [e.name, encodeTensor(e.values, e.shape, encoding)])));
+  JSON.stringify(Object.fromEntries(entries.map((e) => [e.name, encodeTensor(joined(e.values), e.shape, encoding)])));
 
 function ramp(Ctor: Float32ArrayConstructor | Float64ArrayConstructor, n: number): Float32Array | Float64Array {
   const a = new Ctor(n);
@@ -33,6 +35,31 @@ describe('answerJson', () => {
       }
     });
   }
+
+  it('writes a result given in pieces as the pieces joined, whatever their lengths (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(Float32Array, Float64Array),
+        fc.constantFrom('json' as const, 'base64' as const),
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 6 }),
+        async (Ctor, encoding, lengths) => {
+          const pieces = lengths.map((n, i) => ramp(Ctor, n).map((v) => v + i));
+          const n = lengths.reduce((a, b) => a + b, 0);
+          const entries = [{ name: 'output', values: pieces, shape: [n] }];
+          assert.equal((await answerJson(entries, encoding)).toString('utf8'), reference(entries, encoding));
+        },
+      ),
+    );
+  });
+
+  it('writes pieces larger than a chunk, with seams inside and between chunks', async () => {
+    for (const encoding of ['json', 'base64'] as const) {
+      const pieces = [ramp(Float32Array, CHUNK_ELEMENTS + 1), ramp(Float32Array, 2 * CHUNK_ELEMENTS + 7), ramp(Float32Array, 5)];
+      const n = pieces.reduce((a, p) => a + p.length, 0);
+      const entries = [{ name: 'output', values: pieces, shape: [n] }];
+      assert.equal((await answerJson(entries, encoding)).toString('utf8'), reference(entries, encoding));
+    }
+  });
 
   it('lets the event loop run between chunks of a large result', async () => {
     const values = ramp(Float32Array, 8 * CHUNK_ELEMENTS);

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { GOLDEN_ROUTES, assertClose, assertDtype, loadGolden, type GoldenCase, type GoldenRoute } from '../../golden/fixtures.js';
 import { build } from '../../helpers/build.js';
 import { send } from '../../helpers/http.js';
-import { readTensor, type JsonTensor } from '../../helpers/tensors.js';
+import { randomTensor, readTensor, type JsonTensor } from '../../helpers/tensors.js';
 import { modelOf, outputsOf, postBinary, postJson, sendRaw, toV2, type RawResponse } from './wire.js';
 
 /**
@@ -241,5 +241,21 @@ describe('limits and admission, as for /v1', () => {
     assert.ok(res.json().error);
     res = await sendRaw(guarded, 'POST', '/v2/models/conv_transpose2d/infer', JSON.stringify(req), { 'content-type': 'application/json', authorization: 'Bearer k1' });
     assert.equal(res.status, 200);
+  });
+});
+
+describe('a request large enough to be shared by the workers', () => {
+  it('answers byte for byte as one worker does, in binary and in JSON outputs', async (t) => {
+    const one = await build(t, { workers: 1 });
+    // A batch of 2, 64 -> 32 channels, k4 s2 p1, 16x16 -> 32x32: shared by sample on two workers.
+    const body = { input: randomTensor([2, 64, 16, 16], 'float32', 1), weight: randomTensor([64, 32, 4, 4], 'float32', 2), bias: randomTensor([32], 'float32', 3), stride: 2, padding: 1 };
+    const { request, tensors } = toV2(body as never, { binary: true });
+    for (const binaryOutput of [true, false]) {
+      const req = { ...request, parameters: { ...request.parameters, binary_data_output: binaryOutput } };
+      const shared = await postBinary(app, 'conv_transpose2d', req, tensors);
+      const whole = await postBinary(one, 'conv_transpose2d', req, tensors);
+      assert.equal(shared.status, 200, shared.body.toString().slice(0, 300));
+      assert.ok(shared.body.equals(whole.body), `binary_data_output ${binaryOutput}`);
+    }
   });
 });
