@@ -39,7 +39,12 @@ function largeBody(): string {
   const b64 = (a: Float32Array) => Buffer.from(a.buffer).toString('base64');
   return JSON.stringify({ input: { shape: [1, 16, 256, 256], b64: b64(input) }, weight: { shape: [16, 16, 3, 3], b64: b64(weight) }, padding: 1 });
 }
-const smallBody = JSON.stringify({ input: { shape: [1, 2, 4, 4], data: Array.from({ length: 32 }, (_, i) => i / 10) }, kernelSize: 2 });
+/** A conv small enough to run on the main thread (INLINE_MAX_MACS), so overload reaches that path too. */
+const smallBody = JSON.stringify({
+  input: { shape: [1, 4, 8, 8], data: Array.from({ length: 256 }, (_, i) => (i % 13) / 10) },
+  weight: { shape: [4, 4, 3, 3], data: Array.from({ length: 144 }, (_, i) => (i % 5) / 10 - 0.2) },
+  padding: 1,
+});
 
 /** The server's error and fatal log lines, shown when it misbehaves. */
 const errorLines: string[] = [];
@@ -99,7 +104,7 @@ const probe = probeLiveness(server.url);
 const common = { method: 'POST', headers: { 'content-type': 'application/json' }, duration, timeout: 60 };
 const [large, small] = await Promise.all([
   autocannon({ ...common, url: `${server.url}/v1/conv2d/forward`, connections: Number(values.connections), body: largeBody() }),
-  autocannon({ ...common, url: `${server.url}/v1/im2col`, connections: 8, body: smallBody }),
+  autocannon({ ...common, url: `${server.url}/v1/conv-transpose2d/forward`, connections: 8, body: smallBody }),
 ]);
 const live = await probe.stop();
 // The server's own view of its event loop (prom-client): a stall shows as a high max, a busy
@@ -114,7 +119,7 @@ const bound = rssBound(workers, maxQueue, maxBodyBytes);
 const fmt = (r: Result) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms`;
 console.log(`load: ${duration} s, WORKERS=${workers} MAX_QUEUE=${maxQueue} MAX_BODY_BYTES=${maxBodyBytes / MiB} MiB, server ${server.url}`);
 console.log(`  large (conv2d 1x16x256x256, base64, ${values.connections} connections): ${large.requests.total} answers, admitted ${((large.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(large)}`);
-console.log(`  small (im2col, JSON, 8 connections): ${small.requests.total} answers, admitted ${((small.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(small)}`);
+console.log(`  small (conv-transpose2d forward run inline, JSON, 8 connections): ${small.requests.total} answers, admitted ${((small.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(small)}`);
 console.log(`  statuses: ${JSON.stringify(counts)}; connection errors ${large.errors + small.errors}, timeouts ${large.timeouts + small.timeouts}`);
 console.log(`  /health/live under load: ${live.length} probes, p50 ${percentile(live, 50).toFixed(1)} ms, p99 ${percentile(live, 99).toFixed(1)} ms, max ${Math.max(...live).toFixed(1)} ms`);
 console.log(`  server event loop lag (since start): p50 ${lagOf('p50').toFixed(1)} ms, p99 ${lagOf('p99').toFixed(1)} ms, max ${lagOf('max').toFixed(1)} ms`);
