@@ -45,7 +45,7 @@ export interface Config {
   readonly maxMacs: number;
   /** Tasks that may wait for a worker; past it, requests get 503. */
   readonly maxQueue: number;
-  /** Conv tasks of at most this many multiply-adds run on the main thread, not a worker; 0: none do. */
+  /** Conv tasks of at most this many multiply-adds and tensor elements run on the main thread, not a worker; 0: none do. */
   readonly inlineMaxMacs: number;
   readonly requestTimeoutMs: number;
   /** How long SIGTERM waits for in-flight requests before the process exits anyway. */

@@ -2,7 +2,7 @@ import { Piscina } from 'piscina';
 import type { FloatArray } from '../workers/geometry.js';
 import { runTask, type ResultName, type Task } from '../workers/tasks.js';
 import { ProblemError } from './problems.js';
-import { macs } from './split.js';
+import { elements, macs } from './split.js';
 import { workerExecArgv } from './worker-exec-argv.js';
 
 export type TaskResults = Partial<Record<ResultName, FloatArray>>;
@@ -157,12 +157,16 @@ export class KernelPool {
 
   /**
    * Whether a task is smaller than a round trip to a worker: a conv task of at most
-   * `inlineMaxMacs` multiply-adds. At the small op's size (147,456 multiply-adds, a kernel of
-   * ~30-70 µs) the hop cost the main thread more than the kernel itself, and the workers' time
-   * besides (BENCHMARKS.md, "Small tasks run inline"). Such a task goes to `runInline`.
+   * `inlineMaxMacs` multiply-adds and as many elements of tensors. At the small op's size
+   * (147,456 multiply-adds, a kernel of ~30-70 µs) the hop cost the main thread more than the
+   * kernel itself, and the workers' time besides (BENCHMARKS.md, "Small tasks run inline"). The
+   * element bound keeps off the main thread a task cheap in multiply-adds whose output is
+   * large (a long stride), which would stall it zeroing and writing megabytes. Such a task goes
+   * to `runInline`.
    */
   runsInline(task: Task): boolean {
-    return 'kind' in task.geometry && macs(task.geometry) <= this.#inlineMaxMacs;
+    const g = task.geometry;
+    return 'kind' in g && macs(g) <= this.#inlineMaxMacs && elements(g) <= this.#inlineMaxMacs;
   }
 
   /**

@@ -32,6 +32,11 @@ export function macs(g: ConvGeometry): number {
   return g.batch * (g.inChannels / g.groups) * g.outChannels * g.kH * g.kW * g.inH * g.inW;
 }
 
+/** Elements of a conv task's input, output and weight: what it reads and writes besides its scratch (which `macs` bounds). */
+export function elements(g: ConvGeometry): number {
+  return g.batch * (g.inChannels * g.inH * g.inW + g.outChannels * g.outH * g.outW) + (g.inChannels / g.groups) * g.outChannels * g.kH * g.kW;
+}
+
 /** Balanced ranges [start, start + count) covering `total` in `parts` pieces, none empty. */
 export function ranges(total: number, parts: number): { start: number; count: number }[] {
   const n = Math.min(parts, total);

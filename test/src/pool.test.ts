@@ -10,7 +10,7 @@ import { KernelPool, WORKER_NICENESS } from '../../src/pool.js';
 import { macs } from '../../src/split.js';
 import type { Probe } from '../fixtures/require-probe-worker.js';
 import type { Task } from '../../workers/tasks.js';
-import { conv2dGeometry, inputLength, outputLength, weightLength } from '../workers/helpers/geometry.js';
+import { conv2dGeometry, convTranspose2dGeometry, inputLength, outputLength, weightLength } from '../workers/helpers/geometry.js';
 import { random } from '../workers/helpers/tensors.js';
 
 /**
@@ -187,8 +187,12 @@ describe('tasks smaller than a round trip to a worker', () => {
     return p;
   }
 
-  it('are conv tasks of at most inlineMaxMacs multiply-adds', (t) => {
+  it('are conv tasks of at most inlineMaxMacs multiply-adds and as many elements of tensors', (t) => {
     assert.equal(pool(t, macs(g)).runsInline(task()), true);
+    // 2x2 -> 1,001x1,001 at stride 1,000: 64 multiply-adds, but 16 M output elements to write.
+    const strided = convTranspose2dGeometry({ batch: 1, groups: 1, inChannels: 1, outChannels: 16, inH: 2, inW: 2, kH: 1, kW: 1, sH: 1000, sW: 1000, pH: 0, pW: 0, dH: 1, dW: 1, aH: 0, aW: 0 });
+    assert.equal(macs(strided), 64);
+    assert.equal(pool(t, 2 ** 18).runsInline({ ...task(), op: 'conv-transpose2d/forward', geometry: strided }), false, 'a cheap task with a large output');
     assert.equal(pool(t, macs(g) - 1).runsInline(task()), false);
     assert.equal(pool(t, 0).runsInline(task()), false, 'inlineMaxMacs 0: none');
     const columns = { op: 'im2col', geometry: { batch: 1, channels: 1, height: 2, width: 2, kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, colH: 2, colW: 2 }, dtype: 'float32', tensors: {} } as unknown as Task;
