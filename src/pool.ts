@@ -11,7 +11,7 @@ export interface PoolOptions {
   readonly workers: number;
   /** Requests that may wait for a worker; with `workers` running, the rest get 503. */
   readonly maxQueue: number;
-  /** Conv tasks of at most this many multiply-adds run on the calling thread (see `run`); default 0, none. */
+  /** Conv tasks of at most this many multiply-adds and tensor elements run on the calling thread (`runsInline`); default 0, none. */
   readonly inlineMaxMacs?: number;
   /**
    * The worker module. Tests pass a faulty one (test/fixtures) to inject crashes; the service
