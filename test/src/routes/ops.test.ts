@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { build } from '../../helpers/build.js';
@@ -116,6 +118,34 @@ describe('a request large enough to be shared by the workers', () => {
         assert.equal(shared.statusCode, 200, shared.body);
         assert.equal(shared.body, whole.body, `batch ${n}, ${outputEncoding}`);
       }
+    }
+  });
+});
+
+describe('request bodies on the wire', () => {
+  it('are read whether they state their length or come chunked, in pieces of any size', async (t) => {
+    const server = await build(t);
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = server.server.address() as AddressInfo;
+    const body = JSON.stringify(withBase64Tensors({ input: randomTensor([1, 4, 128, 128], 'float32', 7), weight: randomTensor([4, 3, 3, 3], 'float32', 8), padding: 1 }));
+    const want = (await send(server, { method: 'POST', url: '/v1/conv-transpose2d/forward', payload: body, headers: { 'content-type': 'application/json' } })).body;
+    for (const chunked of [false, true]) {
+      const got = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+        if (!chunked) headers['content-length'] = Buffer.byteLength(body);
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/conv-transpose2d/forward', headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        // Uneven pieces, so keys and the long base64 value (~350 KB) are cut at arbitrary bytes.
+        for (let at = 0, n = 1; at < body.length; at += n, n = (n * 7 + 3) % 9000 + 1) req.write(body.slice(at, at + n));
+        req.end();
+      });
+      assert.equal(got.status, 200, got.text.slice(0, 200));
+      assert.equal(got.text, want, chunked ? 'chunked' : 'with Content-Length');
     }
   });
 });
