@@ -1,7 +1,7 @@
 import type { FloatArray } from '../../workers/geometry.js';
 import type { OutputEncoding } from '../schemas/common.js';
-import { BYTES_PER_ELEMENT, elementCount, type Dtype } from '../schemas/tensor.js';
-import { isFloat64, lengthOf, piecesOf, type Values } from './pieces.js';
+import { BYTES_PER_ELEMENT, elementCount } from '../schemas/tensor.js';
+import { dtypeOf, lengthOf, piecesOf, type Values } from './pieces.js';
 
 /** Elements formatted, or base64 bytes encoded, between two yields to the event loop. */
 export const CHUNK_ELEMENTS = 1 << 16;
@@ -15,8 +15,6 @@ export interface AnswerEntry {
   readonly values: Values;
   readonly shape: readonly number[];
 }
-
-const dtypeOf = (values: Values): Dtype => (isFloat64(values) ? 'float64' : 'float32');
 
 function formatElement(v: number): string {
   return Number.isFinite(v) ? JSON.stringify(v) : Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { bodyBytesParser } from '../body-bytes.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
-import { isFloat64, joined, piecesOf, type Values } from '../tensor/pieces.js';
+import { dtypeOf, joined, piecesOf, type Values } from '../tensor/pieces.js';
 import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName } from '../../workers/tasks.js';
 import { BINARY_CONTENT_TYPE, binarySection, frameBinary, HEADER_LENGTH, inferBodyParser } from './binary.js';
@@ -47,7 +47,7 @@ function answer(reply: FastifyReply, model: Model, request: InferenceRequest, wa
     const shape = shapes[o.field];
     if (!values || !shape) throw new Error(`the worker returned no ${o.field}`);
     const pieces = piecesOf(values);
-    const datatype = DATATYPE_OF[isFloat64(values) ? 'float64' : 'float32'];
+    const datatype = DATATYPE_OF[dtypeOf(values)];
     if (o.binary) {
       const size = pieces.reduce((n, p) => n + p.byteLength, 0);
       header.outputs.push({ name: o.name, datatype, shape: [...shape], parameters: { binary_data_size: size } });
