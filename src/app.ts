@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { authPlugin } from './plugins/auth.js';
+import { answerClientError } from './client-errors.js';
+import { deriveBudget, MemoryBudget } from './memory-budget.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
@@ -10,11 +12,13 @@ import openapiPlugin from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { REFUSED_BODY_BYTES_PER_SECOND, refusedBodiesPlugin } from './plugins/refused-bodies.js';
 import { KernelPool } from './pool.js';
+import { ProblemError } from './problems.js';
 import { zodValidatorCompiler } from './request-validation.js';
 import { healthRoutes } from './routes/health.js';
 import { opRoutesPlugin } from './routes/ops.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { problemRoutes } from './routes/problems.js';
+import { Uploads } from './uploads.js';
 import { v2Routes } from './v2/routes.js';
 
 declare module 'fastify' {
@@ -32,8 +36,10 @@ export interface BuildOptions {
   readonly loadShedding?: { readonly maxEventLoopDelayMs?: number; readonly maxHeapShare?: number };
 }
 
-/** The routes that run kernels: API keys, rate limit and admission apply to them. */
-const OP_PREFIXES = ['/v1/', '/v2/'];
+/** The window over which a body still arriving must keep MIN_BODY_BYTES_PER_SECOND (src/uploads.ts). */
+const UPLOAD_RATE_WINDOW_MS = 5000;
+/** Node's own check of header and request timeouts runs this often (its default is 30 s). */
+const CONNECTION_CHECK_MS = 1000;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -56,6 +62,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Nothing a client controls is unbounded: the time to send headers, and (a backstop to the
+    // body's own deadline and pace in src/uploads.ts) to send the whole request.
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: CONNECTION_CHECK_MS },
+    requestTimeout: config.requestTimeoutMs + config.headersTimeoutMs,
+    clientErrorHandler: answerClientError,
     // A URL the router cannot decode (`/v1/%`) is refused before any route runs: a problem
     // document all the same.
     frameworkErrors: (error, request, reply) => {
@@ -64,6 +75,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       sendProblem(reply, { slug: 'invalid-request', detail: `the URL is not valid: ${error.message.slice(0, 200)}` });
     },
   });
+  app.server.maxConnections = config.maxConnections;
   app.setValidatorCompiler(zodValidatorCompiler);
   // Response schemas document the answers (OpenAPI); bodies are built by our own encoder, so
   // serialising them needs no second pass over every element.
@@ -78,8 +90,18 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     workerEntry: opts.workerEntry,
     onTaskDone: (op, seconds, outcome) => metrics.taskDuration.observe({ op, outcome }, seconds),
   });
-  const metrics = new Metrics(pool);
+  const budget = deriveBudget({ configured: config.memoryBudgetBytes, workers: config.workers });
+  const memory = new MemoryBudget(budget.bytes);
+  const uploads = new Uploads({ minBytesPerSecond: config.minBodyBytesPerSecond, windowMs: UPLOAD_RATE_WINDOW_MS });
+  app.log.info({ memoryBudgetBytes: budget.bytes, source: budget.source }, 'memory budget');
+  const metrics = new Metrics(pool, memory, uploads);
   app.decorate('pool', pool);
+  // Only origin-form request-targets (`/v1/...`): an absolute URL or `*` names no route of ours,
+  // and each guard decides on the route that matched anyway (src/route-guards.ts).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.raw.url?.startsWith('/')) return done();
+    done(new ProblemError('invalid-request', 'the request-target must be a path starting with "/" (origin form)'));
+  });
   // Shutdown: refuse new work at once (503), let in-flight requests finish, then end the pool.
   app.addHook('preClose', async () => pool.stopAdmitting());
   app.addHook('onClose', async () => pool.close());
@@ -96,11 +118,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(refusedBodiesPlugin, { bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND, maxBodyBytes: config.maxBodyBytes });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics });
-  await app.register(authPlugin, { apiKeys: config.apiKeys, roots: ['/v1', '/v2'] });
-  // After auth (strangers take no slot), before the routes (the rate limit attaches to each).
-  await app.register(loadSheddingPlugin, { ...opts.loadShedding, prefixes: OP_PREFIXES });
-  await app.register(admissionPlugin, { pool, prefixes: OP_PREFIXES });
-  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs, keyed: config.apiKeys.length > 0, prefixes: OP_PREFIXES });
+  await app.register(authPlugin, { apiKeys: config.apiKeys, metricsKeys: config.metricsApiKeys });
+  // After auth (strangers take nothing), before the routes (the rate limit attaches to each).
+  await app.register(loadSheddingPlugin, { ...opts.loadShedding });
+  await app.register(admissionPlugin, { ctx: { pool, budget: memory, uploads, requestTimeoutMs: config.requestTimeoutMs } });
+  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs, keyed: config.apiKeys.length > 0 });
   await app.register(healthRoutes, { pool });
   await app.register(problemRoutes);
   await app.register(playgroundRoutes);

@@ -12,6 +12,12 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** Comma-separated keys; none when unset. */
+const keyList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0));
+
 /**
  * Every setting of the service, read only from the environment (API.md, "Process"). Parsed once at
  * start-up: a bad value stops the process with a message naming the variable.
@@ -30,10 +36,12 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_MAX: wholeNumber(0, 1_000_000_000).default(0),
   RATE_LIMIT_WINDOW_MS: wholeNumber(1, 86_400_000).default(60_000),
-  API_KEYS: z
-    .string()
-    .optional()
-    .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0)),
+  API_KEYS: keyList,
+  METRICS_API_KEY: keyList,
+  MEMORY_BUDGET_BYTES: wholeNumber(16 * MiB, Number.MAX_SAFE_INTEGER).optional(),
+  MIN_BODY_BYTES_PER_SECOND: wholeNumber(0, 2 ** 31 - 1).default(16 * 1024),
+  HEADERS_TIMEOUT_MS: wholeNumber(1000, 600_000).default(10_000),
+  MAX_CONNECTIONS: wholeNumber(1, 1_000_000).default(4096),
 });
 
 export interface Config {
@@ -56,6 +64,16 @@ export interface Config {
   /** Op requests one client (API key, else IP address) may make per window; 0 turns the limit off. */
   readonly rateLimitMax: number;
   readonly rateLimitWindowMs: number;
+  /** Bearer tokens accepted on /metrics; empty means it is open. */
+  readonly metricsApiKeys: readonly string[];
+  /** Bytes requests may hold at once; undefined: derived from the memory the process may use (src/memory-budget.ts). */
+  readonly memoryBudgetBytes: number | undefined;
+  /** A body arriving slower than this (over 5 s) is cut off with 408; 0: no minimum. */
+  readonly minBodyBytesPerSecond: number;
+  /** How long a client may take to send a request's headers. */
+  readonly headersTimeoutMs: number;
+  /** Open connections at most; past it new ones are closed at once. */
+  readonly maxConnections: number;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +108,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeys: e.API_KEYS,
     rateLimitMax: e.RATE_LIMIT_MAX,
     rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
+    metricsApiKeys: e.METRICS_API_KEY,
+    memoryBudgetBytes: e.MEMORY_BUDGET_BYTES,
+    minBodyBytesPerSecond: e.MIN_BODY_BYTES_PER_SECOND,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    maxConnections: e.MAX_CONNECTIONS,
   };
 }
 

@@ -52,8 +52,8 @@ export const WORKER_NICENESS = 10;
  * The worker threads that run kernels, and admission to them.
  *
  * Admission is counted in requests, not tasks: a request holds one of `workers + maxQueue` slots
- * from before its body is read until its answer has been written (`reserve`), so the memory held
- * by bodies, tensors and answers is bounded by the slot count (RELIABILITY.md). Input buffers are
+ * from when its body is whole until its answer has been written (`reserve`): the slots bound the
+ * work in flight, the memory budget (src/memory-budget.ts) the bytes. Input buffers are
  * moved to the worker (never copied) and results come back the same way; a full queue or a closing
  * pool is a 503, a deadline a 504. Aborting a task that is running ends its thread (Piscina), so
  * no cancelled kernel keeps burning a core; a thread that dies is replaced.
@@ -133,11 +133,11 @@ export class KernelPool {
   }
 
   /**
-   * Takes a slot for a request before its body is read, or refuses it (503 + Retry-After).
+   * Takes a slot for a request once its body is whole and valid, or refuses it (503 + Retry-After).
+   * Shutdown is no reason to refuse: the request was let in before it began (`refuseIfFull`).
    * The returned function gives the slot back; calling it more than once is harmless.
    */
   reserve(): () => void {
-    this.#refuseIfClosing();
     if (this.#reserved >= this.#capacity) throw queueFull();
     this.#reserved++;
     let held = true;
@@ -145,6 +145,12 @@ export class KernelPool {
       if (held) this.#reserved--;
       held = false;
     };
+  }
+
+  /** Refuses (503) a request that `reserve` would refuse now, without taking a slot. */
+  refuseIfFull(): void {
+    this.#refuseIfClosing();
+    if (this.#reserved >= this.#capacity || this.#queueFull()) throw queueFull();
   }
 
   /**

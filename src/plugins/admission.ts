@@ -1,61 +1,78 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RETRY_AFTER_SECONDS, type KernelPool } from '../pool.js';
-import { problemDocument } from '../problems.js';
-import { PROBLEM_CONTENT_TYPE } from './error-handler.js';
+import { leastBodyCost } from '../memory-model.js';
+import { RETRY_AFTER_SECONDS } from '../pool.js';
+import { ProblemError } from '../problems.js';
+import { RequestAdmission, type AdmissionContext } from '../request-admission.js';
+import { isOpRoute } from '../route-guards.js';
 
-export interface AdmissionOptions {
-  readonly pool: KernelPool;
-  /** URL prefixes of the op routes: only their requests take a slot. */
-  readonly prefixes: readonly string[];
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The admission of an op request (src/request-admission.ts); null on every other route. */
+    admission: RequestAdmission | null;
+  }
 }
 
-/** Whether a request asks for kernel work (an op route), as opposed to health, metrics or docs. */
-export const isOpRequest = (request: FastifyRequest, prefixes: readonly string[]): boolean =>
-  request.method === 'POST' && prefixes.some((p) => request.url.startsWith(p));
+/** How long bodies still arriving at shutdown may take to finish before they are refused. */
+export const SHUTDOWN_UPLOAD_GRACE_MS = 1000;
+
+const expectsContinue = (req: IncomingMessage) => /^100-continue$/i.test(req.headers.expect ?? '');
 
 /**
- * Admission control: an op request takes one of the pool's slots before its body is read, or is
- * refused with 503 + Retry-After (the pool's ProblemError). The slot is given back when the
- * answer has been written or the connection has closed, whichever comes first, so a client that
- * never reads its answer keeps holding one slot, not an unbounded number of them.
+ * Admission control for the routes that run kernels, decided on the route that matched:
+ * - before the body is read, a request is refused (503 + Retry-After) when the service is
+ *   shutting down, every slot is taken, or the memory budget has no room for the least its
+ *   stated body could hold (413 if it never could): a refusal costs no body bytes;
+ * - while the body arrives, its bytes are charged to the budget and its pace is watched
+ *   (src/uploads.ts);
+ * - once the body is whole and valid, it takes a pool slot.
+ * What it holds is given back when the answer has been written or the connection has closed.
  */
-async function admission(app: FastifyInstance, opts: AdmissionOptions): Promise<void> {
-  // A client that asks `Expect: 100-continue` (curl does for bodies over 1 MiB) is told 503
-  // before it sends its body when the service is saturated, so a refusal costs no body bytes;
-  // otherwise it is told to go on and its request takes the usual path below.
-  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    const op = req.method === 'POST' && opts.prefixes.some((p) => (req.url ?? '').startsWith(p));
-    if (op && opts.pool.saturated) {
-      const requestId = randomUUID();
-      const detail = opts.pool.closing ? 'the service is shutting down' : 'the work queue is full; retry later';
-      res.writeHead(503, {
-        'content-type': PROBLEM_CONTENT_TYPE,
-        'retry-after': RETRY_AFTER_SECONDS,
-        'x-request-id': requestId,
-        connection: 'close',
-      });
-      res.end(JSON.stringify(problemDocument('unavailable', `${detail} (refused before the body was sent)`, requestId)));
-      return;
-    }
-    res.writeContinue();
-    app.server.emit('request', req, res);
-  });
+async function admission(app: FastifyInstance, opts: { ctx: AdmissionContext }): Promise<void> {
+  const { ctx } = opts;
+  app.decorateRequest('admission', null);
+  // A client that asks `Expect: 100-continue` (curl does for bodies over 1 MiB) is told to go on
+  // only once the route it matched has admitted it (preParsing below); a refusal reaches it
+  // before it has sent its body.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => app.server.emit('request', req, res));
 
   app.addHook('onRequest', (request, reply, done) => {
-    if (!isOpRequest(request, opts.prefixes)) return done();
-    // Refused before its body is read: Node drains the body (the connection stays usable and the
-    // client reads its 503), but nothing is parsed or decoded.
-    let release: () => void;
+    if (!isOpRoute(request)) return done();
     try {
-      release = opts.pool.reserve();
+      ctx.pool.refuseIfFull();
+      const declared = Number(request.headers['content-length']);
+      if (Number.isSafeInteger(declared) && declared > 0) ctx.budget.check(leastBodyCost(declared), `a body of ${declared} bytes`);
+    } catch (err) {
+      // Its body will not be read: a client waiting to send it should not keep the connection.
+      if (expectsContinue(request.raw)) reply.header('connection', 'close');
+      return done(err as Error);
+    }
+    const admitted = new RequestAdmission(ctx);
+    request.admission = admitted;
+    reply.raw.once('close', () => admitted.release());
+    done();
+  });
+
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    if (expectsContinue(request.raw) && !reply.raw.headersSent) reply.raw.writeContinue();
+    done(null, payload);
+  });
+
+  app.addHook('preHandler', (request, _reply, done) => {
+    try {
+      request.admission?.takeSlot();
     } catch (err) {
       return done(err as Error);
     }
-    reply.raw.once('close', release);
     done();
+  });
+
+  // At shutdown, a body still arriving has a moment to finish (one on its way is answered as
+  // usual); a slow one is then answered 503 and does not hold the grace period.
+  app.addHook('preClose', async () => {
+    await ctx.uploads.settled(SHUTDOWN_UPLOAD_GRACE_MS);
+    ctx.uploads.abortAll(new ProblemError('unavailable', 'the service is shutting down; retry', undefined, { 'retry-after': RETRY_AFTER_SECONDS, connection: 'close' }));
   });
 }
 

@@ -1,32 +1,43 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ProblemError } from '../problems.js';
+import { guardOf, type Guard } from '../route-guards.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** True when the path is `root` itself or below it (`/v2`, `/v2/models`, not `/v2x`). */
-const under = (url: string, root: string): boolean =>
-  url.startsWith(root) && (url.length === root.length || url[root.length] === '/' || url[root.length] === '?');
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export const bearerToken = (request: FastifyRequest): string | null => /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
+
+export interface AuthOptions {
+  /** Keys of the API (/v1, /v2); empty: the API is open. */
+  readonly apiKeys: readonly string[];
+  /** Keys of /metrics; empty: it is open. */
+  readonly metricsKeys: readonly string[];
+}
 
 /**
- * Bearer-token check for every request under the API roots (/v1, /v2) when API_KEYS is set. Tokens are compared as SHA-256 digests with
- * timingSafeEqual, so neither the length nor the content of a key leaks through timing.
+ * Bearer-token checks, decided on the route that matched (src/route-guards.ts): the API's routes
+ * need one of API_KEYS, /metrics one of METRICS_API_KEY, when they are set. Tokens are compared as
+ * SHA-256 digests with timingSafeEqual, so neither the length nor the content of a key leaks
+ * through timing.
  */
-async function auth(app: FastifyInstance, opts: { apiKeys: readonly string[]; roots: readonly string[] }): Promise<void> {
-  if (opts.apiKeys.length === 0) return;
-  const keys = opts.apiKeys.map(digest);
-  app.addHook('onRequest', async (request, reply) => {
-    if (!opts.roots.some((root) => under(request.url, root))) return;
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer (.+)$/i.exec(header);
-    const presented = digest(match ? match[1] : '');
+async function auth(app: FastifyInstance, opts: AuthOptions): Promise<void> {
+  const keysOf: Partial<Record<Guard, Buffer[]>> = {};
+  if (opts.apiKeys.length > 0) keysOf.api = keysOf.op = opts.apiKeys.map(digest);
+  if (opts.metricsKeys.length > 0) keysOf.metrics = opts.metricsKeys.map(digest);
+  if (Object.keys(keysOf).length === 0) return;
+  app.addHook('onRequest', (request, reply, done) => {
+    const guard = guardOf(request);
+    const keys = guard === undefined ? undefined : keysOf[guard];
+    if (keys === undefined) return done();
+    const token = bearerToken(request);
+    const presented = digest(token ?? '');
     let ok = false;
     for (const key of keys) ok = timingSafeEqual(key, presented) || ok;
-    if (!ok) {
-      reply.header('www-authenticate', 'Bearer');
-      throw new ProblemError('unauthorized', match ? 'the bearer token is not a known API key' : 'an Authorization: Bearer <API key> header is required');
-    }
+    if (ok) return done();
+    reply.header('www-authenticate', 'Bearer');
+    done(new ProblemError('unauthorized', token === null ? 'an Authorization: Bearer <API key> header is required' : 'the bearer token is not a known API key'));
   });
 }
 

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import { getHeapStatistics } from 'node:v8';
 import { RETRY_AFTER_SECONDS } from '../pool.js';
 import { ProblemError } from '../problems.js';
-import { isOpRequest } from './admission.js';
+import { isOpRoute } from '../route-guards.js';
 
 /** An event loop this late answers health checks too slowly to be trusted with more work. */
 export const MAX_EVENT_LOOP_DELAY_MS = 1000;
@@ -18,7 +18,6 @@ export const MAX_HEAP_SHARE = 0.85;
  * answering, so a busy process is not mistaken for a dead one.
  */
 export interface LoadSheddingOptions {
-  readonly prefixes: readonly string[];
   /** Tests lower these to put the process under pressure at will. */
   readonly maxEventLoopDelayMs?: number;
   readonly maxHeapShare?: number;
@@ -30,7 +29,7 @@ async function loadShedding(app: FastifyInstance, opts: LoadSheddingOptions): Pr
     maxHeapUsedBytes: Math.max(1, Math.floor(getHeapStatistics().heap_size_limit * (opts.maxHeapShare ?? MAX_HEAP_SHARE))),
     sampleInterval: 250,
     pressureHandler: (request, _reply, type, value) => {
-      if (!isOpRequest(request, opts.prefixes)) return undefined;
+      if (!isOpRoute(request)) return undefined;
       const why = pressureReason(type, Number(value));
       return Promise.reject(new ProblemError('unavailable', `the service is overloaded (${why}); retry later`, undefined, { 'retry-after': RETRY_AFTER_SECONDS }));
     },

@@ -1,7 +1,13 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MemoryBudget } from '../memory-budget.js';
 import type { KernelPool } from '../pool.js';
+import { PROBLEM_TYPES } from '../problems.js';
+import type { Uploads } from '../uploads.js';
+
+/** nginx's status for a client that closed its connection before its answer was written. */
+const CLIENT_CLOSED = PROBLEM_TYPES['client-closed'].status;
 
 /** The service's Prometheus metrics, in a registry of its own (one per app instance). */
 export class Metrics {
@@ -27,7 +33,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(pool: KernelPool) {
+  readonly memoryRefusals: Counter;
+
+  constructor(pool: KernelPool, budget: MemoryBudget, uploads: Uploads) {
     collectDefaultMetrics({ register: this.registry, prefix: 'convsvc_' });
     new Gauge({
       name: 'convsvc_pool_queue_length',
@@ -35,6 +43,39 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(pool.queueSize);
+      },
+    });
+    new Gauge({
+      name: 'convsvc_memory_budget_bytes',
+      help: 'Bytes requests may hold at once (MEMORY_BUDGET_BYTES, or derived from the memory the process may use).',
+      registers: [this.registry],
+      collect() {
+        this.set(budget.total);
+      },
+    });
+    new Gauge({
+      name: 'convsvc_memory_admitted_bytes',
+      help: 'Bytes the requests in flight are expected to hold, charged against the budget.',
+      registers: [this.registry],
+      collect() {
+        this.set(budget.charged);
+      },
+    });
+    this.memoryRefusals = new Counter({
+      name: 'convsvc_memory_refusals_total',
+      help: 'Requests refused because the memory budget had no room for them (503) or never could (413).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(budget.refusals);
+      },
+    });
+    new Gauge({
+      name: 'convsvc_uploads_in_progress',
+      help: 'Op request bodies still arriving.',
+      registers: [this.registry],
+      collect() {
+        this.set(uploads.size);
       },
     });
     new Gauge({
@@ -50,13 +91,24 @@ export class Metrics {
 
 async function metrics(app: FastifyInstance, opts: { metrics: Metrics }): Promise<void> {
   const { metrics } = opts;
-  app.addHook('onResponse', (request, reply, done) => {
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+  // A request is counted once: when its answer is written, or as 499 when its client hung up first.
+  const counted = new WeakSet<FastifyRequest>();
+  const count = (request: FastifyRequest, status: number, seconds?: number) => {
+    if (counted.has(request)) return;
+    counted.add(request);
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(status) };
     metrics.requests.inc(labels);
-    metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    if (seconds !== undefined) metrics.latency.observe(labels, seconds);
+  };
+  app.addHook('onResponse', (request, reply, done) => {
+    count(request, reply.raw.writableFinished ? reply.statusCode : CLIENT_CLOSED, reply.elapsedTime / 1000);
     done();
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.addHook('onRequestAbort', (request, done) => {
+    count(request, CLIENT_CLOSED);
+    done();
+  });
+  app.get('/metrics', { config: { guard: 'metrics' }, schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

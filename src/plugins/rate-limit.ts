@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createHash } from 'node:crypto';
 import { ProblemError } from '../problems.js';
-import { isOpRequest } from './admission.js';
+import { isOpRoute } from '../route-guards.js';
+import { bearerToken } from './auth.js';
 
 export interface RateLimitOptions {
   /** Op requests one client may make per window; 0 leaves the plugin out. */
@@ -11,7 +12,6 @@ export interface RateLimitOptions {
   readonly windowMs: number;
   /** Whether API keys are checked: then a client is its key, otherwise its IP address. */
   readonly keyed: boolean;
-  readonly prefixes: readonly string[];
 }
 
 /**
@@ -21,8 +21,8 @@ export interface RateLimitOptions {
  */
 function clientOf(keyed: boolean) {
   return (request: FastifyRequest): string => {
-    const bearer = keyed ? /^Bearer (.+)$/i.exec(request.headers.authorization ?? '') : null;
-    return bearer ? `key:${createHash('sha256').update(bearer[1]).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
+    const token = keyed ? bearerToken(request) : null;
+    return token !== null ? `key:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
   };
 }
 
@@ -38,7 +38,7 @@ async function limit(app: FastifyInstance, opts: RateLimitOptions): Promise<void
     max: opts.max,
     timeWindow: opts.windowMs,
     keyGenerator: clientOf(opts.keyed),
-    allowList: (request) => !isOpRequest(request, opts.prefixes),
+    allowList: (request) => !isOpRoute(request),
     errorResponseBuilder: (_request, context) =>
       new ProblemError('rate-limited', `more than ${context.max} requests in ${opts.windowMs} ms; retry in ${context.after}`),
   });

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Limits, Shape } from '../ops/types.js';
 import { ClientClosed, DeadlineExceeded, type KernelPool } from '../pool.js';
 import { ProblemError, type FieldError } from '../problems.js';
-import type { Dtype } from '../schemas/tensor.js';
+import { BYTES_PER_ELEMENT, elementCount, type Dtype } from '../schemas/tensor.js';
 import { planSplit } from '../split.js';
 import type { Values } from '../tensor/pieces.js';
 import type { FloatArray } from '../../workers/geometry.js';
@@ -44,12 +44,16 @@ function commonDtype(tensors: readonly (readonly [TensorField, TensorSource])[])
   return first.dtype;
 }
 
-/** Aborts when the deadline passes or the client goes away, whichever comes first. */
+/**
+ * Aborts when the deadline passes or the client goes away, whichever comes first. The deadline
+ * runs from the request's first byte: the time its body took to arrive is its own.
+ */
 function requestSignal(request: FastifyRequest, timeoutMs: number): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
+  const remaining = request.admission?.remainingMs() ?? timeoutMs;
   const timer = setTimeout(
     () => controller.abort(new DeadlineExceeded(`the request took longer than ${timeoutMs} ms and was cancelled`)),
-    timeoutMs,
+    remaining,
   );
   const onClose = () => {
     if (!request.raw.complete || request.raw.destroyed) controller.abort(new ClientClosed());
@@ -63,6 +67,10 @@ function requestSignal(request: FastifyRequest, timeoutMs: number): { signal: Ab
     },
   };
 }
+
+/** The bytes of every result tensor of a plan. */
+const resultBytes = (shapes: OpOutcome['shapes'], dtype: Dtype): number =>
+  Object.values(shapes).reduce((sum, shape) => sum + elementCount(shape!) * BYTES_PER_ELEMENT[dtype], 0);
 
 /**
  * One op, whatever protocol carried it: dtype check -> plan from shapes alone (4xx before any
@@ -78,6 +86,7 @@ export async function executeOp(
 ): Promise<OpOutcome> {
   const dtype = commonDtype(tensors);
   const plan = route.plan(body, ctx.limits);
+  request.admission?.answer(resultBytes(plan.shapes, dtype));
   ctx.pool.admit();
 
   const arrays: Partial<Record<TensorField, FloatArray>> = {};

@@ -69,6 +69,7 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
     typed.post(
       `/v1/${route.op}`,
       {
+        config: { guard: 'op' },
         schema: {
           tags: [route.op.startsWith('conv-transpose2d') ? 'conv-transpose2d' : route.op.startsWith('conv2d') ? 'conv2d' : 'columns'],
           operationId: route.op.replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase()),

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { bodyBytesParser } from '../body-bytes.js';
+import { bodyBytesParser, jsonCost, type BodyCost } from '../body-bytes.js';
+import { binaryBodyCost } from '../memory-model.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
 import { dtypeOf, joined, piecesOf, type Values } from '../tensor/pieces.js';
@@ -67,6 +68,13 @@ const BinaryBodySchema = z.any().meta({
   description: 'Binary tensor data extension: the JSON InferenceResponse (Inference-Header-Content-Length bytes), then the outputs with a binary_data_size, little-endian, in output order.',
 });
 
+/** What an infer body holds once parsed: its JSON header as any JSON body, its binary tensors less. */
+function inferCost(request: FastifyRequest, body: Buffer): BodyCost {
+  const headerLength = Number(request.headers[HEADER_LENGTH]);
+  if (!Number.isSafeInteger(headerLength)) return jsonCost(request, body);
+  return { bytes: binaryBodyCost(body, headerLength), answer: 'binary' };
+}
+
 /**
  * POST /v2/models/{model_name}/infer: the request's tensors and parameters become the /v1 body
  * of the model's op route, which runs through the same pipeline (limits, admission, deadline).
@@ -75,19 +83,20 @@ const BinaryBodySchema = z.any().meta({
 export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<void> {
   app.removeAllContentTypeParsers();
   const parse = inferBodyParser(app.getDefaultJsonParser('error', 'error'));
-  app.addContentTypeParser(['application/json', BINARY_CONTENT_TYPE], bodyBytesParser(parse));
+  app.addContentTypeParser(['application/json', BINARY_CONTENT_TYPE], bodyBytesParser(parse, inferCost));
   // Triton's and KServe's Python clients send no content type at all, framed or not.
   app.addContentTypeParser(
     '*',
     bodyBytesParser((request, body, done) => {
       if (request.headers['content-type']) done(new V2Error(415, MEDIA_TYPE));
       else parse(request, body, done);
-    }),
+    }, inferCost),
   );
 
   app.withTypeProvider<ZodTypeProvider>().post(
     '/models/:model_name/infer',
     {
+      config: { guard: 'op' },
       onRequest: knownModel,
       schema: {
         tags: ['open-inference'],

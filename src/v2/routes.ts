@@ -7,6 +7,7 @@ import type { KernelPool } from '../pool.js';
 import type { OpContext } from '../routes/execute-op.js';
 import { useV2Errors, V2Error } from './errors.js';
 import { inferRoute } from './infer.js';
+import { guardEveryRoute } from '../route-guards.js';
 import { findModel } from './models.js';
 import { ModelParams, knownModel, notReadyAnswer } from './route-schemas.js';
 import { ModelMetadataSchema, ServerMetadataSchema } from './schemas.js';
@@ -37,6 +38,7 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
     if (reason) throw new V2Error(503, reason);
   };
   useV2Errors(app);
+  app.addHook('onRoute', guardEveryRoute);
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
   typed.get(

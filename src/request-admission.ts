@@ -1,0 +1,81 @@
+import type { Charge, MemoryBudget } from './memory-budget.js';
+import { answerCost, type Encoding } from './memory-model.js';
+import type { KernelPool } from './pool.js';
+import type { ProblemError } from './problems.js';
+import type { Upload, Uploads } from './uploads.js';
+
+export interface AdmissionContext {
+  readonly pool: KernelPool;
+  readonly budget: MemoryBudget;
+  readonly uploads: Uploads;
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * One op request's admission, from its headers to its answer (src/plugins/admission.ts):
+ * - its deadline runs from its first byte, so a slow upload spends the request's own time;
+ * - its memory charge grows as its body arrives, then becomes what the parsed body is expected to
+ *   hold, then grows by its answer's share once its size is planned (src/memory-model.ts);
+ * - it takes a pool slot only once its body is whole and valid, so a client that trickles its
+ *   body holds no slot, and little memory (what it has sent).
+ * Everything is given back when the answer has been written or the connection closed.
+ */
+export class RequestAdmission {
+  readonly deadline: number;
+  readonly #ctx: AdmissionContext;
+  readonly #charge: Charge;
+  #answerEncoding: Encoding = 'jsonNumbers';
+  #releaseSlot: (() => void) | null = null;
+  #upload: Upload | null = null;
+
+  constructor(ctx: AdmissionContext, startedAt = performance.now()) {
+    this.#ctx = ctx;
+    this.deadline = startedAt + ctx.requestTimeoutMs;
+    this.#charge = ctx.budget.open();
+  }
+
+  /** Milliseconds left before the deadline (at least 1: a timer of 0 would never fire first). */
+  remainingMs(): number {
+    return Math.max(1, this.deadline - performance.now());
+  }
+
+  /** The body starts arriving: watched for the deadline, the minimum rate and shutdown. */
+  startUpload(abort: (err: ProblemError) => void): void {
+    this.#upload = this.#ctx.uploads.start(this.deadline, abort);
+  }
+
+  /** `bytes` of body have arrived: charged as they come. Throws past the budget (503). */
+  received(bytes: number): void {
+    this.#upload?.progress(bytes);
+    if (bytes > this.#charge.bytes) this.#charge.set(bytes, 'this request\'s body');
+  }
+
+  /**
+   * The body is whole: from now on it is charged what parsing and decoding it will hold, and its
+   * answer is expected in `answerEncoding`. Throws past the budget (503, or 413 if it never fits).
+   */
+  bodyComplete(cost: number, answerEncoding: Encoding): void {
+    this.#upload?.end();
+    this.#upload = null;
+    this.#answerEncoding = answerEncoding;
+    this.#charge.set(Math.max(cost, this.#charge.bytes), 'this request');
+  }
+
+  /** The answer's tensors will take `resultBytes`: charged before the work runs. */
+  answer(resultBytes: number): void {
+    this.#charge.set(this.#charge.bytes + answerCost(resultBytes, this.#answerEncoding), 'this request and its answer');
+  }
+
+  /** Takes a pool slot (503 when every one is taken). */
+  takeSlot(): void {
+    this.#releaseSlot ??= this.#ctx.pool.reserve();
+  }
+
+  /** Gives everything back; harmless when called again. */
+  release(): void {
+    this.#upload?.end();
+    this.#upload = null;
+    this.#releaseSlot?.();
+    this.#charge.release();
+  }
+}

@@ -1,0 +1,109 @@
+import { ProblemError } from './problems.js';
+
+/**
+ * Request bodies still arriving, each watched for its deadline and its rate. A client controls how
+ * fast its body comes; without these bounds a socket sending a byte a second would hold whatever
+ * its request holds for as long as it liked.
+ */
+export interface UploadRules {
+  /** Below this average rate over `windowMs`, a body still arriving is cut off (408). */
+  readonly minBytesPerSecond: number;
+  readonly windowMs: number;
+}
+
+/** How often bodies in progress are checked. */
+const CHECK_MS = 250;
+
+/** A body being received: told of its progress, ended when it is whole or refused. */
+export interface Upload {
+  progress(received: number): void;
+  end(): void;
+}
+
+interface Watched {
+  readonly deadline: number;
+  readonly abort: (err: ProblemError) => void;
+  received: number;
+  markAt: number;
+  markReceived: number;
+}
+
+/** Ends a body's connection after its answer: the rest of a cut-off body is not worth reading. */
+const closing = { connection: 'close' };
+
+export class Uploads {
+  readonly #rules: UploadRules;
+  readonly #active = new Set<Watched>();
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(rules: UploadRules) {
+    this.#rules = rules;
+  }
+
+  /** Bodies arriving now. */
+  get size(): number {
+    return this.#active.size;
+  }
+
+  /**
+   * Watches a body from now: past `deadline` (a performance.now() time) or below the minimum rate,
+   * `abort` is called once with the 408 to answer.
+   */
+  start(deadline: number, abort: (err: ProblemError) => void): Upload {
+    const now = performance.now();
+    const watched: Watched = { deadline, abort, received: 0, markAt: now, markReceived: 0 };
+    this.#active.add(watched);
+    this.#timer ??= setInterval(() => this.#check(), CHECK_MS).unref();
+    return {
+      progress: (received) => {
+        watched.received = received;
+      },
+      end: () => this.#forget(watched),
+    };
+  }
+
+  /** Resolves once no body is arriving, or after `ms`, whichever comes first. */
+  async settled(ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    while (this.#active.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, Math.min(CHECK_MS / 5, ms)));
+  }
+
+  /** Ends every body still arriving with `err` (shutdown: their clients get it at once). */
+  abortAll(err: ProblemError): void {
+    for (const watched of [...this.#active]) {
+      this.#forget(watched);
+      watched.abort(err);
+    }
+  }
+
+  #forget(watched: Watched): void {
+    this.#active.delete(watched);
+    if (this.#active.size === 0 && this.#timer !== null) {
+      clearInterval(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  #check(): void {
+    const now = performance.now();
+    const { minBytesPerSecond, windowMs } = this.#rules;
+    for (const watched of [...this.#active]) {
+      let why: string | null = null;
+      if (now >= watched.deadline) {
+        why = 'the body did not arrive within the request\'s deadline (REQUEST_TIMEOUT_MS)';
+      } else if (now - watched.markAt >= windowMs) {
+        const rate = ((watched.received - watched.markReceived) * 1000) / (now - watched.markAt);
+        if (rate < minBytesPerSecond) {
+          why = `the body arrived at ${Math.round(rate)} bytes/s over ${windowMs} ms, below the minimum of ${minBytesPerSecond} (MIN_BODY_BYTES_PER_SECOND)`;
+        } else {
+          watched.markAt = now;
+          watched.markReceived = watched.received;
+        }
+      }
+      if (why !== null) {
+        this.#forget(watched);
+        watched.abort(new ProblemError('request-timeout', why, undefined, closing));
+      }
+    }
+  }
+}

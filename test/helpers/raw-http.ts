@@ -1,0 +1,46 @@
+import { connect, type AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+export interface RawResponse {
+  readonly status: number;
+  readonly head: string;
+  readonly body: string;
+}
+
+/**
+ * Writes `text` as it is to the app's port and reads until the server closes or `Content-Length`
+ * bytes of body have come: for what no HTTP client would send (encoded prefixes, absolute-form
+ * targets, broken request lines).
+ */
+export function rawRequest(app: FastifyInstance, text: string | Buffer, timeoutMs = 10_000): Promise<RawResponse> {
+  const { port } = app.server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let received = Buffer.alloc(0);
+    const done = () => {
+      const all = received.toString('latin1');
+      const end = all.indexOf('\r\n\r\n');
+      const head = end < 0 ? all : all.slice(0, end);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+      resolve({ status, head, body: end < 0 ? '' : Buffer.from(all.slice(end + 4), 'latin1').toString('utf8') });
+      socket.destroy();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const all = received.toString('latin1');
+      const end = all.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: (\d+)/i.exec(all.slice(0, end))?.[1];
+      if (end >= 0 && length !== undefined && received.length - end - 4 >= Number(length)) done();
+    });
+    socket.on('end', done);
+    socket.on('close', done);
+    socket.on('error', (err) => (received.length > 0 ? done() : reject(err)));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+  });
+}
+
+/** A POST of a JSON body to `target` exactly as written, on a connection that closes after it. */
+export const rawPost = (target: string, body: string, headers = ''): string =>
+  `POST ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`;
+
+export const rawGet = (target: string, headers = ''): string => `GET ${target} HTTP/1.1\r\nHost: localhost\r\n${headers}Connection: close\r\n\r\n`;
