@@ -24,6 +24,8 @@ import { v2Routes } from './v2/routes.js';
 declare module 'fastify' {
   interface FastifyInstance {
     pool: KernelPool;
+    memoryBudget: MemoryBudget;
+    uploads: Uploads;
   }
 }
 
@@ -96,6 +98,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.log.info({ memoryBudgetBytes: budget.bytes, source: budget.source }, 'memory budget');
   const metrics = new Metrics(pool, memory, uploads);
   app.decorate('pool', pool);
+  app.decorate('memoryBudget', memory);
+  app.decorate('uploads', uploads);
   // Only origin-form request-targets (`/v1/...`): an absolute URL or `*` names no route of ours,
   // and each guard decides on the route that matched anyway (src/route-guards.ts).
   app.addHook('onRequest', (request, _reply, done) => {

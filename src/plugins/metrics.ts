@@ -101,11 +101,15 @@ async function metrics(app: FastifyInstance, opts: { metrics: Metrics }): Promis
     if (seconds !== undefined) metrics.latency.observe(labels, seconds);
   };
   app.addHook('onResponse', (request, reply, done) => {
-    count(request, reply.raw.writableFinished ? reply.statusCode : CLIENT_CLOSED, reply.elapsedTime / 1000);
+    if (reply.raw.writableFinished) count(request, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.addHook('onRequestAbort', (request, done) => {
-    count(request, CLIENT_CLOSED);
+  // A connection that closes before its answer was written: Fastify runs no hook for a request
+  // whose body had arrived, so the response's own close says it.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) count(request, CLIENT_CLOSED);
+    });
     done();
   });
   app.get('/metrics', { config: { guard: 'metrics' }, schema: { hide: true } }, async (_request, reply) => {

@@ -44,3 +44,49 @@ export const rawPost = (target: string, body: string, headers = ''): string =>
   `POST ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`;
 
 export const rawGet = (target: string, headers = ''): string => `GET ${target} HTTP/1.1\r\nHost: localhost\r\n${headers}Connection: close\r\n\r\n`;
+
+export interface Trickler {
+  /** The answer, once one has come (or the status 0 if the server closed without one). */
+  readonly answered: Promise<RawResponse>;
+  /** Whether the server has closed the connection. */
+  readonly closed: () => boolean;
+  stop(): void;
+}
+
+/**
+ * Opens a connection to `port` that states a body of `declared` bytes, sends its first byte, then
+ * one byte every `everyMs`: a client that would hold whatever it is given for as long as it liked.
+ */
+export function trickle(port: number, target: string, { declared = 32 * 2 ** 20, everyMs = 1000 } = {}): Trickler {
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  let timer: NodeJS.Timeout | undefined;
+  let isClosed = false;
+  socket.on('connect', () => {
+    socket.write(`POST ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n{`);
+    timer = setInterval(() => socket.write(' '), everyMs);
+  });
+  const answered = new Promise<RawResponse>((resolve) => {
+    let received = '';
+    const done = () => {
+      const end = received.indexOf('\r\n\r\n');
+      const head = end < 0 ? received : received.slice(0, end);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body: end < 0 ? '' : received.slice(end + 4) });
+    };
+    socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+    socket.on('close', () => {
+      isClosed = true;
+      clearInterval(timer);
+      done();
+    });
+    socket.on('error', () => {});
+  });
+  return {
+    answered,
+    closed: () => isClosed,
+    stop: () => {
+      clearInterval(timer);
+      socket.destroy();
+    },
+  };
+}

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../helpers/paths.js';
+import { trickle } from '../helpers/raw-http.js';
 import { startServer } from '../helpers/server-process.js';
 
 /** The real process: start-up, configuration errors, and SIGTERM with work in flight. */
@@ -143,5 +144,30 @@ describe('the server process', () => {
     assert.equal(((await res.json()) as { type: string }).type, '/problems/unavailable');
     assert.deepEqual(await server.exited, { code: 1, signal: null });
     assert.ok(server.logs.some((l) => l.msg === 'shutdown grace period passed; cancelling the work still in flight'));
+  });
+
+  it('on SIGTERM answers bodies still trickling in with 503 after a second, and exits 0 without waiting out the grace period', async () => {
+    const server = await startServer({ SHUTDOWN_GRACE_MS: '20000', MIN_BODY_BYTES_PER_SECOND: '0' });
+    const port = Number(new URL(server.url).port);
+    const tricklers = Array.from({ length: 20 }, () => trickle(port, '/v1/conv2d/forward', { everyMs: 200 }));
+    try {
+      const metrics = async () => (await fetch(`${server.url}/metrics`)).text();
+      const started = Date.now();
+      while (!/convsvc_uploads_in_progress 20/.test(await metrics())) {
+        assert.ok(Date.now() - started < 10_000, 'the uploads reached the server');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const signalled = Date.now();
+      server.child.kill('SIGTERM');
+      for (const answer of await Promise.all(tricklers.map((s) => s.answered))) {
+        assert.equal(answer.status, 503, answer.head);
+        assert.match(answer.body, /shutting down/);
+      }
+      assert.deepEqual(await server.exited, { code: 0, signal: null });
+      assert.ok(Date.now() - signalled < 5000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+    } finally {
+      tricklers.forEach((s) => s.stop());
+      server.child.kill('SIGKILL');
+    }
   });
 });

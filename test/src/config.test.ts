@@ -17,6 +17,14 @@ describe('configuration from the environment', () => {
     assert.equal(c.rateLimitWindowMs, 60_000);
   });
 
+  it('reads the protections against clients that take their time, the memory budget and the metrics key', () => {
+    const d = loadConfig({});
+    assert.deepEqual([d.memoryBudgetBytes, d.minBodyBytesPerSecond, d.headersTimeoutMs, d.maxConnections, d.metricsApiKeys], [undefined, 16384, 10_000, 4096, []]);
+    const c = loadConfig({ MEMORY_BUDGET_BYTES: String(2 ** 30), MIN_BODY_BYTES_PER_SECOND: '0', HEADERS_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '100', METRICS_API_KEY: 'm1,m2' });
+    assert.deepEqual([c.memoryBudgetBytes, c.minBodyBytesPerSecond, c.headersTimeoutMs, c.maxConnections, c.metricsApiKeys], [2 ** 30, 0, 5000, 100, ['m1', 'm2']]);
+    assert.throws(() => loadConfig({ MEMORY_BUDGET_BYTES: '1000' }), /MEMORY_BUDGET_BYTES/);
+  });
+
   it('reads the rate limit', () => {
     const c = loadConfig({ RATE_LIMIT_MAX: '100', RATE_LIMIT_WINDOW_MS: '1000' });
     assert.deepEqual([c.rateLimitMax, c.rateLimitWindowMs], [100, 1000]);

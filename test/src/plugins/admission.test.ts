@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { build } from '../../helpers/build.js';
 import { faultyWorker, sleepingBody, smallBody, until } from '../../helpers/faults.js';
 import { send } from '../../helpers/http.js';
+import { rawRequest, trickle, type Trickler } from '../../helpers/raw-http.js';
 
 interface Outcome {
   readonly status: number;
@@ -68,5 +69,120 @@ describe('Expect: 100-continue', () => {
     assert.equal(doc.type, '/problems/unavailable');
     assert.equal(doc.requestId, res.headers['x-request-id']);
     assert.equal((await slow).statusCode, 200);
+  });
+});
+
+const MiB = 2 ** 20;
+
+describe('slow uploads', () => {
+  it('hold no slot: a client is served while 150 sockets trickle their bodies, which are cut off with 408', async (t) => {
+    const app = await build(t, { workers: 1, maxQueue: 2 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const tricklers: Trickler[] = [];
+    t.after(() => tricklers.forEach((s) => s.stop()));
+    for (let i = 0; i < 150; i++) tricklers.push(trickle(port, i % 2 ? '/v1/conv2d/forward' : '/v2/models/conv2d/infer'));
+    await until(() => app.pool.saturated === false && tricklers.every((s) => !s.closed()), 1000);
+    for (let i = 0; i < 20; i++) {
+      const res = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
+      assert.equal(res.statusCode, 200, `request ${i} while 150 sockets trickle: ${res.body}`);
+      assert.equal((await send(app, { method: 'GET', url: '/health/ready' })).statusCode, 200, 'ready throughout');
+    }
+    // Below MIN_BODY_BYTES_PER_SECOND (16 KiB/s) over the 5 s window, each is cut off.
+    const answers = await Promise.all(tricklers.map((s) => s.answered));
+    for (const a of answers) {
+      assert.equal(a.status, 408, a.head);
+      assert.match(a.body, /below the minimum/);
+    }
+    assert.ok(tricklers.every((s) => s.closed()), 'and their connections closed');
+  });
+
+  it('spend the request\'s own deadline: a body still arriving at REQUEST_TIMEOUT_MS gets 408', async (t) => {
+    const app = await build(t, { requestTimeoutMs: 800, minBodyBytesPerSecond: 0 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const started = performance.now();
+    const s = trickle(port, '/v1/im2col', { everyMs: 50 });
+    t.after(() => s.stop());
+    const res = await s.answered;
+    assert.equal(res.status, 408);
+    assert.match(res.body, /deadline \(REQUEST_TIMEOUT_MS\)/);
+    assert.ok(performance.now() - started < 3000);
+  });
+
+  it('are answered 503 at shutdown after a second, and do not hold it up', async (t) => {
+    const app = await build(null, { minBodyBytesPerSecond: 0 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const s = trickle(port, '/v1/im2col', { everyMs: 100 });
+    t.after(() => s.stop());
+    await until(() => app.uploads.size === 1);
+    const started = performance.now();
+    await app.close();
+    const res = await s.answered;
+    assert.equal(res.status, 503, res.head);
+    assert.match(res.body, /shutting down/);
+    assert.ok(performance.now() - started < 3000, `closed in ${Math.round(performance.now() - started)} ms`);
+  });
+});
+
+describe('the memory budget', () => {
+  it('refuses with 413 a body that could never fit, before reading it, and says the limit', async (t) => {
+    const pad = 'x'.repeat(8 * MiB);
+    const app = await build(t, { memoryBudgetBytes: 16 * MiB });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const res = await postExpectingContinue(app, '/v1/im2col', pad);
+    assert.equal(res.status, 413, res.body);
+    assert.ok(!res.bodySent, 'the body was never sent');
+    assert.match(JSON.parse(res.body).detail, /memory budget of 16\.0 MiB \(MEMORY_BUDGET_BYTES\)/);
+  });
+
+  it('charges a body as it arrives: while one holds the budget, the next is refused 503 + Retry-After before its body', async (t) => {
+    const app = await build(t, { memoryBudgetBytes: 64 * MiB });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const { Socket } = await import('node:net');
+    const holder = new Socket();
+    t.after(() => holder.destroy());
+    await new Promise<void>((r) => holder.connect(port, '127.0.0.1', r));
+    // Its stated 25 MiB could fit (at least 2.5 x 25 MiB once parsed); 24 MiB of it are sent.
+    holder.write(`POST /v1/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${25 * MiB}\r\n\r\n`);
+    holder.write(Buffer.alloc(24 * MiB, 0x20));
+    await until(() => app.memoryBudget.charged >= 24 * MiB);
+    assert.equal(app.memoryBudget.charged, 24 * MiB, 'charged what has arrived');
+    // 24 MiB held + at least 2.5 x 16 MiB for the next body: more than 64 MiB.
+    const refused = await postExpectingContinue(app, '/v1/im2col', { pad: 'x'.repeat(16 * MiB) });
+    assert.equal(refused.status, 503, refused.body);
+    assert.ok(refused.headers['retry-after']);
+    assert.ok(!refused.bodySent);
+    assert.match(JSON.parse(refused.body).detail, /memory budget is taken/);
+    const small = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
+    assert.equal(small.statusCode, 200, 'a small request still fits');
+    const metrics = (await send(app, { method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, new RegExp(`convsvc_memory_budget_bytes ${64 * MiB}`));
+    assert.match(metrics, /convsvc_memory_refusals_total 1/);
+    assert.match(metrics, new RegExp(`convsvc_memory_admitted_bytes ${24 * MiB}`));
+    holder.destroy();
+    await until(() => app.memoryBudget.charged === 0);
+    assert.equal(app.memoryBudget.charged, 0, 'a connection that closes gives its charge back');
+  });
+
+  it('charges the answer once its size is planned: a small body whose answer could never fit is refused 413 before the work, and gives its charge back', async (t) => {
+    const app = await build(t, { memoryBudgetBytes: 64 * MiB });
+    // 1 x 1 x 2 x 2 scattered at stride 2000: 4 M output elements of float32, 16 MB, ~160 MB as JSON numbers.
+    const body = { input: { shape: [1, 1, 2, 2], data: [1, 2, 3, 4] }, weight: { shape: [1, 1, 1, 1], data: [1] }, stride: 2000 };
+    const res = await send(app, { method: 'POST', url: '/v1/conv-transpose2d/forward', payload: body });
+    assert.equal(res.statusCode, 413, res.body);
+    assert.match(res.json().detail, /its answer/);
+    assert.equal(app.memoryBudget.charged, 0);
+  });
+});
+
+describe('an absolute-form or encoded target', () => {
+  it('is admitted like its plain spelling', async (t) => {
+    const app = await build(t, { memoryBudgetBytes: 32 * MiB });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const res = await rawRequest(app, `POST /%761/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${20 * MiB}\r\nExpect: 100-continue\r\n\r\n`);
+    assert.equal(res.status, 413, res.body);
   });
 });
