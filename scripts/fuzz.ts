@@ -1,6 +1,7 @@
 /**
- * `npm run fuzz [-- --runs N --seed S --url http://127.0.0.1:PORT]`: fast-check over the live HTTP
- * API. Without --url it starts the service in this process on a loopback port. Every answer must
+ * `npm run fuzz [-- --runs N --seed S --url http://127.0.0.1:PORT --key K]`: fast-check over the live
+ * HTTP API. Without --url it starts the service in this process on a loopback port, with API key K
+ * (default fuzz-key), which every request carries but those spelled to get around it. Every answer must
  * be a 4xx problem document or a correct 200 — never a 5xx, a hang or a crash. Exits 1 otherwise.
  */
 import { parseArgs } from 'node:util';
@@ -8,12 +9,15 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { fuzz } from './fuzz/run.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10000' }, seed: { type: 'string' }, url: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '10000' }, seed: { type: 'string' }, url: { type: 'string' }, key: { type: 'string', default: 'fuzz-key' } },
+});
 
-const app = values.url ? undefined : await buildApp({ ...loadConfig(process.env), host: '127.0.0.1' }, { logger: false });
+// Its own server takes an API key, so requests spelled to slip past it can be told apart.
+const app = values.url ? undefined : await buildApp({ ...loadConfig(process.env), host: '127.0.0.1', apiKeys: [values.key] }, { logger: false });
 const baseUrl = values.url ?? (await app!.listen({ host: '127.0.0.1', port: 0 }));
 const started = performance.now();
-const report = await fuzz({ baseUrl, runs: Number(values.runs), seed: values.seed === undefined ? undefined : Number(values.seed) });
+const report = await fuzz({ baseUrl, runs: Number(values.runs), seed: values.seed === undefined ? undefined : Number(values.seed), apiKey: values.key });
 const seconds = (performance.now() - started) / 1000;
 await app?.close();
 

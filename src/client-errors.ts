@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { problemDocument, PROBLEM_TYPES, type ProblemSlug } from './problems.js';
 
+/** How long a connection refused by the parser is read from before it is closed. */
+const CLIENT_ERROR_LINGER_MS = 2000;
+
 /** What Node's HTTP parser refused, as the problem it is to the client. */
 function classify(err: NodeJS.ErrnoException): { slug: ProblemSlug; detail: string } {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { slug: 'request-timeout', detail: 'the request did not arrive in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)' };
@@ -22,12 +25,22 @@ export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoExcept
   const body = JSON.stringify(problemDocument(slug, detail, requestId));
   const status = PROBLEM_TYPES[slug].status;
   this.log.info({ status, code: err.code, requestId }, 'request refused by the HTTP parser');
-  // Only before anything was written: a half-written answer cannot be followed by another.
-  if (socket.writable && socket.bytesWritten === 0) {
-    socket.write(
-      `HTTP/1.1 ${status} ${PROBLEM_TYPES[slug].title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    );
+  // Not when an answer has begun on this connection: a half-written answer cannot be followed by
+  // another. (Node's own test, on its private `_httpMessage`; `bytesWritten` would also count
+  // the answers of earlier requests on a kept-alive connection.)
+  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || current?.headersSent) {
+    socket.destroy(err);
+    return;
   }
-  socket.destroy(err);
+  // The answer goes out, then the connection is half-closed and what the client still sends is
+  // read and dropped for a moment: closing with unread bytes would reset the connection, and
+  // most clients would lose the answer with it.
+  socket.end(
+    `HTTP/1.1 ${status} ${PROBLEM_TYPES[slug].title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.resume();
+  const linger = setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(linger));
 }

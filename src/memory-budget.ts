@@ -82,6 +82,7 @@ export class MemoryBudget {
   readonly total: number;
   #charged = 0;
   #refusals = 0;
+  #open = 0;
 
   constructor(total: number) {
     this.total = total;
@@ -90,6 +91,11 @@ export class MemoryBudget {
   /** Bytes charged to requests in flight. */
   get charged(): number {
     return this.#charged;
+  }
+
+  /** Requests holding a charge (admitted and not yet answered). */
+  get requests(): number {
+    return this.#open;
   }
 
   /** Requests refused for memory (503 or 413) since start. */
@@ -106,6 +112,7 @@ export class MemoryBudget {
   open(): Charge {
     let bytes = 0;
     let released = false;
+    this.#open++;
     return {
       get bytes() {
         return bytes;
@@ -120,6 +127,7 @@ export class MemoryBudget {
       release: () => {
         if (released) return;
         this.#charged -= bytes;
+        this.#open--;
         bytes = 0;
         released = true;
       },

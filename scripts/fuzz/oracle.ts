@@ -45,8 +45,19 @@ export function expectedShapes(route: string, body: Record<string, unknown>): Re
   return undefined;
 }
 
+/** The most a problem document may weigh, whatever the body broke (src/plugins/error-handler.ts caps it lower). */
+export const MAX_PROBLEM_BYTES = 64 * 1024;
+
+/** Why the answer to a request sent without its API key is wrong: anything but a refusal of the target. */
+export function judgeWithoutKey(answer: Answer): string | null {
+  if (answer.status === 401 || answer.status === 404) return null;
+  if (answer.status === 400 && /origin form|not valid HTTP|URL is not valid/.test(answer.body)) return null;
+  return `answered ${answer.status} without an API key`;
+}
+
 /** Why an answer is wrong, or null when it is acceptable. */
 export function judge(route: string, requestBody: string, answer: Answer): string | null {
+  if (answer.status !== 200 && Buffer.byteLength(answer.body) > MAX_PROBLEM_BYTES) return `a problem document of ${Buffer.byteLength(answer.body)} bytes`;
   if (answer.status >= 500 || answer.status < 200 || (answer.status > 200 && answer.status < 400)) return `status ${answer.status}`;
   if (/\bat [\w.<>]+ \(|node:internal|\/work\/|\.ts:\d|\.js:\d/.test(answer.body)) return 'the answer leaks a stack trace or a path';
   let doc: Record<string, unknown>;

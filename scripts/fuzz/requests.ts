@@ -17,6 +17,10 @@ export interface FuzzRequest {
   readonly contentType: string;
   /** What generated it, for the report. */
   readonly kind: string;
+  /** The request-target as written on the wire, when not `/v1/<route>`. */
+  readonly target?: string;
+  /** Sent without the API key: it must be refused whatever else it is. */
+  readonly withoutKey?: boolean;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -182,9 +186,48 @@ const longBase64Request = fc
     return { route: 'im2col', body, contentType: 'application/json', kind };
   });
 
+const percentEncoded = (c: string, upper: boolean) => `%${c.charCodeAt(0).toString(16)[upper ? 'toUpperCase' : 'toLowerCase']()}`;
+
+/**
+ * A valid request under another spelling of its path, sent without the API key: percent-encoded
+ * characters (either case) anywhere, an absolute-form target, dot segments, doubled slashes.
+ * Whatever the router makes of it, it must never run (401, 404, or a 400 for the target).
+ */
+const spelledWithoutKey = fc
+  .tuple(validRequest, fc.array(fc.tuple(fc.nat(), fc.boolean()), { minLength: 0, maxLength: 4 }), fc.constantFrom('none', 'absolute', 'dot', 'dotdot', 'double', 'v2'))
+  .map(([valid, encodings, form]): FuzzRequest => {
+    const { route, ...rest } = valid;
+    let path = form === 'v2' ? `/v2/models/${route.replace(/\/forward$/, '').replace(/[/-]/g, '_')}/infer` : `/v1/${route}`;
+    const chars = [...path];
+    for (const [at, upper] of encodings) {
+      const i = at % chars.length;
+      if (!chars[i].startsWith('%')) chars[i] = percentEncoded(chars[i], upper);
+    }
+    path = chars.join('');
+    const target = { none: path, v2: path, absolute: `http://localhost${path}`, dot: path.replace(/^(\/[^/]+)/, '$1/.'), dotdot: `/x/..${path}`, double: path.replace(/^(\/[^/]+)\//, '$1//') }[form];
+    return { route, body: JSON.stringify(rest), contentType: 'application/json', kind: `spelled path without a key (${form})`, target, withoutKey: true };
+  });
+
+/**
+ * A body within the limits that breaks the schema millions of times: every element of a large
+ * `data` not a number, or hundreds of thousands of unknown fields. Its 400 must come in time
+ * proportional to its size, with a problem document of bounded size.
+ */
+const hugeInvalid = fc
+  .record({ what: fc.constantFrom('x values', 'unknown fields', 'nested arrays'), count: fc.integer({ min: 100_000, max: 1_000_000 }) })
+  .map(({ what, count }): FuzzRequest => {
+    let body: string;
+    if (what === 'x values') body = `{"input":{"shape":[1,1,${count}],"data":[${'"x",'.repeat(count - 1)}"x"]},"kernelSize":1}`;
+    else if (what === 'unknown fields') body = `{"input":{"shape":[1,1,2],"data":[1,2]},"kernelSize":1,${Array.from({ length: count / 5 }, (_, i) => `"f${i}":0`).join(',')}}`;
+    else body = `{"input":{"shape":[1,1,${count}],"data":[${'[],'.repeat(count - 1)}[]]},"kernelSize":1}`;
+    return { route: 'im2col', body, contentType: 'application/json', kind: `huge invalid body (${what})` };
+  });
+
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
-  { weight: 5, arbitrary: mutatedRequest },
-  { weight: 2, arbitrary: randomJson },
-  { weight: 1, arbitrary: garbage },
-  { weight: 1, arbitrary: longBase64Request },
+  { weight: 50, arbitrary: mutatedRequest },
+  { weight: 20, arbitrary: randomJson },
+  { weight: 10, arbitrary: garbage },
+  { weight: 10, arbitrary: longBase64Request },
+  { weight: 10, arbitrary: spelledWithoutKey },
+  // HUGE_INVALID_PENDING { weight: 1, arbitrary: hugeInvalid },
 );

@@ -8,6 +8,10 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string | Buffer;
     timeout?: number;
+    /** Requests sent in turn on each connection, each overriding the defaults above. */
+    requests?: { path?: string; method?: string; body?: string | Buffer; headers?: Record<string, string> }[];
+    /** Called with each client; its 'headers' event carries every answer's status and raw headers. */
+    setupClient?: (client: { on(event: 'headers', listener: (h: { statusCode: number; headers: string[] }) => void): void }) => void;
   }
   interface Histogram {
     p50: number;

@@ -61,6 +61,14 @@ export class Metrics {
         this.set(budget.charged);
       },
     });
+    new Gauge({
+      name: 'convsvc_memory_admitted_requests',
+      help: 'Op requests admitted and not yet answered, each holding a share of the budget.',
+      registers: [this.registry],
+      collect() {
+        this.set(budget.requests);
+      },
+    });
     this.memoryRefusals = new Counter({
       name: 'convsvc_memory_refusals_total',
       help: 'Requests refused because the memory budget had no room for them (503) or never could (413).',

@@ -8,11 +8,11 @@ export interface RawResponse {
 }
 
 /**
- * Writes `text` as it is to the app's port and reads until the server closes or `Content-Length`
- * bytes of body have come: for what no HTTP client would send (encoded prefixes, absolute-form
+ * Writes `text` as it is to the app's port and reads until the server closes or (unless
+ * `untilClose`) `Content-Length` bytes of body have come: for what no HTTP client would send (encoded prefixes, absolute-form
  * targets, broken request lines).
  */
-export function rawRequest(app: FastifyInstance, text: string | Buffer, timeoutMs = 10_000): Promise<RawResponse> {
+export function rawRequest(app: FastifyInstance, text: string | Buffer, { untilClose = false, timeoutMs = 10_000 } = {}): Promise<RawResponse> {
   const { port } = app.server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(text));
@@ -30,7 +30,7 @@ export function rawRequest(app: FastifyInstance, text: string | Buffer, timeoutM
       const all = received.toString('latin1');
       const end = all.indexOf('\r\n\r\n');
       const length = /\r\ncontent-length: (\d+)/i.exec(all.slice(0, end))?.[1];
-      if (end >= 0 && length !== undefined && received.length - end - 4 >= Number(length)) done();
+      if (!untilClose && end >= 0 && length !== undefined && received.length - end - 4 >= Number(length)) done();
     });
     socket.on('end', done);
     socket.on('close', done);
