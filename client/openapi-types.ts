@@ -714,7 +714,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -741,7 +750,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -878,7 +887,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -905,7 +923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1057,7 +1075,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1084,7 +1111,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1245,7 +1272,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1272,7 +1308,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1412,7 +1448,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1439,7 +1484,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1571,7 +1616,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1598,7 +1652,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1744,7 +1798,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1771,7 +1834,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1927,7 +1990,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1954,7 +2026,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2064,7 +2136,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2091,7 +2172,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2210,7 +2291,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2237,7 +2327,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2521,7 +2611,16 @@ export interface operations {
                     "application/json": components["schemas"]["InferenceError"];
                 };
             };
-            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS. */
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2548,7 +2647,7 @@ export interface operations {
                     "application/json": components["schemas"]["InferenceError"];
                 };
             };
-            /** @description Queue full or shutting down; see Retry-After. */
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;

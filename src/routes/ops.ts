@@ -17,10 +17,11 @@ const problem = (description: string) => ({ description, content: { 'application
 const errorAnswers = {
   400: problem('Malformed JSON or a schema violation; `errors` lists the fields.'),
   401: problem('API keys are configured and the bearer token is missing or unknown.'),
-  413: problem('Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS.'),
+  408: problem('The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed.'),
+  413: problem('Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold.'),
   415: problem('A content type other than application/json.'),
   422: problem('Well-formed but inconsistent: channels, groups, output size, outputPadding, mixed dtypes, shapes.'),
-  503: problem('Queue full or shutting down; see Retry-After.'),
+  503: problem('Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After.'),
   504: problem('REQUEST_TIMEOUT_MS passed; the work was cancelled.'),
 };
 

@@ -22,9 +22,10 @@ export const errorAnswers = {
   400: error('Malformed JSON or binary framing, a schema violation, an unknown input, output or parameter.'),
   401: error('API keys are configured and the bearer token is missing or unknown.'),
   404: error('No such model.'),
-  413: error('Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, or cost over MAX_MACS.'),
+  408: error('The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed.'),
+  413: error('Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold.'),
   415: error('A content type other than application/json or application/octet-stream.'),
   422: error('Well-formed but inconsistent: channels, groups, output size, output_padding, mixed datatypes, shapes.'),
-  503: error('Queue full or shutting down; see Retry-After.'),
+  503: error('Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After.'),
   504: error('REQUEST_TIMEOUT_MS passed; the work was cancelled.'),
 };
