@@ -59,9 +59,30 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * Bounds of a problem document, whatever the request: it echoes field paths (and a route's
+ * messages may quote a value), so each text is cut to a length and the list to a count. With
+ * these, a document stays below MAX_PROBLEM_BYTES (a test holds it to that).
+ */
+export const MAX_PROBLEM_BYTES = 16 * 1024;
+export const MAX_LISTED_ERRORS = 20;
+export const MAX_DETAIL_CHARS = 1024;
+export const MAX_FIELD_CHARS = 256;
+
+/** `text` cut to at most `max` UTF-16 code units, marked as cut (a lone surrogate never left at the end). */
+export function bounded(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const c = text.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 export function problemDocument(slug: ProblemSlug, detail: string, requestId: string, errors?: readonly FieldError[]): ProblemDocument {
   const p = PROBLEM_TYPES[slug];
-  const doc: ProblemDocument = { type: problemTypeUri(slug), title: p.title, status: p.status, detail, requestId };
-  if (errors && errors.length > 0) doc.errors = [...errors];
+  const doc: ProblemDocument = { type: problemTypeUri(slug), title: p.title, status: p.status, detail: bounded(detail, MAX_DETAIL_CHARS), requestId };
+  if (errors && errors.length > 0) {
+    doc.errors = errors.slice(0, MAX_LISTED_ERRORS).map((e) => ({ path: bounded(e.path, MAX_FIELD_CHARS), message: bounded(e.message, MAX_FIELD_CHARS) }));
+  }
   return doc;
 }

@@ -36,6 +36,11 @@ export class DecodedBase64 {
     this.#values = values;
   }
 
+  /** The values not taken yet. */
+  get values(): readonly Base64Value[] {
+    return this.#values;
+  }
+
   take(text: string): Buffer | undefined {
     const i = this.#values.findIndex((v) => v.text === text);
     if (i < 0) return undefined;
@@ -84,6 +89,11 @@ function base64Ranges(body: Buffer): [number, number][] {
     key = close;
   }
   return ranges;
+}
+
+/** Bytes of a body that are long base64 values: what JSON.parse does not see. */
+export function longBase64Bytes(body: Buffer): number {
+  return base64Ranges(body).reduce((n, [start, end]) => n + end - start, 0);
 }
 
 /**

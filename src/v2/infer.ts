@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { bodyBytesParser } from '../body-bytes.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
+import { JsonBodyParser } from '../tensor/off-loop-parse.js';
 import { dtypeOf, joined, piecesOf, type Values } from '../tensor/pieces.js';
 import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName } from '../../workers/tasks.js';
@@ -74,7 +75,9 @@ const BinaryBodySchema = z.any().meta({
  */
 export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<void> {
   app.removeAllContentTypeParsers();
-  const parse = inferBodyParser(app.getDefaultJsonParser('error', 'error'));
+  const bodies = new JsonBodyParser('v2');
+  app.addHook('onClose', async () => bodies.close());
+  const parse = inferBodyParser((_request, json, done) => bodies.parse(json, (err, parsed) => (err ? done(err) : done(null, parsed!.value))));
   app.addContentTypeParser(['application/json', BINARY_CONTENT_TYPE], bodyBytesParser(parse));
   // Triton's and KServe's Python clients send no content type at all, framed or not.
   app.addContentTypeParser(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { int } from '../schemas/common.js';
 import { ElementSchema } from '../schemas/tensor.js';
+import { NestedDataSchema } from '../schemas/tensor-data.js';
 
 /**
  * The Open Inference Protocol (KServe v2) REST messages this service speaks, with its binary
@@ -27,9 +28,7 @@ export const RequestInputSchema = z.strictObject({
       binary_data_size: int(0).optional().describe('Binary extension: the tensor\'s bytes follow the JSON header, in input order (little-endian).'),
     })
     .optional(),
-  data: z
-    .array(z.unknown())
-    .optional()
+  data: NestedDataSchema.optional()
     .describe('Row-major values (flat, or nested by dimension); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings. Omitted when binary_data_size is given.'),
 });
 
