@@ -14,6 +14,21 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 const join = (base: string, key: string) => (base === '' ? key : `${base}.${key}`);
 
+/**
+ * Whether the field at `path` is missing from `input` (issues do not carry their input, which
+ * would keep the body alive with every issue, so absence is read from the body).
+ */
+function absent(input: unknown, path: readonly PropertyKey[]): boolean {
+  let node = input;
+  for (let i = 0; i < path.length - 1; i++) {
+    if (node === null || typeof node !== 'object') return false;
+    node = (node as Record<PropertyKey, unknown>)[path[i]];
+  }
+  const key = path[path.length - 1];
+  if (key === undefined) return input === undefined;
+  return node !== null && typeof node === 'object' && !Object.hasOwn(node, key);
+}
+
 /** Field errors a refusal lists: the first ones name the fix; thousands would only cost memory. */
 export const MAX_FIELD_ERRORS = 20;
 
@@ -28,7 +43,7 @@ export interface FieldErrors {
  * at most MAX_FIELD_ERRORS of them (an issue of unknown keys counts one per key, but only the
  * kept ones are named).
  */
-export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldErrors {
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], input: unknown): FieldErrors {
   const errors: FieldError[] = [];
   let total = 0;
   const add = (path: string, message: string) => {
@@ -40,7 +55,7 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldErrors {
       const room = Math.max(0, MAX_FIELD_ERRORS - total);
       for (const key of issue.keys.slice(0, room)) add(join(path, key), 'is not a known field');
       total += issue.keys.length - Math.min(room, issue.keys.length);
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+    } else if (issue.code === 'invalid_type' && total < MAX_FIELD_ERRORS && absent(input, issue.path)) {
       add(path, 'is required');
     } else {
       add(path, issue.message);
@@ -77,5 +92,5 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
   (data) => {
     const result = schema.safeParse(data);
     if (result.success) return { value: result.data };
-    return { error: new RequestValidationError(httpPart ?? 'body', fieldErrors(result.error.issues)) };
+    return { error: new RequestValidationError(httpPart ?? 'body', fieldErrors(result.error.issues, data)) };
   };

@@ -7,7 +7,8 @@ import { workerExecArgv } from '../worker-exec-argv.js';
 import { JsonRefusal, parseCheckedJson } from './checked-json.js';
 import { DecodedBase64, longBase64Bytes, parseJsonBody, type ParsedJson } from './json-body.js';
 import type { BodyKind } from './pack-data.js';
-import type { ParseOutcome, ParseTask } from './parse-worker.js';
+import type { PackedInTransit, ParseOutcome, ParseTask } from './parse-worker.js';
+import { RequestValidationError } from '../request-validation.js';
 
 /**
  * JSON bodies parsed where they cannot stall the event loop. JSON.parse of 32 MB of numbers takes
@@ -16,7 +17,9 @@ import type { ParseOutcome, ParseTask } from './parse-worker.js';
  * JSON (long base64 aside, which src/tensor/json-body.ts decodes natively in a few ms) reaches
  * OFF_LOOP_BYTES is parsed in a parse thread, which also reads its tensor data into typed arrays;
  * a smaller one is parsed at once, on the main thread, as before: the small-op path takes no
- * thread hop.
+ * thread hop. The parse thread checks the body against its route's schema too, and sends a
+ * refused body back as its field errors only; the main thread's check of an accepted body (by
+ * Fastify's validator) then meets typed arrays, not millions of elements.
  */
 
 /** JSON bytes (long base64 values not counted) from which a body is parsed off the event loop. */
@@ -39,7 +42,7 @@ function requestError(err: unknown): Error {
 }
 
 /** Puts each tensor's read data back where the parse thread took it from. */
-function unpack(value: unknown, packed: Extract<ParseOutcome, { value: unknown }>['packed']): void {
+function unpack(value: unknown, packed: readonly PackedInTransit[]): void {
   for (const p of packed) {
     let holder = value as Record<string | number, unknown>;
     for (const key of p.at) holder = holder[key] as Record<string | number, unknown>;
@@ -65,9 +68,9 @@ export class JsonBodyParser {
    * Parses `body`, calling `done` with the value (and decoded base64) or the error the request
    * fails with: at once for a small body, later for a large one. A large body that owns its
    * memory is moved to the parse thread (it is not read again here); a slice of a larger buffer
-   * (the JSON header of a /v2 binary body) is copied.
+   * (the JSON header of a /v2 binary body) is copied. `op` names a /v1 body's route.
    */
-  parse(body: Buffer, done: Done): void {
+  parse(body: Buffer, done: Done, op?: string): void {
     if (!JsonBodyParser.offLoop(body)) {
       let parsed: ParsedJson;
       try {
@@ -79,11 +82,12 @@ export class JsonBodyParser {
     }
     const owned = body.byteOffset === 0 && body.buffer.byteLength === body.length;
     const bytes = owned ? new Uint8Array(body.buffer, 0, body.length) : new Uint8Array(body);
-    const task: ParseTask = { bytes, kind: this.#kind };
+    const task: ParseTask = { bytes, kind: this.#kind, op };
     this.#pool()
       .run(task, { transferList: [bytes.buffer as ArrayBuffer] })
       .then((outcome: ParseOutcome) => {
         if ('refused' in outcome) return done(requestError(new JsonRefusal(outcome.refused.reason, outcome.refused.message)));
+        if ('invalid' in outcome) return done(new RequestValidationError('body', outcome.invalid));
         unpack(outcome.value, outcome.packed);
         const decoded = outcome.base64.length === 0 ? null : new DecodedBase64(outcome.base64.map((b) => ({ text: b.text, bytes: Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength) })));
         done(null, { value: outcome.value, decoded });
@@ -91,7 +95,8 @@ export class JsonBodyParser {
   }
 
   #pool(): Piscina {
-    this.#threads ??= new Piscina({
+    if (this.#threads) return this.#threads;
+    this.#threads = new Piscina({
       filename: new URL('./parse-worker.js', import.meta.url).href,
       minThreads: 0,
       maxThreads: PARSE_THREADS,

@@ -1,4 +1,4 @@
-import { NON_FINITE } from '../schemas/tensor-data.js';
+import { NON_FINITE, PackedData } from '../schemas/tensor-data.js';
 
 /**
  * The `data` arrays of a parsed body read into Float64Arrays, in the parse worker: zod and the
@@ -13,11 +13,11 @@ export type BodyKind = 'v1' | 'v2';
 /** Arrays nest at most this deep in /v2 data (one level per dimension); /v1 data is flat. */
 const MAX_DEPTH: Readonly<Record<BodyKind, number>> = { v1: 1, v2: 4 };
 
-/** One tensor's data, read: where it sits in the body, its values, and its first bad element (-1 if none). */
+/** One tensor's data, read: the object that holds it, and where that sits in the body. */
 export interface Packed {
   readonly at: readonly (string | number)[];
-  readonly values: Float64Array;
-  readonly firstBad: number;
+  readonly holder: Record<string, unknown>;
+  readonly data: PackedData;
 }
 
 /**
@@ -66,17 +66,14 @@ function holders(body: unknown, kind: BodyKind): [readonly (string | number)[], 
   return inputs.flatMap((t, i) => (isObject(t) ? [[['inputs', i], t]] : []));
 }
 
-/**
- * Reads the tensor data of `body` and takes it out (its place holds null until `unpack` puts
- * the values back): what is left is small to send between threads.
- */
+/** Reads the tensor data of `body` in place: each `data` array becomes its PackedData. */
 export function packTensorData(body: unknown, kind: BodyKind): Packed[] {
   const packed: Packed[] = [];
   for (const [at, holder] of holders(body, kind)) {
     if (!Object.hasOwn(holder, 'data') || !Array.isArray(holder.data)) continue;
     const { values, firstBad } = readData(holder.data, MAX_DEPTH[kind]);
-    holder.data = null;
-    packed.push({ at, values, firstBad });
+    holder.data = new PackedData(values, firstBad);
+    packed.push({ at, holder, data: holder.data as PackedData });
   }
   return packed;
 }

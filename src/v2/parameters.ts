@@ -94,7 +94,7 @@ export function v1Body(
 
   const parsed = bodySchemaOf(model).safeParse(body);
   if (!parsed.success) {
-    const { errors, total } = fieldErrors(parsed.error.issues);
+    const { errors, total } = fieldErrors(parsed.error.issues, body);
     const more = total > 1 ? ` (and ${total - 1} more)` : '';
     throw new V2Error(400, `${v2Path(errors[0].path)} ${errors[0].message}${more}`);
   }
