@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonSchemaOf } from './bounded.js';
 
 /**
  * The `data` of a request tensor, checked without a zod issue per element.
@@ -56,10 +57,7 @@ export const ElementSchema = z.union([z.number(), z.enum(['NaN', 'Infinity', '-I
 export type Element = z.infer<typeof ElementSchema>;
 
 /** The JSON Schema of an array of `items`, for a field whose runtime check is not zod's array. */
-function arrayMeta(items: z.ZodType): Record<string, unknown> {
-  const { $schema: _, ...schema } = z.toJSONSchema(items, { io: 'input' }) as Record<string, unknown>;
-  return { type: 'array', items: schema };
-}
+const arrayMeta = (items: z.ZodType): Record<string, unknown> => ({ type: 'array', items: jsonSchemaOf(items) });
 
 const received = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
