@@ -60,6 +60,18 @@ describe('JsonBodyParser', () => {
     assert.equal(JsonBodyParser.offLoop(Buffer.from(JSON.stringify({ input: { shape: [1], data: manyValues() } }))), true);
   });
 
+  it('decodes the long base64 of a body it parses off the event loop, as on it', async () => {
+    const b64 = Buffer.from(Float32Array.from({ length: 2 ** 16 }, (_, i) => i / 3).buffer).toString('base64');
+    const text = JSON.stringify({ input: { shape: [1, 1, 1, OFF_LOOP_BYTES / 2], data: manyValues() }, weight: { shape: [1, 1, 256, 256], b64 } });
+    const { sync, result } = parse(v1, Buffer.from(text), 'conv2d/forward');
+    assert.equal(sync, false);
+    const { value, decoded } = await result;
+    assert.equal((value as { weight: { b64: string } }).weight.b64, b64);
+    const bytes = decoded!.take(b64)!;
+    assert.deepEqual(bytes, Buffer.from(b64, 'base64'));
+    assert.equal(bytes.buffer.byteLength, bytes.length, 'a buffer of its own, to move to a kernel thread');
+  });
+
   it('gives exactly the doubles JSON.parse gives, however the numbers are written (fast-check)', async () => {
     const number = fc.oneof(
       fc.double({ noNaN: true, noDefaultInfinity: true }),
