@@ -61,9 +61,38 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * Bounds of a problem document, whatever the request: it echoes field paths (and a route's
+ * messages may quote a value), so each text is cut to a length, the list to a count, and the
+ * whole to MAX_PROBLEM_BYTES (characters that JSON escapes take up to six bytes each).
+ */
+export const MAX_PROBLEM_BYTES = 16 * 1024;
+export const MAX_LISTED_ERRORS = 20;
+export const MAX_DETAIL_CHARS = 1024;
+export const MAX_FIELD_CHARS = 256;
+
+/** `text` cut to at most `max` UTF-16 code units, marked as cut (a lone surrogate never left at the end). */
+export function bounded(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const c = text.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+const byteSize = (doc: ProblemDocument) => Buffer.byteLength(JSON.stringify(doc));
+
 export function problemDocument(slug: ProblemSlug, detail: string, requestId: string, errors?: readonly FieldError[]): ProblemDocument {
   const p = PROBLEM_TYPES[slug];
-  const doc: ProblemDocument = { type: problemTypeUri(slug), title: p.title, status: p.status, detail, requestId };
-  if (errors && errors.length > 0) doc.errors = [...errors];
+  const doc: ProblemDocument = { type: problemTypeUri(slug), title: p.title, status: p.status, detail: bounded(detail, MAX_DETAIL_CHARS), requestId };
+  if (errors && errors.length > 0) {
+    doc.errors = errors.slice(0, MAX_LISTED_ERRORS).map((e) => ({ path: bounded(e.path, MAX_FIELD_CHARS), message: bounded(e.message, MAX_FIELD_CHARS) }));
+  }
+  // Only texts full of escaped characters reach the cap: the last errors go first, then detail's tail.
+  while (doc.errors && byteSize(doc) > MAX_PROBLEM_BYTES) {
+    doc.errors.pop();
+    if (doc.errors.length === 0) delete doc.errors;
+  }
+  if (byteSize(doc) > MAX_PROBLEM_BYTES) doc.detail = bounded(doc.detail, MAX_DETAIL_CHARS / 4);
   return doc;
 }

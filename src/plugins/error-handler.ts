@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OpError } from '../ops/errors.js';
 import { RequestValidationError } from '../request-validation.js';
-import { problemDocument, ProblemError, slugForStatus, type FieldError, type ProblemSlug } from '../problems.js';
+import { bounded, MAX_DETAIL_CHARS, PROBLEM_TYPES, problemDocument, ProblemError, slugForStatus, type FieldError, type ProblemSlug } from '../problems.js';
 
 const SLUG_BY_OP_STATUS = { 400: 'invalid-request', 413: 'too-large', 422: 'inconsistent-request' } as const;
 
@@ -20,7 +20,7 @@ function classify(err: unknown): Problem | null {
   if (err instanceof ProblemError) return { slug: err.slug, detail: err.detail, errors: err.errors, headers: err.headers };
   if (err instanceof OpError) return { slug: SLUG_BY_OP_STATUS[err.status], detail: err.message, errors: [{ path: err.path, message: err.message }] };
   if (err instanceof RequestValidationError) {
-    const more = err.errors.length > 1 ? ` (and ${err.errors.length - 1} more)` : '';
+    const more = err.total > 1 ? ` (and ${err.total - 1} more)` : '';
     return { slug: 'invalid-request', detail: `the request does not match the schema: ${err.message}${more}`, errors: err.errors };
   }
   // Fastify's own client errors (bad JSON, body too large, media type) carry safe messages.
@@ -47,7 +47,8 @@ async function errorHandler(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const p = classify(err);
     if (p) {
-      request.log.info({ status: reply.statusCode, problem: p.slug, detail: p.detail }, 'request refused');
+      // The status the problem will be sent with: the reply's is not set yet.
+      request.log.info({ status: PROBLEM_TYPES[p.slug].status, problem: p.slug, detail: bounded(p.detail, MAX_DETAIL_CHARS) }, 'request refused');
       return sendProblem(reply, p);
     }
     request.log.error({ err }, 'request failed');

@@ -1,4 +1,4 @@
-import type { FastifyBodyParser, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { bodyBytesParser } from '../body-bytes.js';
@@ -7,7 +7,8 @@ import { ProblemSchema } from '../schemas/problem.js';
 import type { TensorInput } from '../schemas/tensor.js';
 import { answerJson } from '../tensor/answer-json.js';
 import { decodeTensor, encodingOf } from '../tensor/codec.js';
-import { parseJsonBody, type DecodedBase64 } from '../tensor/json-body.js';
+import type { DecodedBase64 } from '../tensor/json-body.js';
+import { JsonBodyParser } from '../tensor/off-loop-parse.js';
 import { executeOp, type OpContext, type TensorSource } from './execute-op.js';
 import { opRoutes, type OpRoute, type TensorField } from './op-routes.js';
 
@@ -25,20 +26,6 @@ const errorAnswers = {
   504: problem('REQUEST_TIMEOUT_MS passed; the work was cancelled.'),
 };
 
-/** Fastify's JSON body parser (prototype-poisoning checks and all) as a function that throws what it refuses. */
-function throwing(parser: FastifyBodyParser<string>): (text: string) => unknown {
-  return (text) => {
-    let failure: Error | null = null;
-    let value: unknown;
-    void parser(undefined as unknown as FastifyRequest, text, (err, parsed) => {
-      failure = err;
-      value = parsed;
-    });
-    if (failure) throw failure;
-    return value;
-  };
-}
-
 /** The tensor fields a /v1 body carries, in the route's order, ready to be planned and decoded. */
 function presentTensors(route: OpRoute, body: Record<string, unknown>, decoded: DecodedBase64 | null): [TensorField, TensorSource][] {
   return route.tensors
@@ -53,16 +40,15 @@ function presentTensors(route: OpRoute, body: Record<string, unknown>, decoded: 
 export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions): Promise<void> {
   // Bodies keep their decoded base64 here, by request, until the route takes it.
   const decodedBodies = new WeakMap<IncomingMessage, DecodedBase64>();
-  const parse = throwing(app.getDefaultJsonParser('error', 'error'));
+  const bodies = new JsonBodyParser('v1');
+  app.addHook('onClose', async () => bodies.close());
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', bodyBytesParser((request, body, done) => {
-    try {
-      const { value, decoded } = parseJsonBody(body, parse);
-      if (decoded) decodedBodies.set(request.raw, decoded);
-      done(null, value);
-    } catch (err) {
-      done(err as Error, undefined);
-    }
+    bodies.parse(body, (err, parsed) => {
+      if (err) return done(err, undefined);
+      if (parsed!.decoded) decodedBodies.set(request.raw, parsed!.decoded);
+      done(null, parsed!.value);
+    }, request.routeOptions.url?.slice('/v1/'.length));
   }));
 
   const typed = app.withTypeProvider<ZodTypeProvider>();

@@ -1,15 +1,11 @@
 import { z } from 'zod';
 import { int } from './common.js';
+import { ElementSchema, firstFloat32Overflow, TensorDataSchema, valueAt, type Element } from './tensor-data.js';
+
+export { ElementSchema, type Element };
 
 export const DtypeSchema = z.enum(['float32', 'float64']).describe('Element type; all tensors of one request share it.');
 export type Dtype = z.infer<typeof DtypeSchema>;
-
-/** JSON has no NaN or Infinity: as in the protobuf JSON mapping, `data` spells them as strings. */
-export const NonFiniteSchema = z.enum(['NaN', 'Infinity', '-Infinity']);
-export const ElementSchema = z.union([z.number(), NonFiniteSchema], {
-  error: 'must be a number or one of "NaN", "Infinity", "-Infinity"',
-});
-export type Element = z.infer<typeof ElementSchema>;
 
 export const BYTES_PER_ELEMENT: Readonly<Record<Dtype, number>> = { float32: 4, float64: 8 };
 
@@ -37,7 +33,7 @@ export const TensorSchema = z
     dtype: DtypeSchema.nullable()
       .default('float32')
       .transform((v) => v ?? 'float32'),
-    data: ElementSchema.array().nullish().describe('Row-major values; give exactly one of `data` and `b64`.'),
+    data: TensorDataSchema.nullish().describe('Row-major values; give exactly one of `data` and `b64`.'),
     b64: z.string().nullish().describe('Base64 of the row-major little-endian bytes; give exactly one of `data` and `b64`.'),
   })
   .superRefine((t, ctx) => {
@@ -58,15 +54,8 @@ export const TensorSchema = z
         });
         return;
       }
-      if (t.dtype === 'float32') {
-        for (let i = 0; i < data.length; i++) {
-          const v = data[i];
-          if (typeof v === 'number' && !Number.isFinite(Math.fround(v))) {
-            ctx.addIssue({ code: 'custom', path: ['data', i], message: `${v} is not a finite float32` });
-            return;
-          }
-        }
-      }
+      const overflow = t.dtype === 'float32' ? firstFloat32Overflow(data) : -1;
+      if (overflow >= 0) ctx.addIssue({ code: 'custom', path: ['data', overflow], message: `${valueAt(data, overflow)} is not a finite float32` });
       return;
     }
     const want = count * BYTES_PER_ELEMENT[t.dtype];

@@ -3,13 +3,13 @@ import type { FloatArray } from '../../workers/geometry.js';
 import { BYTES_PER_ELEMENT, elementCount, type Dtype, type Element, type ResultTensor, type TensorInput } from '../schemas/tensor.js';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemError } from '../problems.js';
+import { NON_FINITE, PackedData } from '../schemas/tensor-data.js';
 import type { DecodedBase64 } from './json-body.js';
 
 // base64 carries little-endian bytes; typed arrays use the host's order, so a big-endian host
 // would need a byte swap this codec does not do.
 if (endianness() !== 'LE') throw new Error('convsvc needs a little-endian host');
 
-const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
 /** A typed array of `dtype` over a fresh buffer of its own, so it can be moved to a worker. */
 export function allocate(dtype: Dtype, length: number): FloatArray {
@@ -28,7 +28,8 @@ function ownArray(dtype: Dtype, bytes: Buffer): FloatArray {
  * that owns its buffer. base64 is decoded straight into the array's memory; Node's decoder skips
  * characters outside the alphabet, so the bytes are encoded again and must give the same string
  * (which also refuses non-canonical padding bits). A value the body parser already decoded and
- * checked (src/tensor/json-body.ts) is taken from `decoded`. `path` names the field in errors.
+ * checked (src/tensor/json-body.ts) is taken from `decoded`; values the parser read off the
+ * event loop (PackedData) are copied in. `path` names the field in errors.
  */
 export function decodeTensor(t: TensorInput, path: string, decoded?: DecodedBase64 | null): FloatArray {
   const length = elementCount(t.shape);
@@ -46,6 +47,11 @@ export function decodeTensor(t: TensorInput, path: string, decoded?: DecodedBase
     throw new ProblemError('invalid-request', `${path}.b64 ${message}`, [{ path: `${path}.b64`, message }]);
   }
   const out = allocate(t.dtype, length);
+  if (t.data instanceof PackedData) {
+    // Element by element, as below: each double rounds to float32 as an assignment would.
+    out.set(t.data.values);
+    return out;
+  }
   const data = t.data as readonly Element[];
   for (let i = 0; i < data.length; i++) {
     const v = data[i];

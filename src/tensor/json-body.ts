@@ -36,6 +36,11 @@ export class DecodedBase64 {
     this.#values = values;
   }
 
+  /** The values not taken yet. */
+  get values(): readonly Base64Value[] {
+    return this.#values;
+  }
+
   take(text: string): Buffer | undefined {
     const i = this.#values.findIndex((v) => v.text === text);
     if (i < 0) return undefined;
@@ -84,6 +89,11 @@ function base64Ranges(body: Buffer): [number, number][] {
     key = close;
   }
   return ranges;
+}
+
+/** Bytes of a body that are long base64 values: what JSON.parse does not see. */
+export function longBase64Bytes(body: Buffer): number {
+  return base64Ranges(body).reduce((n, [start, end]) => n + end - start, 0);
 }
 
 /**
@@ -157,7 +167,7 @@ function restore(root: unknown, placeholders: ReadonlyMap<string, string>): unkn
  * `"__proto__"` and `"constructor"`; byte searches for them (and for a BOM, which only the
  * checking parser strips) take about a microsecond, the quotes being rare in base64, where the
  * checking parser's regular expressions over a small request's text took a third of its parse.
- * What JSON.parse refuses goes to the checking parser, which says why in Fastify's words.
+ * What JSON.parse refuses goes to the checking parser, which says why.
  */
 function parseBytes(bytes: Buffer, checkingParse: (text: string) => unknown): unknown {
   const text = bytes.toString('utf8');
@@ -175,7 +185,7 @@ function parseBytes(bytes: Buffer, checkingParse: (text: string) => unknown): un
 }
 
 /**
- * Parses `body` as `checkingParse` (Fastify's JSON parser, prototype-poisoning checks and all)
+ * Parses `body` as `checkingParse` (src/tensor/checked-json.ts: Fastify's checks, prototype poisoning and all)
  * would, with its long base64 values already decoded. It throws on a body `checkingParse` refuses.
  * The skeleton decides alone which parser it needs: the values it lacks are base64, which holds
  * no backslash, quote or underscore, so it spells a suspect key exactly where the body does.

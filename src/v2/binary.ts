@@ -15,12 +15,12 @@ const sections = new WeakMap<FastifyRequest, Buffer>();
 /** The bytes after a request's JSON header (empty when it has none). */
 export const binarySection = (request: FastifyRequest): Buffer => sections.get(request) ?? Buffer.alloc(0);
 
-type JsonParser = (request: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => void;
+type JsonParser = (request: FastifyRequest, json: Buffer, done: (err: Error | null, value?: unknown) => void) => void;
 
 /**
  * A body parser for the infer route: splits off the JSON header when the request says how long
- * it is, keeps the rest as the request's binary section, and parses the header with Fastify's
- * own JSON parser (which refuses `__proto__` keys). The body limit was applied as the body was
+ * it is, keeps the rest as the request's binary section, and hands the header's bytes to the
+ * JSON parser (src/tensor/off-loop-parse.ts). The body limit was applied as the body was
  * read (src/body-bytes.ts).
  */
 export function inferBodyParser(parseJson: JsonParser) {
@@ -39,7 +39,7 @@ export function inferBodyParser(parseJson: JsonParser) {
       done(new V2Error(400, `an ${BINARY_CONTENT_TYPE} body needs an Inference-Header-Content-Length header saying how long its JSON header is`));
       return;
     }
-    parseJson(request, header.toString('utf8'), done);
+    parseJson(request, header, done);
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OpError } from '../ops/errors.js';
-import { ProblemError } from '../problems.js';
+import { bounded, ProblemError } from '../problems.js';
 import { RequestValidationError } from '../request-validation.js';
 import { v2Text } from './names.js';
 
@@ -31,7 +31,10 @@ export function refusalOf(err: unknown): Refusal | null {
   if (err instanceof V2Error) return { status: err.status, error: err.message };
   if (err instanceof ProblemError) return { status: err.status, error: v2Text(err.detail), headers: err.headers };
   if (err instanceof OpError) return { status: err.status, error: v2Text(err.message) };
-  if (err instanceof RequestValidationError) return { status: 400, error: `the request does not match the schema: ${err.message}` };
+  if (err instanceof RequestValidationError) {
+    const more = err.total > 1 ? ` (and ${err.total - 1} more)` : '';
+    return { status: 400, error: `the request does not match the schema: ${err.message}${more}` };
+  }
   const e = err as FastifyError;
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, error: e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? MEDIA_TYPE : e.message };
@@ -39,19 +42,22 @@ export function refusalOf(err: unknown): Refusal | null {
   return null;
 }
 
+/** Longest `error` text sent: it may quote field names and values of the request. */
+export const MAX_ERROR_CHARS = 1024;
+
 export const sendRefusal = (reply: FastifyReply, r: Refusal): FastifyReply =>
   reply
     .code(r.status)
     .headers(r.headers ?? {})
     .type('application/json; charset=utf-8')
-    .send({ error: r.error });
+    .send({ error: bounded(r.error, MAX_ERROR_CHARS) });
 
 /** Errors of every /v2 route in the protocol's `{"error": "..."}` form. */
 export function useV2Errors(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const r = refusalOf(err);
     if (r) {
-      request.log.info({ status: r.status, detail: r.error }, 'request refused');
+      request.log.info({ status: r.status, detail: bounded(r.error, MAX_ERROR_CHARS) }, 'request refused');
       return sendRefusal(reply, r);
     }
     request.log.error({ err }, 'request failed');

@@ -5,6 +5,7 @@ import { bodyBytesParser, jsonCost, type BodyCost } from '../body-bytes.js';
 import { binaryBodyCost } from '../memory-model.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
+import { JsonBodyParser } from '../tensor/off-loop-parse.js';
 import { dtypeOf, joined, piecesOf, type Values } from '../tensor/pieces.js';
 import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName } from '../../workers/tasks.js';
@@ -82,7 +83,9 @@ function inferCost(request: FastifyRequest, body: Buffer): BodyCost {
  */
 export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<void> {
   app.removeAllContentTypeParsers();
-  const parse = inferBodyParser(app.getDefaultJsonParser('error', 'error'));
+  const bodies = new JsonBodyParser('v2');
+  app.addHook('onClose', async () => bodies.close());
+  const parse = inferBodyParser((_request, json, done) => bodies.parse(json, (err, parsed) => (err ? done(err) : done(null, parsed!.value))));
   app.addContentTypeParser(['application/json', BINARY_CONTENT_TYPE], bodyBytesParser(parse, inferCost));
   // Triton's and KServe's Python clients send no content type at all, framed or not.
   app.addContentTypeParser(

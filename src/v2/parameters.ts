@@ -94,8 +94,8 @@ export function v1Body(
 
   const parsed = bodySchemaOf(model).safeParse(body);
   if (!parsed.success) {
-    const errors = fieldErrors(parsed.error.issues);
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    const { errors, total } = fieldErrors(parsed.error.issues, body);
+    const more = total > 1 ? ` (and ${total - 1} more)` : '';
     throw new V2Error(400, `${v2Path(errors[0].path)} ${errors[0].message}${more}`);
   }
   return parsed.data as Record<string, unknown>;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { int } from '../schemas/common.js';
 import { ElementSchema } from '../schemas/tensor.js';
+import { NestedDataSchema } from '../schemas/tensor-data.js';
+import { firstFailureRecord } from '../schemas/bounded.js';
 
 /**
  * The Open Inference Protocol (KServe v2) REST messages this service speaks, with its binary
@@ -12,11 +14,13 @@ export type Datatype = z.infer<typeof DatatypeSchema>;
 
 const ShapeSchema = z.array(int(1)).min(1).max(4).describe('Dimensions, each an integer >= 1.');
 
-export const ParametersSchema = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-  .describe(
-    'Op hyper-parameters, scalars only: pairs are split (`stride_h`, `stride_w`, `padding_h`, `padding_w`, `output_padding_h`, `output_padding_w`, `dilation_h`, `dilation_w`, `kernel_h`, `kernel_w`, `output_h`, `output_w`, `input_h`, `input_w`), plus `groups`, `scale`, `compute_bias`, and the extension\'s `binary_data_output`. Which ones a model takes, and their defaults, are those of its /v1 route; an unknown one is a 400.',
-  );
+export const ParametersSchema = firstFailureRecord(
+  z.union([z.string(), z.number(), z.boolean()]),
+  'Op hyper-parameters, scalars only: pairs are split (`stride_h`, `stride_w`, `padding_h`, `padding_w`, `output_padding_h`, `output_padding_w`, `dilation_h`, `dilation_w`, `kernel_h`, `kernel_w`, `output_h`, `output_w`, `input_h`, `input_w`), plus `groups`, `scale`, `compute_bias`, and the extension\'s `binary_data_output`. Which ones a model takes, and their defaults, are those of its /v1 route; an unknown one is a 400.',
+);
+
+/** More inputs or outputs than any model has. */
+const MAX_TENSORS = 16;
 
 export const RequestInputSchema = z.strictObject({
   name: z.string().describe('The tensor: `input`, `weight`, `bias`, `grad_output`, `columns`, `grad_weight` or `grad_bias`, as the model lists.'),
@@ -27,9 +31,7 @@ export const RequestInputSchema = z.strictObject({
       binary_data_size: int(0).optional().describe('Binary extension: the tensor\'s bytes follow the JSON header, in input order (little-endian).'),
     })
     .optional(),
-  data: z
-    .array(z.unknown())
-    .optional()
+  data: NestedDataSchema.optional()
     .describe('Row-major values (flat, or nested by dimension); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings. Omitted when binary_data_size is given.'),
 });
 
@@ -42,8 +44,11 @@ export const InferenceRequestSchema = z
   .strictObject({
     id: z.string().max(256).optional().describe('Echoed in the response.'),
     parameters: ParametersSchema.optional(),
-    inputs: z.array(RequestInputSchema).min(1),
-    outputs: z.array(RequestOutputSchema).optional().describe('The outputs wanted, in order; all of the model\'s by default.'),
+    // At most one per tensor a model takes or gives (a name twice is refused). zod checks a
+    // maximum length before any element: a million bad inputs make one issue, not millions,
+    // and a million good ones are refused in the parse thread, not copied out of it.
+    inputs: z.array(RequestInputSchema).min(1).max(MAX_TENSORS),
+    outputs: z.array(RequestOutputSchema).max(MAX_TENSORS).optional().describe('The outputs wanted, in order; all of the model\'s by default.'),
   })
   // No id: like the /v1 bodies it stays inline, where its example becomes the request's example.
   .meta({

@@ -3,6 +3,7 @@ import { BYTES_PER_ELEMENT, elementCount } from '../schemas/tensor.js';
 import type { TensorSource } from '../routes/execute-op.js';
 import type { TensorField } from '../routes/op-routes.js';
 import { allocate } from '../tensor/codec.js';
+import { firstFloat32Overflow, NON_FINITE, PackedData } from '../schemas/tensor-data.js';
 import type { FloatArray } from '../../workers/geometry.js';
 import { V2Error } from './errors.js';
 import type { Model } from './models.js';
@@ -11,37 +12,53 @@ import type { Datatype, RequestInput } from './schemas.js';
 export const DTYPE_OF: Readonly<Record<Datatype, Dtype>> = { FP32: 'float32', FP64: 'float64' };
 export const DATATYPE_OF: Readonly<Record<Dtype, Datatype>> = { float32: 'FP32', float64: 'FP64' };
 
-const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
-
 const describeShape = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** JSON `data` as the body parser left it: as parsed (a small body) or already read (PackedData, src/schemas/tensor-data.ts). */
+type Data = readonly unknown[] | PackedData;
 
 /**
  * Checks JSON `data` (flat or nested) against the tensor's element count and dtype without
- * allocating: the op is planned and admitted before anything is decoded.
+ * allocating: the op is planned and admitted before anything is decoded. It stops at the first
+ * bad value, which alone is reported.
  */
-function checkData(name: string, data: readonly unknown[], shape: readonly number[], dtype: Dtype): void {
+function checkData(name: string, data: Data, shape: readonly number[], dtype: Dtype): void {
   const count = elementCount(shape);
+  const notFinite = (v: number) => new V2Error(400, `${name}.data: ${v} is not a finite ${dtype}`);
+  const notElement = () => new V2Error(400, `${name}.data: every value must be a number or one of "NaN", "Infinity", "-Infinity"`);
   let seen = 0;
-  const walk = (values: readonly unknown[], depth: number): void => {
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v === 'number') {
-        if (!Number.isFinite(dtype === 'float32' ? Math.fround(v) : v)) throw new V2Error(400, `${name}.data: ${v} is not a finite ${dtype}`);
-      } else if (Array.isArray(v) && depth < 4) {
-        walk(v, depth + 1);
-        continue;
-      } else if (typeof v !== 'string' || !(v in NON_FINITE)) {
-        throw new V2Error(400, `${name}.data: every value must be a number or one of "NaN", "Infinity", "-Infinity"`);
+  if (data instanceof PackedData) {
+    const end = data.firstBad >= 0 ? data.firstBad : data.length;
+    const overflow = dtype === 'float32' ? firstFloat32Overflow(new PackedData(data.values.subarray(0, end))) : -1;
+    if (overflow >= 0) throw notFinite(data.values[overflow]);
+    if (data.firstBad >= 0) throw notElement();
+    seen = data.length;
+  } else {
+    const walk = (values: readonly unknown[], depth: number): void => {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (typeof v === 'number') {
+          if (!Number.isFinite(dtype === 'float32' ? Math.fround(v) : v)) throw notFinite(v);
+        } else if (Array.isArray(v) && depth < 4) {
+          walk(v, depth + 1);
+          continue;
+        } else if (typeof v !== 'string' || !Object.hasOwn(NON_FINITE, v)) {
+          throw notElement();
+        }
+        seen++;
       }
-      seen++;
-    }
-  };
-  walk(data, 1);
+    };
+    walk(data, 1);
+  }
   if (seen !== count) throw new V2Error(400, `${name}.data has ${seen} values but shape ${describeShape(shape)} holds ${count}`);
 }
 
-function decodeData(data: readonly unknown[], dtype: Dtype, count: number): FloatArray {
+function decodeData(data: Data, dtype: Dtype, count: number): FloatArray {
   const out = allocate(dtype, count);
+  if (data instanceof PackedData) {
+    out.set(data.values);
+    return out;
+  }
   let i = 0;
   const walk = (values: readonly unknown[]): void => {
     for (const v of values) {

@@ -56,14 +56,16 @@ const cases: Case[] = [
   { name: 'a string that is not NaN or an infinity', request: post('/v1/conv-transpose2d/forward', { ...convT, input: { shape: [1, 2, 1, 1], data: [1, 'nan'] } }), status: 400, type: 'invalid-request', path: 'input.data[1]' },
   { name: 'a tensor of rank 5', request: post('/v1/conv-transpose2d/forward', { ...convT, input: tensor([1, 1, 2, 3, 3]) }), status: 400, type: 'invalid-request', path: 'input.shape' },
   { name: 'a 2-D input', request: post('/v1/conv-transpose2d/forward', { ...convT, input: tensor([2, 9]) }), status: 400, type: 'invalid-request', path: 'input.shape' },
-  { name: 'a __proto__ key', request: post('/v1/conv2d/forward', '{"input": {"shape": [1], "data": [1]}, "__proto__": {"x": 1}}'), status: 400, type: 'invalid-request' },
-  { name: 'a __proto__ key beside long base64', request: post('/v1/conv2d/forward', `{"input": {"shape": [1, 1, 128, 128], "b64": "${LONG_B64}"}, "__proto__": {"x": 1}}`), status: 400, type: 'invalid-request' },
+  { name: 'a __proto__ key', request: post('/v1/conv2d/forward', '{"input": {"shape": [1], "data": [1]}, "__proto__": {"x": 1}}'), status: 400, type: 'invalid-request', detail: /valid JSON, but it has a key "__proto__"/ },
+  { name: 'a __proto__ key beside long base64', request: post('/v1/conv2d/forward', `{"input": {"shape": [1, 1, 128, 128], "b64": "${LONG_B64}"}, "__proto__": {"x": 1}}`), status: 400, type: 'invalid-request', detail: /valid JSON, but it has a key "__proto__"/ },
+  { name: 'an escaped __proto__ key', request: post('/v1/conv2d/forward', '{"\\u005f_proto__": {"x": 1}}'), status: 400, type: 'invalid-request', detail: /key "__proto__"/ },
+  { name: 'malformed JSON with a __proto__ key', request: post('/v1/conv2d/forward', '{"__proto__": {"x": 1}'), status: 400, type: 'invalid-request', detail: /not valid JSON/ },
   { name: 'long base64 with a character outside the alphabet', request: post('/v1/conv2d/forward', { input: { shape: [1, 1, 128, 128], b64: `*${LONG_B64.slice(1)}` }, weight: tensor([1, 1, 1, 1]) }), status: 400, type: 'invalid-request', path: 'input.b64' },
   { name: 'long base64 of the right length padded for another byte count', request: post('/v1/conv2d/forward', { input: { shape: [1, 1, 128, 128], b64: Buffer.alloc(65537, 1).toString('base64') }, weight: tensor([1, 1, 1, 1]) }), status: 400, type: 'invalid-request', path: 'input.b64', detail: /canonical base64 of 65536 bytes/ },
   { name: 'short base64 of the right length padded for another byte count', request: post('/v1/conv2d/forward', { input: { shape: [1, 1, 1, 1], b64: 'AAAAAAA=' }, weight: tensor([1, 1, 1, 1]) }), status: 400, type: 'invalid-request', path: 'input.b64', detail: /canonical base64 of 4 bytes/ },
   { name: 'long base64 beside a field nested 100,000 deep', request: post('/v1/conv2d/forward', `{"input": {"shape": [1, 1, 128, 128], "b64": "${LONG_B64}"}, "x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`), status: 400, type: 'invalid-request', path: 'x' },
   { name: 'malformed JSON after long base64', request: post('/v1/conv2d/forward', `{"input": {"shape": [1, 1, 128, 128], "b64": "${LONG_B64}"}} x`), status: 400, type: 'invalid-request' },
-  { name: 'a constructor.prototype key', request: post('/v1/conv2d/forward', '{"constructor": {"prototype": {"x": 1}}}'), status: 400, type: 'invalid-request' },
+  { name: 'a constructor.prototype key', request: post('/v1/conv2d/forward', '{"constructor": {"prototype": {"x": 1}}}'), status: 400, type: 'invalid-request', detail: /key "constructor" holding a "prototype"/ },
   { name: 'a channel mismatch', request: post('/v1/conv-transpose2d/forward', { ...convT, weight: tensor([3, 3, 2, 2]) }), status: 422, type: 'inconsistent-request', path: 'input.shape[1]' },
   { name: 'groups that do not divide the channels', request: post('/v1/conv-transpose2d/forward', { ...convT, groups: 3 }), status: 422, type: 'inconsistent-request', path: 'groups' },
   { name: 'outputPadding not below stride or dilation', request: post('/v1/conv-transpose2d/forward', { ...convT, stride: 2, outputPadding: 2 }), status: 422, type: 'inconsistent-request', path: 'outputPadding[0]' },
@@ -132,6 +134,19 @@ describe('size limits', () => {
     const res = await send(app, post('/v1/conv2d/forward', { input: tensor([1, 4, 8, 8]), weight: tensor([4, 4, 3, 3]) }));
     assert.equal(res.statusCode, 413, res.body);
     assert.equal(res.json().type, '/problems/too-large');
+  });
+});
+
+describe('the log line of a refusal', () => {
+  it('records the status the refusal is sent with', async (t) => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const app = await build(t, { apiKeys: ['a-key-of-32-characters-or-more-00'] }, { logger: { level: 'info', stream } });
+    const res = await send(app, post('/v1/conv2d/forward', convT));
+    assert.equal(res.statusCode, 401);
+    const refused = lines.filter((l) => l.msg === 'request refused');
+    assert.equal(refused.length, 1, JSON.stringify(lines));
+    assert.equal(refused[0].status, 401);
   });
 });
 

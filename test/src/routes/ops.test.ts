@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { build } from '../../helpers/build.js';
 import { randomTensor, readTensor, withBase64Tensors, type JsonTensor } from '../../helpers/tensors.js';
 import { SPLIT_MIN_MACS } from '../../../src/split.js';
+import { OFF_LOOP_BYTES } from '../../../src/tensor/off-loop-parse.js';
 import { GOLDEN_ROUTES, assertClose, assertDtype, loadGolden, type GoldenCase } from '../../golden/fixtures.js';
 import { send } from '../../helpers/http.js';
 
@@ -89,6 +90,26 @@ describe('tensor values', () => {
     assert.equal(withNulls.statusCode, 200, withNulls.body);
     assert.deepEqual(withNulls.json(), explicit.json());
     assert.deepEqual(withNulls.json().output.shape, [1, 4, 4]);
+  });
+
+  it('gives a body parsed off the event loop the same answer, to the bit, as its base64 twin', async () => {
+    // Past the parse thread's threshold written out: doubles of every magnitude, -0 and the
+    // spellings, copied by im2col (kernel 1) into the answer as they were read.
+    const n = OFF_LOOP_BYTES / 8;
+    // Magnitudes from float32's subnormals to 1e35 (within its range).
+    const values = Array.from({ length: n }, (_, i) => (i % 97 === 0 ? -0 : Math.sin(i) * 10 ** ((i % 76) - 40)));
+    const spelled = values.map((v, i) => (i % 101 === 5 ? 'NaN' : i % 103 === 7 ? '-Infinity' : v));
+    for (const dtype of ['float64', 'float32'] as const) {
+      const typed = dtype === 'float64' ? Float64Array.from(spelled, Number) : Float32Array.from(spelled, Number);
+      const body = (input: object) => ({ input: { shape: [1, 1, n], dtype, ...input }, kernelSize: 1, outputEncoding: 'base64' });
+      // JSON.stringify writes -0 as 0; this keeps the minus sign.
+      const text = JSON.stringify(body({ data: spelled })).replace(/([[,])0(?=[,\]])/g, '$1-0');
+      const json = await send(app, { method: 'POST', url: '/v1/im2col', payload: text, headers: { 'content-type': 'application/json' } });
+      const b64 = await post('/v1/im2col', body({ b64: Buffer.from(typed.buffer).toString('base64') }));
+      assert.equal(json.statusCode, 200, json.body.slice(0, 300));
+      assert.equal(json.json().columns.b64, Buffer.from(typed.buffer).toString('base64'), dtype);
+      assert.equal(json.json().columns.b64, b64.json().columns.b64, dtype);
+    }
   });
 
   it('accepts 2.0 as the integer 2', async () => {

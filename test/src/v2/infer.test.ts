@@ -202,6 +202,8 @@ describe('inference requests', () => {
     assert.ok(res.json().error);
     res = await sendRaw(app, 'POST', '/v2/models/im2col/infer', '{"__proto__": {"x": 1}, "inputs": []}', { 'content-type': 'application/json' });
     assert.equal(res.status, 400);
+    // The JSON is valid: the answer names the key, not a syntax error.
+    assert.match(res.json().error, /valid JSON, but it has a key "__proto__"/);
   });
 });
 
