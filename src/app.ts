@@ -22,6 +22,10 @@ import { Uploads } from './uploads.js';
 import { v2Routes } from './v2/routes.js';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when a refused body leaves the connection usable (src/body-bytes.ts). */
+    connectionInStep: boolean;
+  }
   interface FastifyInstance {
     pool: KernelPool;
     memoryBudget: MemoryBudget;
@@ -98,6 +102,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.log.info({ memoryBudgetBytes: budget.bytes, source: budget.source }, 'memory budget');
   const metrics = new Metrics(pool, memory, uploads);
   app.decorate('pool', pool);
+  app.decorateRequest('connectionInStep', false);
   app.decorate('memoryBudget', memory);
   app.decorate('uploads', uploads);
   // Only origin-form request-targets (`/v1/...`): an absolute URL or `*` names no route of ours,
@@ -115,6 +120,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     reply.header('x-request-id', request.id);
     // A keep-alive connection left open would hold shutdown until it timed out.
     if (pool.closing) reply.header('connection', 'close');
+    // Fastify closes a connection whose body its parser refused; one left in step stays open
+    // (src/body-bytes.ts), so a client sending its next request does not lose this answer.
+    else if (request.connectionInStep) reply.removeHeader('connection');
     done(null, payload);
   });
 

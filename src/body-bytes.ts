@@ -1,16 +1,10 @@
 import { errorCodes, type FastifyRequest } from 'fastify';
-import { answerEncodingOf, jsonBodyCost, type Encoding } from './memory-model.js';
+import { jsonBodyCost, type BodyCost } from './memory-model.js';
 
 type Done = (err: Error | null, body?: unknown) => void;
 
-/** What a whole body is expected to hold once parsed (src/memory-model.ts), and its answer's likely encoding. */
-export interface BodyCost {
-  readonly bytes: number;
-  readonly answer: Encoding;
-}
-
-/** The cost of a JSON body. */
-export const jsonCost = (_request: FastifyRequest, body: Buffer): BodyCost => ({ bytes: jsonBodyCost(body), answer: answerEncodingOf(body, false) });
+/** The cost of a JSON body (src/memory-model.ts). */
+export const jsonCost = (_request: FastifyRequest, body: Buffer): BodyCost => jsonBodyCost(body);
 
 /**
  * A body parser of raw bytes: `parse` gets the body copied into one Buffer, as with Fastify's
@@ -39,23 +33,34 @@ export function bodyBytesParser(parse: (request: FastifyRequest, body: Buffer, d
     const admission = request.admission;
     let received = 0;
     let finished = false;
+    // A refusal that leaves the connection in step: the body was read whole, or its rest will be
+    // read away (src/plugins/refused-bodies.ts). Fastify closes the connection on every body
+    // parser error, lest the client send more; here it need not.
+    const refuse = (err: Error) => {
+      request.connectionInStep = true;
+      done(err);
+    };
 
-    const finish = (err: Error | null, body?: Buffer) => {
-      if (finished) return;
+    /** Stops reading; false if it had stopped already. */
+    const stop = (): boolean => {
+      if (finished) return false;
       finished = true;
       payload.removeListener('data', onData);
       payload.removeListener('end', onEnd);
       payload.removeListener('error', onError);
+      return true;
+    };
+    const finish = (err: Error | null, body?: Buffer) => {
+      if (!stop()) return;
       if (err) return done(err);
       try {
         if (admission) {
-          const { bytes, answer } = cost(request, body!);
-          admission.bodyComplete(bytes, answer);
+          admission.bodyComplete(cost(request, body!));
         }
       } catch (refusal) {
-        return done(refusal as Error);
+        return refuse(refusal as Error);
       }
-      parse(request, body!, done);
+      parse(request, body!, (err, value) => (err ? refuse(err) : done(null, value)));
     };
     const onData = (chunk: Buffer) => {
       const at = received;
@@ -64,7 +69,8 @@ export function bodyBytesParser(parse: (request: FastifyRequest, body: Buffer, d
       try {
         admission?.received(received);
       } catch (refusal) {
-        return finish(refusal as Error);
+        if (stop()) refuse(refusal as Error);
+        return;
       }
       if (whole === null) chunks.push(chunk);
       else if (received <= whole.length) chunk.copy(whole, at);

@@ -11,8 +11,8 @@ export const HELD_PER_BODY_BYTE = {
   jsonNumbers: 6,
   /** The text, the decoded bytes (0.75 x), the skeleton. */
   base64: 3,
-  /** /v2's binary extension: the bytes, then the tensors copied out of them. */
-  binary: 2.5,
+  /** /v2's binary extension: the bytes, the tensors copied out of them, the parts sent to the workers. */
+  binary: 3,
 } as const;
 
 /** Per result byte (4 or 8 per element), by the answer's encoding. */
@@ -21,7 +21,8 @@ export const HELD_PER_RESULT_BYTE = {
   jsonNumbers: 10,
   /** The result, its base64 (1.33 x) and the serialised answer. */
   base64: 4,
-  binary: 2.5,
+  /** The result, the framed answer. */
+  binary: 3.5,
 } as const;
 
 export type Encoding = keyof typeof HELD_PER_BODY_BYTE;
@@ -46,21 +47,38 @@ export function base64Bytes(body: Buffer): number {
   return total;
 }
 
-/** The bytes a JSON body is expected to hold once parsed and decoded. */
-export function jsonBodyCost(body: Buffer): number {
+/** Characters a JSON number takes, commas included, in bodies that are not made to be small: an estimate of the tensor bytes behind a text. */
+const JSON_NUMBER_CHARS = 6;
+
+/**
+ * What a whole body is expected to hold once parsed and decoded (`bytes`), the bytes of the
+ * tensors it carries (`tensorBytes`, float32), and the encoding its answer most likely takes:
+ * that of its tensors, the default.
+ */
+export interface BodyCost {
+  readonly bytes: number;
+  readonly tensorBytes: number;
+  readonly answer: Encoding;
+}
+
+/** The cost of a JSON body. */
+export function jsonBodyCost(body: Buffer): BodyCost {
   const b64 = base64Bytes(body);
-  return Math.ceil(b64 * HELD_PER_BODY_BYTE.base64 + (body.length - b64) * HELD_PER_BODY_BYTE.jsonNumbers);
+  const numbers = body.length - b64;
+  return {
+    bytes: Math.ceil(b64 * HELD_PER_BODY_BYTE.base64 + numbers * HELD_PER_BODY_BYTE.jsonNumbers),
+    tensorBytes: Math.ceil((b64 * 3) / 4 + (numbers / JSON_NUMBER_CHARS) * 4),
+    answer: b64 * 2 > body.length ? 'base64' : 'jsonNumbers',
+  };
 }
 
-/** The same for /v2's binary extension: a JSON header of `headerLength` bytes, then raw tensors. */
-export function binaryBodyCost(body: Buffer, headerLength: number): number {
-  const header = Math.min(body.length, Math.max(0, headerLength));
-  return Math.ceil(jsonBodyCost(body.subarray(0, header)) + (body.length - header) * HELD_PER_BODY_BYTE.binary);
+/** The cost of a body in /v2's binary extension: a JSON header of `headerLength` bytes, then raw tensors. */
+export function binaryBodyCost(body: Buffer, headerLength: number): BodyCost {
+  const headerBytes = Math.min(body.length, Math.max(0, headerLength));
+  const header = jsonBodyCost(body.subarray(0, headerBytes));
+  const raw = body.length - headerBytes;
+  return { bytes: Math.ceil(header.bytes + raw * HELD_PER_BODY_BYTE.binary), tensorBytes: header.tensorBytes + raw, answer: 'binary' };
 }
-
-/** The encoding a JSON body's answer most likely takes: that of its tensors (the default). */
-export const answerEncodingOf = (body: Buffer, binary: boolean): Encoding =>
-  binary ? 'binary' : base64Bytes(body) * 2 > body.length ? 'base64' : 'jsonNumbers';
 
 /** The bytes an answer of `resultBytes` bytes of tensors is expected to hold while it is written. */
 export const answerCost = (resultBytes: number, encoding: Encoding): number => Math.ceil(resultBytes * HELD_PER_RESULT_BYTE[encoding]);

@@ -1,5 +1,5 @@
 import type { Charge, MemoryBudget } from './memory-budget.js';
-import { answerCost, type Encoding } from './memory-model.js';
+import { answerCost, type BodyCost, type Encoding } from './memory-model.js';
 import type { KernelPool } from './pool.js';
 import type { ProblemError } from './problems.js';
 import type { Upload, Uploads } from './uploads.js';
@@ -25,6 +25,8 @@ export class RequestAdmission {
   readonly #ctx: AdmissionContext;
   readonly #charge: Charge;
   #answerEncoding: Encoding = 'jsonNumbers';
+  /** What the parsed body holds, without its answer. */
+  #bodyBytes = 0;
   #releaseSlot: (() => void) | null = null;
   #upload: Upload | null = null;
 
@@ -51,19 +53,24 @@ export class RequestAdmission {
   }
 
   /**
-   * The body is whole: from now on it is charged what parsing and decoding it will hold, and its
-   * answer is expected in `answerEncoding`. Throws past the budget (503, or 413 if it never fits).
+   * The body is whole: from now on it is charged what parsing and decoding it will hold, and an
+   * answer as large as its tensors, all at once, so a request that gets this far does not run out
+   * of room half-way. Throws past the budget (503, or 413 if it could never fit).
    */
-  bodyComplete(cost: number, answerEncoding: Encoding): void {
+  bodyComplete(cost: BodyCost): void {
     this.#upload?.end();
     this.#upload = null;
-    this.#answerEncoding = answerEncoding;
-    this.#charge.set(Math.max(cost, this.#charge.bytes), 'this request');
+    this.#answerEncoding = cost.answer;
+    this.#bodyBytes = cost.bytes;
+    this.#charge.set(Math.max(cost.bytes + answerCost(cost.tensorBytes, cost.answer), this.#charge.bytes), 'this request and its answer');
   }
 
-  /** The answer's tensors will take `resultBytes`: charged before the work runs. */
+  /**
+   * The answer's tensors will take `resultBytes` (planned from the shapes): the charge becomes the
+   * body's and this answer's. Throws only when an answer larger than expected has no room.
+   */
   answer(resultBytes: number): void {
-    this.#charge.set(this.#charge.bytes + answerCost(resultBytes, this.#answerEncoding), 'this request and its answer');
+    this.#charge.set(this.#bodyBytes + answerCost(resultBytes, this.#answerEncoding), 'this request and its answer');
   }
 
   /** Takes a pool slot (503 when every one is taken). */

@@ -21,10 +21,13 @@ export interface MemoryScenario {
 
 /** Short values (`-1.25`), as a client's own data would be: about 6 bytes per element in JSON. */
 const values = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i % 41) - 20) / 8);
-const weight = values(16 * 16 * 9);
+const weight = values(16 * 16);
 
-/** A conv2d forward (16 -> 16 channels, 3x3, padding 1) with an input of about `bytes` in `encoding`. */
-function request(encoding: string, bytes: number): { path: string; body: Buffer; headers: Record<string, string> } {
+/**
+ * A conv2d forward (16 -> 16 channels, 1x1: its answer as large as its input) with an input of
+ * about `bytes` in `encoding`, within the default MAX_ELEMENTS.
+ */
+export function requestOf(encoding: string, bytes: number): { path: string; body: Buffer; headers: Record<string, string> } {
   const bytesPerElement = { json: 6, base64: 16 / 3, binary: 4 }[encoding];
   if (bytesPerElement === undefined) throw new Error(`--encoding is json, base64 or binary, not ${encoding}`);
   const side = Math.round(Math.sqrt(bytes / bytesPerElement / 16));
@@ -32,10 +35,10 @@ function request(encoding: string, bytes: number): { path: string; body: Buffer;
   const shape = [1, 16, side, side];
   if (encoding === 'binary') {
     const header = Buffer.from(JSON.stringify({
-      parameters: { padding_h: 1, padding_w: 1, binary_data_output: true },
+      parameters: { binary_data_output: true },
       inputs: [
         { name: 'input', shape, datatype: 'FP32', parameters: { binary_data_size: input.byteLength } },
-        { name: 'weight', shape: [16, 16, 3, 3], datatype: 'FP32', parameters: { binary_data_size: weight.byteLength } },
+        { name: 'weight', shape: [16, 16, 1, 1], datatype: 'FP32', parameters: { binary_data_size: weight.byteLength } },
       ],
     }));
     return {
@@ -45,11 +48,11 @@ function request(encoding: string, bytes: number): { path: string; body: Buffer;
     };
   }
   const tensor = (t: Float32Array, s: number[]) => (encoding === 'json' ? { shape: s, data: Array.from(t) } : { shape: s, b64: Buffer.from(t.buffer).toString('base64') });
-  return { path: '/v1/conv2d/forward', body: Buffer.from(JSON.stringify({ input: tensor(input, shape), weight: tensor(weight, [16, 16, 3, 3]), padding: 1 })), headers: { 'content-type': 'application/json' } };
+  return { path: '/v1/conv2d/forward', body: Buffer.from(JSON.stringify({ input: tensor(input, shape), weight: tensor(weight, [16, 16, 1, 1]) })), headers: { 'content-type': 'application/json' } };
 }
 
 export async function runMemoryScenario(opts: MemoryScenario): Promise<void> {
-  const { path, body, headers } = request(opts.encoding, opts.bodyBytes);
+  const { path, body, headers } = requestOf(opts.encoding, opts.bodyBytes);
   const server = await startServer(opts.workers, { MEMORY_BUDGET_BYTES: String(opts.budgetBytes) });
   const idleRss = peakRss(server.pid);
   const probe = probeLiveness(server.url);

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { bodyBytesParser, jsonCost, type BodyCost } from '../body-bytes.js';
-import { binaryBodyCost } from '../memory-model.js';
+import { bodyBytesParser, jsonCost } from '../body-bytes.js';
+import { binaryBodyCost, type BodyCost } from '../memory-model.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
 import { JsonBodyParser } from '../tensor/off-loop-parse.js';
@@ -73,7 +73,7 @@ const BinaryBodySchema = z.any().meta({
 function inferCost(request: FastifyRequest, body: Buffer): BodyCost {
   const headerLength = Number(request.headers[HEADER_LENGTH]);
   if (!Number.isSafeInteger(headerLength)) return jsonCost(request, body);
-  return { bytes: binaryBodyCost(body, headerLength), answer: 'binary' };
+  return binaryBodyCost(body, headerLength);
 }
 
 /**
