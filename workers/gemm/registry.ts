@@ -58,7 +58,8 @@ export function forcedFamily(env: NodeJS.ProcessEnv = process.env): GemmFamily |
 /** The best offered variant for `dtype` (of the forced family, if any); throws if it has none. */
 const best = (dtype: DType): GemmVariant => {
   const family = forcedFamily();
-  const candidates = offeredVariants().filter((v) => v.dtype === dtype && (family === null || v.family === family));
+  // Filtered by family before `supported` runs: a forced wasm or typescript never loads OpenBLAS.
+  const candidates = GEMM_VARIANTS.filter((v) => v.dtype === dtype && (family === null || v.family === family) && v.supported());
   if (candidates.length === 0) {
     const why = family === 'native' ? loadNative().why : 'it is not offered by this runtime';
     throw new Error(`GEMM_VARIANT=${family}: no ${family} GEMM for ${dtype}: ${why}`);
