@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { GEMM_FAMILIES, type GemmFamily } from '../workers/gemm/family.js';
 
 const MiB = 1024 * 1024;
 
@@ -34,6 +35,8 @@ export const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0)),
+  // Forces one GEMM family in every thread (workers/gemm/registry.ts reads it there).
+  GEMM_VARIANT: z.enum(GEMM_FAMILIES).optional(),
 });
 
 export interface Config {
@@ -56,6 +59,11 @@ export interface Config {
   /** Op requests one client (API key, else IP address) may make per window; 0 turns the limit off. */
   readonly rateLimitMax: number;
   readonly rateLimitWindowMs: number;
+  /**
+   * The GEMM family GEMM_VARIANT forces; unset, the best offered (native, else wasm, else
+   * typescript). Checked here; every thread reads it from the process environment itself.
+   */
+  readonly gemmVariant?: GemmFamily;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeys: e.API_KEYS,
     rateLimitMax: e.RATE_LIMIT_MAX,
     rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
+    gemmVariant: e.GEMM_VARIANT,
   };
 }
 

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { KernelPool } from '../pool.js';
+import { registerGemmInfo } from '../gemm-runtime.js';
 
 /** The service's Prometheus metrics, in a registry of its own (one per app instance). */
 export class Metrics {
@@ -29,6 +30,7 @@ export class Metrics {
 
   constructor(pool: KernelPool) {
     collectDefaultMetrics({ register: this.registry, prefix: 'convsvc_' });
+    registerGemmInfo(this.registry);
     new Gauge({
       name: 'convsvc_pool_queue_length',
       help: 'Tasks waiting for a worker.',

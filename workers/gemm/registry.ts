@@ -80,11 +80,11 @@ export function selectedVariant(dtype: DType): GemmVariant {
  * with no name, the best offered ones again. Refuses a variant the runtime does not offer.
  */
 export function selectVariant(name?: string): void {
-  const current = { float32: selectedVariant('float32'), float64: selectedVariant('float64') };
   if (name === undefined) {
     selected = null;
     return;
   }
+  const current = { float32: selectedVariant('float32'), float64: selectedVariant('float64') };
   const variant = offeredVariants().find((v) => v.name === name);
   if (variant === undefined) throw new Error(`GEMM variant ${name} is not offered by this runtime`);
   selected = { ...current, [variant.dtype]: variant };
