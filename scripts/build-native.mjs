@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
 const target = join(root, 'build', 'native', 'convsvc_blas.node');
-const INSTALL = 'apt-get install pkg-config libopenblas-dev build-essential python3';
+const INSTALL = 'apt-get install pkg-config libopenblas-dev gcc g++ make python3';
 
 const succeeds = (cmd, args) => {
   const r = spawnSync(cmd, args, { stdio: 'ignore' });
@@ -28,7 +28,7 @@ const succeeds = (cmd, args) => {
 /** Gives up on the addon: one line, the old build removed so no stale addon loads, exit 0. */
 function skip(why) {
   rmSync(target, { force: true });
-  process.stdout.write(`native GEMM not built (${why}); the service runs on WebAssembly. For OpenBLAS: ${INSTALL}\n`);
+  console.log(`native GEMM not built (${why}); the service runs on WebAssembly. For OpenBLAS: ${INSTALL}`);
   process.exit(0);
 }
 
@@ -42,6 +42,8 @@ if (process.env.CONVSVC_NATIVE === '0') skip('CONVSVC_NATIVE=0');
 if (!succeeds('pkg-config', ['--version'])) skip('pkg-config not found');
 if (!succeeds('pkg-config', ['--exists', 'openblas'])) skip('pkg-config finds no openblas');
 if (!succeeds(process.env.CC ?? 'cc', ['--version'])) skip('no C compiler');
+// node-gyp's Makefiles link with the C++ driver, even for C sources.
+if (!succeeds(process.env.CXX ?? 'c++', ['--version'])) skip('no C++ compiler to link with');
 if (!succeeds('make', ['--version'])) skip('no make');
 if (!succeeds('python3', ['--version'])) skip('no python3 for node-gyp');
 const nodedir = nodeHeaders();
@@ -54,16 +56,16 @@ try {
   skip('node-gyp is not installed (npm ci installs it)');
 }
 
-// Incremental after the first build; `rebuild` when nothing was configured yet.
-const command = existsSync(join(nativeDir, 'build', 'Makefile')) ? 'build' : 'rebuild';
-const r = spawnSync(process.execPath, [nodeGyp, command, `--nodedir=${nodedir}`, '--loglevel=error'], {
-  cwd: nativeDir,
-  encoding: 'utf8',
-});
+const gyp = (command) =>
+  spawnSync(process.execPath, [nodeGyp, command, `--nodedir=${nodedir}`, '--loglevel=error'], { cwd: nativeDir, encoding: 'utf8' });
 const built = join(nativeDir, 'build', 'Release', 'convsvc_blas.node');
+// Incremental after the first build; a full rebuild when nothing was configured yet, or when the
+// configured folder came from elsewhere (a copied tree: its Makefile names other paths).
+let r = existsSync(join(nativeDir, 'build', 'Makefile')) ? gyp('build') : null;
+if (r === null || r.status !== 0) r = gyp('rebuild');
 if (r.status !== 0 || !existsSync(built)) {
   const lastLine = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').filter((l) => /error/i.test(l)).pop();
-  skip(`node-gyp ${command} failed${lastLine ? `: ${lastLine.trim().slice(0, 200)}` : ''}`);
+  skip(`node-gyp rebuild failed${lastLine ? `: ${lastLine.trim().slice(0, 200)}` : ''}`);
 }
 mkdirSync(dirname(target), { recursive: true });
 copyFileSync(built, target);
