@@ -104,6 +104,32 @@ const blas = (): NativeBlas => {
 
 export const nativeSupported = (): boolean => loadNative().blas !== null;
 
+/**
+ * Multiply-adds per call into C: ~10 ms of one core. A deadline or a hang-up ends the worker
+ * thread running a task (src/pool.ts), but V8 can stop a thread only when it runs JavaScript,
+ * not inside a BLAS call; so a large GEMM is cut into bands of C's rows, one call each, and a
+ * cancelled task stops within one band. Calls below this size, every conv of a usual layer
+ * (DCGAN's largest is 2^27), go through in one piece.
+ */
+export const MACS_PER_CALL = 2 ** 29;
+
+const whole = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
+const span = (rows: number, cols: number, ld: number): number => (rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols);
+/** A block that certainly lies inside its array; anything doubtful goes to the addon in one call, which checks it. */
+const inside = (f: FloatArray, offset: number, rows: number, cols: number, ld: number): boolean =>
+  (f instanceof Float32Array || f instanceof Float64Array) && whole(offset) && whole(ld) && ld >= cols && offset + span(rows, cols, ld) <= f.length;
+
+/** Rows of C per call, or 0 when the call goes in one piece. */
+function bandRows<F extends FloatArray>(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number, c: F, cOffset: number, ldc: number,
+): number {
+  if (!(whole(m) && whole(n) && whole(k)) || m * n * k <= MACS_PER_CALL || m < 2) return 0;
+  // Checked whole before the first band runs: a call the addon would refuse must change nothing.
+  const fits = inside(a, aOffset, transA ? k : m, transA ? m : k, lda) && inside(b, bOffset, transB ? n : k, transB ? k : n, ldb) && inside(c, cOffset, m, n, ldc);
+  return fits ? Math.max(1, Math.floor(MACS_PER_CALL / (n * k))) : 0;
+}
+
 function nativeGemm(double: boolean): Gemm {
   return function gemm<F extends FloatArray>(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -111,34 +137,57 @@ function nativeGemm(double: boolean): Gemm {
     beta: number, c: F, cOffset: number, ldc: number,
   ): void {
     const run = double ? blas().dgemm : blas().sgemm;
-    run(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+    const rows = bandRows(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+    if (rows === 0) {
+      run(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+      return;
+    }
+    for (let i = 0; i < m; i += rows) {
+      const band = Math.min(rows, m - i);
+      run(transA, transB, band, n, k, alpha, a, aOffset + (transA ? i : i * lda), lda, b, bOffset, ldb, beta, c, cOffset + i * ldc, ldc);
+    }
   } as Gemm;
 }
 
+export const f32GemmNative: Gemm = nativeGemm(false);
+export const f64GemmNative: Gemm = nativeGemm(true);
+
+const gemmOf = (f: FloatArray): Gemm => (f instanceof Float64Array ? f64GemmNative : f32GemmNative);
+
 /**
  * The fused steps use the caller's `columns` scratch in place: the columns live in memory
- * JavaScript owns but never reads, and no copy is made either way.
+ * JavaScript owns but never reads, and no copy is made either way. A product past
+ * MACS_PER_CALL runs as the banded GEMM and the addon's col2im / im2col, so it stays cancellable.
  */
 export const nativeGemmCol2im: GemmCol2im = <F extends FloatArray>(
   transA: boolean, m: number, n: number, k: number,
   a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number,
   g: SampleColumns, image: F, imageOffset: number, columns: F,
-): void =>
+): void => {
+  if (m * n * k > MACS_PER_CALL && columns.length >= m * n) {
+    gemmOf(image)(transA, false, m, n, k, 1, a, aOffset, lda, b, bOffset, ldb, 0, columns, 0, n);
+    blas().col2im(g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW, image, imageOffset, columns, 0);
+    return;
+  }
   blas().gemmCol2im(
     transA, m, n, k, a, aOffset, lda, b, bOffset, ldb,
     g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW,
     image, imageOffset, columns,
   );
+};
 
 export const nativeIm2colGemm: Im2colGemm = <F extends FloatArray>(
   g: SampleColumns, image: F, imageOffset: number,
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: F, aOffset: number, lda: number, beta: number, c: F, cOffset: number, ldc: number, columns: F,
-): void =>
+): void => {
+  if (m * n * k > MACS_PER_CALL) {
+    blas().im2col(g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW, image, imageOffset, columns, 0);
+    gemmOf(c)(transA, transB, m, n, k, alpha, a, aOffset, lda, columns, 0, g.colH * g.colW, beta, c, cOffset, ldc);
+    return;
+  }
   blas().im2colGemm(
     g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW,
     image, imageOffset, transA, transB, m, n, k, alpha, a, aOffset, lda, beta, c, cOffset, ldc, columns,
   );
-
-export const f32GemmNative: Gemm = nativeGemm(false);
-export const f64GemmNative: Gemm = nativeGemm(true);
+};
