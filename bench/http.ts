@@ -279,33 +279,45 @@ async function startPeer(): Promise<Service | string> {
   return ready(child, `http://127.0.0.1:${port}`);
 }
 
-/** convsvc (native, then wasm) and the Python peer, each on 2 workers, one after the other. */
+/**
+ * convsvc on native and on wasm and the Python peer, each on 2 workers, all running at once and
+ * timed in interleaved rounds (a few requests to each in turn), so a change in the load of a
+ * shared machine falls on all three alike; median per service.
+ */
 async function sideBySide(dcgan: Buffer): Promise<void> {
-  const rows: string[][] = [];
+  const services: { name: string; service: Service | string }[] = [];
   for (const variant of ['native', 'wasm'] as const) {
-    const s = await start(2, variant).catch((err: Error) => err);
-    if (s instanceof Error) {
-      rows.push([`convsvc GEMM_VARIANT=${variant}`, `not run: ${s.message}`]);
-      continue;
-    }
-    try {
-      rows.push([`convsvc GEMM_VARIANT=${variant}`, (await dcganMedian(s, dcgan)).toFixed(1)]);
-    } finally {
-      await stop(s);
-    }
+    services.push({ name: `convsvc GEMM_VARIANT=${variant}`, service: await start(2, variant).catch((err: Error) => err.message) });
   }
-  const peer = await startPeer();
-  if (typeof peer === 'string') {
-    rows.push(['Python peer (FastAPI + uvicorn + PyTorch)', `not run: ${peer}`]);
-  } else {
-    try {
-      rows.push(['Python peer (FastAPI + uvicorn 2 workers + PyTorch 1 thread each)', (await dcganMedian(peer, dcgan)).toFixed(1)]);
-    } finally {
-      await stop(peer);
+  services.push({ name: 'Python peer (FastAPI + uvicorn 2 workers + PyTorch 1 thread each)', service: await startPeer() });
+  const running = services.filter((s): s is { name: string; service: Service } => typeof s.service !== 'string');
+  const times = new Map<string, number[]>(running.map((s) => [s.name, []]));
+  const agents = new Map(running.map((s) => [s.name, new Agent({ keepAlive: true, maxSockets: 1 })]));
+  const PER_ROUND = 5;
+  try {
+    for (const s of running) for (let i = 0; i < DCGAN_WARMUP; i++) await post(s.service.url, dcgan, agents.get(s.name)!);
+    for (let round = 0; round < Math.ceil(DCGAN_REQUESTS / PER_ROUND); round++) {
+      for (const s of running) {
+        for (let i = 0; i < PER_ROUND; i++) times.get(s.name)!.push(await post(s.service.url, dcgan, agents.get(s.name)!));
+      }
     }
+  } finally {
+    for (const agent of agents.values()) agent.destroy();
+    for (const s of running) await stop(s.service);
   }
-  console.log(`\nDCGAN forward, 2 workers each, same body and client, /v1 base64, median ms of ${DCGAN_REQUESTS} after ${DCGAN_WARMUP} warm-ups\n`);
-  console.log(table(['service', 'DCGAN median ms'], rows));
+  const peer = running.find((s) => s.name.startsWith('Python'));
+  const peerMs = peer === undefined ? NaN : median(times.get(peer.name)!);
+  console.log(`\nDCGAN forward, 2 workers each, same body and client, /v1 base64: all three up at once, ${DCGAN_REQUESTS} requests each in interleaved rounds of ${PER_ROUND} after ${DCGAN_WARMUP} warm-ups, median\n`);
+  console.log(
+    table(
+      ['service', 'DCGAN median ms', 'vs Python peer'],
+      services.map((s) => {
+        if (typeof s.service === 'string') return [s.name, `not run: ${s.service}`, '—'];
+        const ms = median(times.get(s.name)!);
+        return [s.name, ms.toFixed(1), Number.isFinite(peerMs) ? `${(ms / peerMs).toFixed(2)}x` : '—'];
+      }),
+    ),
+  );
 }
 
 async function main(): Promise<void> {
