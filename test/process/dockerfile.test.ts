@@ -43,7 +43,7 @@ describe('the Dockerfile', () => {
       dir = mkdtempSync(join(tmpdir(), 'convsvc-image-'));
       image = buildImage(dockerfile, projectRoot, dir);
     });
-    after(() => (process.env.KEEP_IMAGE_DIR ? undefined : rmSync(dir, { recursive: true, force: true })));
+    after(() => rmSync(dir, { recursive: true, force: true }));
 
     it('has no development dependency in the runtime stage', () => {
       const ls = spawnSync('npm', ['ls', '--omit=dev', '--depth=0', '--json'], { cwd: image.workdir, encoding: 'utf8' });
