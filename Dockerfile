@@ -2,6 +2,9 @@
 # test/process/dockerfile.test.ts follows these steps outside Docker, so a broken step shows in CI.
 
 FROM node:20-bookworm-slim AS build
+# The native GEMM's toolchain and OpenBLAS headers (node-gyp needs python3, make and a compiler).
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make gcc g++ pkg-config libopenblas-dev \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json asconfig.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,10 +13,15 @@ COPY workers ./workers
 COPY scripts ./scripts
 COPY assembly ./assembly
 COPY playground ./playground
-# Builds the playground page (dist/public/playground), the WebAssembly GEMM (build/wasm) and the TypeScript (dist).
+COPY native ./native
+# Builds the playground page (dist/public/playground), the WebAssembly GEMM (build/wasm), the
+# native GEMM (build/native) and the TypeScript (dist).
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
+# OpenBLAS's runtime library only: the native GEMM opens it and runs it on one thread per worker.
+RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0-pthread \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0

@@ -7,6 +7,11 @@
  *   against the same split run in-process on the pool (and one part alone, warm);
  * - RSS: idle, and the peak growth of a warmed-up service over a run of DCGAN requests, against
  *   the request's tensors' bytes (input, weight, bias and output).
+ * - side by side in the same run, same body, same client: DCGAN forward on 2 workers with the
+ *   native GEMM, with GEMM_VARIANT=wasm, and the Python peer (bench/python-peer: FastAPI + uvicorn
+ *   + PyTorch, 2 worker processes, 1 torch thread each), skipped with a line where the Debian
+ *   packages it needs are missing.
+ * GEMM_VARIANT, when set, is passed to the service for the main runs.
  * BENCH_SECONDS sets the autocannon duration (default 8) and BENCH_SMALL_WARMUP the load before it
  * (default 2 s), BENCH_DCGAN_REQUESTS the timed sequential run (default 30), BENCH_DCGAN_WARMUP the
  * requests before it (default 20).
@@ -87,20 +92,23 @@ interface Service {
   readonly child: ChildProcess;
 }
 
-async function start(workers: number): Promise<Service> {
+async function start(workers: number, gemmVariant = process.env.GEMM_VARIANT): Promise<Service> {
   const port = await freePort();
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SERVER], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), LOG_LEVEL: 'warn', MAX_QUEUE: '256' },
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), LOG_LEVEL: 'warn', MAX_QUEUE: '256', ...(gemmVariant ? { GEMM_VARIANT: gemmVariant } : {}) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const url = `http://127.0.0.1:${port}`;
+  return ready(child, `http://127.0.0.1:${port}`);
+}
+
+async function ready(child: ChildProcess, url: string): Promise<Service> {
   for (let i = 0; i < 200; i++) {
     const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
     if (ok) return { url, child };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGTERM');
-  throw new Error(`the service at ${SERVER} did not become ready`);
+  throw new Error(`the service at ${url} did not become ready`);
 }
 
 async function stop(s: Service): Promise<void> {
@@ -239,9 +247,86 @@ async function bareSplitMs(): Promise<number> {
   return median(times);
 }
 
+/** DCGAN forward median over one keep-alive node:http connection, after the warm-up. */
+async function dcganMedian(s: Service, dcgan: Buffer): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < DCGAN_WARMUP; i++) await post(s.url, dcgan, agent);
+    const times: number[] = [];
+    for (let i = 0; i < DCGAN_REQUESTS; i++) times.push(await post(s.url, dcgan, agent));
+    return median(times);
+  } finally {
+    agent.destroy();
+  }
+}
+
+const PYTHON = '/usr/bin/python3';
+
+/** The Python peer on 2 uvicorn workers, or null (with why) where its packages are missing. */
+async function startPeer(): Promise<Service | string> {
+  const probe = spawn(PYTHON, ['-c', 'import fastapi, uvicorn, torch'], { stdio: 'ignore' });
+  const ok = await new Promise<boolean>((done) => {
+    probe.once('error', () => done(false));
+    probe.once('exit', (code) => done(code === 0));
+  });
+  if (!ok) return `${PYTHON} lacks fastapi, uvicorn or torch (Debian: python3-fastapi python3-uvicorn python3-torch libopenblas0-pthread)`;
+  const port = await freePort();
+  const child = spawn(PYTHON, ['-m', 'uvicorn', 'app:app', '--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
+    cwd: resolve('bench', 'python-peer'),
+    env: { PATH: process.env.PATH ?? '', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return ready(child, `http://127.0.0.1:${port}`);
+}
+
+/**
+ * convsvc on native and on wasm and the Python peer, each on 2 workers, all running at once and
+ * timed in interleaved rounds (a few requests to each in turn), so a change in the load of a
+ * shared machine falls on all three alike; median per service.
+ */
+async function sideBySide(dcgan: Buffer): Promise<void> {
+  const services: { name: string; service: Service | string }[] = [];
+  for (const variant of ['native', 'wasm'] as const) {
+    services.push({ name: `convsvc GEMM_VARIANT=${variant}`, service: await start(2, variant).catch((err: Error) => err.message) });
+  }
+  services.push({ name: 'Python peer (FastAPI + uvicorn 2 workers + PyTorch 1 thread each)', service: await startPeer() });
+  const running = services.filter((s): s is { name: string; service: Service } => typeof s.service !== 'string');
+  const times = new Map<string, number[]>(running.map((s) => [s.name, []]));
+  const agents = new Map(running.map((s) => [s.name, new Agent({ keepAlive: true, maxSockets: 1 })]));
+  const PER_ROUND = 5;
+  try {
+    for (const s of running) for (let i = 0; i < DCGAN_WARMUP; i++) await post(s.service.url, dcgan, agents.get(s.name)!);
+    for (let round = 0; round < Math.ceil(DCGAN_REQUESTS / PER_ROUND); round++) {
+      for (const s of running) {
+        for (let i = 0; i < PER_ROUND; i++) times.get(s.name)!.push(await post(s.service.url, dcgan, agents.get(s.name)!));
+      }
+    }
+  } finally {
+    for (const agent of agents.values()) agent.destroy();
+    for (const s of running) await stop(s.service);
+  }
+  const peer = running.find((s) => s.name.startsWith('Python'));
+  const peerMs = peer === undefined ? NaN : median(times.get(peer.name)!);
+  console.log(`\nDCGAN forward, 2 workers each, same body and client, /v1 base64: all three up at once, ${DCGAN_REQUESTS} requests each in interleaved rounds of ${PER_ROUND} after ${DCGAN_WARMUP} warm-ups, median\n`);
+  console.log(
+    table(
+      ['service', 'DCGAN median ms', 'vs Python peer'],
+      services.map((s) => {
+        if (typeof s.service === 'string') return [s.name, `not run: ${s.service}`, '—'];
+        const ms = median(times.get(s.name)!);
+        return [s.name, ms.toFixed(1), Number.isFinite(peerMs) ? `${(ms / peerMs).toFixed(2)}x` : '—'];
+      }),
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   const small = forwardBody(SMALL);
   const dcgan = Buffer.from(forwardBody(DCGAN));
+  if (process.env.BENCH_SIDE_BY_SIDE_ONLY === '1') {
+    await sideBySide(dcgan);
+    return;
+  }
   const runs = [await measure(1, small, dcgan), await measure(2, small, dcgan)];
   const bare = bareKernelMs();
   const split = await bareSplitMs();
@@ -259,6 +344,7 @@ async function main(): Promise<void> {
   console.log(`  vs the same split in-process on the pool, fresh tensors: ${split.toFixed(1)} ms = ${(two.dcganMedian / split).toFixed(2)}x (target <= 1.3x)`);
   console.log(`  vs one part alone, warm, best run: ${bare.toFixed(1)} ms = ${(two.dcganMedian / bare).toFixed(2)}x`);
   console.log(`DCGAN tensors ${mb.toFixed(1)} MB; peak RSS growth ${(two.dcganGrowthMb / mb).toFixed(1)}x of them on 2 workers (target <= 4x)`);
+  await sideBySide(dcgan);
 }
 
 await main();

@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: one thread, in-process, float32 (and float64 for our WASM), every pass of the
- * four layers: ours with the TypeScript reference GEMM, ours with the WebAssembly SIMD GEMM,
- * tfjs-backend-wasm and tfjs-backend-cpu. Prints GFLOP/s and the ratios the issue's targets use.
+ * four layers: ours with the TypeScript reference GEMM, ours with the WebAssembly SIMD GEMM, ours
+ * with the native (OpenBLAS) GEMM where it is built, tfjs-backend-wasm and tfjs-backend-cpu. Prints GFLOP/s and the ratios the issue's targets use.
  * BENCH_BUDGET_MS bounds the time spent per cell (default 600).
  */
 import type { FloatArray } from '../workers/geometry.js';
-import { selectVariant } from '../workers/gemm/registry.js';
+import { offeredVariants, selectVariant } from '../workers/gemm/registry.js';
+import { loadNative } from '../workers/gemm/native-gemm.js';
 import { runTask, type OpName, type Task } from '../workers/tasks.js';
 import { flops, inputLength, outputLength, randomArray, SHAPES, weightLength, type BenchShape } from './shapes.js';
 import { bestMs, table } from './timing.js';
 import { timeTf, useBackend } from './tfjs.js';
+import { timeOnnx } from './onnx.js';
 
 type Pass = 'forward' | 'grad-input' | 'grad-parameters';
 const PASSES: readonly Pass[] = ['forward', 'grad-input', 'grad-parameters'];
@@ -47,11 +49,19 @@ interface Row {
   ts: number;
   wasm: number;
   wasm64: number;
+  native: number;
+  native64: number;
+  /** ONNX Runtime's forward on one thread: the issue's yardstick for every pass. */
+  ortForward: number;
   tfWasm: number;
   tfCpu: number;
 }
 
 async function main(): Promise<void> {
+  const native = offeredVariants().some((v) => v.family === 'native');
+  if (!native) console.log(`native GEMM not offered (${loadNative().why}): its columns are empty`);
+  const timeNative = (shape: BenchShape, pass: Pass, dtype: 'float32' | 'float64'): number =>
+    native ? gflops(shape, timeOurs(shape, pass, dtype === 'float32' ? 'f32-gemm-cblas-openblas' : 'f64-gemm-cblas-openblas', dtype)) : NaN;
   const rows: Row[] = [];
   for (const shape of SHAPES) {
     for (const pass of PASSES) {
@@ -61,10 +71,24 @@ async function main(): Promise<void> {
         ts: gflops(shape, timeOurs(shape, pass, 'f32-gemm-reference-ts', 'float32')),
         wasm: gflops(shape, timeOurs(shape, pass, 'f32-gemm-4x8-wasmsimd', 'float32')),
         wasm64: gflops(shape, timeOurs(shape, pass, 'f64-gemm-4x4-wasmsimd', 'float64')),
+        native: timeNative(shape, pass, 'float32'),
+        native64: timeNative(shape, pass, 'float64'),
+        ortForward: NaN,
         tfWasm: NaN,
         tfCpu: NaN,
       });
     }
+  }
+  const ortTwoThreads: string[] = [];
+  for (const shape of SHAPES) {
+    const one = await timeOnnx(shape.geometry, 1, BUDGET);
+    if (typeof one === 'string') {
+      console.log(`ONNX Runtime not run: ${one}`);
+      break;
+    }
+    for (const row of rows) if (row.shape === shape) row.ortForward = gflops(shape, one);
+    const two = await timeOnnx(shape.geometry, 2, BUDGET);
+    if (typeof two === 'number') ortTwoThreads.push(`${shape.name.split(' ')[0]} ${fmt(gflops(shape, two))}`);
   }
   for (const backend of ['wasm', 'cpu'] as const) {
     await useBackend(backend);
@@ -86,6 +110,17 @@ async function main(): Promise<void> {
       ]),
     ),
   );
+  console.log('\nnative (OpenBLAS, one thread) next to WASM, GFLOP/s\n');
+  console.log(
+    table(
+      ['shape', 'pass', 'native f32', 'WASM f32', 'native/WASM', 'native f64', 'WASM f64', 'native f64/f32', 'ORT fwd 1 thr', 'native/ORT fwd'],
+      rows.map((r) => [
+        r.shape.name, r.pass, fmt(r.native), fmt(r.wasm), ratio(r.native / r.wasm), fmt(r.native64), fmt(r.wasm64),
+        ratio(r.native64 / r.native), fmt(r.ortForward), ratio(r.native / r.ortForward),
+      ]),
+    ),
+  );
+  if (ortTwoThreads.length > 0) console.log(`\nONNX Runtime forward on 2 threads, GFLOP/s: ${ortTwoThreads.join('; ')}`);
   console.log(`\nour WASM float64 GFLOP/s: ${rows.map((r) => `${r.shape.name.split(' ')[0]} ${r.pass} ${fmt(r.wasm64)}`).join('; ')}`);
 }
 

@@ -7,6 +7,7 @@ import { answerClientError } from './client-errors.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
+import { gemmRuntime } from './gemm-runtime.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
@@ -89,6 +90,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // JSON only: a text/plain body gets a 415, not a confusing schema error.
   app.removeContentTypeParser('text/plain');
 
+  // Says which GEMM runs; throws, stopping start-up, when GEMM_VARIANT forces one this runtime lacks.
+  app.log.info({ gemm: gemmRuntime() }, 'GEMM variant');
   const pool = new KernelPool({
     workers: config.workers,
     maxQueue: config.maxQueue,

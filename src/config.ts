@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { GEMM_FAMILIES, type GemmFamily } from '../workers/gemm/family.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,6 +43,8 @@ export const EnvSchema = z.object({
   MIN_BODY_BYTES_PER_SECOND: wholeNumber(0, 2 ** 31 - 1).default(16 * 1024),
   HEADERS_TIMEOUT_MS: wholeNumber(1000, 600_000).default(10_000),
   MAX_CONNECTIONS: wholeNumber(1, 1_000_000).default(4096),
+  // Forces one GEMM family in every thread (workers/gemm/registry.ts reads it there).
+  GEMM_VARIANT: z.enum(GEMM_FAMILIES).optional(),
 });
 
 export interface Config {
@@ -74,6 +77,11 @@ export interface Config {
   readonly headersTimeoutMs: number;
   /** Open connections at most; past it new ones are closed at once. */
   readonly maxConnections: number;
+  /**
+   * The GEMM family GEMM_VARIANT forces; unset, the best offered (native, else wasm, else
+   * typescript). Checked here; every thread reads it from the process environment itself.
+   */
+  readonly gemmVariant?: GemmFamily;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minBodyBytesPerSecond: e.MIN_BODY_BYTES_PER_SECOND,
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     maxConnections: e.MAX_CONNECTIONS,
+    gemmVariant: e.GEMM_VARIANT,
   };
 }
 

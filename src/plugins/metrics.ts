@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { KernelPool } from '../pool.js';
+import { registerGemmInfo } from '../gemm-runtime.js';
 import { PROBLEM_TYPES } from '../problems.js';
 import type { Uploads } from '../uploads.js';
 
@@ -37,6 +38,7 @@ export class Metrics {
 
   constructor(pool: KernelPool, budget: MemoryBudget, uploads: Uploads) {
     collectDefaultMetrics({ register: this.registry, prefix: 'convsvc_' });
+    registerGemmInfo(this.registry);
     new Gauge({
       name: 'convsvc_pool_queue_length',
       help: 'Tasks waiting for a worker.',

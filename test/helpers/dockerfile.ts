@@ -59,6 +59,22 @@ export interface BuiltImage {
   readonly cmd: string[];
   readonly healthcheck: string[] | undefined;
   readonly exposed: string[];
+  /** Debian packages the Dockerfile installs that this machine, standing in for the base image, lacks. */
+  readonly missingPackages: string[];
+}
+
+/**
+ * `apt-get install` steps are not run here: this machine stands in for the base image, so the
+ * packages they install must already be on it (.ci/run installs them). Returns those that are not.
+ */
+function missingAptPackages(command: string): string[] {
+  const packages = [...command.matchAll(/apt-get install ([^&;|]+)/g)]
+    .flatMap((m) => m[1].trim().split(/\s+/))
+    .filter((word) => !word.startsWith('-'));
+  return packages.filter((name) => {
+    const q = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+    return q.status !== 0 || !q.stdout.includes('install ok installed');
+  });
 }
 
 function parseEnv(args: string, into: Record<string, string>): void {
@@ -70,6 +86,7 @@ export function buildImage(dockerfile: string, context: string, outDir: string):
   const stages = parseDockerfile(dockerfile);
   const roots = new Map<string, string>();
   let image: BuiltImage | undefined;
+  const missingPackages: string[] = [];
   for (const stage of stages) {
     const root = join(outDir, stage.name);
     mkdirSync(root, { recursive: true });
@@ -104,6 +121,10 @@ export function buildImage(dockerfile: string, context: string, outDir: string):
           break;
         }
         case 'RUN': {
+          if (/^apt-get\b/.test(args)) {
+            missingPackages.push(...missingAptPackages(args));
+            break;
+          }
           const run = spawnSync('sh', ['-c', args], {
             cwd: inRoot(workdir),
             // The image's npm cache is its own, as in Docker: a step like `npm cache clean`
@@ -134,7 +155,7 @@ export function buildImage(dockerfile: string, context: string, outDir: string):
           throw new Error(`the Dockerfile emulation does not know ${keyword}`);
       }
     }
-    image = { root, workdir: inRoot(workdir), env, user, cmd, healthcheck, exposed };
+    image = { root, workdir: inRoot(workdir), env, user, cmd, healthcheck, exposed, missingPackages };
   }
   if (!image) throw new Error('no stage in the Dockerfile');
   return image;

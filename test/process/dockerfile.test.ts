@@ -74,6 +74,11 @@ describe('the Dockerfile', () => {
         assert.ok(healthy, `the HEALTHCHECK passes: ${stderr}`);
         const res = await fetch(`http://127.0.0.1:${port}/openapi.json`);
         assert.equal(res.status, 200);
+        // The image runs the native GEMM; here that holds where this machine has the packages
+        // its Dockerfile installs (CI's does), and the WebAssembly fallback runs otherwise.
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const want = image.missingPackages.length === 0 ? 'f32-gemm-cblas-openblas' : 'f32-gemm-4x8-wasmsimd';
+        assert.match(metrics, new RegExp(`convsvc_gemm_variant_info\\{dtype="float32",variant="${want}"`), `missing here: ${image.missingPackages.join(' ')}; ${metrics.split('\n').filter((l) => l.startsWith('convsvc_gemm')).join(' | ')}`);
       } finally {
         child.kill('SIGTERM');
       }

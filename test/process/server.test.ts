@@ -127,9 +127,10 @@ describe('the server process', () => {
   });
 
   it('when work outlasts SHUTDOWN_GRACE_MS, cancels it with a 503 + Retry-After and exits 1 instead of hanging', async () => {
-    // ~9.7 G multiply-adds: far longer than the 300 ms grace period.
+    // ~9.7 G multiply-adds on the TypeScript reference GEMM: seconds, far longer than the 300 ms
+    // grace period on any machine (the native GEMM finishes it in ~0.3 s, too close to call).
     const body = JSON.stringify({ input: zeros([1, 256, 64, 64]), weight: zeros([1024, 256, 3, 3]), padding: 1 });
-    const server = await startServer({ WORKERS: '1', MAX_MACS: String(2 ** 40), SHUTDOWN_GRACE_MS: '300', REQUEST_TIMEOUT_MS: '600000' });
+    const server = await startServer({ WORKERS: '1', MAX_MACS: String(2 ** 40), SHUTDOWN_GRACE_MS: '300', REQUEST_TIMEOUT_MS: '600000', GEMM_VARIANT: 'typescript' });
     const inFlight = fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const started = Date.now();
     while (!server.logs.some((l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward')) {

@@ -25,6 +25,11 @@ describe('configuration from the environment', () => {
     assert.throws(() => loadConfig({ MEMORY_BUDGET_BYTES: '1000' }), /MEMORY_BUDGET_BYTES/);
   });
 
+  it('reads GEMM_VARIANT, one of the GEMM families, unset by default', () => {
+    assert.equal(loadConfig({}).gemmVariant, undefined);
+    for (const family of ['native', 'wasm', 'typescript']) assert.equal(loadConfig({ GEMM_VARIANT: family }).gemmVariant, family);
+  });
+
   it('reads the rate limit', () => {
     const c = loadConfig({ RATE_LIMIT_MAX: '100', RATE_LIMIT_WINDOW_MS: '1000' });
     assert.deepEqual([c.rateLimitMax, c.rateLimitWindowMs], [100, 1000]);
@@ -42,7 +47,7 @@ describe('configuration from the environment', () => {
     assert.deepEqual(c.apiKeys, ['a', 'b', 'c']);
   });
 
-  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['WORKERS', '0'], ['MAX_ELEMENTS', '-5'], ['MAX_MACS', '1.5'], ['LOG_LEVEL', 'loud'], ['RATE_LIMIT_MAX', '-1'], ['RATE_LIMIT_WINDOW_MS', '0']]) {
+  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['WORKERS', '0'], ['MAX_ELEMENTS', '-5'], ['MAX_MACS', '1.5'], ['LOG_LEVEL', 'loud'], ['RATE_LIMIT_MAX', '-1'], ['RATE_LIMIT_WINDOW_MS', '0'], ['GEMM_VARIANT', 'fast'], ['GEMM_VARIANT', 'NATIVE']]) {
     it(`refuses ${name}=${value}, naming the variable`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.includes(name) && err.message.includes(value));
     });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../project-root.js';
 import { wasm, type WasmMemory } from './wasm-api.js';
 
 /** What assembly/index.ts exports. Addresses are byte offsets into `memory`. */
@@ -30,20 +30,6 @@ type GemmArgs = [
 
 /** Where `npm run build:wasm` writes the module, relative to the project root. */
 const WASM_PATH = join('build', 'wasm', 'gemm.wasm');
-
-/**
- * The project root: the nearest folder above this module holding package.json, so the module is
- * found from workers/ (tsx), dist/workers/ and any other build folder alike.
- */
-function projectRoot(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
 
 /** The built module's bytes, or null when it was not built. */
 export function wasmBytes(): Uint8Array | null {

@@ -5,10 +5,12 @@
  * golden vectors run through runTask with the variant selected.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { FloatArray } from '../../../workers/geometry.js';
-import { GEMM_VARIANTS, offeredVariants, selectVariant, selectedVariant, type GemmVariant } from '../../../workers/gemm/registry.js';
+import { GEMM_VARIANTS, forcedFamily, offeredVariants, selectVariant, selectedVariant, type GemmVariant } from '../../../workers/gemm/registry.js';
+import { loadNative } from '../../../workers/gemm/native-gemm.js';
 import { runtimeHasSimd } from '../../../workers/gemm/simd-probe.js';
 import { wasmBytes } from '../../../workers/gemm/wasm-module.js';
 import { runTask, type OpName, type TensorName } from '../../../workers/tasks.js';
@@ -19,6 +21,11 @@ import { CONV_ROUTES, goldenGeometry } from '../helpers/golden-plan.js';
 import { assertClose, tolerance } from '../helpers/tensors.js';
 import { buffers, type Layout } from '../helpers/gemm-layout.js';
 import { gemmReference } from '../reference/gemm.js';
+
+/** What scripts/build-native.mjs needs to build the addon. */
+const toolchain = ['pkg-config --exists openblas', 'cc --version', 'c++ --version', 'make --version', 'python3 --version'].every(
+  (command) => spawnSync('sh', ['-c', command], { stdio: 'ignore' }).status === 0,
+);
 
 /** A layout with its coefficients. */
 interface Call extends Layout {
@@ -97,8 +104,10 @@ describe('the GEMM registry', () => {
   });
 
   it('selects the best offered variant per dtype by default, a named one on request, and refuses one not offered', () => {
+    // Of the family GEMM_VARIANT forces, when it forces one (CI runs this file again under wasm).
+    const family = forcedFamily();
     const best = (dtype: 'float32' | 'float64') =>
-      offeredVariants().filter((v) => v.dtype === dtype).sort((a, b) => b.rank - a.rank)[0].name;
+      offeredVariants().filter((v) => v.dtype === dtype && (family === null || v.family === family)).sort((a, b) => b.rank - a.rank)[0].name;
     selectVariant();
     assert.equal(selectedVariant('float32').name, best('float32'));
     assert.equal(selectedVariant('float64').name, best('float64'));
@@ -107,6 +116,15 @@ describe('the GEMM registry', () => {
     assert.equal(selectedVariant('float64').name, best('float64'), 'the other dtype keeps its variant');
     assert.throws(() => selectVariant('f32-gemm-9x9-avx512'), /not offered/);
     selectVariant();
+  });
+
+  it('offers the native (OpenBLAS) variants exactly when the addon was built, loads and passes its self-check', () => {
+    const offered = offeredVariants().map((v) => v.name);
+    for (const name of ['f32-gemm-cblas-openblas', 'f64-gemm-cblas-openblas']) assert.equal(offered.includes(name), loadNative().blas !== null, name);
+  });
+
+  it('builds the native variant wherever pkg-config finds OpenBLAS and a compiler is there (as in CI)', { skip: toolchain ? false : 'no pkg-config/OpenBLAS/cc here' }, () => {
+    assert.equal(loadNative().why, null);
   });
 
   it('names every variant by the grammar <type>-gemm-<tile>-<target>', () => {

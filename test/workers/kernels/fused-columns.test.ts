@@ -11,8 +11,8 @@ import { random, zeros } from '../helpers/tensors.js';
 describe('a GEMM variant\'s fused steps', () => {
   const fused = offeredVariants().filter((v) => v.gemmCol2im !== undefined || v.im2colGemm !== undefined);
 
-  it('is offered with the WebAssembly variants, where the runtime has them', () => {
-    assert.ok(fused.length === 0 || fused.every((v) => v.name.endsWith('wasmsimd')));
+  it('is offered with the WebAssembly and native variants, where the runtime has them', () => {
+    assert.ok(fused.every((v) => v.family === 'wasm' || v.family === 'native'), fused.map((v) => v.name).join());
   });
 
   for (const variant of fused) {
