@@ -229,5 +229,5 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   { weight: 10, arbitrary: garbage },
   { weight: 10, arbitrary: longBase64Request },
   { weight: 10, arbitrary: spelledWithoutKey },
-  // HUGE_INVALID_PENDING { weight: 1, arbitrary: hugeInvalid },
+  { weight: 1, arbitrary: hugeInvalid },
 );
