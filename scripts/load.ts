@@ -64,7 +64,7 @@ if (scenario === 'memory') {
 const server = await startServer(workers, { MAX_QUEUE: String(maxQueue), MAX_BODY_BYTES: String(maxBodyBytes), API_KEYS: 'load-key' });
   const idleRss = peakRss(server.pid);
   const probe = probeLiveness(server.url);
-  const tricklers = startTricklers(server.url, 150);
+  const tricklers = startTricklers(server.url, 150, maxBodyBytes / 2);
   const common = { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer load-key' }, duration, timeout: 60 };
   const [large, small, spelled] = await Promise.all([
     autocannon({ ...common, url: `${server.url}/v1/conv2d/forward`, connections: Number(values.connections), body: largeBody() }),
@@ -79,6 +79,7 @@ const server = await startServer(workers, { MAX_QUEUE: String(maxQueue), MAX_BOD
   const lagOf = (name: string) => Number(new RegExp(`^convsvc_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(lag)?.[1] ?? NaN) * 1000;
   const peak = peakRss(server.pid);
   // SIGTERM while 150 bodies are still trickling in: they are answered 503 and the exit is prompt.
+  tricklers.hold();
   const stopping = performance.now();
   const exitCode = await server.stop();
   const stopMs = performance.now() - stopping;

@@ -130,7 +130,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   });
 
   await app.register(errorHandlerPlugin);
-  await app.register(refusedBodiesPlugin, { bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND, maxBodyBytes: config.maxBodyBytes });
+  await app.register(refusedBodiesPlugin, { bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND, maxBodyBytes: config.maxBodyBytes, uploads, deadlineMs: config.requestTimeoutMs });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics });
   await app.register(authPlugin, { apiKeys: config.apiKeys, metricsKeys: config.metricsApiKeys });

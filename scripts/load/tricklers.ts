@@ -1,5 +1,5 @@
 /**
- * Slow-upload attackers for `npm run load`: sockets that state a large body and send a byte now
+ * Slow-upload attackers for `npm run load`: sockets that state a body of `declared` bytes and send a byte now
  * and then, reopened as soon as the server cuts one off, so `count` of them trickle throughout.
  */
 import { connect, type Socket } from 'node:net';
@@ -7,10 +7,12 @@ import { connect, type Socket } from 'node:net';
 export interface Tricklers {
   /** Statuses the server answered them with (408 when cut off, 503 at shutdown), by status. */
   readonly answers: Record<string, number>;
+  /** No more reopening: the sockets open now are the last. */
+  hold(): void;
   stop(): void;
 }
 
-export function startTricklers(url: string, count: number, path = '/v1/conv2d/forward'): Tricklers {
+export function startTricklers(url: string, count: number, declared: number, path = '/v1/conv2d/forward'): Tricklers {
   const { hostname, port } = new URL(url);
   const answers: Record<string, number> = {};
   const sockets = new Set<Socket>();
@@ -21,15 +23,16 @@ export function startTricklers(url: string, count: number, path = '/v1/conv2d/fo
     let received = '';
     let timer: NodeJS.Timeout | undefined;
     socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: load\r\nContent-Type: application/json\r\nAuthorization: Bearer load-key\r\nContent-Length: ${32 * 2 ** 20}\r\n\r\n{`);
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: load\r\nContent-Type: application/json\r\nAuthorization: Bearer load-key\r\nContent-Length: ${declared}\r\n\r\n{`);
       timer = setInterval(() => socket.write(' '), 1000);
     });
     socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
-    socket.on('error', () => {});
+    let failure = '';
+    socket.on('error', (err: NodeJS.ErrnoException) => (failure = err.code ?? err.message));
     socket.on('close', () => {
       clearInterval(timer);
       sockets.delete(socket);
-      const status = /^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 'closed';
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? (failure || 'closed');
       answers[status] = (answers[status] ?? 0) + 1;
       if (running) open();
     });
@@ -37,6 +40,9 @@ export function startTricklers(url: string, count: number, path = '/v1/conv2d/fo
   for (let i = 0; i < count; i++) open();
   return {
     answers,
+    hold: () => {
+      running = false;
+    },
     stop: () => {
       running = false;
       for (const s of sockets) s.destroy();

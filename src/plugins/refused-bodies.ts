@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { IncomingMessage } from 'node:http';
+import type { Uploads } from '../uploads.js';
 
 /**
  * The bodies of requests answered before they were read: refused by admission, load shedding,
@@ -18,6 +19,12 @@ export interface RefusedBodiesOptions {
   readonly bytesPerSecond: number;
   /** A refused body longer than this closes its connection. */
   readonly maxBodyBytes: number;
+  /**
+   * Watches each refused body's pace and deadline like any other (src/uploads.ts): one that comes
+   * too slowly has its connection closed, so refusals hold no socket for as long as a client likes.
+   */
+  readonly uploads: Uploads;
+  readonly deadlineMs: number;
 }
 
 /** What the refused bodies of all connections may read per second, together. */
@@ -49,15 +56,17 @@ export class ByteShaper {
  * connection is closed. The first read(0) marks the message as consumed: otherwise Node, once the
  * answer is sent, drops this listener and drains at full speed.
  */
-export function discardBody(req: IncomingMessage, shaper: ByteShaper, maxBytes: number, onDone: () => void): void {
+export function discardBody(req: IncomingMessage, shaper: ByteShaper, maxBytes: number, onDone: () => void, watch?: { uploads: Uploads; deadlineMs: number }): void {
   // A message whose answer is sent is no longer the server's to close: its socket's close is what ends it.
   const socket = req.socket;
   const length = Number(req.headers['content-length']);
   const declared = Number.isFinite(length) ? length : Infinity;
   let read = 0;
   let paused: NodeJS.Timeout | undefined;
+  const upload = watch?.uploads.start(performance.now() + watch.deadlineMs, () => socket.destroy());
   const done = () => {
     clearTimeout(paused);
+    upload?.end();
     req.off('data', onData);
     req.off('end', done);
     socket.off('close', done);
@@ -65,6 +74,7 @@ export function discardBody(req: IncomingMessage, shaper: ByteShaper, maxBytes: 
   };
   const onData = (chunk: Buffer) => {
     read += chunk.length;
+    upload?.progress(read);
     if (read > maxBytes) {
       socket.destroy();
       return;
@@ -91,7 +101,7 @@ async function refusedBodies(app: FastifyInstance, opts: RefusedBodiesOptions): 
     const req = request.raw;
     if (!req.complete && !req.readableEnded && !draining.has(req)) {
       draining.add(req);
-      discardBody(req, shaper, opts.maxBodyBytes, () => draining.delete(req));
+      discardBody(req, shaper, opts.maxBodyBytes, () => draining.delete(req), opts);
     }
     done(null, payload);
   });

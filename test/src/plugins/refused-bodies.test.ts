@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ByteShaper, refusedBodiesPlugin } from '../../../src/plugins/refused-bodies.js';
+import { Uploads } from '../../../src/uploads.js';
 import { until } from '../../helpers/faults.js';
+import { trickle } from '../../helpers/raw-http.js';
 
 describe('ByteShaper', () => {
   it('lets a quiet reader go on at once, within its burst', () => {
@@ -31,10 +33,15 @@ interface Seen {
 }
 
 /** An app with the plugin and two routes: one refuses before reading its body (as admission does), one reads it. */
-async function appWith(t: TestContext, bytesPerSecond: number, maxBodyBytes: number): Promise<{ app: FastifyInstance; port: number; seen: Seen }> {
+async function appWith(
+  t: TestContext,
+  bytesPerSecond: number,
+  maxBodyBytes: number,
+  uploads = new Uploads({ minBytesPerSecond: 0, windowMs: 5000 }),
+): Promise<{ app: FastifyInstance; port: number; seen: Seen }> {
   const app = Fastify({ bodyLimit: maxBodyBytes, forceCloseConnections: 'idle' });
   const seen: Seen = {};
-  await app.register(refusedBodiesPlugin, { bytesPerSecond, maxBodyBytes });
+  await app.register(refusedBodiesPlugin, { bytesPerSecond, maxBodyBytes, uploads, deadlineMs: 60_000 });
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.post('/refused', { onRequest: async (request, reply) => ((seen.refused = request.raw), reply.code(503).send({ refused: true })) }, async () => ({}));
   app.post('/read', async (request) => ({ bytes: (request.body as Buffer).length }));
@@ -130,5 +137,14 @@ describe('bodies of refused requests', () => {
     assert.equal(await refused.uploaded, false);
     await until(() => seen.refused?.socket.destroyed === true);
     assert.equal(seen.refused?.socket.destroyed, true);
+  });
+
+  it('close the connection of one that trickles in below the minimum rate: a refusal holds no socket for long', async (t) => {
+    const { seen, port } = await appWith(t, Infinity, 4 * MiB, new Uploads({ minBytesPerSecond: 1000, windowMs: 500 }));
+    const s = trickle(port, '/refused', { declared: MiB, everyMs: 100 });
+    t.after(() => s.stop());
+    const answer = await s.answered;
+    assert.equal(answer.status, 503, 'its answer came first');
+    assert.equal(seen.refused?.socket.destroyed, true, 'then its connection was closed');
   });
 });
