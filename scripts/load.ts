@@ -12,7 +12,7 @@
  * `npm run load -- --scenario memory --encoding json|base64|binary`: 16 clients send valid
  * 24 MB requests in a loop to a server with MEMORY_BUDGET_BYTES=1 GiB (`--budget-mib`), defaults
  * otherwise. Exits 1 on any status outside {200, 503 + Retry-After}, on peak RSS above 1.3 x the
- * budget, on liveness slower than 100 ms (p99), or if the process dies.
+ * budget, on an unanswered liveness probe, or if the process dies.
  */
 import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';

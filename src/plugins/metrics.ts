@@ -89,6 +89,14 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'convsvc_pool_slots_taken',
+      help: 'Requests whose body has arrived whole and valid, holding one of WORKERS + MAX_QUEUE slots until answered.',
+      registers: [this.registry],
+      collect() {
+        this.set(pool.reserved);
+      },
+    });
+    new Gauge({
       name: 'convsvc_pool_workers',
       help: 'Worker threads running.',
       registers: [this.registry],

@@ -111,8 +111,13 @@ export class JsonBodyParser {
     return this.#threads;
   }
 
+  /**
+   * Lets the parses in progress and queued finish, then ends the threads: at shutdown this runs
+   * before the requests in flight are done (Fastify runs a plugin's onClose before the server's),
+   * and a destroyed thread would fail a request admitted before it.
+   */
   async close(): Promise<void> {
-    await this.#threads?.destroy();
+    await this.#threads?.close();
     this.#threads = null;
   }
 }

@@ -171,4 +171,30 @@ describe('the server process', () => {
       server.child.kill('SIGKILL');
     }
   });
+
+  it('on SIGTERM finishes a request whose JSON body is being parsed off the event loop', async () => {
+    const server = await startServer({ SHUTDOWN_GRACE_MS: '20000' });
+    try {
+      const n = 1_000_000;
+      const body = `{"input":{"shape":[1,1,${n}],"data":[${'0.25,'.repeat(n - 1)}0.5]},"kernelSize":1}`;
+      const { request } = await import('node:http');
+      const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(`${server.url}/v1/im2col`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        // The body has left: the server is receiving or parsing it when the signal lands.
+        req.end(body, () => setTimeout(() => server.child.kill('SIGTERM'), 20));
+      });
+      const { status, text } = await answer;
+      assert.equal(status, 200, text.slice(0, 300));
+      assert.equal(JSON.parse(text).columns.shape.join(), [1, n].join());
+      assert.deepEqual(await server.exited, { code: 0, signal: null });
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
 });
