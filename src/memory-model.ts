@@ -83,5 +83,15 @@ export function binaryBodyCost(body: Buffer, headerLength: number): BodyCost {
 /** The bytes an answer of `resultBytes` bytes of tensors is expected to hold while it is written. */
 export const answerCost = (resultBytes: number, encoding: Encoding): number => Math.ceil(resultBytes * HELD_PER_RESULT_BYTE[encoding]);
 
-/** The least a body of `bytes` can hold: what admission checks before reading it. */
-export const leastBodyCost = (bytes: number): number => Math.ceil(bytes * Math.min(...Object.values(HELD_PER_BODY_BYTE)));
+/** The least a body of `bytes` can hold, with its answer: past the budget, a 413 before it is read. */
+export const leastCost = (bytes: number): number => Math.ceil(bytes * Math.min(...Object.values(HELD_PER_BODY_BYTE)));
+
+/**
+ * The most a body of `bytes` is expected to hold with its answer, before it is read: as JSON
+ * numbers (the dearest encoding, whose answer is as many numbers), or as /v2 binary tensors.
+ * Charged in proportion as the body arrives, and replaced by the body's own cost once it is whole.
+ */
+export function expectedCost(bytes: number, binary: boolean): number {
+  if (binary) return Math.ceil(bytes * HELD_PER_BODY_BYTE.binary + answerCost(bytes, 'binary'));
+  return Math.ceil(bytes * HELD_PER_BODY_BYTE.jsonNumbers + answerCost((bytes / JSON_NUMBER_CHARS) * 4, 'jsonNumbers'));
+}

@@ -14,8 +14,9 @@ export interface AdmissionContext {
 /**
  * One op request's admission, from its headers to its answer (src/plugins/admission.ts):
  * - its deadline runs from its first byte, so a slow upload spends the request's own time;
- * - its memory charge grows as its body arrives, then becomes what the parsed body is expected to
- *   hold, then grows by its answer's share once its size is planned (src/memory-model.ts);
+ * - its memory charge grows as its body arrives (its expected cost, in proportion), then becomes
+ *   what the parsed body and its answer are expected to hold, trued up once the answer's size is
+ *   planned (src/memory-model.ts);
  * - it takes a pool slot only once its body is whole and valid, so a client that trickles its
  *   body holds no slot, and little memory (what it has sent).
  * Everything is given back when the answer has been written or the connection closed.
@@ -30,8 +31,14 @@ export class RequestAdmission {
   #releaseSlot: (() => void) | null = null;
   #upload: Upload | null = null;
 
-  constructor(ctx: AdmissionContext, startedAt = performance.now()) {
+  /** What the body is expected to hold, per byte received, until it is whole. */
+  readonly #perByte: number;
+
+  /** `expected`: what a body of `declared` bytes is expected to hold (src/memory-model.ts). */
+  constructor(ctx: AdmissionContext, expected: { bytes: number; declared: number }, startedAt = performance.now()) {
     this.#ctx = ctx;
+    // Capped at the budget: a body dearer than the whole budget as JSON numbers may yet be base64.
+    this.#perByte = Math.min(expected.bytes, ctx.budget.total) / Math.max(1, expected.declared);
     this.deadline = startedAt + ctx.requestTimeoutMs;
     this.#charge = ctx.budget.open();
   }
@@ -46,10 +53,15 @@ export class RequestAdmission {
     this.#upload = this.#ctx.uploads.start(this.deadline, abort);
   }
 
-  /** `bytes` of body have arrived: charged as they come. Throws past the budget (503). */
+  /**
+   * `bytes` of body have arrived: the body is charged its expected cost in proportion, so a body
+   * that trickles in holds little and one that comes fast holds its share before it is parsed.
+   * Throws past the budget (503): a refusal as early as the contention, not after the upload.
+   */
   received(bytes: number): void {
     this.#upload?.progress(bytes);
-    if (bytes > this.#charge.bytes) this.#charge.set(bytes, 'this request\'s body');
+    const share = Math.ceil(bytes * this.#perByte);
+    if (share > this.#charge.bytes) this.#charge.set(share, 'this request\'s body');
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { leastBodyCost } from '../memory-model.js';
+import { expectedCost, leastCost } from '../memory-model.js';
 import { RETRY_AFTER_SECONDS } from '../pool.js';
 import { ProblemError } from '../problems.js';
 import { RequestAdmission, type AdmissionContext } from '../request-admission.js';
@@ -16,6 +16,9 @@ declare module 'fastify' {
 
 /** How long bodies still arriving at shutdown may take to finish before they are refused. */
 export const SHUTDOWN_UPLOAD_GRACE_MS = 1000;
+
+/** Whether a body is /v2's binary extension (raw tensors after a JSON header), not JSON throughout. */
+const isBinary = (req: IncomingMessage) => req.headers['inference-header-content-length'] !== undefined;
 
 const expectsContinue = (req: IncomingMessage) => /^100-continue$/i.test(req.headers.expect ?? '');
 
@@ -39,16 +42,24 @@ async function admission(app: FastifyInstance, opts: { ctx: AdmissionContext }):
 
   app.addHook('onRequest', (request, reply, done) => {
     if (!isOpRoute(request)) return done();
+    const length = Number(request.headers['content-length']);
+    const declared = Number.isSafeInteger(length) && length > 0 ? length : 0;
+    // A body of unstated length (chunked) is charged per byte at the same rate as one of 1 byte.
+    const expected = { bytes: expectedCost(declared || 1, isBinary(request.raw)), declared: declared || 1 };
     try {
       ctx.pool.refuseIfFull();
-      const declared = Number(request.headers['content-length']);
-      if (Number.isSafeInteger(declared) && declared > 0) ctx.budget.check(leastBodyCost(declared), `a body of ${declared} bytes`);
+      if (declared > 0) {
+        const what = `a body of ${declared} bytes`;
+        ctx.budget.check(leastCost(declared), what);
+        // Refused now what cannot fit now, as JSON numbers; what never could may still as base64.
+        if (expected.bytes <= ctx.budget.total) ctx.budget.check(expected.bytes, what);
+      }
     } catch (err) {
       // Its body will not be read: a client waiting to send it should not keep the connection.
       if (expectsContinue(request.raw)) reply.header('connection', 'close');
       return done(err as Error);
     }
-    const admitted = new RequestAdmission(ctx);
+    const admitted = new RequestAdmission(ctx, expected);
     request.admission = admitted;
     reply.raw.once('close', () => admitted.release());
     done();
