@@ -34,74 +34,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly memoryRefusals: Counter;
-
   constructor(pool: KernelPool, budget: MemoryBudget, uploads: Uploads) {
     collectDefaultMetrics({ register: this.registry, prefix: 'convsvc_' });
     registerGemmInfo(this.registry);
-    new Gauge({
-      name: 'convsvc_pool_queue_length',
-      help: 'Tasks waiting for a worker.',
-      registers: [this.registry],
-      collect() {
-        this.set(pool.queueSize);
-      },
-    });
-    new Gauge({
-      name: 'convsvc_memory_budget_bytes',
-      help: 'Bytes requests may hold at once (MEMORY_BUDGET_BYTES, or derived from the memory the process may use).',
-      registers: [this.registry],
-      collect() {
-        this.set(budget.total);
-      },
-    });
-    new Gauge({
-      name: 'convsvc_memory_admitted_bytes',
-      help: 'Bytes the requests in flight are expected to hold, charged against the budget.',
-      registers: [this.registry],
-      collect() {
-        this.set(budget.charged);
-      },
-    });
-    new Gauge({
-      name: 'convsvc_memory_admitted_requests',
-      help: 'Op requests admitted and not yet answered, each holding a share of the budget.',
-      registers: [this.registry],
-      collect() {
-        this.set(budget.requests);
-      },
-    });
-    this.memoryRefusals = new Counter({
+    const registers = [this.registry];
+    /** A gauge read when scraped. */
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('convsvc_pool_queue_length', 'Tasks waiting for a worker.', () => pool.queueSize);
+    gauge('convsvc_pool_workers', 'Worker threads running.', () => pool.workers);
+    gauge('convsvc_pool_slots_taken', 'Requests whose body has arrived whole and valid, holding one of WORKERS + MAX_QUEUE slots until answered.', () => pool.reserved);
+    gauge('convsvc_memory_budget_bytes', 'Bytes requests may hold at once (MEMORY_BUDGET_BYTES, or derived from the memory the process may use).', () => budget.total);
+    gauge('convsvc_memory_admitted_bytes', 'Bytes the requests in flight are expected to hold, charged against the budget.', () => budget.charged);
+    gauge('convsvc_memory_admitted_requests', 'Op requests admitted and not yet answered, each holding a share of the budget.', () => budget.requests);
+    gauge('convsvc_uploads_in_progress', 'Request bodies still arriving (refused ones being read away included).', () => uploads.size);
+    new Counter({
       name: 'convsvc_memory_refusals_total',
       help: 'Requests refused because the memory budget had no room for them (503) or never could (413).',
-      registers: [this.registry],
+      registers,
       collect() {
         this.reset();
         this.inc(budget.refusals);
-      },
-    });
-    new Gauge({
-      name: 'convsvc_uploads_in_progress',
-      help: 'Op request bodies still arriving.',
-      registers: [this.registry],
-      collect() {
-        this.set(uploads.size);
-      },
-    });
-    new Gauge({
-      name: 'convsvc_pool_slots_taken',
-      help: 'Requests whose body has arrived whole and valid, holding one of WORKERS + MAX_QUEUE slots until answered.',
-      registers: [this.registry],
-      collect() {
-        this.set(pool.reserved);
-      },
-    });
-    new Gauge({
-      name: 'convsvc_pool_workers',
-      help: 'Worker threads running.',
-      registers: [this.registry],
-      collect() {
-        this.set(pool.workers);
       },
     });
   }
