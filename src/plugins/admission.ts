@@ -25,10 +25,11 @@ const expectsContinue = (req: IncomingMessage) => /^100-continue$/i.test(req.hea
 /**
  * Admission control for the routes that run kernels, decided on the route that matched:
  * - before the body is read, a request is refused (503 + Retry-After) when the service is
- *   shutting down, every slot is taken, or the memory budget has no room for the least its
- *   stated body could hold (413 if it never could): a refusal costs no body bytes;
- * - while the body arrives, its bytes are charged to the budget and its pace is watched
- *   (src/uploads.ts);
+ *   shutting down, every slot is taken, or the memory budget has no room now for what its stated
+ *   body is expected to hold (413 if even the cheapest encoding never could): a refusal costs no
+ *   body bytes;
+ * - while the body arrives, it is charged its expected cost in proportion and its pace is
+ *   watched (src/request-admission.ts, src/uploads.ts);
  * - once the body is whole and valid, it takes a pool slot.
  * What it holds is given back when the answer has been written or the connection has closed.
  */
