@@ -78,13 +78,16 @@ export class Uploads {
 
   #forget(watched: Watched): void {
     this.#active.delete(watched);
-    if (this.#active.size === 0 && this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-    }
   }
 
   #check(): void {
+    // Stopped here, not when the last body ends: most bodies arrive in one chunk, and a timer
+    // made and cleared for each would cost every small request.
+    if (this.#active.size === 0 && this.#timer !== null) {
+      clearInterval(this.#timer);
+      this.#timer = null;
+      return;
+    }
     const now = performance.now();
     const { minBytesPerSecond, windowMs } = this.#rules;
     for (const watched of [...this.#active]) {
