@@ -3,6 +3,7 @@
  * task's input buffers arrived the same way), so no tensor is copied between threads.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { collectAfterLargeTask } from './collect-after-large-task.js';
 import { runTask, type ResultName, type Task } from './tasks.js';
 import type { FloatArray } from './geometry.js';
 
@@ -22,5 +23,9 @@ class MovedResults {
 }
 
 export default function run(task: Task): unknown {
-  return move(new MovedResults(runTask(task)) as never);
+  const results = runTask(task);
+  let bytes = 0;
+  for (const t of [...Object.values(task.tensors), ...Object.values(results)]) bytes += t?.byteLength ?? 0;
+  collectAfterLargeTask(bytes);
+  return move(new MovedResults(results) as never);
 }

@@ -14,6 +14,7 @@ import { InferenceRequestSchema } from '../v2/schemas.js';
 import { JsonRefusal, parseCheckedJson, type JsonRefusalReason } from './checked-json.js';
 import { parseJsonBody } from './json-body.js';
 import { packTensorData, type BodyKind } from './pack-data.js';
+import { collectAfterLargeTask } from '../../workers/collect-after-large-task.js';
 
 export interface ParseTask {
   readonly bytes: Uint8Array;
@@ -40,6 +41,7 @@ function schemaOf(task: ParseTask): z.ZodType | undefined {
 
 export default function parseTask(task: ParseTask): unknown {
   const { bytes, kind } = task;
+  collectAfterLargeTask(bytes.byteLength);
   const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let parsed: ReturnType<typeof parseJsonBody>;
   try {
