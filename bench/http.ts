@@ -14,7 +14,8 @@
  * GEMM_VARIANT, when set, is passed to the service for the main runs.
  * BENCH_SECONDS sets the autocannon duration (default 8) and BENCH_SMALL_WARMUP the load before it
  * (default 2 s), BENCH_DCGAN_REQUESTS the timed sequential run (default 30), BENCH_DCGAN_WARMUP the
- * requests before it (default 20).
+ * requests before it (default 20), BENCH_SIDE_WARMUP the requests each service of the side-by-side
+ * table gets before it is timed (default 100).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const DCGAN_REQUESTS = Number(process.env.BENCH_DCGAN_REQUESTS ?? 30);
 /** Requests before timing starts: V8 needs a few dozen large requests to compile the hot paths and size its heap. */
 const DCGAN_WARMUP = Number(process.env.BENCH_DCGAN_WARMUP ?? 20);
+/** Side by side, each service is first brought to a steady state: 20 requests left convsvc's heap still growing (28-30 ms against 20-25 ms after 100). */
+const SIDE_WARMUP = Number(process.env.BENCH_SIDE_WARMUP ?? 100);
 /** Seconds of the small op's load before the timed run. */
 const SMALL_WARMUP_SECONDS = Number(process.env.BENCH_SMALL_WARMUP ?? 2);
 const [DCGAN, , , SMALL] = SHAPES;
@@ -295,7 +298,7 @@ async function sideBySide(dcgan: Buffer): Promise<void> {
   const agents = new Map(running.map((s) => [s.name, new Agent({ keepAlive: true, maxSockets: 1 })]));
   const PER_ROUND = 5;
   try {
-    for (const s of running) for (let i = 0; i < DCGAN_WARMUP; i++) await post(s.service.url, dcgan, agents.get(s.name)!);
+    for (const s of running) for (let i = 0; i < SIDE_WARMUP; i++) await post(s.service.url, dcgan, agents.get(s.name)!);
     for (let round = 0; round < Math.ceil(DCGAN_REQUESTS / PER_ROUND); round++) {
       for (const s of running) {
         for (let i = 0; i < PER_ROUND; i++) times.get(s.name)!.push(await post(s.service.url, dcgan, agents.get(s.name)!));
@@ -307,7 +310,7 @@ async function sideBySide(dcgan: Buffer): Promise<void> {
   }
   const peer = running.find((s) => s.name.startsWith('Python'));
   const peerMs = peer === undefined ? NaN : median(times.get(peer.name)!);
-  console.log(`\nDCGAN forward, 2 workers each, same body and client, /v1 base64: all three up at once, ${DCGAN_REQUESTS} requests each in interleaved rounds of ${PER_ROUND} after ${DCGAN_WARMUP} warm-ups, median\n`);
+  console.log(`\nDCGAN forward, 2 workers each, same body and client, /v1 base64: all three up at once, ${DCGAN_REQUESTS} requests each in interleaved rounds of ${PER_ROUND} after ${SIDE_WARMUP} warm-ups each, median\n`);
   console.log(
     table(
       ['service', 'DCGAN median ms', 'vs Python peer'],
