@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { authPlugin } from './plugins/auth.js';
+import { readAwayBytes } from './body-bytes.js';
 import { answerClientError } from './client-errors.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
@@ -130,7 +131,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   });
 
   await app.register(errorHandlerPlugin);
-  await app.register(refusedBodiesPlugin, { bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND, maxBodyBytes: config.maxBodyBytes, uploads, deadlineMs: config.requestTimeoutMs });
+  await app.register(refusedBodiesPlugin, { bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND, maxBodyBytes: readAwayBytes(config.maxBodyBytes), uploads, deadlineMs: config.requestTimeoutMs });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics });
   await app.register(authPlugin, { apiKeys: config.apiKeys, metricsKeys: config.metricsApiKeys });

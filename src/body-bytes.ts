@@ -3,6 +3,15 @@ import { jsonBodyCost, type BodyCost } from './memory-model.js';
 
 type Done = (err: Error | null, body?: unknown) => void;
 
+/**
+ * How much of a refused body is read and thrown away rather than its connection closed: a body
+ * up to twice the limit. Closing with bytes unread resets the connection, and Node's http client
+ * and fetch then report EPIPE or ECONNRESET instead of the 413 (curl reads it regardless); read
+ * away, the answer arrives and the connection stays usable. src/plugins/refused-bodies.ts reads
+ * it at a bounded rate, its pace and deadline watched; past this, the connection is closed.
+ */
+export const readAwayBytes = (bodyLimit: number): number => 2 * bodyLimit;
+
 /** The cost of a JSON body (src/memory-model.ts). */
 export const jsonCost = (_request: FastifyRequest, body: Buffer): BodyCost => jsonBodyCost(body);
 
@@ -26,13 +35,6 @@ export function bodyBytesParser(parse: (request: FastifyRequest, body: Buffer, d
   return (request: FastifyRequest, payload: NodeJS.ReadableStream, done: Done): void => {
     const limit = request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY;
     const declared = Number(request.headers['content-length']);
-    if (declared > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-    const stated = Number.isInteger(declared) && declared >= 0;
-    const whole = stated ? Buffer.allocUnsafeSlow(declared) : null;
-    const chunks: Buffer[] = [];
-    const admission = request.admission;
-    let received = 0;
-    let finished = false;
     // A refusal that leaves the connection in step: the body was read whole, or its rest will be
     // read away (src/plugins/refused-bodies.ts). Fastify closes the connection on every body
     // parser error, lest the client send more; here it need not.
@@ -40,6 +42,16 @@ export function bodyBytesParser(parse: (request: FastifyRequest, body: Buffer, d
       request.connectionInStep = true;
       done(err);
     };
+    if (declared > limit) {
+      const tooLarge = new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+      return declared <= readAwayBytes(limit) ? refuse(tooLarge) : done(tooLarge);
+    }
+    const stated = Number.isInteger(declared) && declared >= 0;
+    const whole = stated ? Buffer.allocUnsafeSlow(declared) : null;
+    const chunks: Buffer[] = [];
+    const admission = request.admission;
+    let received = 0;
+    let finished = false;
 
     /** Stops reading; false if it had stopped already. */
     const stop = (): boolean => {
