@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { opRoutesPlugin } from './routes/ops.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { problemRoutes } from './routes/problems.js';
+import { rootRoute } from './routes/root.js';
 import { Uploads } from './uploads.js';
 import { v2Routes } from './v2/routes.js';
 
@@ -142,6 +143,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(healthRoutes, { pool });
   await app.register(problemRoutes);
   await app.register(playgroundRoutes);
+  await app.register(rootRoute);
   await app.register(opRoutesPlugin, {
     pool,
     limits: { maxElements: config.maxElements, maxMacs: config.maxMacs },
