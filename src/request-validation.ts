@@ -1,5 +1,6 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
+import { knownFields, suggestField } from './field-suggestions.js';
 import type { FieldError } from './problems.js';
 
 /** A path into the request body as the API names fields: `input.shape[1]`, `stride`. */
@@ -43,7 +44,7 @@ export interface FieldErrors {
  * at most MAX_FIELD_ERRORS of them (an issue of unknown keys counts one per key, but only the
  * kept ones are named).
  */
-export function fieldErrors(issues: readonly z.core.$ZodIssue[], input: unknown): FieldErrors {
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], input: unknown, schema?: z.ZodType): FieldErrors {
   const errors: FieldError[] = [];
   let total = 0;
   const add = (path: string, message: string) => {
@@ -53,7 +54,11 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], input: unknown)
     const path = formatPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
       const room = Math.max(0, MAX_FIELD_ERRORS - total);
-      for (const key of issue.keys.slice(0, room)) add(join(path, key), 'is not a known field');
+      const known = schema ? knownFields(schema, issue.path) : [];
+      for (const key of issue.keys.slice(0, room)) {
+        const hint = suggestField(key, known);
+        add(join(path, key), hint ? `is not a known field; ${hint}` : 'is not a known field');
+      }
       total += issue.keys.length - Math.min(room, issue.keys.length);
     } else if (issue.code === 'invalid_type' && total < MAX_FIELD_ERRORS && absent(input, issue.path)) {
       add(path, 'is required');
@@ -92,5 +97,5 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
   (data) => {
     const result = schema.safeParse(data);
     if (result.success) return { value: result.data };
-    return { error: new RequestValidationError(httpPart ?? 'body', fieldErrors(result.error.issues, data)) };
+    return { error: new RequestValidationError(httpPart ?? 'body', fieldErrors(result.error.issues, data, schema)) };
   };

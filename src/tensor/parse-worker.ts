@@ -52,8 +52,9 @@ export default function parseTask(task: ParseTask): unknown {
   }
   const { value, decoded } = parsed;
   const packed = packTensorData(value, kind);
-  const checked = schemaOf(task)?.safeParse(value);
-  if (checked && !checked.success) return { invalid: fieldErrors(checked.error.issues, value) } satisfies ParseOutcome;
+  const schema = schemaOf(task);
+  const checked = schema?.safeParse(value);
+  if (checked && !checked.success) return { invalid: fieldErrors(checked.error.issues, value, schema) } satisfies ParseOutcome;
 
   const inTransit = packed.map(({ at, holder, data }) => {
     holder.data = null;
