@@ -1,5 +1,5 @@
 /**
- * `npm run bench:http`: the live service over loopback, base64 bodies, for the issue's service
+ * `npm run bench:http`: the live service over loopback, base64 bodies, for the service targets of BENCHMARKS.md
  * targets. Starts the built server (BENCH_SERVER, default dist/src/server.js) with 1 and with 2
  * workers and measures, bounded in time:
  * - the small op (N=1, 16->16, 8x8, k3) with autocannon at 16 connections: requests/s, p99;

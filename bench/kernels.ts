@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: one thread, in-process, float32 (and float64 for our WASM), every pass of the
  * four layers: ours with the TypeScript reference GEMM, ours with the WebAssembly SIMD GEMM, ours
- * with the native (OpenBLAS) GEMM where it is built, tfjs-backend-wasm and tfjs-backend-cpu. Prints GFLOP/s and the ratios the issue's targets use.
+ * with the native (OpenBLAS) GEMM where it is built, tfjs-backend-wasm and tfjs-backend-cpu. Prints GFLOP/s and the ratios BENCHMARKS.md's targets use.
  * BENCH_BUDGET_MS bounds the time spent per cell (default 600).
  */
 import type { FloatArray } from '../workers/geometry.js';
@@ -51,7 +51,7 @@ interface Row {
   wasm64: number;
   native: number;
   native64: number;
-  /** ONNX Runtime's forward on one thread: the issue's yardstick for every pass. */
+  /** ONNX Runtime's forward on one thread: the yardstick of BENCHMARKS.md for every pass. */
   ortForward: number;
   tfWasm: number;
   tfCpu: number;

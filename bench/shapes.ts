@@ -1,6 +1,6 @@
 import type { ConvGeometry } from '../workers/geometry.js';
 
-/** The four conv-transpose2d layers of the performance issue, as the service plans them. */
+/** The four conv-transpose2d layers BENCHMARKS.md measures, as the service plans them. */
 export interface BenchShape {
   readonly name: string;
   readonly geometry: ConvGeometry;

@@ -39,7 +39,7 @@ def pair(value, default):
 
 
 def put_params(body, spec, names):
-    """Copies the params a case states into the body, in API.md order, leaving defaults out."""
+    """Copies the params a case states into the body, in docs/api.md order, leaving defaults out."""
     for name in names:
         if spec.get(name) is not None:
             body[name] = spec[name]

@@ -20,7 +20,7 @@ const keyList = z
   .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0));
 
 /**
- * Every setting of the service, read only from the environment (API.md, "Process"). Parsed once at
+ * Every setting of the service, read only from the environment (docs/api.md, "Process"). Parsed once at
  * start-up: a bad value stops the process with a message naming the variable.
  */
 export const EnvSchema = z.object({

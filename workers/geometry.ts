@@ -1,6 +1,6 @@
 /**
  * The flat records a kernel needs, computed once on the main thread by src/ops/ after every
- * validity rule of SEMANTICS.md has passed. Kernels trust them: they never re-check a shape.
+ * validity rule of docs/semantics.md has passed. Kernels trust them: they never re-check a shape.
  *
  * All tensors are dense, row-major, NCHW; an unbatched request is run with batch = 1.
  */

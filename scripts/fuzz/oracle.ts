@@ -1,7 +1,7 @@
 /**
  * What the fuzzer accepts as an answer: a 4xx problem document, or a 200 whose tensors are
  * whole (data or base64 matching shape and dtype) and, for the forward ops and im2col, shaped as
- * an independent formula (written here from SEMANTICS.md, not imported from src/ops) says.
+ * an independent formula (written here from docs/semantics.md, not imported from src/ops) says.
  */
 
 export interface Answer {
@@ -87,7 +87,7 @@ export function judge(route: string, requestBody: string, answer: Answer): strin
   } catch {
     return 'a 200 to a body that is not JSON';
   }
-  // API.md: base64 is RFC 4648's canonical form; anything else must have been refused.
+  // docs/api.md: base64 is RFC 4648's canonical form; anything else must have been refused.
   for (const [name, t] of Object.entries(body)) {
     const b64 = (t as Tensor | null)?.b64;
     if (typeof b64 === 'string' && Buffer.from(b64, 'base64').toString('base64') !== b64) return `a 200 to non-canonical base64 in ${name}`;

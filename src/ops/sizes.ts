@@ -1,5 +1,5 @@
 /**
- * The size formulas of SEMANTICS.md, one axis at a time. They run on BigInt because their
+ * The size formulas of docs/semantics.md, one axis at a time. They run on BigInt because their
  * inputs may each be up to 2^31-1: a product such as (H - 1) * stride can pass 2^53, where
  * plain numbers silently round. Each result carries its formula written out with the values,
  * so that an error can show how a bad size came about.

@@ -34,7 +34,7 @@ export interface OpOutcome {
   readonly shapes: Readonly<Partial<Record<ResultName, Shape>>>;
 }
 
-/** All tensors of one request share one dtype (SEMANTICS.md, "Numbers"). */
+/** All tensors of one request share one dtype (docs/semantics.md, "Numbers"). */
 function commonDtype(tensors: readonly (readonly [TensorField, TensorSource])[]): Dtype {
   const [firstField, first] = tensors[0];
   const errors: FieldError[] = tensors

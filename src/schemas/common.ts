@@ -16,7 +16,7 @@ export type PairInput = number | number[];
 export const toPair = (v: PairInput): readonly [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
 /**
- * An optional field with a default. `null` means absent (API.md), so both give the default; the
+ * An optional field with a default. `null` means absent (docs/api.md), so both give the default; the
  * default shows in the OpenAPI document.
  */
 export const withDefault = <T extends z.ZodType>(schema: T, value: z.output<T>) =>

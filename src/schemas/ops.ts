@@ -3,7 +3,7 @@ import { optional, Params, ShapeSchema } from './common.js';
 import { ResultTensorSchema, TensorSchema } from './tensor.js';
 
 /**
- * Request and answer bodies of every op route (API.md, "Ops"). Each body is strict: an unknown
+ * Request and answer bodies of every op route (docs/api.md, "Ops"). Each body is strict: an unknown
  * field is a 400, since it is usually a typo.
  */
 

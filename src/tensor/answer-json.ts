@@ -20,7 +20,7 @@ function formatElement(v: number): string {
   return Number.isFinite(v) ? JSON.stringify(v) : Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';
 }
 
-/** `data`'s JSON text, a chunk at a time; non-finite values as the strings API.md names. */
+/** `data`'s JSON text, a chunk at a time; non-finite values as the strings docs/api.md names. */
 async function dataPieces(values: Values, out: string[]): Promise<void> {
   let first = true;
   for (const piece of piecesOf(values)) {

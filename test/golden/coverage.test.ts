@@ -23,7 +23,7 @@ const TENSOR_FIELDS = ['input', 'weight', 'bias', 'gradOutput', 'gradWeight', 'g
 const CONV_PARAMS = ['stride', 'padding', 'outputPadding', 'dilation', 'groups'] as const;
 const WINDOW_PARAMS = ['kernelSize', 'stride', 'padding', 'dilation'] as const;
 
-/** The body fields of each route (API.md), and the result fields of its answer. */
+/** The body fields of each route (docs/api.md), and the result fields of its answer. */
 const FIELDS: Record<GoldenRoute, { body: readonly string[]; results: readonly string[] }> = {
   '/v1/conv-transpose2d/forward': { body: ['input', 'weight', 'bias', ...CONV_PARAMS], results: ['output'] },
   '/v1/conv-transpose2d/grad-input': {

@@ -27,7 +27,7 @@ export const GOLDEN_ROUTES = [
 ] as const;
 export type GoldenRoute = (typeof GOLDEN_ROUTES)[number];
 
-/** A tensor as API.md writes it in JSON form. Golden data is always finite. */
+/** A tensor as docs/api.md writes it in JSON form. Golden data is always finite. */
 export interface GoldenTensor {
   readonly shape: readonly number[];
   readonly dtype: Dtype;
@@ -107,7 +107,7 @@ export function toTypedArray(tensor: GoldenTensor): Float32Array | Float64Array 
   return tensor.dtype === 'float64' ? Float64Array.from(tensor.data) : Float32Array.from(tensor.data);
 }
 
-/** Relative tolerances of SEMANTICS.md: float32 results against a float64 reference, float64 near exact. */
+/** Relative tolerances of docs/semantics.md: float32 results against a float64 reference, float64 near exact. */
 export const RTOL: Readonly<Record<Dtype, number>> = { float32: 1e-4, float64: 1e-9 };
 
 /** Fails unless the array's storage is the dtype's: a float32 request must not come back as float64. */

@@ -1,5 +1,5 @@
 /**
- * Resolves a golden request's params the way API.md defines them, so the op tests can call the
+ * Resolves a golden request's params the way docs/api.md defines them, so the op tests can call the
  * validation module directly (the HTTP layer does this resolving in the real service).
  */
 import type { ConvParams, Pair, WindowParams } from '../../src/ops/types.js';

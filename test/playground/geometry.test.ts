@@ -41,7 +41,7 @@ const sorted = <T extends { row: number; col: number }>(cells: T[]) =>
   cells.map(({ row, col }) => [row, col]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 
 describe('playground geometry', () => {
-  it('gives the output sizes of SEMANTICS.md', () => {
+  it('gives the output sizes of docs/semantics.md', () => {
     // (H-1)s - 2p + d(k-1) + a + 1
     assert.equal(transposedLength(2, axis({ stride: 2 })), 5);
     assert.equal(transposedLength(3, axis({ stride: 2, padding: 1, outputPadding: 1 })), 6);

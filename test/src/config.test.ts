@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('configuration from the environment', () => {
-  it('has the defaults of API.md', () => {
+  it('has the defaults of docs/api.md', () => {
     const c = loadConfig({});
     assert.equal(c.port, 8080);
     assert.equal(c.host, '0.0.0.0');

@@ -7,7 +7,7 @@ import {
   LIMITS, MAX_INT, NO_LIMITS, assertOpError, corrupted, garbagePair, garbageShape, planOrOpError, someLimits, windowed,
 } from './op-test-helpers.js';
 
-/** SEMANTICS.md: L along one axis = floor((H + 2p - d(k-1) - 1) / s) + 1, written out independently of the module. */
+/** docs/semantics.md: L along one axis = floor((H + 2p - d(k-1) - 1) / s) + 1, written out independently of the module. */
 const positions = (h: number, k: number, s: number, p: number, d: number): number => Math.floor((h + 2 * p - d * (k - 1) - 1) / s) + 1;
 
 // Checked against torch.nn.functional.unfold (PyTorch 1.13): input [2,3,9,11], kernel_size (3,2),

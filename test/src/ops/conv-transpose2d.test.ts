@@ -7,7 +7,7 @@ import {
   LIMITS, MAX_INT, NO_LIMITS, assertOpError, conv, corrupted, garbageConv, garbageShape, planOrOpError, someLimits,
 } from './op-test-helpers.js';
 
-/** SEMANTICS.md: Ho = (H-1)*sH - 2*pH + dilH*(kH-1) + aH + 1, written out independently of the module. */
+/** docs/semantics.md: Ho = (H-1)*sH - 2*pH + dilH*(kH-1) + aH + 1, written out independently of the module. */
 const outSize = (h: number, k: number, s: number, p: number, d: number, a: number): number =>
   (h - 1) * s - 2 * p + d * (k - 1) + a + 1;
 
@@ -356,7 +356,7 @@ describe('conv-transpose2d properties', () => {
     const p = Math.min(x.p, Math.floor(((x.size - 1) * x.s + x.d * (x.k - 1) + a) / 2));
     return { ...x, a, p };
   });
-  /** A valid request of every pass, its output shape computed from SEMANTICS.md's formula. */
+  /** A valid request of every pass, its output shape computed from docs/semantics.md's formula. */
   const validRequest = fc.record({
     batch: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     cinPerGroup: fc.integer({ min: 1, max: 3 }), coutPerGroup: fc.integer({ min: 1, max: 3 }), groups: fc.integer({ min: 1, max: 3 }),

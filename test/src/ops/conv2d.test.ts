@@ -7,7 +7,7 @@ import {
   LIMITS, MAX_INT, NO_LIMITS, assertOpError, conv, corrupted, garbageConv, garbageShape, planOrOpError, someLimits,
 } from './op-test-helpers.js';
 
-/** SEMANTICS.md: Ho = floor((H + 2*pH - dilH*(kH-1) - 1) / sH) + 1, written out independently of the module. */
+/** docs/semantics.md: Ho = floor((H + 2*pH - dilH*(kH-1) - 1) / sH) + 1, written out independently of the module. */
 const outSize = (h: number, k: number, s: number, p: number, d: number): number => Math.floor((h + 2 * p - d * (k - 1) - 1) / s) + 1;
 
 // Checked against torch.nn.functional.conv2d (PyTorch 1.13): input [2,4,9,11], weight [6,2,3,2],

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { OpError, type OpErrorStatus } from '../../../src/ops/errors.js';
 import type { ConvParams, Limits, Pair, WindowParams } from '../../../src/ops/types.js';
 
-/** The service's default limits (API.md). */
+/** The service's default limits (docs/api.md). */
 export const LIMITS: Limits = { maxElements: 16_777_216, maxMacs: 2 ** 36 };
 /** Limits no test shape comes near, for properties about shapes alone. */
 export const NO_LIMITS: Limits = { maxElements: Number.MAX_SAFE_INTEGER, maxMacs: Number.MAX_SAFE_INTEGER };

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { build } from '../../helpers/build.js';
 import { send, type HttpRequest } from '../../helpers/http.js';
 
-/** Every failure class of API.md, each with its status, problem type and offending field. */
+/** Every failure class of docs/api.md, each with its status, problem type and offending field. */
 
 const tensor = (shape: number[], extra: object = {}) => ({ shape, data: new Array(shape.reduce((a, b) => a * b, 1)).fill(0.5), ...extra });
 const convT = { input: tensor([1, 2, 3, 3]), weight: tensor([2, 3, 2, 2]) };

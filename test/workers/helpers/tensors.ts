@@ -3,7 +3,7 @@ import type { FloatArray } from '../../../workers/geometry.js';
 
 export type DType = 'float32' | 'float64';
 
-/** Relative tolerances against a float64 reference, as SEMANTICS.md states them (float64 tighter). */
+/** Relative tolerances against a float64 reference, as docs/semantics.md states them (float64 tighter). */
 export const tolerance: Record<DType, number> = { float32: 1e-4, float64: 1e-12 };
 
 export function zeros(dtype: DType, length: number): FloatArray {
