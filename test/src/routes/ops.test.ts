@@ -12,16 +12,22 @@ import { send } from '../../helpers/http.js';
 
 /**
  * Every op route against the PyTorch golden vectors, in both request encodings and with the
- * answer's encoding chosen explicitly.
+ * answer's encoding chosen explicitly; and again with INLINE_MAX_MACS=0, so the small golden
+ * convs, which the default runs on the main thread, cross to the worker threads too.
  */
 let app: FastifyInstance;
+let onWorkers: FastifyInstance;
 before(async () => {
   app = await build(null);
+  onWorkers = await build(null, { inlineMaxMacs: 0 });
 });
-after(() => app.close());
+after(async () => {
+  await app.close();
+  await onWorkers.close();
+});
 
-async function post(url: string, body: unknown) {
-  return send(app, { method: 'POST', url, payload: body as object });
+async function post(url: string, body: unknown, to = app) {
+  return send(to, { method: 'POST', url, payload: body as object });
 }
 
 function checkAnswer(c: GoldenCase, answer: Record<string, JsonTensor>, encoding: 'json' | 'base64') {
@@ -53,6 +59,16 @@ for (const route of GOLDEN_ROUTES) {
         const res = await post(route, withBase64Tensors(c.request));
         assert.equal(res.statusCode, 200, `${c.name}: ${res.body.slice(0, 300)}`);
         checkAnswer(c, res.json(), 'base64');
+      }
+    });
+    it('answers every golden case the same with every task on a worker (INLINE_MAX_MACS=0), in both encodings', async () => {
+      for (const c of cases) {
+        const json = await post(route, c.request, onWorkers);
+        assert.equal(json.statusCode, 200, `${c.name}: ${json.body.slice(0, 300)}`);
+        checkAnswer(c, json.json(), 'json');
+        const b64 = await post(route, withBase64Tensors(c.request), onWorkers);
+        assert.equal(b64.statusCode, 200, `${c.name}: ${b64.body.slice(0, 300)}`);
+        checkAnswer(c, b64.json(), 'base64');
       }
     });
     it('follows outputEncoding over the first tensor\'s encoding', async () => {
