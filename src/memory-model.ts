@@ -89,7 +89,8 @@ export const leastCost = (bytes: number): number => Math.ceil(bytes * Math.min(.
 /**
  * The most a body of `bytes` is expected to hold with its answer, before it is read: as JSON
  * numbers (the dearest encoding, whose answer is as many numbers), or as /v2 binary tensors.
- * Charged in proportion as the body arrives, and replaced by the body's own cost once it is whole.
+ * Charged in proportion as the body arrives; once it is whole, the larger of that share and the
+ * body's own cost stands until the answer's size is planned.
  */
 export function expectedCost(bytes: number, binary: boolean): number {
   if (binary) return Math.ceil(bytes * HELD_PER_BODY_BYTE.binary + answerCost(bytes, 'binary'));

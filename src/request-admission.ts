@@ -15,7 +15,8 @@ export interface AdmissionContext {
  * One op request's admission, from its headers to its answer (src/plugins/admission.ts):
  * - its deadline runs from its first byte, so a slow upload spends the request's own time;
  * - its memory charge grows as its body arrives (its expected cost, in proportion), then becomes
- *   what the parsed body and its answer are expected to hold, trued up once the answer's size is
+ *   at least what the parsed body and its answer are expected to hold (the share taken so far is
+ *   kept while it parses), trued up to the body's and the answer's once the answer's size is
  *   planned (src/memory-model.ts);
  * - it takes a pool slot only once its body is whole and valid, so a client that trickles its
  *   body holds no slot, and little memory (what it has sent).

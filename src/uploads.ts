@@ -58,7 +58,7 @@ export class Uploads {
       progress: (received) => {
         watched.received = received;
       },
-      end: () => this.#forget(watched),
+      end: () => this.#active.delete(watched),
     };
   }
 
@@ -71,13 +71,9 @@ export class Uploads {
   /** Ends every body still arriving with `err` (shutdown: their clients get it at once). */
   abortAll(err: ProblemError): void {
     for (const watched of [...this.#active]) {
-      this.#forget(watched);
+      this.#active.delete(watched);
       watched.abort(err);
     }
-  }
-
-  #forget(watched: Watched): void {
-    this.#active.delete(watched);
   }
 
   #check(): void {
@@ -104,7 +100,7 @@ export class Uploads {
         }
       }
       if (why !== null) {
-        this.#forget(watched);
+        this.#active.delete(watched);
         watched.abort(new ProblemError('request-timeout', why, undefined, closing));
       }
     }

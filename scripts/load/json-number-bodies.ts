@@ -7,11 +7,8 @@
  * leaves those out, `--duration 0` the load. Figures only: the machine decides them, so nothing
  * here is a pass or a fail.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
-import { SERVICE_NODE_FLAGS } from '../../src/service-node-flags.js';
+import { percentile, probeLiveness, startServer } from './harness.js';
 
 const MiB = 2 ** 20;
 const { values } = parseArgs({
@@ -32,28 +29,6 @@ function numberBody(mib: number): string {
   return JSON.stringify({ input: { shape: [1, 1, side, side], data }, weight: { shape: [1, 1, 1, 1], data: [0.5] }, outputEncoding: 'base64' });
 }
 
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const entry = fileURLToPath(new URL('../../src/server.js', import.meta.url));
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, entry], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', WORKERS: '1', MAX_QUEUE: '64', MAX_BODY_BYTES: String(64 * MiB), LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.once('exit', () => child.kill('SIGKILL'));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered = (buffered + d.toString()).slice(-4096);
-      const m = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(buffered);
-      if (m) resolve(m[1]);
-    });
-    void exited.then(() => reject(new Error('server exited before listening')));
-  });
-  return { url, stop: async () => (child.kill('SIGTERM'), exited) };
-}
-
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 async function post(url: string, body: string): Promise<{ status: number; bytes: number; ms: number }> {
   const t0 = performance.now();
   const res = await fetch(`${url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -63,7 +38,7 @@ async function post(url: string, body: string): Promise<{ status: number; bytes:
 
 async function loadPhase(url: string, body: string): Promise<void> {
   console.log(`body: ${(Buffer.byteLength(body) / MiB).toFixed(1)} MiB of JSON numbers, ${clients} clients, ${durationMs / 1000} s`);
-  const probe = new Worker(new URL('./liveness-probe.js', import.meta.url), { workerData: { url: url } });
+  const probe = probeLiveness(url);
   const statuses: Record<number, number> = {};
   const deadline = Date.now() + durationMs;
   await Promise.all(
@@ -74,14 +49,9 @@ async function loadPhase(url: string, body: string): Promise<void> {
       }
     }),
   );
-  const latencies = await new Promise<number[]>((resolve) => {
-    probe.once('message', resolve);
-    probe.postMessage('stop');
-  });
-  await probe.terminate();
-  const sorted = latencies.sort((a, b) => a - b);
+  const latencies = await probe.stop();
   console.log(`answers: ${JSON.stringify(statuses)}`);
-  console.log(`/health/live: ${sorted.length} probes, p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`);
+  console.log(`/health/live: ${latencies.length} probes, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`);
 }
 
 /** Two bodies within the limits that once took the process down: the time and size of their answers. */
@@ -98,7 +68,7 @@ async function hostilePhase(url: string): Promise<void> {
   }
 }
 
-const server = await startServer();
+const server = await startServer(1, { MAX_QUEUE: '64', MAX_BODY_BYTES: String(64 * MiB) });
 try {
   if (durationMs > 0) await loadPhase(server.url, numberBody(Number(values.mib)));
   if (!values['skip-hostile']) await hostilePhase(server.url);

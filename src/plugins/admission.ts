@@ -6,6 +6,7 @@ import { RETRY_AFTER_SECONDS } from '../pool.js';
 import { ProblemError } from '../problems.js';
 import { RequestAdmission, type AdmissionContext } from '../request-admission.js';
 import { isOpRoute } from '../route-guards.js';
+import { HEADER_LENGTH } from '../v2/binary.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,7 +19,7 @@ declare module 'fastify' {
 export const SHUTDOWN_UPLOAD_GRACE_MS = 1000;
 
 /** Whether a body is /v2's binary extension (raw tensors after a JSON header), not JSON throughout. */
-const isBinary = (req: IncomingMessage) => req.headers['inference-header-content-length'] !== undefined;
+const isBinary = (req: IncomingMessage) => req.headers[HEADER_LENGTH] !== undefined;
 
 const expectsContinue = (req: IncomingMessage) => /^100-continue$/i.test(req.headers.expect ?? '');
 
