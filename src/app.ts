@@ -7,6 +7,7 @@ import { readAwayBytes } from './body-bytes.js';
 import { answerClientError } from './client-errors.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
+import { flushBeforeClosePlugin } from './plugins/flush-before-close.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
 import { gemmRuntime } from './gemm-runtime.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
@@ -150,5 +151,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     requestTimeoutMs: config.requestTimeoutMs,
   });
   await app.register(v2Routes, { pool, config });
+  await app.register(flushBeforeClosePlugin);
   return app;
 }
