@@ -5,6 +5,7 @@ import { admissionPlugin } from './plugins/admission.js';
 import { authPlugin } from './plugins/auth.js';
 import { readAwayBytes } from './body-bytes.js';
 import { answerClientError } from './client-errors.js';
+import type { ClusterLink } from './cluster/link.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { flushBeforeClosePlugin } from './plugins/flush-before-close.js';
@@ -38,6 +39,8 @@ declare module 'fastify' {
 }
 
 export interface BuildOptions {
+  /** Set in a server process of several (src/cluster/primary.ts): its line to the primary. */
+  readonly cluster?: ClusterLink;
   /** Fastify's logger option; tests pass false. */
   readonly logger?: FastifyServerOptions['logger'];
   /** Test-only: another worker module (a faulty one, to inject crashes). Not reachable from configuration. */
@@ -102,11 +105,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     workerEntry: opts.workerEntry,
     onTaskDone: (op, seconds, outcome) => metrics.taskDuration.observe({ op, outcome }, seconds),
   });
-  const budget = deriveBudget({ configured: config.memoryBudgetBytes, workers: config.workers });
+  const budget = deriveBudget({ configured: config.memoryBudgetBytes, workers: config.workers, processes: opts.cluster ? config.httpProcesses : 1 });
   const memory = new MemoryBudget(budget.bytes);
   const uploads = new Uploads({ minBytesPerSecond: config.minBodyBytesPerSecond, windowMs: UPLOAD_RATE_WINDOW_MS });
   app.log.info({ memoryBudgetBytes: budget.bytes, source: budget.source }, 'memory budget');
   const metrics = new Metrics(pool, memory, uploads);
+  opts.cluster?.shareMetrics(metrics.registry);
   app.decorate('pool', pool);
   app.decorateRequest('connectionInStep', false);
   app.decorate('memoryBudget', memory);
@@ -135,13 +139,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(errorHandlerPlugin);
   await app.register(refusedBodiesPlugin, { bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND, maxBodyBytes: readAwayBytes(config.maxBodyBytes), uploads, deadlineMs: config.requestTimeoutMs });
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, { metrics, cluster: opts.cluster });
   await app.register(authPlugin, { apiKeys: config.apiKeys, metricsKeys: config.metricsApiKeys });
   // After auth (strangers take nothing), before the routes (the rate limit attaches to each).
   await app.register(loadSheddingPlugin, { ...opts.loadShedding });
   await app.register(admissionPlugin, { ctx: { pool, budget: memory, uploads, requestTimeoutMs: config.requestTimeoutMs } });
-  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs, keyed: config.apiKeys.length > 0 });
-  await app.register(healthRoutes, { pool });
+  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs, keyed: config.apiKeys.length > 0, cluster: opts.cluster });
+  await app.register(healthRoutes, { pool, cluster: opts.cluster });
   await app.register(problemRoutes);
   await app.register(playgroundRoutes);
   await app.register(rootRoute);

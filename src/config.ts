@@ -1,5 +1,5 @@
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { availableCores } from './cpu-limit.js';
 import { GEMM_FAMILIES, type GemmFamily } from '../workers/gemm/family.js';
 
 const MiB = 1024 * 1024;
@@ -26,6 +26,7 @@ const keyList = z
 export const EnvSchema = z.object({
   PORT: wholeNumber(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_PROCESSES: wholeNumber(1, 256).optional(),
   WORKERS: wholeNumber(1, 256).optional(),
   MAX_BODY_BYTES: wholeNumber(1024, 2 ** 31 - 1).default(64 * MiB),
   MAX_ELEMENTS: wholeNumber(1, 2 ** 31 - 1).default(16_777_216),
@@ -50,6 +51,9 @@ export const EnvSchema = z.object({
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** Server processes sharing the port (src/cluster/primary.ts); 1: this process serves alone. */
+  readonly httpProcesses: number;
+  /** Kernel threads of each server process's pool. */
   readonly workers: number;
   readonly maxBodyBytes: number;
   readonly maxElements: number;
@@ -104,7 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    workers: e.WORKERS ?? availableParallelism(),
+    httpProcesses: e.HTTP_PROCESSES ?? availableCores(),
+    workers: e.WORKERS ?? availableCores(),
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxElements: e.MAX_ELEMENTS,
     maxMacs: e.MAX_MACS,

@@ -49,6 +49,8 @@ export function registerGemmInfo(registry: Registry, runtime: GemmRuntime = gemm
     help: 'The GEMM the kernels run, per dtype; for native, the BLAS library and its core type.',
     labelNames: ['dtype', 'variant', 'blas', 'core'] as const,
     registers: [registry],
+    // Every server process runs the same GEMM: added up, the info would read 2, 4, ...
+    aggregator: 'max',
   });
   for (const dtype of ['float32', 'float64'] as const) {
     const native = runtime[dtype].endsWith('-openblas');

@@ -10,6 +10,8 @@ const MiB = 2 ** 20;
 export const PROCESS_BASE_BYTES = 192 * MiB;
 /** One kernel thread: its isolate, code and scratch. */
 export const WORKER_BASE_BYTES = 48 * MiB;
+/** The primary of several server processes (src/cluster/primary.ts): Node and prom-client, no app. */
+export const PRIMARY_BASE_BYTES = 64 * MiB;
 
 /** Where the memory the process may use was read, first found first. */
 export const CGROUP_LIMIT_FILES = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'] as const;
@@ -21,6 +23,8 @@ export interface BudgetFacts {
   /** MEMORY_BUDGET_BYTES, when set: taken as it is. */
   readonly configured?: number;
   readonly workers: number;
+  /** Server processes sharing the memory (HTTP_PROCESSES); a primary then holds some too. */
+  readonly processes?: number;
   /** The cgroup files to read, in order (tests give fake ones). */
   readonly limitFiles?: readonly string[];
   readonly machineBytes?: number;
@@ -47,12 +51,16 @@ function readLimit(path: string): number | null {
 }
 
 /**
- * The bytes requests may hold at once: MEMORY_BUDGET_BYTES if set; otherwise what the process may
- * really use (the container's cgroup limit, else the machine's memory, and never more than V8's
- * heap limit, where parsed JSON lives) less what the idle process and its kernel threads hold.
+ * The bytes one server process's requests may hold at once. MEMORY_BUDGET_BYTES, if set, is the
+ * service's and each of its processes gets an equal share; otherwise each gets an equal share of
+ * what the service may really use (the container's cgroup limit, else the machine's memory, less
+ * what a primary holds when there are several processes), never more than V8's heap limit (where
+ * parsed JSON lives), less what its idle process and its kernel threads hold.
  */
 export function deriveBudget(facts: BudgetFacts): Budget {
-  if (facts.configured !== undefined) return { bytes: facts.configured, source: 'MEMORY_BUDGET_BYTES' };
+  const processes = facts.processes ?? 1;
+  const shared = processes > 1 ? ` / ${processes} server processes` : '';
+  if (facts.configured !== undefined) return { bytes: Math.floor(facts.configured / processes), source: `MEMORY_BUDGET_BYTES${shared}` };
   const idle = PROCESS_BASE_BYTES + facts.workers * WORKER_BASE_BYTES;
   let limit = facts.machineBytes ?? totalmem();
   let source = 'the machine\'s memory';
@@ -63,6 +71,10 @@ export function deriveBudget(facts: BudgetFacts): Budget {
       source = `the cgroup limit in ${file}`;
       break;
     }
+  }
+  if (processes > 1) {
+    limit = Math.floor((limit - PRIMARY_BASE_BYTES) / processes);
+    source = `${source} less ${PRIMARY_BASE_BYTES / MiB} MiB for the primary${shared}`;
   }
   const heap = facts.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
   if (heap < limit) {

@@ -1,10 +1,15 @@
 /**
- * The process: read the configuration, build the app, listen, and on SIGTERM / SIGINT stop
- * accepting, finish what is in flight, close the pool and exit 0 — or, when the work in flight
- * outlasts SHUTDOWN_GRACE_MS, cancel it (503s) and exit 1.
+ * The process: read the configuration; with HTTP_PROCESSES above 1, become the primary of that
+ * many server processes (src/cluster/primary.ts), each of which runs this file again. A server
+ * process builds the app, listens, and on SIGTERM / SIGINT stops accepting, finishes what is in
+ * flight, closes the pool and exits 0 — or, when the work in flight outlasts SHUTDOWN_GRACE_MS,
+ * cancels it (503s) and exits 1.
  */
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ClusterLink } from './cluster/link.js';
+import { runPrimary } from './cluster/primary.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 
 /** After the grace period, how long cancelled requests have to get their 503 out. */
 const LAST_WORDS_MS = 1000;
@@ -20,7 +25,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await buildApp(config);
+  if (cluster.isPrimary && config.httpProcesses > 1) return runPrimary(config);
+  await serve(config, cluster.isWorker ? new ClusterLink() : undefined);
+}
+
+async function serve(config: Config, link: ClusterLink | undefined): Promise<void> {
+  const app = await buildApp(config, { cluster: link });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -52,6 +62,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // The primary is gone (killed outright): nobody will restart or stop this process, so it
+  // drains and exits rather than serve on as an orphan.
+  process.on('disconnect', () => stop('SIGTERM'));
 
   await app.listen({ port: config.port, host: config.host });
 }

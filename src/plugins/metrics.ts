@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ClusterLink } from '../cluster/link.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { KernelPool } from '../pool.js';
 import { registerGemmInfo } from '../gemm-runtime.js';
@@ -67,7 +68,7 @@ export class Metrics {
   }
 }
 
-async function metrics(app: FastifyInstance, opts: { metrics: Metrics }): Promise<void> {
+async function metrics(app: FastifyInstance, opts: { metrics: Metrics; cluster?: ClusterLink }): Promise<void> {
   const { metrics } = opts;
   // A request is counted once: when its answer is written, or as 499 when its client hung up first.
   const counted = new WeakSet<FastifyRequest>();
@@ -92,7 +93,8 @@ async function metrics(app: FastifyInstance, opts: { metrics: Metrics }): Promis
   });
   app.get('/metrics', { config: { guard: 'metrics' }, schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    // With several server processes, any of them answers for the whole service.
+    return opts.cluster ? opts.cluster.serviceMetrics() : metrics.registry.metrics();
   });
 }
 

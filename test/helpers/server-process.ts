@@ -14,7 +14,7 @@ export interface RunningServer {
 
 /**
  * Starts `node [nodeArgs] <entry>` as a real process on a free loopback port and waits until it
- * listens. The entry defaults to the built server next to this helper; `cwd` to the project.
+ * listens (one server process unless HTTP_PROCESSES says otherwise). The entry defaults to the built server next to this helper; `cwd` to the project.
  */
 export async function startServer(
   env: Record<string, string> = {},
@@ -22,7 +22,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', WORKERS: '1', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', HTTP_PROCESSES: '1', WORKERS: '1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

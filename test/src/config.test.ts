@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { availableCores } from '../../src/cpu-limit.js';
 
 describe('configuration from the environment', () => {
   it('has the defaults of docs/api.md', () => {
     const c = loadConfig({});
     assert.equal(c.port, 8080);
     assert.equal(c.host, '0.0.0.0');
-    assert.equal(c.workers, availableParallelism());
+    assert.equal(c.workers, availableCores());
+    assert.equal(c.httpProcesses, availableCores(), 'a server process per core');
+    assert.ok(availableCores() <= availableParallelism());
     assert.equal(c.maxBodyBytes, 64 * 1024 * 1024);
     assert.equal(c.maxElements, 16_777_216);
     assert.equal(c.maxMacs, 2 ** 36);
@@ -37,17 +40,17 @@ describe('configuration from the environment', () => {
 
   it('reads every variable', () => {
     const c = loadConfig({
-      PORT: '9000', HOST: '127.0.0.1', WORKERS: '3', MAX_BODY_BYTES: '4096', MAX_ELEMENTS: '10', MAX_MACS: '20',
+      PORT: '9000', HOST: '127.0.0.1', HTTP_PROCESSES: '4', WORKERS: '3', MAX_BODY_BYTES: '4096', MAX_ELEMENTS: '10', MAX_MACS: '20',
       MAX_QUEUE: '5', REQUEST_TIMEOUT_MS: '100', LOG_LEVEL: 'warn', API_KEYS: 'a, b ,,c',
     });
     assert.deepEqual(
-      [c.port, c.host, c.workers, c.maxBodyBytes, c.maxElements, c.maxMacs, c.maxQueue, c.requestTimeoutMs, c.logLevel],
-      [9000, '127.0.0.1', 3, 4096, 10, 20, 5, 100, 'warn'],
+      [c.port, c.host, c.httpProcesses, c.workers, c.maxBodyBytes, c.maxElements, c.maxMacs, c.maxQueue, c.requestTimeoutMs, c.logLevel],
+      [9000, '127.0.0.1', 4, 3, 4096, 10, 20, 5, 100, 'warn'],
     );
     assert.deepEqual(c.apiKeys, ['a', 'b', 'c']);
   });
 
-  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['WORKERS', '0'], ['MAX_ELEMENTS', '-5'], ['MAX_MACS', '1.5'], ['LOG_LEVEL', 'loud'], ['RATE_LIMIT_MAX', '-1'], ['RATE_LIMIT_WINDOW_MS', '0'], ['GEMM_VARIANT', 'fast'], ['GEMM_VARIANT', 'NATIVE']]) {
+  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['WORKERS', '0'], ['HTTP_PROCESSES', '0'], ['HTTP_PROCESSES', 'all'], ['MAX_ELEMENTS', '-5'], ['MAX_MACS', '1.5'], ['LOG_LEVEL', 'loud'], ['RATE_LIMIT_MAX', '-1'], ['RATE_LIMIT_WINDOW_MS', '0'], ['GEMM_VARIANT', 'fast'], ['GEMM_VARIANT', 'NATIVE']]) {
     it(`refuses ${name}=${value}, naming the variable`, () => {
       assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.includes(name) && err.message.includes(value));
     });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { deriveBudget, MemoryBudget, PROCESS_BASE_BYTES, WORKER_BASE_BYTES } from '../../src/memory-budget.js';
+import { deriveBudget, MemoryBudget, PRIMARY_BASE_BYTES, PROCESS_BASE_BYTES, WORKER_BASE_BYTES } from '../../src/memory-budget.js';
 import { ProblemError } from '../../src/problems.js';
 
 const MiB = 2 ** 20;
@@ -24,6 +24,17 @@ const idle = (workers: number) => PROCESS_BASE_BYTES + workers * WORKER_BASE_BYT
 describe('deriveBudget', () => {
   it('takes MEMORY_BUDGET_BYTES as it is', () => {
     assert.deepEqual(deriveBudget({ configured: GiB, workers: 2 }), { bytes: GiB, source: 'MEMORY_BUDGET_BYTES' });
+  });
+
+  it('gives each of several server processes an equal share of MEMORY_BUDGET_BYTES', () => {
+    assert.deepEqual(deriveBudget({ configured: GiB, workers: 2, processes: 4 }), { bytes: GiB / 4, source: 'MEMORY_BUDGET_BYTES / 4 server processes' });
+  });
+
+  it('gives each of several server processes an equal share of the limit, less the primary, then less its own idle process', () => {
+    const files = cgroupFiles({ 'memory.max': `${2 * GiB}\n` });
+    const b = deriveBudget({ workers: 2, processes: 2, limitFiles: files, machineBytes: 24 * GiB, heapLimitBytes: 4 * GiB });
+    assert.equal(b.bytes, (2 * GiB - PRIMARY_BASE_BYTES) / 2 - idle(2));
+    assert.match(b.source, /less 64 MiB for the primary \/ 2 server processes, 992 MiB, less 288 MiB/);
   });
 
   it('takes a container\'s cgroup v2 limit, less the idle process and its threads', () => {

@@ -1,0 +1,109 @@
+import type { Registry } from 'prom-client';
+import { isOurs, type ClusterState, type RateAnswer, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
+
+/** How long a server process waits for the primary's answer before giving up on it. */
+const ANSWER_TIMEOUT_MS = 5000;
+
+type Waiting = { resolve: (m: ToServer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+/** What a server process needs of the channel it was forked with (the process itself, in production). */
+export interface Channel {
+  send?(message: unknown): boolean;
+  connected?: boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'disconnect', listener: () => void): unknown;
+}
+
+/**
+ * A server process's line to the primary (src/cluster/primary.ts): the service's state for
+ * readiness, and the questions only the primary can answer for the whole service (its metrics,
+ * a client's count against the rate limit).
+ */
+export class ClusterLink {
+  readonly #channel: Channel;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 1;
+  #state: ClusterState | null = null;
+  #registry: Registry | null = null;
+  #lost = false;
+
+  constructor(channel: Channel = process) {
+    this.#channel = channel;
+    channel.on('message', (message) => {
+      if (isOurs<ToServer>(message)) this.#receive(message);
+    });
+    channel.on('disconnect', () => {
+      this.#lost = true;
+      for (const [id, w] of this.#waiting) {
+        clearTimeout(w.timer);
+        this.#waiting.delete(id);
+        w.reject(new Error('the primary process is gone'));
+      }
+    });
+  }
+
+  /** Why this process should not be sent traffic on the service's account, or null. */
+  get notReady(): string | null {
+    if (this.#lost) return 'the primary process is gone';
+    const s = this.#state;
+    if (s === null) return 'the primary has not yet said that every server process is up';
+    if (s.draining) return 'the service is shutting down';
+    if (s.up < s.of) return `${s.of - s.up} of ${s.of} server processes ${s.of - s.up === 1 ? 'is' : 'are'} down (restarting)`;
+    return null;
+  }
+
+  /** Lets the primary read this process's metrics to add them to the other processes'. */
+  shareMetrics(registry: Registry): void {
+    this.#registry = registry;
+  }
+
+  /** The metrics of every server process, added up by the primary (Prometheus text). */
+  async serviceMetrics(): Promise<string> {
+    const answer = await this.#ask({ convsvc: 'metrics?', id: 0 });
+    if (answer.convsvc !== 'metrics' || answer.text === undefined) throw new Error(`the primary could not gather the metrics: ${answer.convsvc === 'metrics' ? answer.error : 'no answer'}`);
+    return answer.text;
+  }
+
+  /** Counts one request of `key` against the limit the primary keeps for the whole service. */
+  async countRate(key: string, windowMs: number, max: number): Promise<{ current: number; ttl: number }> {
+    const answer = await this.#ask({ convsvc: 'rate?', id: 0, key, windowMs, max });
+    if (answer.convsvc !== 'rate') throw new Error('the primary answered a rate count with something else');
+    return { current: answer.current, ttl: answer.ttl };
+  }
+
+  #ask(question: ToPrimary & { id: number }): Promise<ToServer> {
+    return new Promise((resolve, reject) => {
+      if (this.#lost || this.#channel.send === undefined) return reject(new Error('the primary process is gone'));
+      const id = this.#nextId++;
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        reject(new Error(`the primary did not answer within ${ANSWER_TIMEOUT_MS} ms`));
+      }, ANSWER_TIMEOUT_MS);
+      this.#waiting.set(id, { resolve, reject, timer });
+      this.#channel.send({ ...question, id });
+    });
+  }
+
+  #receive(message: ToServer): void {
+    switch (message.convsvc) {
+      case 'state':
+        this.#state = message;
+        return;
+      case 'share?':
+        void this.#share(message.id);
+        return;
+      default: {
+        const w = this.#waiting.get(message.id);
+        if (w === undefined) return;
+        this.#waiting.delete(message.id);
+        clearTimeout(w.timer);
+        w.resolve(message);
+      }
+    }
+  }
+
+  async #share(id: number): Promise<void> {
+    const metrics: SharedMetrics = this.#registry === null ? [] : await this.#registry.getMetricsAsJSON();
+    if (!this.#lost) this.#channel.send?.({ convsvc: 'share', id, metrics } satisfies ToPrimary);
+  }
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { Counter, Registry } from 'prom-client';
+import { ClusterLink } from '../../../src/cluster/link.js';
+
+/** The IPC channel of a forked process, with what the process sent kept for the test. */
+class FakeChannel extends EventEmitter {
+  readonly sent: Record<string, unknown>[] = [];
+  send(message: Record<string, unknown>): boolean {
+    this.sent.push(message);
+    return true;
+  }
+}
+
+describe('a server process\'s link to the primary', () => {
+  it('is not ready until the primary says every process is up, nor while one is down or the service drains', () => {
+    const channel = new FakeChannel();
+    const link = new ClusterLink(channel);
+    assert.match(link.notReady ?? '', /not yet said/);
+    channel.emit('message', { convsvc: 'state', up: 2, of: 2, draining: false });
+    assert.equal(link.notReady, null);
+    channel.emit('message', { convsvc: 'state', up: 1, of: 2, draining: false });
+    assert.equal(link.notReady, '1 of 2 server processes is down (restarting)');
+    channel.emit('message', { convsvc: 'state', up: 2, of: 2, draining: true });
+    assert.equal(link.notReady, 'the service is shutting down');
+    channel.emit('disconnect');
+    assert.equal(link.notReady, 'the primary process is gone');
+  });
+
+  it('asks the primary to count a request against the service\'s rate limit, and takes its answer', async () => {
+    const channel = new FakeChannel();
+    const link = new ClusterLink(channel);
+    const counted = link.countRate('ip:127.0.0.1', 60_000, 10);
+    const question = channel.sent[0]!;
+    assert.deepEqual({ ...question, id: 0 }, { convsvc: 'rate?', id: 0, key: 'ip:127.0.0.1', windowMs: 60_000, max: 10 });
+    channel.emit('message', { convsvc: 'rate', id: 999, current: 1, ttl: 1 }); // someone else's
+    channel.emit('message', { convsvc: 'rate', id: question.id, current: 3, ttl: 59_000 });
+    assert.deepEqual(await counted, { current: 3, ttl: 59_000 });
+  });
+
+  it('fails what it was waiting for when the primary is gone', async () => {
+    const channel = new FakeChannel();
+    const link = new ClusterLink(channel);
+    const metrics = link.serviceMetrics();
+    channel.emit('disconnect');
+    await assert.rejects(metrics, /primary process is gone/);
+    await assert.rejects(link.countRate('k', 1000, 1), /primary process is gone/);
+  });
+
+  it('shares its own registry\'s metrics when the primary asks, and passes on the primary\'s sum', async () => {
+    const channel = new FakeChannel();
+    const link = new ClusterLink(channel);
+    const registry = new Registry();
+    new Counter({ name: 'shared_total', help: 'h', registers: [registry] }).inc(5);
+    link.shareMetrics(registry);
+    channel.emit('message', { convsvc: 'share?', id: 7 });
+    await new Promise((r) => setImmediate(r));
+    const share = channel.sent.find((m) => m.convsvc === 'share') as { id: number; metrics: { name: string; values: { value: number }[] }[] };
+    assert.equal(share.id, 7);
+    assert.deepEqual(share.metrics.map((m) => [m.name, m.values[0]!.value]), [['shared_total', 5]]);
+
+    const text = link.serviceMetrics();
+    const asked = channel.sent.at(-1)!;
+    assert.equal(asked.convsvc, 'metrics?');
+    channel.emit('message', { convsvc: 'metrics', id: asked.id, text: 'shared_total 10\n' });
+    assert.equal(await text, 'shared_total 10\n');
+  });
+});
