@@ -17,32 +17,21 @@
  * requests before it (default 20), BENCH_SIDE_WARMUP the requests each service of the side-by-side
  * table gets before it is timed (default 100).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { Agent } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HEADER_LENGTH, toV2Request } from '../client/index.js';
-import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import { runTask } from '../workers/tasks.js';
+import { autocannon, forwardBody, memory, post, SERVER, startPeer, startService, stop, type Service } from './services.js';
 import { inputLength, outputLength, randomArray, SHAPES, weightLength, type BenchShape } from './shapes.js';
 import { bestMs, median, table } from './timing.js';
 
-/** The part of autocannon's API used here, typed locally (the package ships no types). */
-interface LoadResult {
-  requests: { average: number };
-  latency: { p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (options: { url: string; method: string; headers: Record<string, string>; body: string; connections: number; duration: number }) => Promise<LoadResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+/** One server process with `workers` kernel threads (bench/processes.ts measures several processes). */
+const start = (workers: number, gemmVariant = process.env.GEMM_VARIANT): Promise<Service> =>
+  startService({ HTTP_PROCESSES: '1', WORKERS: String(workers), ...(gemmVariant ? { GEMM_VARIANT: gemmVariant } : {}) });
 
-const SERVER = resolve(process.env.BENCH_SERVER ?? 'dist/src/server.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const DCGAN_REQUESTS = Number(process.env.BENCH_DCGAN_REQUESTS ?? 30);
 /** Requests before timing starts: V8 needs a few dozen large requests to compile the hot paths and size its heap. */
@@ -52,19 +41,6 @@ const SIDE_WARMUP = Number(process.env.BENCH_SIDE_WARMUP ?? 100);
 /** Seconds of the small op's load before the timed run. */
 const SMALL_WARMUP_SECONDS = Number(process.env.BENCH_SMALL_WARMUP ?? 2);
 const [DCGAN, , , SMALL] = SHAPES;
-
-const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-
-function forwardBody({ geometry: g }: BenchShape): string {
-  const tensor = (shape: number[], length: number, seed: number) => ({ shape, dtype: 'float32', b64: b64(randomArray(Float32Array, length, seed)) });
-  return JSON.stringify({
-    input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
-    weight: tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2),
-    bias: tensor([g.outChannels], g.outChannels, 3),
-    stride: g.sH,
-    padding: g.pH,
-  });
-}
 
 /** The same forward as an Open Inference Protocol request with every tensor in the binary section. */
 function v2BinaryBody({ geometry: g }: BenchShape): { body: Uint8Array; headerLength: number } {
@@ -81,69 +57,6 @@ function v2BinaryBody({ geometry: g }: BenchShape): { body: Uint8Array; headerLe
 
 /** Bytes of the request's tensors and its result. */
 const tensorBytes = ({ geometry: g }: BenchShape): number => 4 * (inputLength(g) + weightLength(g) + g.outChannels + outputLength(g));
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-
-interface Service {
-  readonly url: string;
-  readonly child: ChildProcess;
-}
-
-async function start(workers: number, gemmVariant = process.env.GEMM_VARIANT): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SERVER], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), LOG_LEVEL: 'warn', MAX_QUEUE: '256', ...(gemmVariant ? { GEMM_VARIANT: gemmVariant } : {}) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return ready(child, `http://127.0.0.1:${port}`);
-}
-
-async function ready(child: ChildProcess, url: string): Promise<Service> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
-    if (ok) return { url, child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGTERM');
-  throw new Error(`the service at ${url} did not become ready`);
-}
-
-async function stop(s: Service): Promise<void> {
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await exited;
-}
-
-/** Resident and peak resident set of the service process (threads included), in MB. */
-function memory(s: Service): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${s.child.pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
-
-/**
- * One request over a keep-alive connection of node:http, the body encoded once beforehand (as
- * autocannon does): a lean client, so the time measured is the service's. (fetch spends ~10 ms of
- * its own per DCGAN request on this machine, wrapping 7 MB in web streams both ways; its median is
- * printed as well.)
- */
-function post(url: string, body: Uint8Array, agent: Agent, path = '/v1/conv-transpose2d/forward', headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<number> {
-  const t0 = performance.now();
-  return new Promise((done, fail) => {
-    const req = httpRequest(`${url}${path}`, { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => (res.statusCode === 200 ? done(performance.now() - t0) : fail(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('error', fail);
-    req.end(body);
-  });
-}
 
 async function postWithFetch(url: string, body: Buffer): Promise<number> {
   const t0 = performance.now();
@@ -261,25 +174,6 @@ async function dcganMedian(s: Service, dcgan: Buffer): Promise<number> {
   } finally {
     agent.destroy();
   }
-}
-
-const PYTHON = '/usr/bin/python3';
-
-/** The Python peer on 2 uvicorn workers, or null (with why) where its packages are missing. */
-async function startPeer(): Promise<Service | string> {
-  const probe = spawn(PYTHON, ['-c', 'import fastapi, uvicorn, torch'], { stdio: 'ignore' });
-  const ok = await new Promise<boolean>((done) => {
-    probe.once('error', () => done(false));
-    probe.once('exit', (code) => done(code === 0));
-  });
-  if (!ok) return `${PYTHON} lacks fastapi, uvicorn or torch (Debian: python3-fastapi python3-uvicorn python3-torch libopenblas0-pthread)`;
-  const port = await freePort();
-  const child = spawn(PYTHON, ['-m', 'uvicorn', 'app:app', '--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
-    cwd: resolve('bench', 'python-peer'),
-    env: { PATH: process.env.PATH ?? '', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return ready(child, `http://127.0.0.1:${port}`);
 }
 
 /**

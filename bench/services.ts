@@ -1,0 +1,143 @@
+/**
+ * What the HTTP benchmarks share: starting and stopping the built service and the Python peer,
+ * the bodies they are sent, and the clients that send them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { type Agent, request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
+import { inputLength, randomArray, weightLength, type BenchShape } from './shapes.js';
+
+export const SERVER = resolve(process.env.BENCH_SERVER ?? 'dist/src/server.js');
+
+/** The part of autocannon's API used here, typed locally (the package ships no types). */
+export interface LoadResult {
+  requests: { average: number };
+  latency: { p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: { url: string; method: string; headers: Record<string, string>; body: string | Buffer; connections: number; duration: number }) => Promise<LoadResult>;
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+export const freePort = () =>
+  new Promise<number>((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+
+export interface Service {
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+/** The built server as deployed (its Node flags), on a free port; `env` adds to or overrides the bench's settings. */
+export async function startService(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, SERVER], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MAX_QUEUE: '256', ...(process.env.GEMM_VARIANT ? { GEMM_VARIANT: process.env.GEMM_VARIANT } : {}), ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return ready(child, `http://127.0.0.1:${port}`);
+}
+
+export async function ready(child: ChildProcess, url: string): Promise<Service> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) return { url, child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`the service at ${url} did not become ready`);
+}
+
+export async function stop(s: Service): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Resident and peak resident set of the service process (threads included), in MB. */
+export function memory(s: Service): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${s.child.pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/**
+ * One request over a keep-alive connection of node:http, the body encoded once beforehand (as
+ * autocannon does): a lean client, so the time measured is the service's. (fetch spends ~10 ms of
+ * its own per DCGAN request on this machine, wrapping 7 MB in web streams both ways; its median is
+ * printed as well.)
+ */
+export function post(url: string, body: Uint8Array, agent: Agent, path = '/v1/conv-transpose2d/forward', headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((done, fail) => {
+    const req = httpRequest(`${url}${path}`, { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => (res.statusCode === 200 ? done(performance.now() - t0) : fail(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+const PYTHON = '/usr/bin/python3';
+
+/** The Python peer on 2 uvicorn workers, or null (with why) where its packages are missing. */
+export async function startPeer(): Promise<Service | string> {
+  const probe = spawn(PYTHON, ['-c', 'import fastapi, uvicorn, torch'], { stdio: 'ignore' });
+  const ok = await new Promise<boolean>((done) => {
+    probe.once('error', () => done(false));
+    probe.once('exit', (code) => done(code === 0));
+  });
+  if (!ok) return `${PYTHON} lacks fastapi, uvicorn or torch (Debian: python3-fastapi python3-uvicorn python3-torch libopenblas0-pthread)`;
+  const port = await freePort();
+  const child = spawn(PYTHON, ['-m', 'uvicorn', 'app:app', '--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
+    cwd: resolve('bench', 'python-peer'),
+    env: { PATH: process.env.PATH ?? '', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    // uvicorn prints a traceback for every request a load run cuts off as it ends.
+    stdio: 'ignore',
+  });
+  return ready(child, `http://127.0.0.1:${port}`);
+}
+
+export const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+export function forwardBody({ geometry: g }: BenchShape): string {
+  const tensor = (shape: number[], length: number, seed: number) => ({ shape, dtype: 'float32', b64: b64(randomArray(Float32Array, length, seed)) });
+  return JSON.stringify({
+    input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
+    weight: tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2),
+    bias: tensor([g.outChannels], g.outChannels, 3),
+    stride: g.sH,
+    padding: g.pH,
+  });
+}
+
+/** The pids of a process's children, read from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The fields after the command's closing parenthesis: state, then the parent's pid.
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The resident set of the service and its server processes (a primary's children), in MB. */
+export function memoryOfTree(s: Service): { rss: number } {
+  const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const pid = s.child.pid!;
+  return { rss: [pid, ...childrenOf(pid)].reduce((sum, p) => sum + rssOf(p), 0) };
+}
