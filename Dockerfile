@@ -15,7 +15,8 @@ COPY assembly ./assembly
 COPY playground ./playground
 COPY native ./native
 # Builds the playground page (dist/public/playground), the WebAssembly GEMM (build/wasm), the
-# native GEMM (build/native) and the TypeScript (dist).
+# native GEMM (build/native), the TypeScript (dist) and the CycloneDX SBOM of the production
+# dependencies the runtime stage installs (dist/sbom.cdx.json, shipped with dist).
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
