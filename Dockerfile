@@ -1,7 +1,7 @@
 # convsvc: build the TypeScript, then run it on a slim image with production dependencies only.
 # test/process/dockerfile.test.ts follows these steps outside Docker, so a broken step shows in CI.
 
-FROM node:20-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 # The native GEMM's toolchain and OpenBLAS headers (node-gyp needs python3, make and a compiler).
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make gcc g++ pkg-config libopenblas-dev \
   && rm -rf /var/lib/apt/lists/*
@@ -15,10 +15,11 @@ COPY assembly ./assembly
 COPY playground ./playground
 COPY native ./native
 # Builds the playground page (dist/public/playground), the WebAssembly GEMM (build/wasm), the
-# native GEMM (build/native) and the TypeScript (dist).
+# native GEMM (build/native), the TypeScript (dist) and the CycloneDX SBOM of the production
+# dependencies the runtime stage installs (dist/sbom.cdx.json, shipped with dist).
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:26-bookworm-slim AS runtime
 # OpenBLAS's runtime library only: the native GEMM opens it and runs it on one thread per worker.
 RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0-pthread \
   && rm -rf /var/lib/apt/lists/*

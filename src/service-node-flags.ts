@@ -2,22 +2,32 @@
  * The Node flags the service is started with: by `npm start`, by the Dockerfile's CMD, and by the
  * bench and load scripts, which measure it as deployed (a test holds the first two to this list).
  *
+ * Both measured again on Node 26.12.1 (the image's Node) and kept: each still pays there. A fresh
+ * service, 2 workers, this 2-core machine; ratios within one run (it is shared and noisy).
+ *
  * `--initial-heap-size=64` (MB): V8 sizes the main thread's heap by the JavaScript objects alive,
  * and a request with binary tensors (/v2) leaves few, while it churns ~20 MB of buffers that count
- * against that heap's limit; with the default small start, V8 ran a full collection for almost
- * every large request (47 in 60) and the /v2 binary DCGAN forward took 42-46 ms; from 64 MB, 32
- * full collections in 120 requests and 31-34 ms. Idle RSS does not change (pages are used only
- * as the heap fills).
+ * against that heap's limit; with the default small start, V8 runs a full collection for almost
+ * every large request. The /v2 binary DCGAN forward, 60 sequential requests after 20: without the
+ * flag 48-50 main-thread full collections and a median of 27-41 ms; with it 21-24 and 18-22 ms
+ * (0.54-0.66x within each round). A service that had first served 7 s of the small op had grown
+ * its heap already, and there the medians were alike (28-33 ms). On Node 20 the same run gave
+ * 38-43 -> 10-11 collections and 29-31 -> 16-17 ms: on 26 the flag saves half the collections
+ * rather than three in four, for a like latency gain. (Idle RSS did not change on Node 20, pages
+ * being used only as the heap fills; not measured again.)
  *
  * `--no-allocation-site-pretenuring`: V8 allocates objects straight into the old generation from
  * the code sites whose objects it has seen survive, and large requests (whose parse, answer and
  * buffers live for tens of milliseconds) teach it that of sites every request shares. Small
- * requests then fill the old generation with garbage: after 50 DCGAN requests, 8 s of the small
- * op ran 20 full collections and scavenges of ~3.3 ms; without pretenuring, 5 and ~0.9 ms. Without
- * pretenuring the small op went from 5,265-5,467 to 5,860-6,100 requests/s (fresh, and after 50
- * DCGAN requests; p99 7-8 -> 5-6 ms) and, in `npm run bench:http`, from ~4,700 to ~5,300-5,800;
- * DCGAN latency did not move. (A larger nursery, `--max-semi-space-size=32`, helped a fresh
- * process as much but not one that had served large requests, and held ~25 MB more.)
+ * requests then fill the old generation with garbage. The small op (autocannon, 16 connections,
+ * 5 s after 2 s of warm-up) on Node 26, with pretenuring: 6-7 full collections, scavenges of
+ * 2.3-2.9 ms, p99 7-10 ms; without: 0 full collections, scavenges of 0.6-0.9 ms, p99 6-7 ms; with
+ * both flags against none, requests/s 1.07-1.09x on a fresh service (~5,500-5,650 against
+ * ~5,100-5,250) and 1.06-1.09x after 60 DCGAN requests (~5,350-5,550 against ~5,000-5,250; full
+ * collections 8-10 -> 4-9). The heap flag alone does not move the small op. (On Node 20: 20 -> 5
+ * full collections, ~3.3 -> ~0.9 ms scavenges, ~5,300 -> ~6,000 requests/s. A larger nursery,
+ * `--max-semi-space-size=32`, helped a fresh Node 20 process as much but not one that had served
+ * large requests, and held ~25 MB more.)
  *
  * Worker threads refuse V8 flags in their execArgv; src/worker-exec-argv.ts leaves these out of
  * theirs.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,21 @@ describe('the Dockerfile', () => {
       for (const dev of ['typescript', 'supertest', 'fast-check', 'tsx']) assert.ok(!deps.includes(dev), `${dev} is not installed`);
       const full = spawnSync(process.execPath, ['-e', "import('typescript').then(() => process.exit(1), () => process.exit(0))"], { cwd: image.workdir });
       assert.equal(full.status, 0, 'typescript cannot be imported in the runtime stage');
+    });
+
+    it('carries the build\'s CycloneDX SBOM, listing the production dependencies it runs on and no others', () => {
+      const path = join(image.workdir, 'dist', 'sbom.cdx.json');
+      assert.ok(existsSync(path), 'dist/sbom.cdx.json is in the image');
+      const sbom = JSON.parse(readFileSync(path, 'utf8')) as { bomFormat: string; metadata: { component: { name: string } }; components: { name: string; version: string }[] };
+      assert.equal(sbom.bomFormat, 'CycloneDX');
+      assert.equal(sbom.metadata.component.name, 'convsvc');
+      const listed = new Map(sbom.components.map((c) => [c.name, c.version]));
+      const { dependencies } = JSON.parse(readFileSync(join(image.workdir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+      for (const name of Object.keys(dependencies)) {
+        const installed = (JSON.parse(readFileSync(join(image.workdir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+        assert.equal(listed.get(name), installed, `${name}@${installed} is listed`);
+      }
+      for (const dev of ['typescript', 'supertest', 'fast-check', 'tsx', 'node-gyp']) assert.ok(!listed.has(dev), `${dev} is not listed`);
     });
 
     it('starts with its CMD, becomes healthy by its HEALTHCHECK, and stops on SIGTERM with code 0', async () => {
