@@ -6,6 +6,7 @@ import { authPlugin } from './plugins/auth.js';
 import { readAwayBytes } from './body-bytes.js';
 import { answerClientError } from './client-errors.js';
 import type { ClusterLink } from './cluster/link.js';
+import { availableCores } from './cpu-limit.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { flushBeforeClosePlugin } from './plugins/flush-before-close.js';
@@ -57,6 +58,20 @@ const CONNECTION_CHECK_MS = 1000;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
+ * A server process's kernel threads. Alone, it keeps WORKERS threads. One of several keeps its
+ * share of the cores warm and starts the rest (up to WORKERS) only when a task needs them, so one
+ * large request on an idle host is split over every core, while the host's kernel slots
+ * (src/cluster/kernel-slots.ts) keep a loaded host at one running kernel per core. `expected` is
+ * what the memory budget sets aside: the warm threads and the process's share of the others.
+ */
+function kernelThreads(config: Config, clustered: boolean): { warm: number; expected: number } {
+  if (!clustered) return { warm: config.workers, expected: config.workers };
+  const share = Math.ceil(availableCores() / config.httpProcesses);
+  const warm = Math.min(config.workers, share);
+  return { warm, expected: Math.min(config.workers, warm + share) };
+}
+
+/**
  * The whole service as a Fastify instance without a port: the process entry (src/server.ts)
  * listens on it, and tests inject requests into it.
  */
@@ -98,14 +113,17 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   // Says which GEMM runs; throws, stopping start-up, when GEMM_VARIANT forces one this runtime lacks.
   app.log.info({ gemm: gemmRuntime() }, 'GEMM variant');
+  const threads = kernelThreads(config, opts.cluster !== undefined);
   const pool = new KernelPool({
     workers: config.workers,
+    warmWorkers: threads.warm,
+    hostSlot: opts.cluster ? (signal) => opts.cluster!.takeKernelSlot(signal) : undefined,
     maxQueue: config.maxQueue,
     inlineMaxMacs: config.inlineMaxMacs,
     workerEntry: opts.workerEntry,
     onTaskDone: (op, seconds, outcome) => metrics.taskDuration.observe({ op, outcome }, seconds),
   });
-  const budget = deriveBudget({ configured: config.memoryBudgetBytes, workers: config.workers, processes: opts.cluster ? config.httpProcesses : 1 });
+  const budget = deriveBudget({ configured: config.memoryBudgetBytes, workers: threads.expected, processes: opts.cluster ? config.httpProcesses : 1 });
   const memory = new MemoryBudget(budget.bytes);
   const uploads = new Uploads({ minBytesPerSecond: config.minBodyBytesPerSecond, windowMs: UPLOAD_RATE_WINDOW_MS });
   app.log.info({ memoryBudgetBytes: budget.bytes, source: budget.source }, 'memory budget');

@@ -8,7 +8,18 @@ import { workerExecArgv } from './worker-exec-argv.js';
 export type TaskResults = Partial<Record<ResultName, FloatArray>>;
 
 export interface PoolOptions {
+  /** Kernel threads at most; a large task is split into this many parts (src/split.ts). */
   readonly workers: number;
+  /**
+   * Threads kept even when idle (default: all of them); the others start when tasks need them and
+   * end after IDLE_THREAD_MS without one.
+   */
+  readonly warmWorkers?: number;
+  /**
+   * With several server processes: waits for one of the host's kernel slots before a task goes to
+   * a thread (src/cluster/kernel-slots.ts), resolving with what gives it back.
+   */
+  readonly hostSlot?: (signal: AbortSignal) => Promise<() => void>;
   /** Requests that may wait for a worker; with `workers` running, the rest get 503. */
   readonly maxQueue: number;
   /** Conv tasks of at most this many multiply-adds and tensor elements run on the calling thread (`runsInline`); default 0, none. */
@@ -21,6 +32,9 @@ export interface PoolOptions {
   /** Told of every task's time in the pool (queued and running), for metrics. */
   readonly onTaskDone?: (op: string, seconds: number, outcome: 'ok' | 'error' | 'aborted') => void;
 }
+
+/** How long a thread beyond the warm ones may idle before it ends. */
+export const IDLE_THREAD_MS = 10_000;
 
 /** Seconds a client is told to wait when the queue is full: roughly one task's time. */
 export const RETRY_AFTER_SECONDS = '1';
@@ -64,6 +78,8 @@ export class KernelPool {
   readonly #capacity: number;
   readonly #onTaskDone: NonNullable<PoolOptions['onTaskDone']>;
   readonly #inlineMaxMacs: number;
+  readonly #maxThreads: number;
+  readonly #hostSlot: PoolOptions['hostSlot'];
   /** Each task's own abort controller while it is queued or running: what cancelAll aborts. */
   readonly #inFlight = new Set<AbortController>();
   /** Set once the shutdown grace period has run out: a task started after it is cancelled at once. */
@@ -78,13 +94,16 @@ export class KernelPool {
     this.#maxTasks = this.#capacity * opts.workers;
     this.#onTaskDone = opts.onTaskDone ?? (() => {});
     this.#inlineMaxMacs = opts.inlineMaxMacs ?? 0;
+    this.#maxThreads = opts.workers;
+    this.#hostSlot = opts.hostSlot;
+    const warm = Math.min(opts.workers, opts.warmWorkers ?? opts.workers);
     this.#piscina = new Piscina({
       filename: (opts.workerEntry ?? DEFAULT_WORKER).href,
-      minThreads: opts.workers,
+      minThreads: warm,
       maxThreads: opts.workers,
       maxQueue: this.#maxTasks,
-      // Kernels hold their scratch between tasks: a worker is never let go for idling.
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // Kernels hold their scratch between tasks: a warm worker is never let go for idling.
+      idleTimeout: warm === opts.workers ? Number.MAX_SAFE_INTEGER : IDLE_THREAD_MS,
       atomics: 'disabled',
       execArgv: workerExecArgv(),
       // Kernel threads yield the CPU to the main thread, which parses, admits, answers health
@@ -97,6 +116,11 @@ export class KernelPool {
 
   get workers(): number {
     return this.#piscina.threads.length;
+  }
+
+  /** The parts a large task is split into: one per thread the pool may have. */
+  get parallelism(): number {
+    return this.#maxThreads;
   }
 
   /** The ids of the running threads: a thread ended by an abort or a crash leaves this list. */
@@ -209,7 +233,9 @@ export class KernelPool {
     else if (signal.aborted) forward();
     else signal.addEventListener('abort', forward, { once: true });
     this.#inFlight.add(own);
+    let release: (() => void) | null = null;
     try {
+      if (this.#hostSlot) release = await this.#hostSlot(aborted);
       const results = await this.#piscina.run(task, { transferList, signal: aborted });
       this.#onTaskDone(task.op, seconds(), 'ok');
       return results;
@@ -227,6 +253,7 @@ export class KernelPool {
       // problem document and the log); Piscina starts a new thread in place of a dead one.
       throw new Error(`the worker failed running ${task.op}`, { cause: err });
     } finally {
+      release?.();
       signal.removeEventListener('abort', forward);
       this.#inFlight.delete(own);
     }

@@ -26,6 +26,8 @@ export class ClusterLink {
   #state: ClusterState | null = null;
   #registry: Registry | null = null;
   #lost = false;
+  /** Asks for kernel slots not yet granted: what to do when they are. */
+  readonly #slotAsks = new Map<number, () => void>();
 
   constructor(channel: Channel = process) {
     this.#channel = channel;
@@ -34,6 +36,9 @@ export class ClusterLink {
     });
     channel.on('disconnect', () => {
       this.#lost = true;
+      // Nobody hands out slots any more: what waited for one runs (the process is draining).
+      for (const granted of this.#slotAsks.values()) granted();
+      this.#slotAsks.clear();
       for (const [id, w] of this.#waiting) {
         clearTimeout(w.timer);
         this.#waiting.delete(id);
@@ -71,6 +76,35 @@ export class ClusterLink {
     return { current: answer.current, ttl: answer.ttl };
   }
 
+  /**
+   * Waits for one of the host's kernel slots (src/cluster/kernel-slots.ts); resolves with the
+   * function that gives it back. `signal` withdraws the ask (rejecting with its reason).
+   */
+  takeKernelSlot(signal: AbortSignal): Promise<() => void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      if (this.#lost || this.#channel.send === undefined) return resolve(() => {});
+      const id = this.#nextId++;
+      let done = false;
+      const free = () => {
+        if (done) return;
+        done = true;
+        if (!this.#lost) this.#channel.send?.({ convsvc: 'slot-free', id } satisfies ToPrimary);
+      };
+      const withdraw = () => {
+        this.#slotAsks.delete(id);
+        free();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', withdraw, { once: true });
+      this.#slotAsks.set(id, () => {
+        signal.removeEventListener('abort', withdraw);
+        resolve(free);
+      });
+      this.#channel.send({ convsvc: 'slot?', id } satisfies ToPrimary);
+    });
+  }
+
   #ask(question: ToPrimary & { id: number }): Promise<ToServer> {
     return new Promise((resolve, reject) => {
       if (this.#lost || this.#channel.send === undefined) return reject(new Error('the primary process is gone'));
@@ -92,6 +126,12 @@ export class ClusterLink {
       case 'share?':
         void this.#share(message.id);
         return;
+      case 'slot': {
+        const granted = this.#slotAsks.get(message.id);
+        this.#slotAsks.delete(message.id);
+        granted?.();
+        return;
+      }
       default: {
         const w = this.#waiting.get(message.id);
         if (w === undefined) return;

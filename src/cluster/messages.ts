@@ -60,8 +60,26 @@ export interface RateAnswer {
   readonly ttl: number;
 }
 
-export type ToPrimary = MetricsQuestion | ShareAnswer | RateQuestion;
-export type ToServer = ClusterState | MetricsAnswer | ShareQuestion | RateAnswer;
+/** A server process asks for one of the host's kernel slots (src/cluster/kernel-slots.ts)... */
+export interface SlotQuestion {
+  readonly convsvc: 'slot?';
+  readonly id: number;
+}
+
+/** ...the primary grants it... */
+export interface SlotGranted {
+  readonly convsvc: 'slot';
+  readonly id: number;
+}
+
+/** ...and the process gives it back when its task is done, or withdraws the ask when its task was cancelled. */
+export interface SlotFree {
+  readonly convsvc: 'slot-free';
+  readonly id: number;
+}
+
+export type ToPrimary = MetricsQuestion | ShareAnswer | RateQuestion | SlotQuestion | SlotFree;
+export type ToServer = ClusterState | MetricsAnswer | ShareQuestion | RateAnswer | SlotGranted;
 
 /** Whether an IPC message is one of ours. */
 export function isOurs<T extends { convsvc: string }>(message: unknown): message is T {

@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { availableCores } from '../cpu-limit.js';
+import { KernelSlots } from './kernel-slots.js';
 import { isOurs, type ClusterState, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
 
 /** A restarted process that lived this long had a good run: its next death starts the backoff over. */
@@ -59,6 +61,7 @@ export function runPrimary(config: Config): void {
   const log = primaryLog(config.logLevel);
   const slots: Slot[] = Array.from({ length: config.httpProcesses }, (_, index) => ({ index, worker: null, listening: false, served: false, startedAt: 0, deaths: 0, restart: null }));
   const rates = new LocalStoreCtor(false, false, RATE_CLIENTS);
+  const kernels = new KernelSlots(availableCores());
   let stopping = false;
   let failedExit = false;
   let shareId = 1;
@@ -67,6 +70,8 @@ export function runPrimary(config: Config): void {
   const own = new Registry();
   new Gauge({ name: 'convsvc_http_processes', help: 'Server processes the service should have (HTTP_PROCESSES).', registers: [own], collect() { this.set(slots.length); } });
   new Gauge({ name: 'convsvc_http_processes_up', help: 'Server processes listening now.', registers: [own], collect() { this.set(slots.filter((s) => s.listening).length); } });
+  new Gauge({ name: 'convsvc_kernel_slots_in_use', help: 'Kernel tasks running across every server process (at most one per core).', registers: [own], collect() { this.set(kernels.inUse); } });
+  new Gauge({ name: 'convsvc_kernel_slots_waiting', help: 'Kernel tasks waiting for a core, across every server process.', registers: [own], collect() { this.set(kernels.waiting); } });
   const restarts = new Counter({ name: 'convsvc_http_process_restarts_total', help: 'Server processes restarted after they died.', registers: [own] });
 
   const live = () => slots.flatMap((s) => (s.worker !== null && s.worker.isConnected() ? [s.worker] : []));
@@ -110,6 +115,12 @@ export function runPrimary(config: Config): void {
         if (share.pending.size === 0) share.done();
         return;
       }
+      case 'slot?':
+        kernels.ask(worker.id, message.id, () => send(worker, { convsvc: 'slot', id: message.id }));
+        return;
+      case 'slot-free':
+        kernels.free(worker.id, message.id);
+        return;
       case 'rate?':
         rates.incr(message.key, (_err, res) => send(worker, { convsvc: 'rate', id: message.id, current: res.current, ttl: res.ttl }), message.windowMs, message.max);
         return;
@@ -138,6 +149,7 @@ export function runPrimary(config: Config): void {
     if (slot.worker !== worker) return;
     slot.worker = null;
     slot.listening = false;
+    kernels.forget(worker.id);
     for (const share of shares.values()) if (share.pending.delete(worker) && share.pending.size === 0) share.done();
     if (stopping) {
       if (code !== 0) failedExit = true;

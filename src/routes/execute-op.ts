@@ -112,7 +112,7 @@ export async function executeOp(
  * worker, concurrently, and the parts' results are combined (src/split.ts); any other runs whole.
  */
 async function runOnPool(task: Task, pool: KernelPool, signal: AbortSignal): Promise<Partial<Record<ResultName, Values>>> {
-  const split = planSplit(task, pool.workers);
+  const split = planSplit(task, pool.parallelism);
   if (split === null) return pool.run(task, signal);
   return split.merge(await Promise.all(split.parts.map((part) => pool.run(part, signal))));
 }

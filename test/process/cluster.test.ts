@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
+import { availableCores } from '../../src/cpu-limit.js';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 
 /** HTTP_PROCESSES=2: a primary and two server processes on one port (src/cluster/primary.ts). */
@@ -137,6 +138,39 @@ describe('a service of two server processes', () => {
     assert.deepEqual(await server.exited, { code: 0, signal: null });
     const stoppedLogs = server.logs.filter((l) => l.msg === 'server process stopped');
     assert.deepEqual(stoppedLogs.map((l) => l.code), [0, 0]);
+  });
+
+  it('splits one large request over every core of an idle host, and runs no more kernels at once than there are cores', async (t) => {
+    const cores = availableCores();
+    if (cores < 2) return t.skip(`one core: nothing to split over (${cores})`);
+    const zeros = (shape: number[]) => ({ shape, b64: Buffer.alloc(shape.reduce((a, b) => a * b, 1) * 4).toString('base64') });
+    // ~0.3 G multiply-adds per sample on the TypeScript GEMM: long enough to watch.
+    const body = JSON.stringify({ input: zeros([cores, 64, 64, 64]), weight: zeros([128, 64, 3, 3]), padding: 1 });
+    // WORKERS unset: each process may grow to a thread per core, and keeps its share warm.
+    const server = await startCluster({ WORKERS: '', MAX_MACS: String(2 ** 40), GEMM_VARIANT: 'typescript' });
+    const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+    try {
+      const warm = Math.ceil(cores / 2);
+      assert.equal(metric((await once(server.url, '/metrics')).text, 'convsvc_pool_workers'), 2 * warm, 'each process keeps its share of the cores warm');
+      assert.equal((await once(server.url, '/v1/conv2d/forward', { method: 'POST', body })).status, 200);
+      assert.equal(metric((await once(server.url, '/metrics')).text, 'convsvc_pool_workers'), 2 * warm + (cores - warm), 'one process started a thread for every core');
+
+      const load = Array.from({ length: 3 * cores }, () => once(server.url, '/v1/conv2d/forward', { method: 'POST', body, timeoutMs: 120_000 }));
+      let sawWaiting = false;
+      let settled = false;
+      void Promise.all(load).then(() => (settled = true));
+      while (!settled) {
+        const text = (await once(server.url, '/metrics')).text;
+        assert.ok(metric(text, 'convsvc_kernel_slots_in_use') <= cores, 'at most a kernel per core at once');
+        assert.ok(metric(text, 'convsvc_pool_workers') <= 2 * cores, 'no process grows past a thread per core');
+        if (metric(text, 'convsvc_kernel_slots_waiting') > 0) sawWaiting = true;
+        await sleep(50);
+      }
+      for (const answer of await Promise.all(load)) assert.equal(answer.status, 200);
+      assert.ok(sawWaiting, 'kernels waited for a core');
+    } finally {
+      await stopped(server);
+    }
   });
 
   it('exits 1 when its processes cannot listen', async () => {
