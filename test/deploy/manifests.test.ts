@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { parse, parseAllDocuments } from 'yaml';
 import { EnvSchema, loadConfig } from '../../src/config.js';
+import { deriveBudget } from '../../src/memory-budget.js';
+import { expectedCost } from '../../src/memory-model.js';
 import { build } from '../helpers/build.js';
 import { send } from '../helpers/http.js';
 import { projectRoot } from '../helpers/paths.js';
@@ -51,12 +54,23 @@ describe('the Deployment', () => {
     assert.equal(port.containerPort, Number(plainEnv.PORT ?? DEFAULT_PORT));
   });
 
-  it('ties WORKERS to the container\'s CPU limit, and requests what it limits', () => {
-    const ref = env.get('WORKERS')?.valueFrom?.resourceFieldRef;
-    assert.deepEqual(ref, { containerName: container.name, resource: 'limits.cpu', divisor: '1' });
+  it('ties HTTP_PROCESSES and WORKERS to the container\'s CPU limit, and requests what it limits', () => {
+    for (const name of ['HTTP_PROCESSES', 'WORKERS']) {
+      const ref = env.get(name)?.valueFrom?.resourceFieldRef;
+      assert.deepEqual(ref, { containerName: container.name, resource: 'limits.cpu', divisor: '1' }, name);
+    }
     assert.ok(container.resources.limits.cpu, 'a CPU limit');
     assert.equal(container.resources.requests.cpu, container.resources.limits.cpu);
     assert.ok(container.resources.requests.memory && container.resources.limits.memory);
+  });
+
+  it('leaves each server process a memory budget that admits the largest JSON body it accepts', () => {
+    const mebibytes = Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)?.[1]);
+    const cores = Number(container.resources.limits.cpu);
+    const dir = mkdtempSync(join(tmpdir(), 'cgroup-'));
+    writeFileSync(join(dir, 'memory.max'), String(mebibytes * 2 ** 20));
+    const budget = deriveBudget({ workers: cores, processes: cores, limitFiles: [join(dir, 'memory.max')], heapLimitBytes: 2 ** 40 });
+    assert.ok(budget.bytes >= expectedCost(Number(plainEnv.MAX_BODY_BYTES), false), `${budget.bytes} bytes: ${budget.source}`);
   });
 
   for (const [probe, want] of [
@@ -124,6 +138,7 @@ describe('docker-compose.yml', () => {
     for (const name of Object.keys(service.environment)) assert.ok(ENV_NAMES.includes(name), name);
     assert.doesNotThrow(() => loadConfig(service.environment));
     assert.equal(service.environment.WORKERS, String(Number(service.deploy.resources.limits.cpus)), 'WORKERS = the CPU limit');
+    assert.equal(service.environment.HTTP_PROCESSES, String(Number(service.deploy.resources.limits.cpus)), 'HTTP_PROCESSES = the CPU limit');
   });
 
   it('puts nginx in front, proxying to the replicas\' port and retrying a refused request elsewhere', () => {
