@@ -3,11 +3,12 @@
  * the bodies they are sent, and the clients that send them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { treeMemory } from '../scripts/process-tree.js';
 import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
 import { inputLength, randomArray, weightLength, type BenchShape } from './shapes.js';
 
@@ -121,23 +122,7 @@ export function forwardBody({ geometry: g }: BenchShape): string {
   });
 }
 
-/** The pids of a process's children, read from /proc. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The fields after the command's closing parenthesis: state, then the parent's pid.
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
 /** The resident set of the service and its server processes (a primary's children), in MB. */
 export function memoryOfTree(s: Service): { rss: number } {
-  const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  const pid = s.child.pid!;
-  return { rss: [pid, ...childrenOf(pid)].reduce((sum, p) => sum + rssOf(p), 0) };
+  return { rss: treeMemory(s.child.pid!).rss / 2 ** 20 };
 }

@@ -1,31 +1,44 @@
 /**
- * `npm run fuzz [-- --runs N --seed S --url http://127.0.0.1:PORT --key K]`: fast-check over the live
- * HTTP API. Without --url it starts the service in this process on a loopback port, with API key K
- * (default fuzz-key), which every request carries but those spelled to get around it. Every answer must
- * be a 4xx problem document or a correct 200 — never a 5xx, a hang or a crash. Exits 1 otherwise.
+ * `npm run fuzz [-- --runs N --seed S --processes P --url http://127.0.0.1:PORT --key K]`:
+ * fast-check over the live HTTP API. Without --url it starts the built server as a real process
+ * on a loopback port (HTTP_PROCESSES=P, default 2 where there are 2 cores), with API key K
+ * (default fuzz-key), which every request carries but those spelled to get around it. Every
+ * answer must be a 4xx problem document or a correct 200 — never a 5xx, a hang or a crash (a
+ * server process that dies is restarted by the primary, so its error log line counts as one);
+ * SIGTERM then must end it with exit code 0. Exits 1 otherwise.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import { fuzz } from './fuzz/run.js';
+import { errorLines, startServer } from './load/harness.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '10000' }, seed: { type: 'string' }, url: { type: 'string' }, key: { type: 'string', default: 'fuzz-key' } },
+  options: {
+    runs: { type: 'string', default: '10000' },
+    seed: { type: 'string' },
+    processes: { type: 'string', default: String(Math.min(2, availableParallelism())) },
+    url: { type: 'string' },
+    key: { type: 'string', default: 'fuzz-key' },
+  },
 });
 
 // Its own server takes an API key, so requests spelled to slip past it can be told apart.
-const app = values.url ? undefined : await buildApp({ ...loadConfig(process.env), host: '127.0.0.1', apiKeys: [values.key] }, { logger: false });
-const baseUrl = values.url ?? (await app!.listen({ host: '127.0.0.1', port: 0 }));
+const server = values.url ? undefined : await startServer(1, { HTTP_PROCESSES: values.processes, API_KEYS: values.key });
+const baseUrl = values.url ?? server!.url;
 const started = performance.now();
 const report = await fuzz({ baseUrl, runs: Number(values.runs), seed: values.seed === undefined ? undefined : Number(values.seed), apiKey: values.key });
 const seconds = (performance.now() - started) / 1000;
-await app?.close();
+const alive = server?.alive() ?? true;
+const exitCode = server ? await server.stop() : 0;
+const failure =
+  report.failure ??
+  (!alive ? 'the server died' : exitCode !== 0 ? `the server exited ${exitCode} on SIGTERM` : errorLines.length > 0 ? `the server logged errors:\n    ${errorLines.slice(0, 5).join('\n    ')}` : undefined);
 
-console.log(`fuzz: ${report.runs} requests in ${seconds.toFixed(1)} s against ${baseUrl}, seed ${report.seed}`);
+console.log(`fuzz: ${report.runs} requests in ${seconds.toFixed(1)} s against ${baseUrl}${server ? ` (HTTP_PROCESSES=${values.processes})` : ''}, seed ${report.seed}`);
 console.log(`  statuses: ${JSON.stringify(report.statuses)}`);
 console.log(`  kinds:    ${JSON.stringify(report.kinds)}`);
-if (report.failure) {
-  console.error(`FAILED: ${report.failure}`);
+if (failure) {
+  console.error(`FAILED: ${failure}`);
   process.exit(1);
 }
 console.log('  every answer was a 4xx problem document or a correct 200');

@@ -1,9 +1,11 @@
 /**
- * `npm run load [-- --duration 30]`: overloads a real server process on 127.0.0.1 with autocannon —
+ * `npm run load [-- --duration 30 --processes 2]`: overloads a real server (HTTP_PROCESSES=2 by
+ * default, where there are 2 cores) on 127.0.0.1 with autocannon —
  * 64 connections of large base64 requests plus a mix of small JSON ones — while attackers work
  * on it: 150 sockets trickling their bodies a byte a second, and requests spelled to get past the
  * API key (`/%761/...`). Probes /health/live throughout, then stops the server with SIGTERM
- * while the trickling bodies are still arriving. Prints admitted throughput, latency, the count
+ * while the trickling bodies are still arriving and 16 large requests are in flight (each must
+ * be answered 200, or 503 when not yet admitted). Prints admitted throughput, latency, the count
  * of each status, the liveness latency and the server's peak RSS. Exits 1 on any status outside
  * {200, 503} for the clients, anything but 401 for the spelled paths, on connection errors or
  * timeouts, on peak RSS above the memory model's bound, on liveness slower than 100 ms (p99),
@@ -19,6 +21,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { errorLines, peakRss, percentile, probeLiveness, startServer, statuses } from './load/harness.js';
 import { runMemoryScenario } from './load/memory-scenario.js';
+import { treeMemory } from './process-tree.js';
 import { rssBound } from './load/memory-model.js';
 import { startTricklers } from './load/tricklers.js';
 
@@ -27,6 +30,7 @@ const MiB = 2 ** 20;
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '30' },
+    processes: { type: 'string', default: String(Math.min(2, availableParallelism())) },
     workers: { type: 'string', default: String(Math.min(2, availableParallelism())) },
     'max-queue': { type: 'string', default: '16' },
     'max-body-mib': { type: 'string', default: '8' },
@@ -40,6 +44,7 @@ const { values } = parseArgs({
 const scenario = values.scenario;
 if (scenario !== 'overload' && scenario !== 'memory') throw new Error(`--scenario is overload or memory, not ${scenario}`);
 const duration = Number(values.duration);
+const processes = Number(values.processes);
 const workers = Number(values.workers);
 const maxQueue = Number(values['max-queue']);
 const maxBodyBytes = Number(values['max-body-mib']) * MiB;
@@ -58,10 +63,18 @@ const smallBody = JSON.stringify({
   padding: 1,
 });
 
+/** One request on a connection of its own: its status, or the error that ended it (a lost request). */
+function postOnce(url: string, body: string): Promise<string> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer load-key' }, body }).then(
+    async (r) => (await r.arrayBuffer(), String(r.status)),
+    (err: Error) => `error: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+  );
+}
+
 if (scenario === 'memory') {
   await runMemoryScenario({ workers, duration: Number(values.duration), encoding: values.encoding, budgetBytes: Number(values['budget-mib']) * MiB, bodyBytes: Number(values['body-mb']) * 1e6 });
 } else {
-const server = await startServer(workers, { MAX_QUEUE: String(maxQueue), MAX_BODY_BYTES: String(maxBodyBytes), API_KEYS: 'load-key' });
+const server = await startServer(workers, { HTTP_PROCESSES: String(processes), MAX_QUEUE: String(maxQueue), MAX_BODY_BYTES: String(maxBodyBytes), API_KEYS: 'load-key' });
   const idleRss = peakRss(server.pid);
   const probe = probeLiveness(server.url);
   const tricklers = startTricklers(server.url, 150, maxBodyBytes / 2);
@@ -77,25 +90,34 @@ const server = await startServer(workers, { MAX_QUEUE: String(maxQueue), MAX_BOD
   // loop as a high p99.
   const lag = await fetch(`${server.url}/metrics`).then((r) => r.text());
   const lagOf = (name: string) => Number(new RegExp(`^convsvc_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(lag)?.[1] ?? NaN) * 1000;
-  const peak = peakRss(server.pid);
-  // SIGTERM while 150 bodies are still trickling in: they are answered 503 and the exit is prompt.
+  // SIGTERM under load, while 150 bodies are still trickling in: every admitted request is
+  // answered 200, the rest 503, the trickling bodies 503, and the exit is prompt.
   tricklers.hold();
+  const lastWave = Array.from({ length: 16 }, () => postOnce(`${server.url}/v1/conv2d/forward`, largeBody()));
+  await new Promise((r) => setTimeout(r, 300));
+  // The processes' peaks, read until they exit (a server process's are gone with it).
+  let peak = peakRss(server.pid);
+  const watch = setInterval(() => (peak = Math.max(peak, treeMemory(server.pid).peaks)), 20);
   const stopping = performance.now();
   const exitCode = await server.stop();
   const stopMs = performance.now() - stopping;
+  clearInterval(watch);
+  const lastStatuses: Record<string, number> = {};
+  for (const status of await Promise.all(lastWave)) lastStatuses[status] = (lastStatuses[status] ?? 0) + 1;
   await new Promise((r) => setTimeout(r, 200));
   tricklers.stop();
   
   const counts = statuses(large, small);
-  const bound = rssBound(workers, maxQueue, maxBodyBytes);
+  const bound = rssBound(workers, maxQueue, maxBodyBytes, processes);
   const fmt = (r: Result) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms`;
-  console.log(`load: ${duration} s, WORKERS=${workers} MAX_QUEUE=${maxQueue} MAX_BODY_BYTES=${maxBodyBytes / MiB} MiB, server ${server.url}`);
+  console.log(`load: ${duration} s, HTTP_PROCESSES=${processes} WORKERS=${workers} MAX_QUEUE=${maxQueue} MAX_BODY_BYTES=${maxBodyBytes / MiB} MiB, server ${server.url}`);
   console.log(`  large (conv2d 1x16x256x256, base64, ${values.connections} connections): ${large.requests.total} answers, admitted ${((large.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(large)}`);
   console.log(`  small (conv-transpose2d forward run inline, JSON, 8 connections): ${small.requests.total} answers, admitted ${((small.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(small)}`);
   console.log(`  statuses: ${JSON.stringify(counts)}; connection errors ${large.errors + small.errors}, timeouts ${large.timeouts + small.timeouts}`);
   console.log(`  attackers: spelled paths without a key ${JSON.stringify(statuses(spelled))}; 150 trickling sockets answered ${JSON.stringify(tricklers.answers)}`);
   console.log(`  /health/live under load: ${live.length} probes, p50 ${percentile(live, 50).toFixed(1)} ms, p99 ${percentile(live, 99).toFixed(1)} ms, max ${Math.max(...live).toFixed(1)} ms`);
   console.log(`  server event loop lag (since start): p50 ${lagOf('p50').toFixed(1)} ms, p99 ${lagOf('p99').toFixed(1)} ms, max ${lagOf('max').toFixed(1)} ms`);
+  console.log(`  SIGTERM with 16 large requests sent 300 ms before: ${JSON.stringify(lastStatuses)}`);
   console.log(`  server RSS: idle ${(idleRss / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB, bound ${(bound / MiB).toFixed(0)} MiB (memory model); exit code on SIGTERM ${exitCode} after ${stopMs.toFixed(0)} ms`);
   
   const failures: string[] = [];
@@ -106,6 +128,9 @@ const server = await startServer(workers, { MAX_QUEUE: String(maxQueue), MAX_BOD
   if (peak > bound) failures.push(`peak RSS ${(peak / MiB).toFixed(0)} MiB above the bound ${(bound / MiB).toFixed(0)} MiB`);
   if (percentile(live, 99) > 100) failures.push(`/health/live p99 ${percentile(live, 99).toFixed(1)} ms above 100 ms`);
   if (exitCode !== 0) failures.push(`the server exited ${exitCode} on SIGTERM`);
+  const lost = Object.keys(lastStatuses).filter((c) => c !== '200' && c !== '503');
+  if (lost.length > 0) failures.push(`requests in flight at SIGTERM were answered ${lost.join(', ')}`);
+  if ((lastStatuses['200'] ?? 0) === 0) failures.push('no request in flight at SIGTERM was finished');
   const spelledStatuses = Object.keys(statuses(spelled)).filter((c) => c !== '401');
   if (spelledStatuses.length > 0) failures.push(`spelled paths without a key were answered ${spelledStatuses.join(', ')}`);
   if ((tricklers.answers['408'] ?? 0) === 0) failures.push('no trickling body was cut off (408)');

@@ -1,10 +1,10 @@
 /** What both scenarios of `npm run load` share: the server process, its memory, the liveness probe. */
 import type autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SERVICE_NODE_FLAGS } from '../../src/service-node-flags.js';
+import { treeMemory } from '../process-tree.js';
 
 type Result = Awaited<ReturnType<typeof autocannon>>;
 
@@ -14,7 +14,7 @@ export const errorLines: string[] = [];
 export async function startServer(workers: number, env: Record<string, string>): Promise<{ url: string; pid: number; alive: () => boolean; stop: () => Promise<number | null> }> {
   const entry = fileURLToPath(new URL('../../src/server.js', import.meta.url));
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, entry], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', WORKERS: String(workers), LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', HTTP_PROCESSES: '1', WORKERS: String(workers), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -32,14 +32,19 @@ export async function startServer(workers: number, env: Record<string, string>):
     });
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening`)));
   });
+  // With several server processes the first one listening is not the service: wait until all are.
+  for (let tries = 0; !(await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)); tries++) {
+    if (tries > 200) throw new Error('the server did not become ready');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return { url, pid: child.pid!, alive: () => child.exitCode === null && child.signalCode === null, stop: async () => (child.kill('SIGTERM'), exited) };
 }
 
-/** Peak RSS of a process so far (Linux: VmHWM), in bytes. */
+/** Peak RSS so far (Linux: VmHWM), in bytes, of a process and its server processes (summed: a bound of their joint peak). */
 export function peakRss(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error('no VmHWM in /proc: peak RSS needs Linux');
-  return Number(m[1]) * 1024;
+  const { peaks } = treeMemory(pid);
+  if (peaks === 0) throw new Error('no VmHWM in /proc: peak RSS needs Linux');
+  return peaks;
 }
 
 /** Probes /health/live from a thread of its own (scripts/load/liveness-probe.ts) until stopped. */

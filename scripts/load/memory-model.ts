@@ -10,6 +10,8 @@
  * bodies of refused requests that Node drained) adds up to ~2 x more before V8 frees it: 6 x.
  * On top: the process itself (V8, Fastify, the threads).
  */
+import { PRIMARY_BASE_BYTES } from '../../src/memory-budget.js';
+
 const MiB = 2 ** 20;
 
 export const BYTES_PER_BODY_BYTE = 6;
@@ -18,6 +20,8 @@ export const PROCESS_BASE_BYTES = 192 * MiB;
 /** One worker thread: its isolate, code and scratch for the load run's requests. */
 export const WORKER_BASE_BYTES = 48 * MiB;
 
-export function rssBound(workers: number, maxQueue: number, maxBodyBytes: number): number {
-  return PROCESS_BASE_BYTES + workers * WORKER_BASE_BYTES + (workers + maxQueue) * BYTES_PER_BODY_BYTE * maxBodyBytes;
+/** The bound for `processes` server processes (a primary besides when more than one), each with its own slots and threads. */
+export function rssBound(workers: number, maxQueue: number, maxBodyBytes: number, processes = 1): number {
+  const each = PROCESS_BASE_BYTES + workers * WORKER_BASE_BYTES + (workers + maxQueue) * BYTES_PER_BODY_BYTE * maxBodyBytes;
+  return (processes > 1 ? PRIMARY_BASE_BYTES : 0) + processes * each;
 }
