@@ -52,7 +52,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 once the worker pool is up and its queue has room; 503 with the reason otherwise.
+         * @description 200 once the worker pool is up and its queue has room, and (with HTTP_PROCESSES above 1) every server process is up; 503 with the reason otherwise.
          */
         get: {
             parameters: {
