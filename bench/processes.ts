@@ -1,17 +1,20 @@
 /**
  * `npm run bench:processes`: HTTP_PROCESSES, side by side in one run, same bodies, same client
- * (autocannon, in this process, on the same cores), each figure the median of interleaved rounds
+ * on the same cores, each figure the median of interleaved rounds
  * so a change in a shared machine's load falls on every service alike:
  * - the small op (N=1, 16->16, 8x8, k3, base64) at 16 connections: convsvc with a server process
  *   per core (the default), with one, and the Python peer (bench/python-peer, 2 uvicorn workers);
  * - the DCGAN forward (base64, 7 MB in, 8.4 MB out) at 8 connections, the same three;
  * - kernel threads per process: with a process per core, one DCGAN request at a time (an idle
  *   host) and 8 at once (a loaded one), WORKERS=1 against WORKERS=<cores>.
+ * The client is wrk (Debian: wrk) where installed, else autocannon (BENCH_CLIENT=autocannon forces
+ * it); the Python peer runs uvicorn on httptools and uvloop where installed (Debian:
+ * python3-httptools python3-uvloop, uvicorn's "standard" extras, as a team would deploy it).
  * BENCH_SECONDS (default 5) is each timed run, BENCH_ROUNDS (default 3) the rounds.
  */
 import { availableParallelism } from 'node:os';
 import { Agent } from 'node:http';
-import { autocannon, forwardBody, memoryOfTree, post, startPeer, startService, stop, type LoadResult, type Service } from './services.js';
+import { autocannon, forwardBody, hasWrk, memoryOfTree, post, startPeer, startService, stop, wrkLoad, type Load, type Service } from './services.js';
 import { SHAPES } from './shapes.js';
 import { median, table } from './timing.js';
 
@@ -25,23 +28,25 @@ interface Named {
   readonly service: Service;
 }
 
-const load = (s: Service, body: string | Buffer, connections: number, duration: number): Promise<LoadResult> =>
-  autocannon({ url: `${s.url}/v1/conv-transpose2d/forward`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration });
+const WRK = process.env.BENCH_CLIENT !== 'autocannon' && hasWrk();
 
-/** Each service's requests/s and p99 at `connections`, median of ROUNDS interleaved runs after a warm-up each. */
-async function rounds(services: Named[], body: string | Buffer, connections: number): Promise<Map<string, { rps: number; p99: number; failed: number }>> {
-  for (const s of services) await load(s.service, body, connections, 2);
-  const runs = new Map<string, LoadResult[]>(services.map((s) => [s.name, []]));
-  for (let r = 0; r < ROUNDS; r++) for (const s of services) runs.get(s.name)!.push(await load(s.service, body, connections, SECONDS));
-  return new Map(
-    [...runs].map(([name, results]) => [
-      name,
-      { rps: median(results.map((x) => x.requests.average)), p99: median(results.map((x) => x.latency.p99)), failed: results.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0) },
-    ]),
-  );
+/** One load run: wrk where it is installed (the client of the issue's figures), else autocannon. */
+async function load(s: Service, body: string | Buffer, connections: number, duration: number): Promise<Load> {
+  const url = `${s.url}/v1/conv-transpose2d/forward`;
+  if (WRK) return wrkLoad(url, body, connections, duration);
+  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration });
+  return { rps: r.requests.average, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
 }
 
-function report(title: string, services: Named[], figures: Map<string, { rps: number; p99: number; failed: number }>, against: string): void {
+/** Each service's requests/s and p99 at `connections`, median of ROUNDS interleaved runs after a warm-up each. */
+async function rounds(services: Named[], body: string | Buffer, connections: number): Promise<Map<string, Load>> {
+  for (const s of services) await load(s.service, body, connections, 2);
+  const runs = new Map<string, Load[]>(services.map((s) => [s.name, []]));
+  for (let r = 0; r < ROUNDS; r++) for (const s of services) runs.get(s.name)!.push(await load(s.service, body, connections, SECONDS));
+  return new Map([...runs].map(([name, results]) => [name, { rps: median(results.map((x) => x.rps)), p99: median(results.map((x) => x.p99)), failed: results.reduce((n, x) => n + x.failed, 0) }]));
+}
+
+function report(title: string, services: Named[], figures: Map<string, Load>, against: string): void {
   const base = figures.get(against)?.rps ?? NaN;
   console.log(`\n${title}\n`);
   console.log(
@@ -78,7 +83,7 @@ async function main(): Promise<void> {
   ];
   if (typeof peer === 'string') console.log(`Python peer left out: ${peer}`);
   else services.push({ name: 'Python peer', service: peer });
-  console.log(`${CORES} cores; ${ROUNDS} interleaved rounds of ${SECONDS} s per service and figure, after 2 s of warm-up each; client: autocannon in one Node process on the same cores`);
+  console.log(`${CORES} cores, Node ${process.version}; ${ROUNDS} interleaved rounds of ${SECONDS} s per service and figure, after 2 s of warm-up each; client: ${WRK ? 'wrk, one thread' : 'autocannon, one Node process'}, on the same cores`);
   try {
     report('Small op, 16 connections', services, await rounds(services, small, 16), 'Python peer');
     report('DCGAN forward, 8 connections', services, await rounds(services, dcgan, 8), 'Python peer');

@@ -2,12 +2,13 @@
  * What the HTTP benchmarks share: starting and stopping the built service and the Python peer,
  * the bodies they are sent, and the clients that send them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { type Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { treeMemory } from '../scripts/process-tree.js';
 import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
 import { inputLength, randomArray, weightLength, type BenchShape } from './shapes.js';
@@ -98,7 +99,7 @@ export async function startPeer(): Promise<Service | string> {
     probe.once('error', () => done(false));
     probe.once('exit', (code) => done(code === 0));
   });
-  if (!ok) return `${PYTHON} lacks fastapi, uvicorn or torch (Debian: python3-fastapi python3-uvicorn python3-torch libopenblas0-pthread)`;
+  if (!ok) return `${PYTHON} lacks fastapi, uvicorn or torch (Debian: python3-fastapi python3-uvicorn python3-httptools python3-uvloop python3-torch libopenblas0-pthread)`;
   const port = await freePort();
   const child = spawn(PYTHON, ['-m', 'uvicorn', 'app:app', '--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
     cwd: resolve('bench', 'python-peer'),
@@ -125,4 +126,39 @@ export function forwardBody({ geometry: g }: BenchShape): string {
 /** The resident set of the service and its server processes (a primary's children), in MB. */
 export function memoryOfTree(s: Service): { rss: number } {
   return { rss: treeMemory(s.child.pid!).rss / 2 ** 20 };
+}
+
+/** A load run's outcome, whichever client ran it. */
+export interface Load {
+  readonly rps: number;
+  readonly p99: number;
+  /** Answers other than 2xx, connection errors and timeouts. */
+  readonly failed: number;
+}
+
+/** Whether wrk (Debian: wrk) is on PATH: a C client, lighter than autocannon on the cores it shares with the service. */
+export const hasWrk = (): boolean => spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+
+/** POSTs `body` to `url` for `seconds` over `connections` with wrk (one thread), the body read by its Lua script. */
+export async function wrkLoad(url: string, body: string | Buffer, connections: number, seconds: number): Promise<Load> {
+  const dir = mkdtempSync(join(tmpdir(), 'wrk-'));
+  try {
+    writeFileSync(join(dir, 'body'), body);
+    writeFileSync(
+      join(dir, 'post.lua'),
+      `local f = io.open(${JSON.stringify(join(dir, 'body'))}, "rb")\nwrk.method = "POST"\nwrk.body = f:read("*a")\nf:close()\nwrk.headers["Content-Type"] = "application/json"\n`,
+    );
+    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '30s', '-s', join(dir, 'post.lua'), url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => child.once('exit', r));
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+    const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
+    const p99Ms = p99 === null ? NaN : Number(p99[1]) * (p99[2] === 'us' ? 1e-3 : p99[2] === 's' ? 1e3 : 1);
+    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    return { rps, p99: p99Ms, failed: non2xx + (errors ? errors.slice(1).reduce((n, x) => n + Number(x), 0) : 0) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

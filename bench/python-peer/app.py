@@ -2,8 +2,11 @@
 The Python peer of `npm run bench:http`: the /v1/conv-transpose2d/forward contract of convsvc
 (tensors as {shape, dtype, b64 | data}; stride, padding, outputPadding, dilation, groups as a
 number or a pair) served by FastAPI + uvicorn on PyTorch, one worker process per core and one
-torch thread per worker, as a team would write it in an afternoon. Debian packages:
-python3-fastapi python3-uvicorn python3-torch libopenblas0-pthread.
+torch thread per worker, as a team would write it in an afternoon and deploy it (uvicorn with its
+"standard" extras, httptools and uvloop: without them uvicorn's pure-Python h11 writes headers and
+body apart, and Nagle's algorithm against the client's delayed ACK holds the small op to ~350
+requests/s). Debian packages: python3-fastapi python3-uvicorn python3-httptools python3-uvloop
+python3-torch libopenblas0-pthread.
 
     python3 -m uvicorn app:app --workers 2 --host 127.0.0.1 --port 8090   (in this folder)
 """
