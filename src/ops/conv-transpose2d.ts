@@ -13,7 +13,7 @@ import { checkAccumulators, readGradParameters } from './grad-parameters.js';
 import { checkImage, checkImageLike, checkVector, checkWeight } from './guards.js';
 import { resultDim } from './limits.js';
 import { checkConvParams, checkOutputPadding, toWindow } from './params.js';
-import { transposedInputSize, transposedOutputSize } from './sizes.js';
+import { LazySize, transposedInputSize, transposedOutputSize } from './sizes.js';
 import type { ConvParams, ConvPlan, Limits, Pair, Shape } from './types.js';
 
 const KIND = 'conv-transpose2d';
@@ -40,10 +40,7 @@ function check(t: Tensors, p: ConvParams): ConvGeometry {
   if (inChannels % groups !== 0) {
     throw new OpError(422, 'groups', `groups (${groups}) must divide the input channels, ${quote(weight, 0)}`);
   }
-  const outChannels = {
-    value: BigInt(perGroup) * BigInt(groups),
-    formula: `${weight.at(1)} * groups = ${perGroup} * ${groups} = ${BigInt(perGroup) * BigInt(groups)}`,
-  };
+  const outChannels = new LazySize(BigInt(perGroup) * BigInt(groups), () => `${weight.at(1)} * groups = ${perGroup} * ${groups} = ${BigInt(perGroup) * BigInt(groups)}`);
   if (bias && BigInt(bias.shape[0]) !== outChannels.value) {
     throw new OpError(422, bias.at(0), `${quote(bias, 0)} must equal the output channels, ${outChannels.formula}`);
   }

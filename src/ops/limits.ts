@@ -8,6 +8,16 @@ import { MAX_INT } from './guards.js';
 import type { Limits, Shape } from './types.js';
 
 export function product(factors: readonly number[]): bigint {
+  // In doubles when the product of integers is a safe integer: every partial product was then
+  // exact too (its magnitude is at most the product's, or a factor 0 makes it exact 0), and a
+  // request within the limits always is. BigInt arithmetic costs far more.
+  let n = 1;
+  let integers = true;
+  for (const f of factors) {
+    n *= f;
+    integers &&= Number.isInteger(f);
+  }
+  if (integers && Number.isSafeInteger(n)) return BigInt(n);
   return factors.reduce((acc, f) => acc * BigInt(f), 1n);
 }
 

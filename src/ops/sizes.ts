@@ -11,6 +11,23 @@ export interface Size {
   readonly formula: string;
 }
 
+/**
+ * A size whose formula is written out only when read: only an error reads it, and spelling
+ * BigInts into text on every valid request was most of the cost of planning a small one.
+ */
+export class LazySize<V extends bigint | undefined = bigint> {
+  readonly value: V;
+  readonly #write: () => string;
+  #formula: string | undefined;
+  constructor(value: V, write: () => string) {
+    this.value = value;
+    this.#write = write;
+  }
+  get formula(): string {
+    return (this.#formula ??= this.#write());
+  }
+}
+
 /** Rounds towards minus infinity, as the formulas mean (BigInt division truncates). */
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
@@ -21,13 +38,13 @@ function floorDiv(a: bigint, b: bigint): bigint {
 export function windowCount(size: number, k: number, s: number, p: number, d: number): Size {
   const numerator = BigInt(size) + 2n * BigInt(p) - BigInt(d) * (BigInt(k) - 1n) - 1n;
   const value = floorDiv(numerator, BigInt(s)) + 1n;
-  return { value, formula: `floor((${size} + 2 * ${p} - ${d} * (${k} - 1) - 1) / ${s}) + 1 = ${value}` };
+  return new LazySize(value, () => `floor((${size} + 2 * ${p} - ${d} * (${k} - 1) - 1) / ${s}) + 1 = ${value}`);
 }
 
 /** conv-transpose2d's output along one axis. */
 export function transposedOutputSize(size: number, k: number, s: number, p: number, d: number, a: number): Size {
   const value = (BigInt(size) - 1n) * BigInt(s) - 2n * BigInt(p) + BigInt(d) * (BigInt(k) - 1n) + BigInt(a) + 1n;
-  return { value, formula: `(${size} - 1) * ${s} - 2 * ${p} + ${d} * (${k} - 1) + ${a} + 1 = ${value}` };
+  return new LazySize(value, () => `(${size} - 1) * ${s} - 2 * ${p} + ${d} * (${k} - 1) + ${a} + 1 = ${value}`);
 }
 
 /**
@@ -41,6 +58,6 @@ export function transposedInputSize(
   const whole = numerator % BigInt(s) === 0n;
   const value = whole ? numerator / BigInt(s) + 1n : undefined;
   // A fraction is only for the reader; the decision above is exact.
-  const shown = whole ? `${value}` : `${Number(numerator) / s + 1}`;
-  return { value, formula: `(${outSize} - 1 + 2 * ${p} - ${d} * (${k} - 1) - ${a}) / ${s} + 1 = ${shown}` };
+  const shown = () => (whole ? `${value}` : `${Number(numerator) / s + 1}`);
+  return new LazySize(value, () => `(${outSize} - 1 + 2 * ${p} - ${d} * (${k} - 1) - ${a}) / ${s} + 1 = ${shown()}`);
 }
