@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import type { FloatArray } from '../../workers/geometry.js';
-import { BYTES_PER_ELEMENT, elementCount, type Dtype, type Element, type ResultTensor, type TensorInput } from '../schemas/tensor.js';
+import { base64Length, BYTES_PER_ELEMENT, elementCount, type Dtype, type Element, type ResultTensor, type TensorInput } from '../schemas/tensor.js';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemError } from '../problems.js';
 import { NON_FINITE, PackedData } from '../schemas/tensor-data.js';
@@ -23,11 +23,34 @@ function ownArray(dtype: Dtype, bytes: Buffer): FloatArray {
   return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
 }
 
+const MINUS = '-';
+const UNDERSCORE = '_';
+
+/**
+ * The `byteLength` bytes whose canonical base64 (RFC 4648 alphabet, padded) `text` is, in a
+ * buffer of their own; null if `text` is not that. Checked without encoding every byte again
+ * (as src/tensor/json-body.ts does for long values): Node's decoder skips a character outside
+ * the alphabet and stops at "=", so at exactly the canonical length any such character, or
+ * padding before the end, leaves fewer bytes than promised (once the text is known to be
+ * ASCII); base64url's "-" and "_" decode like
+ * "+" and "/" and are searched for; and only the last group can carry padding bits or the wrong
+ * padding, so it alone is encoded again and compared.
+ */
+export function decodeCanonical(text: string, byteLength: number): Buffer | null {
+  if (byteLength <= 0 || text.length !== base64Length(byteLength) || text.includes(MINUS) || text.includes(UNDERSCORE)) return null;
+  // ASCII only: the decoder reads a character above U+00FF by its low byte ("\u0141" as "A").
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return null;
+  // Not zeroed: a canonical text writes every byte, and any other is refused.
+  const bytes = Buffer.allocUnsafeSlow(byteLength);
+  if (bytes.write(text, 'base64') !== byteLength) return null;
+  const lastGroup = Math.floor((byteLength - 1) / 3) * 3;
+  return bytes.toString('base64', lastGroup) === text.slice(text.length - 4) ? bytes : null;
+}
+
 /**
  * Decodes a schema-checked request tensor (lengths already match its shape) into a typed array
- * that owns its buffer. base64 is decoded straight into the array's memory; Node's decoder skips
- * characters outside the alphabet, so the bytes are encoded again and must give the same string
- * (which also refuses non-canonical padding bits). A value the body parser already decoded and
+ * that owns its buffer. base64 is decoded straight into the array's memory, and must be
+ * canonical (`decodeCanonical`). A value the body parser already decoded and
  * checked (src/tensor/json-body.ts) is taken from `decoded`; values the parser read off the
  * event loop (PackedData) are copied in. `path` names the field in errors.
  */
@@ -39,9 +62,8 @@ export function decodeTensor(t: TensorInput, path: string, decoded?: DecodedBase
     if (known !== undefined) {
       if (known.length === byteLength) return ownArray(t.dtype, known);
     } else {
-      const out = allocate(t.dtype, length);
-      const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-      if (bytes.write(t.b64, 'base64') === byteLength && bytes.toString('base64') === t.b64) return out;
+      const bytes = decodeCanonical(t.b64, byteLength);
+      if (bytes !== null) return ownArray(t.dtype, bytes);
     }
     const message = `is not the canonical base64 of ${byteLength} bytes (RFC 4648 alphabet, with padding)`;
     throw new ProblemError('invalid-request', `${path}.b64 ${message}`, [{ path: `${path}.b64`, message }]);
