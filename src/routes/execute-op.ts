@@ -75,15 +75,17 @@ const resultBytes = (shapes: OpOutcome['shapes'], dtype: Dtype): number =>
 /**
  * One op, whatever protocol carried it: dtype check -> plan from shapes alone (4xx before any
  * allocation) -> admission -> decode -> worker. `body` holds the route's parsed (v1-named) fields;
- * `tensors` the tensor fields present, in the route's order.
+ * `tensors` the tensor fields present, in the route's order. A task run inline is answered at
+ * once, not as a promise (a refusal is thrown): the small op's request takes no turn of the
+ * microtask queue for it.
  */
-export async function executeOp(
+export function executeOp(
   route: OpRoute,
   body: Record<string, unknown>,
   tensors: readonly (readonly [TensorField, TensorSource])[],
   ctx: OpContext,
   request: FastifyRequest,
-): Promise<OpOutcome> {
+): OpOutcome | Promise<OpOutcome> {
   const dtype = commonDtype(tensors);
   const plan = route.plan(body, ctx.limits);
   request.admission?.answer(resultBytes(plan.shapes, dtype));
@@ -99,9 +101,13 @@ export async function executeOp(
     ...route.gradOptions?.(body),
   };
   if (ctx.pool.runsInline(task)) return { dtype, results: ctx.pool.runInline(task), shapes: plan.shapes };
+  return runOffLoop(task, dtype, plan.shapes, ctx, request);
+}
+
+async function runOffLoop(task: Task, dtype: Dtype, shapes: OpOutcome['shapes'], ctx: OpContext, request: FastifyRequest): Promise<OpOutcome> {
   const { signal, done } = requestSignal(request, ctx.requestTimeoutMs);
   try {
-    return { dtype, results: await runOnPool(task, ctx.pool, signal), shapes: plan.shapes };
+    return { dtype, results: await runOnPool(task, ctx.pool, signal), shapes };
   } finally {
     done();
   }

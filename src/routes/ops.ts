@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { bodyBytesParser } from '../body-bytes.js';
@@ -9,7 +9,7 @@ import { answerJson } from '../tensor/answer-json.js';
 import { decodeTensor, encodingOf } from '../tensor/codec.js';
 import type { DecodedBase64 } from '../tensor/json-body.js';
 import { JsonBodyParser } from '../tensor/off-loop-parse.js';
-import { executeOp, type OpContext, type TensorSource } from './execute-op.js';
+import { executeOp, type OpContext, type OpOutcome, type TensorSource } from './execute-op.js';
 import { opRoutes, type OpRoute, type TensorField } from './op-routes.js';
 
 export type OpRoutesOptions = OpContext;
@@ -34,6 +34,19 @@ function presentTensors(route: OpRoute, body: Record<string, unknown>, decoded: 
       const t = body[f] as TensorInput;
       return [f, { shape: t.shape, dtype: t.dtype, decode: () => decodeTensor(t, f, decoded) }];
     });
+}
+
+/** Sends the results in the requested encoding (by default the first tensor's); a large answer is built over several turns of the event loop. */
+function answer(reply: FastifyReply, body: Record<string, unknown>, tensors: readonly [TensorField, TensorSource][], { results, shapes }: OpOutcome): FastifyReply | Promise<FastifyReply> {
+  const encoding: OutputEncoding = (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(body[tensors[0][0]] as TensorInput);
+  const entries = Object.entries(shapes).map(([name, shape]) => {
+    const values = results[name as keyof typeof results];
+    if (!values) throw new Error(`the worker returned no ${name}`);
+    return { name, values, shape: shape as readonly number[] };
+  });
+  const typed = reply.type('application/json; charset=utf-8');
+  const text = answerJson(entries, encoding);
+  return text instanceof Promise ? text.then((t) => typed.send(t)) : typed.send(text);
 }
 
 /** The /v1 op routes: schema-checked JSON body -> executeOp -> results in the requested encoding. */
@@ -66,18 +79,14 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
           response: { 200: { description: 'The results.', content: { 'application/json': { schema: route.answer } } }, ...errorAnswers },
         },
       },
-      async (request, reply) => {
+      (request, reply) => {
         const body = request.body as Record<string, unknown>;
         const tensors = presentTensors(route, body, decodedBodies.get(request.raw) ?? null);
-        const { results, shapes } = await executeOp(route, body, tensors, opts, request);
-
-        const encoding: OutputEncoding = (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(body[tensors[0][0]] as TensorInput);
-        const entries = Object.entries(shapes).map(([name, shape]) => {
-          const values = results[name as keyof typeof results];
-          if (!values) throw new Error(`the worker returned no ${name}`);
-          return { name, values, shape: shape as readonly number[] };
-        });
-        return reply.type('application/json; charset=utf-8').send(await answerJson(entries, encoding));
+        const outcome = executeOp(route, body, tensors, opts, request);
+        // A small op is answered before the handler returns: no promise for Fastify to wait on.
+        if (outcome instanceof Promise) return outcome.then((o) => answer(reply, body, tensors, o));
+        const sent = answer(reply, body, tensors, outcome);
+        return sent instanceof Promise ? sent : undefined;
       },
     );
   }

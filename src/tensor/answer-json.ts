@@ -21,11 +21,11 @@ function formatElement(v: number): string {
 }
 
 /** `data`'s JSON text, a chunk at a time; non-finite values as the strings docs/api.md names. */
-async function dataPieces(values: Values, out: string[]): Promise<void> {
+function* dataPieces(values: Values, out: string[]): Generator<void, void, void> {
   let first = true;
   for (const piece of piecesOf(values)) {
     for (let start = 0; start < piece.length; start += CHUNK_ELEMENTS) {
-      if (!first) await yieldToLoop();
+      if (!first) yield;
       const chunk = piece.subarray(start, start + CHUNK_ELEMENTS);
       let finite = true;
       for (let i = 0; i < chunk.length; i++) if (!Number.isFinite(chunk[i])) finite = false;
@@ -43,7 +43,7 @@ const bytesOf = (a: FloatArray): Buffer => Buffer.from(a.buffer, a.byteOffset, a
  * to its last whole group of 3 bytes, and the 1-2 bytes left over are encoded together with the
  * start of the next piece, so the text is the joined bytes' base64, padded only at its end.
  */
-async function base64Pieces(values: Values, out: string[]): Promise<void> {
+function* base64Pieces(values: Values, out: string[]): Generator<void, void, void> {
   let carry: Buffer = Buffer.alloc(0);
   let first = true;
   for (const piece of piecesOf(values)) {
@@ -60,7 +60,7 @@ async function base64Pieces(values: Values, out: string[]): Promise<void> {
     }
     const whole = bytes.length - (bytes.length % 3);
     for (let start = 0; start < whole; start += CHUNK_BYTES) {
-      if (!first) await yieldToLoop();
+      if (!first) yield;
       first = false;
       out.push(bytes.subarray(start, Math.min(whole, start + CHUNK_BYTES)).toString('base64'));
     }
@@ -69,15 +69,8 @@ async function base64Pieces(values: Values, out: string[]): Promise<void> {
   if (carry.length > 0) out.push(carry.toString('base64'));
 }
 
-/**
- * The JSON text of an op's answer, `{name: {shape, dtype, data | b64}, ...}`, as bytes. The
- * tensors are formatted a chunk at a time with the event loop let through between chunks, so a
- * result of millions of elements never stalls health probes and other requests for seconds; and
- * the text (ASCII throughout) is written once into one buffer, not scanned again by
- * JSON.stringify and re-encoded as UTF-8.
- */
-export async function answerJson(entries: readonly AnswerEntry[], encoding: OutputEncoding): Promise<Buffer> {
-  const pieces: string[] = ['{'];
+/** The answer's text, piece by piece into `pieces`; it yields where the event loop is to be let through. */
+function* answerPieces(entries: readonly AnswerEntry[], encoding: OutputEncoding, pieces: string[]): Generator<void, void, void> {
   for (const [i, { name, values, shape }] of entries.entries()) {
     const dtype = dtypeOf(values);
     const length = lengthOf(values);
@@ -87,19 +80,51 @@ export async function answerJson(entries: readonly AnswerEntry[], encoding: Outp
     pieces.push(`${i > 0 ? ',' : ''}${JSON.stringify(name)}:{"shape":${JSON.stringify(shape)},"dtype":"${dtype}",`);
     if (encoding === 'base64') {
       pieces.push('"b64":"');
-      await base64Pieces(values, pieces);
+      yield* base64Pieces(values, pieces);
       pieces.push('"}');
     } else {
       pieces.push('"data":[');
-      await dataPieces(values, pieces);
+      yield* dataPieces(values, pieces);
       pieces.push(']}');
     }
   }
   pieces.push('}');
+}
+
+/** The pieces (ASCII throughout) written once into one buffer. */
+function joinPieces(pieces: readonly string[]): Buffer {
   let length = 0;
   for (const p of pieces) length += p.length;
   const out = Buffer.allocUnsafe(length);
   let at = 0;
   for (const p of pieces) at += out.write(p, at, 'latin1');
   return out;
+}
+
+async function finishLater(steps: Generator<void, void, void>, pieces: readonly string[]): Promise<Buffer> {
+  do await yieldToLoop();
+  while (!steps.next().done);
+  return joinPieces(pieces);
+}
+
+/**
+ * The JSON text of an op's answer, `{name: {shape, dtype, data | b64}, ...}`, as bytes. The
+ * tensors are formatted a chunk at a time with the event loop let through between chunks, so a
+ * result of millions of elements never stalls health probes and other requests for seconds; and
+ * the text (ASCII throughout) is written once into one buffer, not scanned again by
+ * JSON.stringify and re-encoded as UTF-8.
+ *
+ * An answer of one chunk per tensor (every small op's) is returned at once, not as a promise:
+ * a request that waits for nothing takes no turn of the microtask queue. A refusal is always a
+ * rejected promise.
+ */
+export function answerJson(entries: readonly AnswerEntry[], encoding: OutputEncoding): Buffer | Promise<Buffer> {
+  const pieces: string[] = ['{'];
+  const steps = answerPieces(entries, encoding, pieces);
+  try {
+    if (steps.next().done) return joinPieces(pieces);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  return finishLater(steps, pieces);
 }

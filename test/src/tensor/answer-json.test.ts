@@ -75,7 +75,23 @@ describe('answerJson', () => {
     assert.ok(turns >= 7, `other work ran ${turns} times while 8 chunks were written`);
   });
 
-  it('refuses a result that does not fit its shape', async () => {
-    await assert.rejects(answerJson([{ name: 'output', values: new Float32Array(3), shape: [2, 2] }], 'json'), /does not fit/);
+  it('refuses a result that does not fit its shape, always as a rejected promise', async () => {
+    const refused = answerJson([{ name: 'output', values: new Float32Array(3), shape: [2, 2] }], 'json');
+    assert.ok(refused instanceof Promise);
+    await assert.rejects(refused, /does not fit/);
+  });
+
+  it('answers a result of one chunk at once, and a larger one as a promise', async () => {
+    for (const encoding of ['json', 'base64'] as const) {
+      const small = [{ name: 'output', values: ramp(Float32Array, 1024), shape: [1024] }];
+      const now = answerJson(small, encoding);
+      assert.ok(Buffer.isBuffer(now), encoding);
+      assert.equal(now.toString('utf8'), reference(small, encoding));
+      // Past one chunk in either encoding: CHUNK_ELEMENTS numbers, or 768 KiB of bytes.
+      const large = [{ name: 'output', values: ramp(Float32Array, 4 * CHUNK_ELEMENTS), shape: [4 * CHUNK_ELEMENTS] }];
+      const later = answerJson(large, encoding);
+      assert.ok(later instanceof Promise, encoding);
+      assert.equal((await later).toString('utf8'), reference(large, encoding));
+    }
   });
 });
