@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -170,7 +171,10 @@ function restore(root: unknown, placeholders: ReadonlyMap<string, string>): unkn
  * What JSON.parse refuses goes to the checking parser, which says why.
  */
 function parseBytes(bytes: Buffer, checkingParse: (text: string) => unknown): unknown {
-  const text = bytes.toString('utf8');
+  // ASCII reads the same as latin1, which is a copy, twice as fast as decoding UTF-8; the check
+  // is a vectorised scan. Any other byte (a UTF-8 sequence, or one that is not) is decoded as
+  // UTF-8, replacement characters and all, as before.
+  const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const plain =
     !bytes.includes(0x5c) && !bytes.includes('"__proto__"') && !bytes.includes('"constructor"') &&
     !(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf);

@@ -138,6 +138,31 @@ describe('parseJsonBody', () => {
     );
   });
 
+  it('reads a body as UTF-8 whatever its bytes: ASCII, multi-byte characters, broken sequences', () => {
+    const asUtf8 = (bytes: Buffer) => JSON.parse(bytes.toString('utf8')) as unknown;
+    const bodies = [
+      bytesOf('{"a": "plain", "b": [1, 2.5]}'),
+      bytesOf('{"x": "\u00e9t\u00e9 \u2603 \u{1F600}", "caf\u00e9": 1}'),
+      Buffer.concat([bytesOf('{"a": "'), Buffer.from([0xff, 0xc3, 0x28, 0xe2, 0x82]), bytesOf('"}')]),
+      Buffer.concat([bytesOf('{"latin1": "'), Buffer.from([0xe9, 0xe8]), bytesOf('"}')]),
+    ];
+    for (const body of bodies) {
+      assert.deepEqual(parseJsonBody(body, parse).value, asUtf8(body), body.toString('hex'));
+      assert.deepEqual(parseJsonBody(body, (text) => JSON.parse(text) as unknown).value, asUtf8(body), body.toString('hex'));
+    }
+  });
+
+  it('reads generated bodies of any bytes as UTF-8 (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 10 }), (raw, text) => {
+        const inString = Buffer.from(raw.filter((b) => b !== 0x22 && b !== 0x5c && b >= 0x20));
+        const body = Buffer.concat([bytesOf('{"s": "'), inString, bytesOf(`", "t": ${JSON.stringify(text)}}`)]);
+        assert.deepEqual(parseJsonBody(body, parse).value, JSON.parse(body.toString('utf8')));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('agrees with JSON.parse on generated bodies (fast-check)', () => {
     const b64Value = fc.oneof(
       fc.constantFrom(long, longer, long.slice(0, -4) + 'AAB=', `${long.slice(0, 8)}\\"${long.slice(10)}`, 'AAAA'),
