@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
  *
  * Nearly all of a large body is `"b64"` strings. Given whole to JSON.parse, they would be decoded
  * from UTF-8, copied into the parsed object, scanned by the prototype-poisoning check and later
- * decoded from base64: four passes over megabytes on the main thread. Here each long `"b64"`
- * value that is canonical base64 is decoded straight from the body's bytes, and JSON.parse sees
+ * decoded from base64: four passes over megabytes on the main thread. Here each `"b64"`
+ * value (but a short one) that is canonical base64 is decoded straight from the body's bytes, and JSON.parse sees
  * the rest of the body with a placeholder in its place, put back afterwards.
  *
  * Why the result is exactly JSON.parse's: a value is replaced only if it holds nothing but the
@@ -17,10 +17,21 @@ import { randomUUID } from 'node:crypto';
  * again whole, so its error is the body's own.
  */
 
-/** Below this many characters a value is left to JSON.parse: it costs little there. */
+/**
+ * Base64 values of at least this many characters are long: they do not count towards the JSON
+ * that decides whether a body is parsed off the event loop (src/tensor/off-loop-parse.ts).
+ */
 export const LONG_BASE64 = 64 * 1024;
 
-/** A long base64 value found in a body: its text (as the parsed body holds it) and its bytes. */
+/**
+ * Below this many characters a value is left to JSON.parse. JSON.parse reads a string at about
+ * a third of a nanosecond a character, and taking a value out costs about as much as a thousand
+ * of them: the small op's tensors (5,464 and 12,288 characters) took JSON.parse 6 us of its 7,
+ * and were then decoded and checked again by the codec.
+ */
+export const DECODED_BASE64 = 1024;
+
+/** A base64 value found in a body: its text (as the parsed body holds it) and its bytes. */
 export interface Base64Value {
   readonly text: string;
   readonly bytes: Buffer;
@@ -75,8 +86,8 @@ function escaped(body: Buffer, at: number): boolean {
   return n % 2 === 1;
 }
 
-/** Where each long `"b64": "..."` value's characters start and end (quotes excluded). */
-function base64Ranges(body: Buffer): [number, number][] {
+/** Where each `"b64": "..."` value of at least `min` characters starts and ends (quotes excluded). */
+function base64Ranges(body: Buffer, min: number): [number, number][] {
   const ranges: [number, number][] = [];
   for (let key = body.indexOf(B64_KEY); key >= 0; key = body.indexOf(B64_KEY, key + 1)) {
     if (escaped(body, key)) continue;
@@ -86,15 +97,15 @@ function base64Ranges(body: Buffer): [number, number][] {
     if (body[open] !== QUOTE) continue;
     const close = body.indexOf(QUOTE, open + 1);
     if (close < 0) break;
-    if (close - open - 1 >= LONG_BASE64) ranges.push([open + 1, close]);
+    if (close - open - 1 >= min) ranges.push([open + 1, close]);
     key = close;
   }
   return ranges;
 }
 
-/** Bytes of a body that are long base64 values: what JSON.parse does not see. */
+/** Bytes of a body that are long base64 values (LONG_BASE64 characters or more). */
 export function longBase64Bytes(body: Buffer): number {
-  return base64Ranges(body).reduce((n, [start, end]) => n + end - start, 0);
+  return base64Ranges(body, LONG_BASE64).reduce((n, [start, end]) => n + end - start, 0);
 }
 
 /**
@@ -190,13 +201,13 @@ function parseBytes(bytes: Buffer, checkingParse: (text: string) => unknown): un
 
 /**
  * Parses `body` as `checkingParse` (src/tensor/checked-json.ts: Fastify's checks, prototype poisoning and all)
- * would, with its long base64 values already decoded. It throws on a body `checkingParse` refuses.
+ * would, with its base64 values of DECODED_BASE64 characters or more already decoded. It throws on a body `checkingParse` refuses.
  * The skeleton decides alone which parser it needs: the values it lacks are base64, which holds
  * no backslash, quote or underscore, so it spells a suspect key exactly where the body does.
  */
 export function parseJsonBody(body: Buffer, checkingParse: (text: string) => unknown): ParsedJson {
   const found: { range: [number, number]; value: Base64Value }[] = [];
-  for (const range of base64Ranges(body)) {
+  for (const range of base64Ranges(body, DECODED_BASE64)) {
     const value = canonicalBase64(body, ...range);
     if (value) found.push({ range, value });
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BASE64_PIECE, LONG_BASE64, parseJsonBody } from '../../../src/tensor/json-body.js';
+import { BASE64_PIECE, DECODED_BASE64, LONG_BASE64, longBase64Bytes, parseJsonBody } from '../../../src/tensor/json-body.js';
 
 const parse = (text: string): unknown => JSON.parse(text);
 const bytesOf = (text: string) => Buffer.from(text, 'utf8');
@@ -14,6 +14,8 @@ function base64(n: number, seed = 1): string {
 }
 const long = base64(LONG_BASE64);
 const longer = base64(3 * LONG_BASE64 + 2, 2);
+/** Long enough to be decoded by the parser, not long enough to count as long for the off-loop decision. */
+const medium = base64(DECODED_BASE64, 3);
 
 describe('parseJsonBody', () => {
   it('gives what JSON.parse gives, with each long "b64" value decoded once', () => {
@@ -39,6 +41,19 @@ describe('parseJsonBody', () => {
     const bytes = decoded!.take(longer)!;
     assert.equal(bytes.byteOffset, 0);
     assert.equal(bytes.buffer.byteLength, bytes.length);
+  });
+
+  it('decodes values from DECODED_BASE64 characters on, which the off-loop decision still counts as JSON below LONG_BASE64', () => {
+    const at = base64((DECODED_BASE64 / 4) * 3, 4);
+    const below = base64((DECODED_BASE64 / 4) * 3 - 3, 5);
+    assert.equal(at.length, DECODED_BASE64);
+    const text = JSON.stringify({ input: { shape: [1], b64: at }, weight: { b64: below } });
+    const { value, decoded } = parseJsonBody(bytesOf(text), parse);
+    assert.deepEqual(value, JSON.parse(text));
+    assert.deepEqual(decoded?.values.map((v) => v.text), [at]);
+    assert.deepEqual(decoded?.take(at), Buffer.from(at, 'base64'));
+    assert.equal(longBase64Bytes(bytesOf(text)), 0);
+    assert.equal(longBase64Bytes(bytesOf(JSON.stringify({ input: { b64: long } }))), long.length);
   });
 
   it('leaves short values, values of other keys and non-canonical base64 to JSON.parse', () => {
@@ -165,7 +180,7 @@ describe('parseJsonBody', () => {
 
   it('agrees with JSON.parse on generated bodies (fast-check)', () => {
     const b64Value = fc.oneof(
-      fc.constantFrom(long, longer, long.slice(0, -4) + 'AAB=', `${long.slice(0, 8)}\\"${long.slice(10)}`, 'AAAA'),
+      fc.constantFrom(long, longer, medium, long.slice(0, -4) + 'AAB=', `${long.slice(0, 8)}\\"${long.slice(10)}`, 'AAAA', medium.slice(4)),
       fc.string(),
     );
     const leaf = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.string(), b64Value);
