@@ -21,7 +21,18 @@ export const SHUTDOWN_UPLOAD_GRACE_MS = 1000;
 /** Whether a body is /v2's binary extension (raw tensors after a JSON header), not JSON throughout. */
 const isBinary = (req: IncomingMessage) => req.headers[HEADER_LENGTH] !== undefined;
 
-const expectsContinue = (req: IncomingMessage) => /^100-continue$/i.test(req.headers.expect ?? '');
+/** A response's admission, for its 'close' listener: one function for all, no closure each. */
+const ADMISSION = Symbol('admission');
+type Admitted = ServerResponse & { [ADMISSION]?: RequestAdmission };
+
+function release(this: Admitted): void {
+  this[ADMISSION]?.release();
+}
+
+const expectsContinue = (req: IncomingMessage) => {
+  const expect = req.headers.expect;
+  return expect !== undefined && /^100-continue$/i.test(expect);
+};
 
 /**
  * Admission control for the routes that run kernels, decided on the route that matched:
@@ -63,7 +74,9 @@ async function admission(app: FastifyInstance, opts: { ctx: AdmissionContext }):
     }
     const admitted = new RequestAdmission(ctx, expected);
     request.admission = admitted;
-    reply.raw.once('close', () => admitted.release());
+    const res = reply.raw as Admitted;
+    res[ADMISSION] = admitted;
+    res.on('close', release);
     done();
   });
 

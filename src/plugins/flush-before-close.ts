@@ -20,11 +20,15 @@ const flushing = (res: ServerResponse) => res.writableEnded && !res.writableFini
  */
 async function flushBeforeClose(app: FastifyInstance): Promise<void> {
   const answers = new Set<ServerResponse>();
+  // One listener function for all answers: no closure per request.
+  function forget(this: ServerResponse): void {
+    answers.delete(this);
+  }
   app.addHook('onSend', (_request, reply, payload, done) => {
     const res = reply.raw;
     if (!answers.has(res)) {
       answers.add(res);
-      res.once('close', () => answers.delete(res));
+      res.on('close', forget);
     }
     done(null, payload);
   });

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterLink } from '../cluster/link.js';
 import type { MemoryBudget } from '../memory-budget.js';
@@ -68,13 +69,24 @@ export class Metrics {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Whether the request has been counted (src/plugins/metrics.ts). */
+    metricsCounted: boolean;
+  }
+}
+
+/** The request a response answers, for its 'close' listener (one function for all, no closure each). */
+const REQUEST = Symbol('metrics request');
+type Answer = ServerResponse & { [REQUEST]?: FastifyRequest };
+
 async function metrics(app: FastifyInstance, opts: { metrics: Metrics; cluster?: ClusterLink }): Promise<void> {
   const { metrics } = opts;
   // A request is counted once: when its answer is written, or as 499 when its client hung up first.
-  const counted = new WeakSet<FastifyRequest>();
+  app.decorateRequest('metricsCounted', false);
   const count = (request: FastifyRequest, status: number, seconds?: number) => {
-    if (counted.has(request)) return;
-    counted.add(request);
+    if (request.metricsCounted) return;
+    request.metricsCounted = true;
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(status) };
     metrics.requests.inc(labels);
     if (seconds !== undefined) metrics.latency.observe(labels, seconds);
@@ -85,10 +97,14 @@ async function metrics(app: FastifyInstance, opts: { metrics: Metrics; cluster?:
   });
   // A connection that closes before its answer was written: Fastify runs no hook for a request
   // whose body had arrived, so the response's own close says it.
+  function onClose(this: Answer): void {
+    const request = this[REQUEST];
+    if (request !== undefined && !this.writableFinished) count(request, CLIENT_CLOSED);
+  }
   app.addHook('onRequest', (request, reply, done) => {
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) count(request, CLIENT_CLOSED);
-    });
+    const res = reply.raw as Answer;
+    res[REQUEST] = request;
+    res.on('close', onClose);
     done();
   });
   app.get('/metrics', { config: { guard: 'metrics' }, schema: { hide: true } }, async (_request, reply) => {
