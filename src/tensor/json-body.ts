@@ -70,7 +70,10 @@ const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const MINUS = 0x2d;
 const UNDERSCORE = 0x5f;
-const B64_KEY = '"b64"';
+// Needles as bytes: a string needle is encoded again on every search.
+const B64_KEY = Buffer.from('"b64"', 'latin1');
+const PROTO_KEY = Buffer.from('"__proto__"', 'latin1');
+const CONSTRUCTOR_KEY = Buffer.from('"constructor"', 'latin1');
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
@@ -187,7 +190,7 @@ function parseBytes(bytes: Buffer, checkingParse: (text: string) => unknown): un
   // UTF-8, replacement characters and all, as before.
   const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const plain =
-    !bytes.includes(0x5c) && !bytes.includes('"__proto__"') && !bytes.includes('"constructor"') &&
+    !bytes.includes(0x5c) && !bytes.includes(PROTO_KEY) && !bytes.includes(CONSTRUCTOR_KEY) &&
     !(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf);
   if (plain) {
     try {
