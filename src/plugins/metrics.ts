@@ -99,22 +99,36 @@ export class Tally {
   }
 }
 
-/** Tallies by label set, made on first use: in the order first counted, and first observed. */
-class Tallies {
-  readonly #byKey = new Map<string, Tally>();
+type Key = string | number;
+
+/**
+ * Tallies by label set, made on first use: in the order first counted, and first observed.
+ * Found by up to three keys in nested maps, so a lookup builds no string and no closure.
+ */
+class Tallies<A extends Key, B extends Key, C extends Key> {
+  readonly #byKey = new Map<A, Map<B, Map<C, Tally>>>();
+  readonly #counted: Tally[] = [];
   readonly #observed: Tally[] = [];
-  constructor(readonly bounds: readonly number[]) {}
-  get(key: string, labels: () => Record<string, string>): Tally {
-    let tally = this.#byKey.get(key);
+  constructor(
+    readonly bounds: readonly number[],
+    readonly labelsOf: (a: A, b: B, c: C) => Record<string, string>,
+  ) {}
+  get(a: A, b: B, c: C): Tally {
+    let byB = this.#byKey.get(a);
+    if (byB === undefined) this.#byKey.set(a, (byB = new Map()));
+    let byC = byB.get(b);
+    if (byC === undefined) byB.set(b, (byC = new Map()));
+    let tally = byC.get(c);
     if (tally === undefined) {
-      tally = new Tally(labels(), this.bounds, this.#observed);
-      this.#byKey.set(key, tally);
+      tally = new Tally(this.labelsOf(a, b, c), this.bounds, this.#observed);
+      byC.set(c, tally);
+      this.#counted.push(tally);
     }
     return tally;
   }
   /** In the order first counted. */
-  counted(): IterableIterator<Tally> {
-    return this.#byKey.values();
+  counted(): readonly Tally[] {
+    return this.#counted;
   }
   /** Those observed at all, in the order first observed. */
   observed(): readonly Tally[] {
@@ -129,9 +143,9 @@ const TASK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 export class Metrics {
   readonly registry = new Registry();
   /** By method, route and status: the request counter and latency histogram, read from them. */
-  readonly #requestTallies = new Tallies(REQUEST_BUCKETS);
+  readonly #requestTallies = new Tallies(REQUEST_BUCKETS, (route: string, method: string, status: number) => ({ method, route, status: String(status) }));
   /** By op and outcome. */
-  readonly #taskTallies = new Tallies(TASK_BUCKETS);
+  readonly #taskTallies = new Tallies(TASK_BUCKETS, (op: string, outcome: string, _: 0) => ({ op, outcome }));
   readonly requests = new Counter({
     name: 'convsvc_http_requests_total',
     help: 'HTTP requests by method, route and status.',
@@ -164,14 +178,14 @@ export class Metrics {
 
   /** Counts a request answered with `status`, and its latency if it was answered (not a 499). */
   countRequest(method: string, route: string, status: number, seconds?: number): void {
-    const tally = this.#requestTallies.get(`${method} ${route} ${status}`, () => ({ method, route, status: String(status) }));
+    const tally = this.#requestTallies.get(route, method, status);
     tally.count++;
     if (seconds !== undefined) tally.observe(seconds);
   }
 
   /** A kernel task's time in the pool. */
   observeTask(op: string, outcome: string, seconds: number): void {
-    this.#taskTallies.get(`${op} ${outcome}`, () => ({ op, outcome })).observe(seconds);
+    this.#taskTallies.get(op, outcome, 0).observe(seconds);
   }
 
   constructor(pool: KernelPool, budget: MemoryBudget, uploads: Uploads) {
