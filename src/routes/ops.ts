@@ -61,7 +61,7 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
       if (err) return done(err, undefined);
       if (parsed!.decoded) decodedBodies.set(request.raw, parsed!.decoded);
       done(null, parsed!.value);
-    }, request.routeOptions.url?.slice('/v1/'.length));
+    }, () => request.routeOptions.url?.slice('/v1/'.length));
   }));
 
   const typed = app.withTypeProvider<ZodTypeProvider>();

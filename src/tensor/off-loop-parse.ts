@@ -68,9 +68,10 @@ export class JsonBodyParser {
    * Parses `body`, calling `done` with the value (and decoded base64) or the error the request
    * fails with: at once for a small body, later for a large one. A large body that owns its
    * memory is moved to the parse thread (it is not read again here); a slice of a larger buffer
-   * (the JSON header of a /v2 binary body) is copied. `op` names a /v1 body's route.
+   * (the JSON header of a /v2 binary body) is copied. `op` names a /v1 body's route (asked only
+   * for a body parsed off the loop: reading a request's route builds an object each time).
    */
-  parse(body: Buffer, done: Done, op?: string): void {
+  parse(body: Buffer, done: Done, op?: string | (() => string | undefined)): void {
     if (!JsonBodyParser.offLoop(body)) {
       let parsed: ParsedJson;
       try {
@@ -82,7 +83,7 @@ export class JsonBodyParser {
     }
     const owned = body.byteOffset === 0 && body.buffer.byteLength === body.length;
     const bytes = owned ? new Uint8Array(body.buffer, 0, body.length) : new Uint8Array(body);
-    const task: ParseTask = { bytes, kind: this.#kind, op };
+    const task: ParseTask = { bytes, kind: this.#kind, op: typeof op === 'function' ? op() : op };
     this.#pool()
       .run(task, { transferList: [bytes.buffer as ArrayBuffer] })
       .then((outcome: ParseOutcome) => {
