@@ -142,7 +142,11 @@ const TASK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 /** The service's Prometheus metrics, in a registry of its own (one per app instance). */
 export class Metrics {
   readonly registry = new Registry();
-  /** By method, route and status: the request counter and latency histogram, read from them. */
+  /**
+   * By method, route and status: the request counter and latency histogram, read from them.
+   * Count through countRequest and observeTask, never on the three metrics themselves: a read
+   * sets their entries to the tallies', which would undo an observation made directly.
+   */
   readonly #requestTallies = new Tallies(REQUEST_BUCKETS, (route: string, method: string, status: number) => ({ method, route, status: String(status) }));
   /** By op and outcome. */
   readonly #taskTallies = new Tallies(TASK_BUCKETS, (op: string, outcome: string, _: 0) => ({ op, outcome }));
