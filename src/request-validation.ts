@@ -2,7 +2,6 @@ import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import { knownFields, suggestField } from './field-suggestions.js';
 import type { FieldError } from './problems.js';
-import { fastPathOf } from './schemas/fast-path.js';
 
 /** A path into the request body as the API names fields: `input.shape[1]`, `stride`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -91,19 +90,12 @@ export class RequestValidationError extends Error {
 
 /**
  * Fastify validator compiler: zod's safeParse, with errors kept as typed field errors. Issues do
- * not echo their input: a refusal never carries the body back, nor holds on to it. A schema with
- * a fast path (src/schemas/fast-path.ts) is checked by it first; whatever it is unsure of, every
- * refusal included, goes to zod.
+ * not echo their input: a refusal never carries the body back, nor holds on to it.
  */
-export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
-  const fast = fastPathOf(schema);
-  return (data) => {
-    if (fast !== undefined) {
-      const value = fast(data);
-      if (value !== undefined) return { value };
-    }
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema, httpPart }) =>
+  (data) => {
     const result = schema.safeParse(data);
     if (result.success) return { value: result.data };
     return { error: new RequestValidationError(httpPart ?? 'body', fieldErrors(result.error.issues, data, schema)) };
   };
-};
