@@ -118,9 +118,14 @@ export class KernelPool {
     return this.#piscina.threads.length;
   }
 
-  /** The parts a large task is split into: one per thread the pool may have. */
+  /**
+   * The parts a large task is split into now: one per thread the pool may have that no other
+   * task of this process holds, and at least one. On an idle host a request is spread over every
+   * core; on a busy one it runs whole, beside the others, rather than paying for a split (the
+   * parts' copies, and a kernel slot each) that buys no core the others are not already using.
+   */
   get parallelism(): number {
-    return this.#maxThreads;
+    return Math.max(1, this.#maxThreads - this.#inFlight.size);
   }
 
   /** The ids of the running threads: a thread ended by an abort or a crash leaves this list. */
