@@ -121,7 +121,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     maxQueue: config.maxQueue,
     inlineMaxMacs: config.inlineMaxMacs,
     workerEntry: opts.workerEntry,
-    onTaskDone: (op, seconds, outcome) => metrics.observeTask(op, outcome, seconds),
+    onTaskDone: (op, seconds, outcome) => metrics.taskDuration.observe({ op, outcome }, seconds),
   });
   const budget = deriveBudget({ configured: config.memoryBudgetBytes, workers: threads.expected, processes: opts.cluster ? config.httpProcesses : 1 });
   const memory = new MemoryBudget(budget.bytes);
