@@ -6,7 +6,6 @@ import { authPlugin } from './plugins/auth.js';
 import { readAwayBytes } from './body-bytes.js';
 import { answerClientError } from './client-errors.js';
 import type { ClusterLink } from './cluster/link.js';
-import { availableCores } from './cpu-limit.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { flushBeforeClosePlugin } from './plugins/flush-before-close.js';
@@ -66,7 +65,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  */
 function kernelThreads(config: Config, clustered: boolean): { warm: number; expected: number } {
   if (!clustered) return { warm: config.workers, expected: config.workers };
-  const share = Math.ceil(availableCores() / config.httpProcesses);
+  const share = Math.ceil(config.cores / config.httpProcesses);
   const warm = Math.min(config.workers, share);
   return { warm, expected: Math.min(config.workers, warm + share) };
 }

@@ -51,6 +51,8 @@ export const EnvSchema = z.object({
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** The cores the service may keep busy (src/cpu-limit.ts), read once: the default of the two below, and the host's kernel slots. */
+  readonly cores: number;
   /** Server processes sharing the port (src/cluster/primary.ts); 1: this process serves alone. */
   readonly httpProcesses: number;
   /** Kernel threads of each server process's pool. */
@@ -105,11 +107,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const cores = availableCores();
   return {
     port: e.PORT,
     host: e.HOST,
-    httpProcesses: e.HTTP_PROCESSES ?? availableCores(),
-    workers: e.WORKERS ?? availableCores(),
+    cores,
+    httpProcesses: e.HTTP_PROCESSES ?? cores,
+    workers: e.WORKERS ?? cores,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxElements: e.MAX_ELEMENTS,
     maxMacs: e.MAX_MACS,

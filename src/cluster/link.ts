@@ -64,14 +64,14 @@ export class ClusterLink {
 
   /** The metrics of every server process, added up by the primary (Prometheus text). */
   async serviceMetrics(): Promise<string> {
-    const answer = await this.#ask({ convsvc: 'metrics?', id: 0 });
+    const answer = await this.#ask((id) => ({ convsvc: 'metrics?', id }));
     if (answer.convsvc !== 'metrics' || answer.text === undefined) throw new Error(`the primary could not gather the metrics: ${answer.convsvc === 'metrics' ? answer.error : 'no answer'}`);
     return answer.text;
   }
 
   /** Counts one request of `key` against the limit the primary keeps for the whole service. */
   async countRate(key: string, windowMs: number, max: number): Promise<{ current: number; ttl: number }> {
-    const answer = await this.#ask({ convsvc: 'rate?', id: 0, key, windowMs, max });
+    const answer = await this.#ask((id) => ({ convsvc: 'rate?', id, key, windowMs, max }));
     if (answer.convsvc !== 'rate') throw new Error('the primary answered a rate count with something else');
     return { current: answer.current, ttl: answer.ttl };
   }
@@ -105,7 +105,8 @@ export class ClusterLink {
     });
   }
 
-  #ask(question: ToPrimary & { id: number }): Promise<ToServer> {
+  /** Sends the question `ask` makes with a fresh id, and waits for the answer that carries that id. */
+  #ask(ask: (id: number) => ToPrimary): Promise<ToServer> {
     return new Promise((resolve, reject) => {
       if (this.#lost || this.#channel.send === undefined) return reject(new Error('the primary process is gone'));
       const id = this.#nextId++;
@@ -114,7 +115,7 @@ export class ClusterLink {
         reject(new Error(`the primary did not answer within ${ANSWER_TIMEOUT_MS} ms`));
       }, ANSWER_TIMEOUT_MS);
       this.#waiting.set(id, { resolve, reject, timer });
-      this.#channel.send({ ...question, id });
+      this.#channel.send(ask(id));
     });
   }
 

@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config.js';
-import { availableCores } from '../cpu-limit.js';
 import { KernelSlots } from './kernel-slots.js';
 import { isOurs, type ClusterState, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
 
@@ -61,7 +60,7 @@ export function runPrimary(config: Config): void {
   const log = primaryLog(config.logLevel);
   const slots: Slot[] = Array.from({ length: config.httpProcesses }, (_, index) => ({ index, worker: null, listening: false, served: false, startedAt: 0, deaths: 0, restart: null }));
   const rates = new LocalStoreCtor(false, false, RATE_CLIENTS);
-  const kernels = new KernelSlots(availableCores());
+  const kernels = new KernelSlots(config.cores);
   let stopping = false;
   let failedExit = false;
   let shareId = 1;
@@ -69,16 +68,21 @@ export function runPrimary(config: Config): void {
 
   const own = new Registry();
   new Gauge({ name: 'convsvc_http_processes', help: 'Server processes the service should have (HTTP_PROCESSES).', registers: [own], collect() { this.set(slots.length); } });
-  new Gauge({ name: 'convsvc_http_processes_up', help: 'Server processes listening now.', registers: [own], collect() { this.set(slots.filter((s) => s.listening).length); } });
+  new Gauge({ name: 'convsvc_http_processes_up', help: 'Server processes listening now.', registers: [own], collect() { this.set(up()); } });
   new Gauge({ name: 'convsvc_kernel_slots_in_use', help: 'Kernel tasks running across every server process (at most one per core).', registers: [own], collect() { this.set(kernels.inUse); } });
   new Gauge({ name: 'convsvc_kernel_slots_waiting', help: 'Kernel tasks waiting for a core, across every server process.', registers: [own], collect() { this.set(kernels.waiting); } });
   const restarts = new Counter({ name: 'convsvc_http_process_restarts_total', help: 'Server processes restarted after they died.', registers: [own] });
 
-  const live = () => slots.flatMap((s) => (s.worker !== null && s.worker.isConnected() ? [s.worker] : []));
+  /** Server processes listening now. */
+  function up(): number {
+    return slots.filter((s) => s.listening).length;
+  }
+  /** The server processes still connected (of the slots `pick` takes): the ones a message can reach. */
+  const live = (pick: (slot: Slot) => boolean = () => true) => slots.flatMap((s) => (pick(s) && s.worker !== null && s.worker.isConnected() ? [s.worker] : []));
   const send = (worker: Worker, message: ToServer) => {
     if (worker.isConnected()) worker.send(message);
   };
-  const state = (): ClusterState => ({ convsvc: 'state', up: slots.filter((s) => s.listening).length, of: slots.length, draining: stopping });
+  const state = (): ClusterState => ({ convsvc: 'state', up: up(), of: slots.length, draining: stopping });
   const broadcast = () => {
     const s = state();
     for (const worker of live()) send(worker, s);
@@ -86,14 +90,17 @@ export function runPrimary(config: Config): void {
 
   /** Every server process's metrics, added up (prom-client's cluster aggregation), and the primary's own. */
   const serviceMetrics = (): Promise<string> =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       const id = shareId++;
-      const share = { pending: new Set(slots.flatMap((s) => (s.listening && s.worker !== null && s.worker.isConnected() ? [s.worker] : []))), got: [] as SharedMetrics[], done: () => {} };
+      const share = { pending: new Set(live((s) => s.listening)), got: [] as SharedMetrics[], done: () => {} };
       const timer = setTimeout(() => share.done(), SHARE_TIMEOUT_MS);
       share.done = () => {
         clearTimeout(timer);
         shares.delete(id);
-        void Promise.all([AggregatorRegistry.aggregate(share.got).metrics(), own.metrics()]).then(([theirs, mine]) => resolve(`${theirs}\n${mine}`));
+        // Called from a message handler or a timer: whatever aggregating throws must reach the asker, not end the primary.
+        Promise.resolve()
+          .then(() => Promise.all([AggregatorRegistry.aggregate(share.got).metrics(), own.metrics()]))
+          .then(([theirs, mine]) => resolve(`${theirs}\n${mine}`), reject);
       };
       shares.set(id, share);
       if (share.pending.size === 0) return share.done();

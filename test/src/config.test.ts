@@ -9,6 +9,7 @@ describe('configuration from the environment', () => {
     const c = loadConfig({});
     assert.equal(c.port, 8080);
     assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.cores, availableCores());
     assert.equal(c.workers, availableCores());
     assert.equal(c.httpProcesses, availableCores(), 'a server process per core');
     assert.ok(availableCores() <= availableParallelism());
