@@ -163,19 +163,6 @@ async function bareSplitMs(): Promise<number> {
   return median(times);
 }
 
-/** DCGAN forward median over one keep-alive node:http connection, after the warm-up. */
-async function dcganMedian(s: Service, dcgan: Buffer): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    for (let i = 0; i < DCGAN_WARMUP; i++) await post(s.url, dcgan, agent);
-    const times: number[] = [];
-    for (let i = 0; i < DCGAN_REQUESTS; i++) times.push(await post(s.url, dcgan, agent));
-    return median(times);
-  } finally {
-    agent.destroy();
-  }
-}
-
 /**
  * convsvc on native and on wasm and the Python peer, each on 2 workers, all running at once and
  * timed in interleaved rounds (a few requests to each in turn), so a change in the load of a

@@ -13,8 +13,7 @@
  * BENCH_SECONDS (default 5) is each timed run, BENCH_ROUNDS (default 3) the rounds.
  */
 import { availableParallelism } from 'node:os';
-import { Agent } from 'node:http';
-import { autocannon, forwardBody, hasWrk, memoryOfTree, post, startPeer, startService, stop, wrkLoad, type Load, type Service } from './services.js';
+import { autocannon, forwardBody, hasWrk, memoryOfTree, sequentialMedianMs, startPeer, startService, stop, wrkLoad, type Load, type Service } from './services.js';
 import { SHAPES } from './shapes.js';
 import { median, table } from './timing.js';
 
@@ -60,19 +59,6 @@ function report(title: string, services: Named[], figures: Map<string, Load>, ag
   );
 }
 
-/** The median latency of `count` DCGAN requests one after another on one connection: an otherwise idle host. */
-async function sequentialMs(s: Service, body: Buffer, count: number): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    for (let i = 0; i < 20; i++) await post(s.url, body, agent);
-    const times: number[] = [];
-    for (let i = 0; i < count; i++) times.push(await post(s.url, body, agent));
-    return median(times);
-  } finally {
-    agent.destroy();
-  }
-}
-
 async function main(): Promise<void> {
   const small = forwardBody(SMALL);
   const dcgan = Buffer.from(forwardBody(DCGAN));
@@ -96,7 +82,8 @@ async function main(): Promise<void> {
   try {
     const rows: string[][] = [];
     for (const { workers, service } of threads) {
-      const one = await sequentialMs(service, dcgan, 30);
+      // One request at a time: an otherwise idle host.
+      const one = await sequentialMedianMs(service, dcgan, 20, 30);
       const loaded = (await rounds([{ name: 'x', service }], dcgan, 8)).get('x')!;
       rows.push([`HTTP_PROCESSES=${CORES} WORKERS=${workers}`, String(CORES * workers), one.toFixed(1), loaded.rps.toFixed(1), loaded.p99.toFixed(0), (memoryOfTree(service).rss).toFixed(0)]);
     }

@@ -8,8 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
-import { forwardBody, startService, stop, type Service } from './services.js';
+import { autocannon, forwardBody, startService, stop, type Service } from './services.js';
 import { SHAPES } from './shapes.js';
 import { table } from './timing.js';
 
@@ -18,11 +17,6 @@ const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const [, , , SMALL] = SHAPES;
 const TICKS_PER_SECOND = 100;
 
-interface Amount {
-  amount: number;
-}
-type Autocannon = (options: Record<string, unknown>) => Promise<{ requests: { average: number; total: number }; non2xx: number; errors: number }>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 /** The main thread's user and system CPU seconds (its task has the process's pid). */
 function mainThreadSeconds(pid: number): { user: number; system: number } {
@@ -32,7 +26,7 @@ function mainThreadSeconds(pid: number): { user: number; system: number } {
 }
 
 const send = (s: Service, body: string, amount: number) =>
-  autocannon({ url: `${s.url}/v1/conv-transpose2d/forward`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 16, amount } satisfies Amount & Record<string, unknown>);
+  autocannon({ url: `${s.url}/v1/conv-transpose2d/forward`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 16, amount });
 
 interface ProfileNode {
   id: number;

@@ -6,24 +6,26 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { type Agent, request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { treeMemory } from '../scripts/process-tree.js';
 import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
 import { inputLength, randomArray, weightLength, type BenchShape } from './shapes.js';
+import { median } from './timing.js';
 
 export const SERVER = resolve(process.env.BENCH_SERVER ?? 'dist/src/server.js');
 
 /** The part of autocannon's API used here, typed locally (the package ships no types). */
 export interface LoadResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p99: number };
   non2xx: number;
   errors: number;
   timeouts: number;
 }
-type Autocannon = (options: { url: string; method: string; headers: Record<string, string>; body: string | Buffer; connections: number; duration: number }) => Promise<LoadResult>;
+/** A run lasts `duration` seconds, or until `amount` requests were answered. */
+type Autocannon = (options: { url: string; method: string; headers: Record<string, string>; body: string | Buffer; connections: number } & ({ duration: number } | { amount: number })) => Promise<LoadResult>;
 export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 export const freePort = () =>
@@ -88,6 +90,19 @@ export function post(url: string, body: Uint8Array, agent: Agent, path = '/v1/co
     req.on('error', fail);
     req.end(body);
   });
+}
+
+/** The median time of `count` requests sent one after another over one keep-alive connection, after `warmup` of them. */
+export async function sequentialMedianMs(s: Service, body: Buffer, warmup: number, count: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < warmup; i++) await post(s.url, body, agent);
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) times.push(await post(s.url, body, agent));
+    return median(times);
+  } finally {
+    agent.destroy();
+  }
 }
 
 const PYTHON = '/usr/bin/python3';
