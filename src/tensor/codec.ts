@@ -4,6 +4,7 @@ import { base64Length, BYTES_PER_ELEMENT, elementCount, type Dtype, type Element
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemError } from '../problems.js';
 import { NON_FINITE, PackedData } from '../schemas/tensor-data.js';
+import { hasUrlAlphabet, lastGroupMatches } from './canonical-base64.js';
 import type { DecodedBase64 } from './json-body.js';
 
 // base64 carries little-endian bytes; typed arrays use the host's order, so a big-endian host
@@ -23,28 +24,19 @@ function ownArray(dtype: Dtype, bytes: Buffer): FloatArray {
   return dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
 }
 
-const MINUS = '-';
-const UNDERSCORE = '_';
-
 /**
- * The `byteLength` bytes whose canonical base64 (RFC 4648 alphabet, padded) `text` is, in a
- * buffer of their own; null if `text` is not that. Checked without encoding every byte again
- * (as src/tensor/json-body.ts does for long values): Node's decoder skips a character outside
- * the alphabet and stops at "=", so at exactly the canonical length any such character, or
- * padding before the end, leaves fewer bytes than promised (once the text is known to be
- * ASCII); base64url's "-" and "_" decode like
- * "+" and "/" and are searched for; and only the last group can carry padding bits or the wrong
- * padding, so it alone is encoded again and compared.
+ * The `byteLength` bytes whose canonical base64 `text` is, in a buffer of their own; null if
+ * `text` is not that (src/tensor/canonical-base64.ts: what canonical means, and how it is checked
+ * without encoding every byte again).
  */
 export function decodeCanonical(text: string, byteLength: number): Buffer | null {
-  if (byteLength <= 0 || text.length !== base64Length(byteLength) || text.includes(MINUS) || text.includes(UNDERSCORE)) return null;
+  if (byteLength <= 0 || text.length !== base64Length(byteLength) || hasUrlAlphabet(text)) return null;
   // ASCII only: the decoder reads a character above U+00FF by its low byte ("\u0141" as "A").
   if (Buffer.byteLength(text, 'utf8') !== text.length) return null;
   // Not zeroed: a canonical text writes every byte, and any other is refused.
   const bytes = Buffer.allocUnsafeSlow(byteLength);
   if (bytes.write(text, 'base64') !== byteLength) return null;
-  const lastGroup = Math.floor((byteLength - 1) / 3) * 3;
-  return bytes.toString('base64', lastGroup) === text.slice(text.length - 4) ? bytes : null;
+  return lastGroupMatches(bytes, text.slice(text.length - 4)) ? bytes : null;
 }
 
 /**

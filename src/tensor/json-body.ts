@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { hasUrlAlphabet, lastGroupMatches } from './canonical-base64.js';
 
 /**
  * /v1 JSON bodies, parsed from their bytes with the base64 of their tensors decoded once.
@@ -68,8 +69,6 @@ export interface ParsedJson {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
-const MINUS = 0x2d;
-const UNDERSCORE = 0x5f;
 // Needles as bytes: a string needle is encoded again on every search.
 const B64_KEY = Buffer.from('"b64"', 'latin1');
 const PROTO_KEY = Buffer.from('"__proto__"', 'latin1');
@@ -126,18 +125,15 @@ function decodedLength(length: number, last: number, beforeLast: number): number
 }
 
 /**
- * The text and bytes of `body[start, end)` if it is canonical base64, decoded piece by piece into
- * one buffer of its own; the text is the pieces joined (a rope: V8 copies nothing until a reader
- * needs it flat, and none does). Canonical without encoding it all again: Node's decoder skips a
- * character outside the alphabet and stops at "=", so any such character, or padding before the
- * end, leaves a piece short of the bytes its length promises; base64url's "-" and "_" decode
- * like "+" and "/" and are searched for; and only the last group can carry padding bits, so it
- * alone is encoded again and compared.
+ * The text and bytes of `body[start, end)` if it is canonical base64 (src/tensor/canonical-base64.ts),
+ * decoded piece by piece into one buffer of its own; the text is the pieces joined (a rope: V8
+ * copies nothing until a reader needs it flat, and none does). A piece short of the bytes its
+ * length promises is not canonical.
  */
 function canonicalBase64(body: Buffer, start: number, end: number): Base64Value | null {
   const length = decodedLength(end - start, body[end - 1], body[end - 2]);
   const range = body.subarray(start, end);
-  if (length <= 0 || range.includes(MINUS) || range.includes(UNDERSCORE)) return null;
+  if (length <= 0 || hasUrlAlphabet(range)) return null;
   const bytes = Buffer.allocUnsafeSlow(length);
   let text = '';
   let written = 0;
@@ -149,8 +145,7 @@ function canonicalBase64(body: Buffer, start: number, end: number): Base64Value 
     written += promised;
     text += piece;
   }
-  const lastGroup = Math.floor((length - 1) / 3) * 3;
-  return bytes.toString('base64', lastGroup) === body.toString('latin1', end - 4, end) ? { text, bytes } : null;
+  return lastGroupMatches(bytes, body.toString('latin1', end - 4, end)) ? { text, bytes } : null;
 }
 
 /**
