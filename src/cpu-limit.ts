@@ -14,7 +14,8 @@ export const CGROUP_CPU_FILES: CpuQuotaFiles = {
   v1Period: '/sys/fs/cgroup/cpu/cpu.cfs_period_us',
 };
 
-function read(path: string): string | null {
+/** A cgroup file's text, trimmed; null when it cannot be read (no such controller, no cgroup). */
+export function readCgroupFile(path: string): string | null {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch {
@@ -24,14 +25,14 @@ function read(path: string): string | null {
 
 /** The container's CPU quota in cores (fractional), or null when none is set. */
 export function cgroupCpuQuota(files: CpuQuotaFiles = CGROUP_CPU_FILES): number | null {
-  const v2 = read(files.v2);
+  const v2 = readCgroupFile(files.v2);
   if (v2 !== null) {
     const [quota, period] = v2.split(/\s+/);
     if (quota === 'max' || !/^\d+$/.test(quota ?? '') || !/^\d+$/.test(period ?? '')) return null;
     return Number(period) > 0 ? Number(quota) / Number(period) : null;
   }
-  const quota = read(files.v1Quota);
-  const period = read(files.v1Period);
+  const quota = readCgroupFile(files.v1Quota);
+  const period = readCgroupFile(files.v1Period);
   if (quota === null || period === null || !/^\d+$/.test(quota) || !/^\d+$/.test(period)) return null; // -1: none
   return Number(period) > 0 ? Number(quota) / Number(period) : null;
 }

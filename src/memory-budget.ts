@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readCgroupFile } from './cpu-limit.js';
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { ProblemError } from './problems.js';
@@ -39,13 +39,8 @@ export interface Budget {
 
 /** A cgroup memory limit file's value in bytes, or null when it sets none or cannot be read. */
 function readLimit(path: string): number | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8').trim();
-  } catch {
-    return null;
-  }
-  if (!/^\d+$/.test(text)) return null; // "max": no limit
+  const text = readCgroupFile(path);
+  if (text === null || !/^\d+$/.test(text)) return null; // "max": no limit
   const bytes = Number(text);
   return bytes > 0 && bytes < NO_LIMIT ? bytes : null;
 }
