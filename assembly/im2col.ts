@@ -8,9 +8,21 @@
 import { endInside, firstInside } from './grid-span';
 
 export function im2col<T>(
-  image: usize, columns: usize,
-  channels: i32, height: i32, width: i32,
-  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, colH: i32, colW: i32,
+  image: usize,
+  columns: usize,
+  channels: i32,
+  height: i32,
+  width: i32,
+  kH: i32,
+  kW: i32,
+  sH: i32,
+  sW: i32,
+  pH: i32,
+  pW: i32,
+  dH: i32,
+  dW: i32,
+  colH: i32,
+  colW: i32,
 ): void {
   const shift = alignof<T>();
   let row = columns;

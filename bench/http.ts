@@ -17,20 +17,34 @@
  * requests before it (default 20), BENCH_SIDE_WARMUP the requests each service of the side-by-side
  * table gets before it is timed (default 100).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HEADER_LENGTH, toV2Request } from '../client/index.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import { runTask } from '../workers/tasks.js';
-import { autocannon, forwardBody, memory, post, SERVER, startPeer, startService, stop, type Service } from './services.js';
-import { inputLength, outputLength, randomArray, SHAPES, weightLength, type BenchShape } from './shapes.js';
+import {
+  autocannon,
+  forwardBody,
+  memory,
+  post,
+  SERVER,
+  type Service,
+  startPeer,
+  startService,
+  stop,
+} from './services.js';
+import { type BenchShape, inputLength, outputLength, randomArray, SHAPES, weightLength } from './shapes.js';
 import { bestMs, median, table } from './timing.js';
 
 /** One server process with `workers` kernel threads (bench/processes.ts measures several processes). */
 const start = (workers: number, gemmVariant = process.env.GEMM_VARIANT): Promise<Service> =>
-  startService({ HTTP_PROCESSES: '1', WORKERS: String(workers), ...(gemmVariant ? { GEMM_VARIANT: gemmVariant } : {}) });
+  startService({
+    HTTP_PROCESSES: '1',
+    WORKERS: String(workers),
+    ...(gemmVariant ? { GEMM_VARIANT: gemmVariant } : {}),
+  });
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const DCGAN_REQUESTS = Number(process.env.BENCH_DCGAN_REQUESTS ?? 30);
@@ -44,7 +58,10 @@ const [DCGAN, , , SMALL] = SHAPES;
 
 /** The same forward as an Open Inference Protocol request with every tensor in the binary section. */
 function v2BinaryBody({ geometry: g }: BenchShape): { body: Uint8Array; headerLength: number } {
-  const tensor = (shape: number[], length: number, seed: number) => ({ shape, values: randomArray(Float32Array, length, seed) });
+  const tensor = (shape: number[], length: number, seed: number) => ({
+    shape,
+    values: randomArray(Float32Array, length, seed),
+  });
   return toV2Request(
     {
       input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
@@ -56,11 +73,16 @@ function v2BinaryBody({ geometry: g }: BenchShape): { body: Uint8Array; headerLe
 }
 
 /** Bytes of the request's tensors and its result. */
-const tensorBytes = ({ geometry: g }: BenchShape): number => 4 * (inputLength(g) + weightLength(g) + g.outChannels + outputLength(g));
+const tensorBytes = ({ geometry: g }: BenchShape): number =>
+  4 * (inputLength(g) + weightLength(g) + g.outChannels + outputLength(g));
 
 async function postWithFetch(url: string, body: Buffer): Promise<number> {
   const t0 = performance.now();
-  const res = await fetch(`${url}/v1/conv-transpose2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(`${url}/v1/conv-transpose2d/forward`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`status ${res.status}`);
   return performance.now() - t0;
@@ -99,11 +121,21 @@ async function measure(workers: number, small: string, dcgan: Buffer): Promise<R
     const binary = v2BinaryBody(DCGAN);
     const binaryTimes: number[] = [];
     for (let i = 0; i < DCGAN_WARMUP + DCGAN_REQUESTS; i++) {
-      const ms = await post(s.url, binary.body, agent, '/v2/models/conv_transpose2d/infer', { 'content-type': BINARY_CONTENT_TYPE, [HEADER_LENGTH]: String(binary.headerLength) });
+      const ms = await post(s.url, binary.body, agent, '/v2/models/conv_transpose2d/infer', {
+        'content-type': BINARY_CONTENT_TYPE,
+        [HEADER_LENGTH]: String(binary.headerLength),
+      });
       if (i >= DCGAN_WARMUP) binaryTimes.push(ms);
     }
     const smallLoad = (duration: number) =>
-      autocannon({ url: `${s.url}/v1/conv-transpose2d/forward`, method: 'POST', headers: { 'content-type': 'application/json' }, body: small, connections: 16, duration });
+      autocannon({
+        url: `${s.url}/v1/conv-transpose2d/forward`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: small,
+        connections: 16,
+        duration,
+      });
     // Warm-up under the same load, as the DCGAN's: V8 optimizes the paths 16 concurrent
     // connections take over the first few thousand requests.
     await smallLoad(SMALL_WARMUP_SECONDS);
@@ -132,7 +164,10 @@ function bareKernelMs(): number {
   const input = randomArray(Float32Array, inputLength(g), 1);
   const weight = randomArray(Float32Array, weightLength(g), 2);
   const bias = randomArray(Float32Array, g.outChannels, 3);
-  return bestMs(() => runTask({ op: 'conv-transpose2d/forward', geometry: g, dtype: 'float32', tensors: { input, weight, bias } }), 1500);
+  return bestMs(
+    () => runTask({ op: 'conv-transpose2d/forward', geometry: g, dtype: 'float32', tensors: { input, weight, bias } }),
+    1500,
+  );
 }
 
 /**
@@ -151,9 +186,16 @@ async function bareSplitMs(): Promise<number> {
   const times: number[] = [];
   try {
     for (let i = 0; i < DCGAN_WARMUP + DCGAN_REQUESTS; i++) {
-      const tensors = { input: randomArray(Float32Array, inputLength(g), i), weight: randomArray(Float32Array, weightLength(g), i + 1), bias: randomArray(Float32Array, g.outChannels, i + 2) };
+      const tensors = {
+        input: randomArray(Float32Array, inputLength(g), i),
+        weight: randomArray(Float32Array, weightLength(g), i + 1),
+        bias: randomArray(Float32Array, g.outChannels, i + 2),
+      };
       const t0 = performance.now();
-      const split = planSplit({ op: 'conv-transpose2d/forward', geometry: g, dtype: 'float32', tensors }, pool.workers)!;
+      const split = planSplit(
+        { op: 'conv-transpose2d/forward', geometry: g, dtype: 'float32', tensors },
+        pool.workers,
+      )!;
       split.merge(await Promise.all(split.parts.map((part) => pool.run(part, signal))));
       if (i >= DCGAN_WARMUP) times.push(performance.now() - t0);
     }
@@ -171,18 +213,26 @@ async function bareSplitMs(): Promise<number> {
 async function sideBySide(dcgan: Buffer): Promise<void> {
   const services: { name: string; service: Service | string }[] = [];
   for (const variant of ['native', 'wasm'] as const) {
-    services.push({ name: `convsvc GEMM_VARIANT=${variant}`, service: await start(2, variant).catch((err: Error) => err.message) });
+    services.push({
+      name: `convsvc GEMM_VARIANT=${variant}`,
+      service: await start(2, variant).catch((err: Error) => err.message),
+    });
   }
-  services.push({ name: 'Python peer (FastAPI + uvicorn 2 workers + PyTorch 1 thread each)', service: await startPeer() });
+  services.push({
+    name: 'Python peer (FastAPI + uvicorn 2 workers + PyTorch 1 thread each)',
+    service: await startPeer(),
+  });
   const running = services.filter((s): s is { name: string; service: Service } => typeof s.service !== 'string');
   const times = new Map<string, number[]>(running.map((s) => [s.name, []]));
   const agents = new Map(running.map((s) => [s.name, new Agent({ keepAlive: true, maxSockets: 1 })]));
   const PER_ROUND = 5;
   try {
-    for (const s of running) for (let i = 0; i < SIDE_WARMUP; i++) await post(s.service.url, dcgan, agents.get(s.name)!);
+    for (const s of running)
+      for (let i = 0; i < SIDE_WARMUP; i++) await post(s.service.url, dcgan, agents.get(s.name)!);
     for (let round = 0; round < Math.ceil(DCGAN_REQUESTS / PER_ROUND); round++) {
       for (const s of running) {
-        for (let i = 0; i < PER_ROUND; i++) times.get(s.name)!.push(await post(s.service.url, dcgan, agents.get(s.name)!));
+        for (let i = 0; i < PER_ROUND; i++)
+          times.get(s.name)!.push(await post(s.service.url, dcgan, agents.get(s.name)!));
       }
     }
   } finally {
@@ -191,7 +241,9 @@ async function sideBySide(dcgan: Buffer): Promise<void> {
   }
   const peer = running.find((s) => s.name.startsWith('Python'));
   const peerMs = peer === undefined ? NaN : median(times.get(peer.name)!);
-  console.log(`\nDCGAN forward, 2 workers each, same body and client, /v1 base64: all three up at once, ${DCGAN_REQUESTS} requests each in interleaved rounds of ${PER_ROUND} after ${SIDE_WARMUP} warm-ups each, median\n`);
+  console.log(
+    `\nDCGAN forward, 2 workers each, same body and client, /v1 base64: all three up at once, ${DCGAN_REQUESTS} requests each in interleaved rounds of ${PER_ROUND} after ${SIDE_WARMUP} warm-ups each, median\n`,
+  );
   console.log(
     table(
       ['service', 'DCGAN median ms', 'vs Python peer'],
@@ -215,19 +267,49 @@ async function main(): Promise<void> {
   const bare = bareKernelMs();
   const split = await bareSplitMs();
   const [one, two] = runs;
-  console.log(`service ${SERVER}; small op ${SECONDS} s at 16 connections; DCGAN ${DCGAN_REQUESTS} sequential requests on one node:http keep-alive connection (median, after ${DCGAN_WARMUP} warm-up requests)\n`);
+  console.log(
+    `service ${SERVER}; small op ${SECONDS} s at 16 connections; DCGAN ${DCGAN_REQUESTS} sequential requests on one node:http keep-alive connection (median, after ${DCGAN_WARMUP} warm-up requests)\n`,
+  );
   console.log(
     table(
-      ['workers', 'idle RSS MB', 'small op req/s', 'small p99 ms', 'errors', 'DCGAN median ms', 'DCGAN with fetch ms', 'DCGAN /v2 binary ms', 'RSS settled after warm-up MB', 'DCGAN RSS peak over settled MB'],
-      runs.map((r) => [String(r.workers), r.idleMb.toFixed(0), r.smallRps.toFixed(0), r.smallP99.toFixed(1), String(r.smallErrors), r.dcganMedian.toFixed(1), r.dcganFetchMedian.toFixed(1), r.dcganBinaryMedian.toFixed(1), r.dcganSettledMb.toFixed(0), r.dcganGrowthMb.toFixed(1)]),
+      [
+        'workers',
+        'idle RSS MB',
+        'small op req/s',
+        'small p99 ms',
+        'errors',
+        'DCGAN median ms',
+        'DCGAN with fetch ms',
+        'DCGAN /v2 binary ms',
+        'RSS settled after warm-up MB',
+        'DCGAN RSS peak over settled MB',
+      ],
+      runs.map((r) => [
+        String(r.workers),
+        r.idleMb.toFixed(0),
+        r.smallRps.toFixed(0),
+        r.smallP99.toFixed(1),
+        String(r.smallErrors),
+        r.dcganMedian.toFixed(1),
+        r.dcganFetchMedian.toFixed(1),
+        r.dcganBinaryMedian.toFixed(1),
+        r.dcganSettledMb.toFixed(0),
+        r.dcganGrowthMb.toFixed(1),
+      ]),
     ),
   );
   const mb = tensorBytes(DCGAN) / 2 ** 20;
-  console.log(`\nDCGAN batch of 4: 2 workers ${(one.dcganMedian / two.dcganMedian).toFixed(2)}x faster than 1 (target >= 1.7x)`);
+  console.log(
+    `\nDCGAN batch of 4: 2 workers ${(one.dcganMedian / two.dcganMedian).toFixed(2)}x faster than 1 (target >= 1.7x)`,
+  );
   console.log(`DCGAN on 2 workers: ${two.dcganMedian.toFixed(1)} ms over HTTP (target <= 40 ms)`);
-  console.log(`  vs the same split in-process on the pool, fresh tensors: ${split.toFixed(1)} ms = ${(two.dcganMedian / split).toFixed(2)}x (target <= 1.3x)`);
+  console.log(
+    `  vs the same split in-process on the pool, fresh tensors: ${split.toFixed(1)} ms = ${(two.dcganMedian / split).toFixed(2)}x (target <= 1.3x)`,
+  );
   console.log(`  vs one part alone, warm, best run: ${bare.toFixed(1)} ms = ${(two.dcganMedian / bare).toFixed(2)}x`);
-  console.log(`DCGAN tensors ${mb.toFixed(1)} MB; peak RSS growth ${(two.dcganGrowthMb / mb).toFixed(1)}x of them on 2 workers (target <= 4x)`);
+  console.log(
+    `DCGAN tensors ${mb.toFixed(1)} MB; peak RSS growth ${(two.dcganGrowthMb / mb).toFixed(1)}x of them on 2 workers (target <= 4x)`,
+  );
   await sideBySide(dcgan);
 }
 

@@ -4,14 +4,15 @@
  * with the native (OpenBLAS) GEMM where it is built, tfjs-backend-wasm and tfjs-backend-cpu. Prints GFLOP/s and the ratios BENCHMARKS.md's targets use.
  * BENCH_BUDGET_MS bounds the time spent per cell (default 600).
  */
-import type { FloatArray } from '../workers/geometry.js';
-import { offeredVariants, selectVariant } from '../workers/gemm/registry.js';
+
 import { loadNative } from '../workers/gemm/native-gemm.js';
-import { runTask, type OpName, type Task } from '../workers/tasks.js';
-import { flops, inputLength, outputLength, randomArray, SHAPES, weightLength, type BenchShape } from './shapes.js';
-import { bestMs, table } from './timing.js';
-import { timeTf, useBackend } from './tfjs.js';
+import { offeredVariants, selectVariant } from '../workers/gemm/registry.js';
+import type { FloatArray } from '../workers/geometry.js';
+import { type OpName, runTask, type Task } from '../workers/tasks.js';
 import { timeOnnx } from './onnx.js';
+import { type BenchShape, flops, inputLength, outputLength, randomArray, SHAPES, weightLength } from './shapes.js';
+import { timeTf, useBackend } from './tfjs.js';
+import { bestMs, table } from './timing.js';
 
 type Pass = 'forward' | 'grad-input' | 'grad-parameters';
 const PASSES: readonly Pass[] = ['forward', 'grad-input', 'grad-parameters'];
@@ -25,7 +26,11 @@ function task({ geometry: g }: BenchShape, pass: Pass, dtype: 'float32' | 'float
   const bias = randomArray<FloatArray>(F, g.outChannels, 4);
   const op = `conv-transpose2d/${pass}` as OpName;
   const tensors: Task['tensors'] =
-    pass === 'forward' ? { input, weight, bias } : pass === 'grad-input' ? { gradOutput, weight } : { input, gradOutput };
+    pass === 'forward'
+      ? { input, weight, bias }
+      : pass === 'grad-input'
+        ? { gradOutput, weight }
+        : { input, gradOutput };
   return () => ({ op, geometry: g, dtype, tensors });
 }
 
@@ -61,7 +66,12 @@ async function main(): Promise<void> {
   const native = offeredVariants().some((v) => v.family === 'native');
   if (!native) console.log(`native GEMM not offered (${loadNative().why}): its columns are empty`);
   const timeNative = (shape: BenchShape, pass: Pass, dtype: 'float32' | 'float64'): number =>
-    native ? gflops(shape, timeOurs(shape, pass, dtype === 'float32' ? 'f32-gemm-cblas-openblas' : 'f64-gemm-cblas-openblas', dtype)) : NaN;
+    native
+      ? gflops(
+          shape,
+          timeOurs(shape, pass, dtype === 'float32' ? 'f32-gemm-cblas-openblas' : 'f64-gemm-cblas-openblas', dtype),
+        )
+      : NaN;
   const rows: Row[] = [];
   for (const shape of SHAPES) {
     for (const pass of PASSES) {
@@ -100,28 +110,71 @@ async function main(): Promise<void> {
     }
   }
   const forwardOf = (r: Row) => rows.find((x) => x.shape === r.shape && x.pass === 'forward')!.wasm;
-  console.log(`GFLOP/s, one thread, best of repeated runs (budget ${BUDGET} ms per cell); tfjs grad-input = its conv2d\n`);
+  console.log(
+    `GFLOP/s, one thread, best of repeated runs (budget ${BUDGET} ms per cell); tfjs grad-input = its conv2d\n`,
+  );
   console.log(
     table(
-      ['shape', 'pass', 'ours TS', 'ours WASM', 'tfjs-wasm', 'tfjs-cpu', 'WASM/tfjs-wasm', 'WASM/TS', 'f64/f32', 'vs our fwd'],
+      [
+        'shape',
+        'pass',
+        'ours TS',
+        'ours WASM',
+        'tfjs-wasm',
+        'tfjs-cpu',
+        'WASM/tfjs-wasm',
+        'WASM/TS',
+        'f64/f32',
+        'vs our fwd',
+      ],
       rows.map((r) => [
-        r.shape.name, r.pass, fmt(r.ts), fmt(r.wasm), fmt(r.tfWasm), fmt(r.tfCpu),
-        ratio(r.wasm / r.tfWasm), ratio(r.wasm / r.ts), ratio(r.wasm64 / r.wasm), ratio(r.wasm / forwardOf(r)),
+        r.shape.name,
+        r.pass,
+        fmt(r.ts),
+        fmt(r.wasm),
+        fmt(r.tfWasm),
+        fmt(r.tfCpu),
+        ratio(r.wasm / r.tfWasm),
+        ratio(r.wasm / r.ts),
+        ratio(r.wasm64 / r.wasm),
+        ratio(r.wasm / forwardOf(r)),
       ]),
     ),
   );
   console.log('\nnative (OpenBLAS, one thread) next to WASM, GFLOP/s\n');
   console.log(
     table(
-      ['shape', 'pass', 'native f32', 'WASM f32', 'native/WASM', 'native f64', 'WASM f64', 'native f64/f32', 'ORT fwd 1 thr', 'native/ORT fwd'],
+      [
+        'shape',
+        'pass',
+        'native f32',
+        'WASM f32',
+        'native/WASM',
+        'native f64',
+        'WASM f64',
+        'native f64/f32',
+        'ORT fwd 1 thr',
+        'native/ORT fwd',
+      ],
       rows.map((r) => [
-        r.shape.name, r.pass, fmt(r.native), fmt(r.wasm), ratio(r.native / r.wasm), fmt(r.native64), fmt(r.wasm64),
-        ratio(r.native64 / r.native), fmt(r.ortForward), ratio(r.native / r.ortForward),
+        r.shape.name,
+        r.pass,
+        fmt(r.native),
+        fmt(r.wasm),
+        ratio(r.native / r.wasm),
+        fmt(r.native64),
+        fmt(r.wasm64),
+        ratio(r.native64 / r.native),
+        fmt(r.ortForward),
+        ratio(r.native / r.ortForward),
       ]),
     ),
   );
-  if (ortTwoThreads.length > 0) console.log(`\nONNX Runtime forward on 2 threads, GFLOP/s: ${ortTwoThreads.join('; ')}`);
-  console.log(`\nour WASM float64 GFLOP/s: ${rows.map((r) => `${r.shape.name.split(' ')[0]} ${r.pass} ${fmt(r.wasm64)}`).join('; ')}`);
+  if (ortTwoThreads.length > 0)
+    console.log(`\nONNX Runtime forward on 2 threads, GFLOP/s: ${ortTwoThreads.join('; ')}`);
+  console.log(
+    `\nour WASM float64 GFLOP/s: ${rows.map((r) => `${r.shape.name.split(' ')[0]} ${r.pass} ${fmt(r.wasm64)}`).join('; ')}`,
+  );
 }
 
 await main();

@@ -32,7 +32,11 @@ export function onnxRuntime(): Ort | string {
   if (ort !== undefined) return ort;
   const entry = join(DIR, 'node_modules', 'onnxruntime-node');
   if (!existsSync(entry)) {
-    const r = spawnSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--silent'], { cwd: DIR, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--silent'], {
+      cwd: DIR,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     if (r.status !== 0) return (ort = `npm install in bench/onnx failed: ${(r.stderr ?? '').trim().split('\n').pop()}`);
   }
   try {
@@ -56,25 +60,43 @@ const varint = (n: number): number[] => {
   return out;
 };
 const key = (field: number, wire: number): number[] => varint((field << 3) | wire);
-const int = (field: number, n: number): number[] => [...key(field, 0), ...n === 0 ? [0] : varint(n)];
+const int = (field: number, n: number): number[] => [...key(field, 0), ...(n === 0 ? [0] : varint(n))];
 const bytes = (field: number, body: number[]): number[] => [...key(field, 2), ...varint(body.length), ...body];
 const str = (field: number, s: string): number[] => bytes(field, [...Buffer.from(s, 'utf8')]);
 
 const tensorType = (elemType: number, dims: number[]): number[] =>
-  bytes(1, [...int(1, elemType), ...bytes(2, dims.flatMap((d) => bytes(1, int(1, d))))]);
-const valueInfo = (name: string, elemType: number, dims: number[]): number[] => [...str(1, name), ...bytes(2, tensorType(elemType, dims))];
-const ints = (name: string, values: number[]): number[] => bytes(5, [...str(1, name), ...values.flatMap((v) => int(8, v)), ...int(20, 7)]);
+  bytes(1, [
+    ...int(1, elemType),
+    ...bytes(
+      2,
+      dims.flatMap((d) => bytes(1, int(1, d))),
+    ),
+  ]);
+const valueInfo = (name: string, elemType: number, dims: number[]): number[] => [
+  ...str(1, name),
+  ...bytes(2, tensorType(elemType, dims)),
+];
+const ints = (name: string, values: number[]): number[] =>
+  bytes(5, [...str(1, name), ...values.flatMap((v) => int(8, v)), ...int(20, 7)]);
 
 /** A ModelProto computing conv_transpose2d(X, W, B) on the geometry. */
 export function convTransposeModel(g: ConvGeometry, dtype: 'float32' | 'float64'): Uint8Array {
   const elem = dtype === 'float32' ? 1 : 11;
   const node = [
-    ...str(1, 'X'), ...str(1, 'W'), ...str(1, 'B'), ...str(2, 'Y'), ...str(3, 'deconv'), ...str(4, 'ConvTranspose'),
-    ...ints('strides', [g.sH, g.sW]), ...ints('pads', [g.pH, g.pW, g.pH, g.pW]), ...ints('kernel_shape', [g.kH, g.kW]),
+    ...str(1, 'X'),
+    ...str(1, 'W'),
+    ...str(1, 'B'),
+    ...str(2, 'Y'),
+    ...str(3, 'deconv'),
+    ...str(4, 'ConvTranspose'),
+    ...ints('strides', [g.sH, g.sW]),
+    ...ints('pads', [g.pH, g.pW, g.pH, g.pW]),
+    ...ints('kernel_shape', [g.kH, g.kW]),
     ...ints('dilations', [g.dH, g.dW]),
   ];
   const graph = [
-    ...bytes(1, node), ...str(2, 'layer'),
+    ...bytes(1, node),
+    ...str(2, 'layer'),
     ...bytes(11, valueInfo('X', elem, [g.batch, g.inChannels, g.inH, g.inW])),
     ...bytes(11, valueInfo('W', elem, [g.inChannels, g.outChannels / g.groups, g.kH, g.kW])),
     ...bytes(11, valueInfo('B', elem, [g.outChannels])),
@@ -84,11 +106,19 @@ export function convTransposeModel(g: ConvGeometry, dtype: 'float32' | 'float64'
 }
 
 /** Best time (ms) of ONNX Runtime's forward on `threads` intra-op threads, or a reason it did not run. */
-export async function timeOnnx(g: ConvGeometry, threads: number, budgetMs: number, dtype: 'float32' | 'float64' = 'float32'): Promise<number | string> {
+export async function timeOnnx(
+  g: ConvGeometry,
+  threads: number,
+  budgetMs: number,
+  dtype: 'float32' | 'float64' = 'float32',
+): Promise<number | string> {
   const rt = onnxRuntime();
   if (typeof rt === 'string') return rt;
   const session = await rt.InferenceSession.create(convTransposeModel(g, dtype), {
-    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
   });
   const F = (dtype === 'float32' ? Float32Array : Float64Array) as new (n: number) => Float32Array | Float64Array;
   const feeds = {

@@ -13,7 +13,19 @@
  * BENCH_SECONDS (default 5) is each timed run, BENCH_ROUNDS (default 3) the rounds.
  */
 import { availableParallelism } from 'node:os';
-import { autocannon, forwardBody, hasWrk, memoryOfTree, sequentialMedianMs, startPeer, startService, stop, wrkLoad, type Load, type Service } from './services.js';
+import {
+  autocannon,
+  forwardBody,
+  hasWrk,
+  type Load,
+  memoryOfTree,
+  type Service,
+  sequentialMedianMs,
+  startPeer,
+  startService,
+  stop,
+  wrkLoad,
+} from './services.js';
 import { SHAPES } from './shapes.js';
 import { median, table } from './timing.js';
 
@@ -33,7 +45,14 @@ const WRK = process.env.BENCH_CLIENT !== 'autocannon' && hasWrk();
 async function load(s: Service, body: string | Buffer, connections: number, duration: number): Promise<Load> {
   const url = `${s.url}/v1/conv-transpose2d/forward`;
   if (WRK) return wrkLoad(url, body, connections, duration);
-  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration });
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration,
+  });
   return { rps: r.requests.average, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
 }
 
@@ -41,8 +60,18 @@ async function load(s: Service, body: string | Buffer, connections: number, dura
 async function rounds(services: Named[], body: string | Buffer, connections: number): Promise<Map<string, Load>> {
   for (const s of services) await load(s.service, body, connections, 2);
   const runs = new Map<string, Load[]>(services.map((s) => [s.name, []]));
-  for (let r = 0; r < ROUNDS; r++) for (const s of services) runs.get(s.name)!.push(await load(s.service, body, connections, SECONDS));
-  return new Map([...runs].map(([name, results]) => [name, { rps: median(results.map((x) => x.rps)), p99: median(results.map((x) => x.p99)), failed: results.reduce((n, x) => n + x.failed, 0) }]));
+  for (let r = 0; r < ROUNDS; r++)
+    for (const s of services) runs.get(s.name)!.push(await load(s.service, body, connections, SECONDS));
+  return new Map(
+    [...runs].map(([name, results]) => [
+      name,
+      {
+        rps: median(results.map((x) => x.rps)),
+        p99: median(results.map((x) => x.p99)),
+        failed: results.reduce((n, x) => n + x.failed, 0),
+      },
+    ]),
+  );
 }
 
 function report(title: string, services: Named[], figures: Map<string, Load>, against: string): void {
@@ -69,7 +98,9 @@ async function main(): Promise<void> {
   ];
   if (typeof peer === 'string') console.log(`Python peer left out: ${peer}`);
   else services.push({ name: 'Python peer', service: peer });
-  console.log(`${CORES} cores, Node ${process.version}; ${ROUNDS} interleaved rounds of ${SECONDS} s per service and figure, after 2 s of warm-up each; client: ${WRK ? 'wrk, one thread' : 'autocannon, one Node process'}, on the same cores`);
+  console.log(
+    `${CORES} cores, Node ${process.version}; ${ROUNDS} interleaved rounds of ${SECONDS} s per service and figure, after 2 s of warm-up each; client: ${WRK ? 'wrk, one thread' : 'autocannon, one Node process'}, on the same cores`,
+  );
   try {
     report('Small op, 16 connections', services, await rounds(services, small, 16), 'Python peer');
     report('DCGAN forward, 8 connections', services, await rounds(services, dcgan, 8), 'Python peer');
@@ -78,17 +109,27 @@ async function main(): Promise<void> {
   }
 
   const threads: { workers: number; service: Service }[] = [];
-  for (const workers of [1, CORES]) threads.push({ workers, service: await startService({ HTTP_PROCESSES: String(CORES), WORKERS: String(workers) }) });
+  for (const workers of [1, CORES])
+    threads.push({ workers, service: await startService({ HTTP_PROCESSES: String(CORES), WORKERS: String(workers) }) });
   try {
     const rows: string[][] = [];
     for (const { workers, service } of threads) {
       // One request at a time: an otherwise idle host.
       const one = await sequentialMedianMs(service, dcgan, 20, 30);
       const loaded = (await rounds([{ name: 'x', service }], dcgan, 8)).get('x')!;
-      rows.push([`HTTP_PROCESSES=${CORES} WORKERS=${workers}`, String(CORES * workers), one.toFixed(1), loaded.rps.toFixed(1), loaded.p99.toFixed(0), (memoryOfTree(service).rss).toFixed(0)]);
+      rows.push([
+        `HTTP_PROCESSES=${CORES} WORKERS=${workers}`,
+        String(CORES * workers),
+        one.toFixed(1),
+        loaded.rps.toFixed(1),
+        loaded.p99.toFixed(0),
+        memoryOfTree(service).rss.toFixed(0),
+      ]);
     }
     console.log('\nKernel threads per server process: DCGAN forward alone (median of 30) and at 8 connections\n');
-    console.log(table(['service', 'kernel threads', 'one at a time ms', '8 conns req/s', '8 conns p99 ms', 'RSS after MB'], rows));
+    console.log(
+      table(['service', 'kernel threads', 'one at a time ms', '8 conns req/s', '8 conns p99 ms', 'RSS after MB'], rows),
+    );
   } finally {
     for (const t of threads) await stop(t.service);
   }

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { autocannon, forwardBody, startService, stop, type Service } from './services.js';
+import { autocannon, forwardBody, type Service, startService, stop } from './services.js';
 import { SHAPES } from './shapes.js';
 import { table } from './timing.js';
 
@@ -16,7 +16,6 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40_000);
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const [, , , SMALL] = SHAPES;
 const TICKS_PER_SECOND = 100;
-
 
 /** The main thread's user and system CPU seconds (its task has the process's pid). */
 function mainThreadSeconds(pid: number): { user: number; system: number } {
@@ -26,7 +25,14 @@ function mainThreadSeconds(pid: number): { user: number; system: number } {
 }
 
 const send = (s: Service, body: string, amount: number) =>
-  autocannon({ url: `${s.url}/v1/conv-transpose2d/forward`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 16, amount });
+  autocannon({
+    url: `${s.url}/v1/conv-transpose2d/forward`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: 16,
+    amount,
+  });
 
 interface ProfileNode {
   id: number;
@@ -40,12 +46,17 @@ function topFunctions(file: string, count = 30): string[][] {
   const self = new Map<string, number>();
   for (const id of profile.samples) {
     const f = byId.get(id)!.callFrame;
-    const where = f.url ? `${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')}:${f.lineNumber + 1}` : '';
+    const where = f.url
+      ? `${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')}:${f.lineNumber + 1}`
+      : '';
     const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
     self.set(key, (self.get(key) ?? 0) + 1);
   }
   const total = profile.samples.length;
-  return [...self].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, n]) => [name, `${((100 * n) / total).toFixed(1)}%`]);
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, n]) => [name, `${((100 * n) / total).toFixed(1)}%`]);
 }
 
 async function main(): Promise<void> {
@@ -64,8 +75,26 @@ async function main(): Promise<void> {
     const system = after.system - before.system;
     console.log(
       table(
-        ['requests', 'failed', 'main-thread CPU µs per request', 'of it user', 'of it system (kernel)', 'wall s', 'requests/s'],
-        [[String(result.requests.total), String(result.non2xx + result.errors), perRequest(user + system), perRequest(user), perRequest(system), wall.toFixed(1), (REQUESTS / wall).toFixed(0)]],
+        [
+          'requests',
+          'failed',
+          'main-thread CPU µs per request',
+          'of it user',
+          'of it system (kernel)',
+          'wall s',
+          'requests/s',
+        ],
+        [
+          [
+            String(result.requests.total),
+            String(result.non2xx + result.errors),
+            perRequest(user + system),
+            perRequest(user),
+            perRequest(system),
+            wall.toFixed(1),
+            (REQUESTS / wall).toFixed(0),
+          ],
+        ],
       ),
     );
   } finally {
@@ -73,7 +102,10 @@ async function main(): Promise<void> {
   }
   if (PROFILE_DIR) {
     // CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: the main thread is thread 0.
-    const newest = readdirSync(PROFILE_DIR).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).sort().at(-1)!;
+    const newest = readdirSync(PROFILE_DIR)
+      .filter((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+      .sort()
+      .at(-1)!;
     console.log(`\nself time, main thread (${join(PROFILE_DIR, newest)}):\n`);
     console.log(table(['function', 'self'], topFunctions(join(PROFILE_DIR, newest))));
   }

@@ -2,16 +2,16 @@
  * What the HTTP benchmarks share: starting and stopping the built service and the Python peer,
  * the bodies they are sent, and the clients that send them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { Agent, request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { treeMemory } from '../scripts/process-tree.js';
 import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
-import { inputLength, randomArray, weightLength, type BenchShape } from './shapes.js';
+import { type BenchShape, inputLength, randomArray, weightLength } from './shapes.js';
 import { median } from './timing.js';
 
 export const SERVER = resolve(process.env.BENCH_SERVER ?? 'dist/src/server.js');
@@ -25,7 +25,15 @@ export interface LoadResult {
   timeouts: number;
 }
 /** A run lasts `duration` seconds, or until `amount` requests were answered. */
-type Autocannon = (options: { url: string; method: string; headers: Record<string, string>; body: string | Buffer; connections: number } & ({ duration: number } | { amount: number })) => Promise<LoadResult>;
+type Autocannon = (
+  options: {
+    url: string;
+    method: string;
+    headers: Record<string, string>;
+    body: string | Buffer;
+    connections: number;
+  } & ({ duration: number } | { amount: number }),
+) => Promise<LoadResult>;
 export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 export const freePort = () =>
@@ -45,7 +53,15 @@ export interface Service {
 export async function startService(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<Service> {
   const port = await freePort();
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, SERVER], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MAX_QUEUE: '256', ...(process.env.GEMM_VARIANT ? { GEMM_VARIANT: process.env.GEMM_VARIANT } : {}), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      MAX_QUEUE: '256',
+      ...(process.env.GEMM_VARIANT ? { GEMM_VARIANT: process.env.GEMM_VARIANT } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return ready(child, `http://127.0.0.1:${port}`);
@@ -53,7 +69,10 @@ export async function startService(env: Record<string, string>, nodeArgs: readon
 
 export async function ready(child: ChildProcess, url: string): Promise<Service> {
   for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { url, child };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -80,13 +99,25 @@ export function memory(s: Service): { rss: number; peak: number } {
  * its own per DCGAN request on this machine, wrapping 7 MB in web streams both ways; its median is
  * printed as well.)
  */
-export function post(url: string, body: Uint8Array, agent: Agent, path = '/v1/conv-transpose2d/forward', headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<number> {
+export function post(
+  url: string,
+  body: Uint8Array,
+  agent: Agent,
+  path = '/v1/conv-transpose2d/forward',
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<number> {
   const t0 = performance.now();
   return new Promise((done, fail) => {
-    const req = httpRequest(`${url}${path}`, { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => (res.statusCode === 200 ? done(performance.now() - t0) : fail(new Error(`status ${res.statusCode}`))));
-    });
+    const req = httpRequest(
+      `${url}${path}`,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () =>
+          res.statusCode === 200 ? done(performance.now() - t0) : fail(new Error(`status ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', fail);
     req.end(body);
   });
@@ -114,21 +145,42 @@ export async function startPeer(): Promise<Service | string> {
     probe.once('error', () => done(false));
     probe.once('exit', (code) => done(code === 0));
   });
-  if (!ok) return `${PYTHON} lacks fastapi, uvicorn or torch (Debian: python3-fastapi python3-uvicorn python3-httptools python3-uvloop python3-torch libopenblas0-pthread)`;
+  if (!ok)
+    return `${PYTHON} lacks fastapi, uvicorn or torch (Debian: python3-fastapi python3-uvicorn python3-httptools python3-uvloop python3-torch libopenblas0-pthread)`;
   const port = await freePort();
-  const child = spawn(PYTHON, ['-m', 'uvicorn', 'app:app', '--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
-    cwd: resolve('bench', 'python-peer'),
-    env: { PATH: process.env.PATH ?? '', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-    // uvicorn prints a traceback for every request a load run cuts off as it ends.
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    PYTHON,
+    [
+      '-m',
+      'uvicorn',
+      'app:app',
+      '--workers',
+      '2',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--log-level',
+      'warning',
+    ],
+    {
+      cwd: resolve('bench', 'python-peer'),
+      env: { PATH: process.env.PATH ?? '', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+      // uvicorn prints a traceback for every request a load run cuts off as it ends.
+      stdio: 'ignore',
+    },
+  );
   return ready(child, `http://127.0.0.1:${port}`);
 }
 
 export const b64 = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
 export function forwardBody({ geometry: g }: BenchShape): string {
-  const tensor = (shape: number[], length: number, seed: number) => ({ shape, dtype: 'float32', b64: b64(randomArray(Float32Array, length, seed)) });
+  const tensor = (shape: number[], length: number, seed: number) => ({
+    shape,
+    dtype: 'float32',
+    b64: b64(randomArray(Float32Array, length, seed)),
+  });
   return JSON.stringify({
     input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
     weight: tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2),
@@ -163,7 +215,11 @@ export async function wrkLoad(url: string, body: string | Buffer, connections: n
       join(dir, 'post.lua'),
       `local f = io.open(${JSON.stringify(join(dir, 'body'))}, "rb")\nwrk.method = "POST"\nwrk.body = f:read("*a")\nf:close()\nwrk.headers["Content-Type"] = "application/json"\n`,
     );
-    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '30s', '-s', join(dir, 'post.lua'), url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      'wrk',
+      ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '30s', '-s', join(dir, 'post.lua'), url],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     await new Promise((r) => child.once('exit', r));

@@ -16,7 +16,7 @@ export type TfBackend = 'wasm' | 'cpu';
 export type TfPass = 'forward' | 'grad-input';
 
 const require = createRequire(import.meta.url);
-setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
 
 export async function useBackend(backend: TfBackend): Promise<void> {
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to start`);

@@ -10,12 +10,13 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './openapi-types.js';
 
-export type { components, paths, operations } from './openapi-types.js';
+export type { components, operations, paths } from './openapi-types.js';
 
 type Schemas = components['schemas'];
 export type RequestTensor = Schemas['Tensor'];
 export type ResultTensor = Schemas['ResultTensor'];
-export type InferenceRequest = paths['/v2/models/{model_name}/infer']['post']['requestBody']['content']['application/json'];
+export type InferenceRequest =
+  paths['/v2/models/{model_name}/infer']['post']['requestBody']['content']['application/json'];
 export type InferenceResponse = Schemas['InferenceResponse'];
 export type ModelName = paths['/v2/models/{model_name}/infer']['post']['parameters']['path']['model_name'];
 
@@ -29,13 +30,15 @@ export interface Tensor<A extends FloatArray = FloatArray> {
 
 export const tensor = <A extends FloatArray>(values: A, shape: readonly number[]): Tensor<A> => {
   const count = shape.reduce((n, d) => n * d, 1);
-  if (count !== values.length) throw new RangeError(`shape [${shape.join(', ')}] holds ${count} values, not ${values.length}`);
+  if (count !== values.length)
+    throw new RangeError(`shape [${shape.join(', ')}] holds ${count} values, not ${values.length}`);
   return { shape, values };
 };
 
 const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
-const numbersOf = (data: readonly (number | string)[]): number[] => data.map((v) => (typeof v === 'number' ? v : NON_FINITE[v]));
+const numbersOf = (data: readonly (number | string)[]): number[] =>
+  data.map((v) => (typeof v === 'number' ? v : NON_FINITE[v]));
 
 const jsonValue = (v: number): number | 'NaN' | 'Infinity' | '-Infinity' =>
   Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
@@ -68,13 +71,26 @@ export function toV1Tensor(t: Tensor, encoding: 'base64' | 'json' = 'base64'): R
 /** A /v1 result tensor as a typed array of its dtype. */
 export function fromV1Tensor(t: ResultTensor): Tensor {
   const Ctor = t.dtype === 'float64' ? Float64Array : Float32Array;
-  if (t.b64 !== undefined) return { shape: t.shape, values: fromBytes(Ctor, Uint8Array.from(atob(t.b64), (c) => c.charCodeAt(0))) };
+  if (t.b64 !== undefined)
+    return {
+      shape: t.shape,
+      values: fromBytes(
+        Ctor,
+        Uint8Array.from(atob(t.b64), (c) => c.charCodeAt(0)),
+      ),
+    };
   return { shape: t.shape, values: Ctor.from(numbersOf(t.data ?? [])) };
 }
 
 /** Every tensor field of a /v1 answer as a typed array. */
-export function fromV1Answer<A extends Record<string, ResultTensor | undefined>>(answer: A): { [K in keyof A]: Tensor } {
-  return Object.fromEntries(Object.entries(answer).filter(([, t]) => t !== undefined).map(([k, t]) => [k, fromV1Tensor(t!)])) as { [K in keyof A]: Tensor };
+export function fromV1Answer<A extends Record<string, ResultTensor | undefined>>(
+  answer: A,
+): { [K in keyof A]: Tensor } {
+  return Object.fromEntries(
+    Object.entries(answer)
+      .filter(([, t]) => t !== undefined)
+      .map(([k, t]) => [k, fromV1Tensor(t!)]),
+  ) as { [K in keyof A]: Tensor };
 }
 
 export const HEADER_LENGTH = 'inference-header-content-length';
@@ -94,7 +110,9 @@ export function toV2Request(
       name,
       shape: [...t.shape],
       datatype: t.values instanceof Float64Array ? ('FP64' as const) : ('FP32' as const),
-      ...(binary ? { parameters: { binary_data_size: t.values.byteLength } } : { data: Array.from(t.values, jsonValue) }),
+      ...(binary
+        ? { parameters: { binary_data_size: t.values.byteLength } }
+        : { data: Array.from(t.values, jsonValue) }),
     })),
   };
   const header = new TextEncoder().encode(JSON.stringify(request));
@@ -124,7 +142,8 @@ export function fromV2Response(body: Uint8Array, headerLength: number = body.len
       out[o.name] = { shape: o.shape, values: Ctor.from(numbersOf(o.data ?? [])) };
     }
   }
-  if (offset !== body.length) throw new Error(`the response's binary section has ${body.length - offset} bytes no output declares`);
+  if (offset !== body.length)
+    throw new Error(`the response's binary section has ${body.length - offset} bytes no output declares`);
   return out;
 }
 
@@ -155,7 +174,12 @@ export interface ConvsvcClient {
    * parameters split as the protocol wants them (`stride_h`, `stride_w`, ...). Binary tensor
    * extension both ways unless `binary: false`.
    */
-  infer(model: ModelName, inputs: Readonly<Record<string, Tensor>>, parameters?: Readonly<Record<string, number | boolean>>, options?: { binary?: boolean }): Promise<Record<string, Tensor>>;
+  infer(
+    model: ModelName,
+    inputs: Readonly<Record<string, Tensor>>,
+    parameters?: Readonly<Record<string, number | boolean>>,
+    options?: { binary?: boolean },
+  ): Promise<Record<string, Tensor>>;
 }
 
 export function createConvsvcClient(options: ConvsvcClientOptions): ConvsvcClient {
@@ -172,7 +196,10 @@ export function createConvsvcClient(options: ConvsvcClientOptions): ConvsvcClien
         params: { path: { model_name: model } },
         body: request,
         ...(binary
-          ? { bodySerializer: () => body, headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) } }
+          ? {
+              bodySerializer: () => body,
+              headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) },
+            }
           : {}),
         parseAs: 'arrayBuffer',
       });

@@ -24,15 +24,30 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** In `npm run build`'s order; inputs are files or folders (walked, `build` and `node_modules` skipped). */
 const STEPS = [
   { script: 'build:playground', inputs: ['playground'], output: 'dist/public/playground/index.html', stamps: 'dist' },
-  { script: 'build:wasm', inputs: ['assembly', 'asconfig.json', 'package-lock.json'], output: 'build/wasm/gemm.wasm', stamps: 'build' },
-  { script: 'build:native', inputs: ['native', 'scripts/build-native.mjs'], output: 'build/native/convsvc_blas.node', stamps: 'build' },
+  {
+    script: 'build:wasm',
+    inputs: ['assembly', 'asconfig.json', 'package-lock.json'],
+    output: 'build/wasm/gemm.wasm',
+    stamps: 'build',
+  },
+  {
+    script: 'build:native',
+    inputs: ['native', 'scripts/build-native.mjs'],
+    output: 'build/native/convsvc_blas.node',
+    stamps: 'build',
+  },
   {
     script: 'build:ts',
     inputs: ['src', 'workers', 'client', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'],
     output: 'dist/src/server.js',
     stamps: 'dist',
   },
-  { script: 'build:sbom', inputs: ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'scripts/build-sbom.mjs'], output: 'dist/sbom.cdx.json', stamps: 'dist' },
+  {
+    script: 'build:sbom',
+    inputs: ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'scripts/build-sbom.mjs'],
+    output: 'dist/sbom.cdx.json',
+    stamps: 'dist',
+  },
 ];
 
 /** The newest modification time under `path` (0 when it does not exist). */

@@ -57,14 +57,21 @@ try {
 }
 
 const gyp = (command) =>
-  spawnSync(process.execPath, [nodeGyp, command, `--nodedir=${nodedir}`, '--loglevel=error'], { cwd: nativeDir, encoding: 'utf8' });
+  spawnSync(process.execPath, [nodeGyp, command, `--nodedir=${nodedir}`, '--loglevel=error'], {
+    cwd: nativeDir,
+    encoding: 'utf8',
+  });
 const built = join(nativeDir, 'build', 'Release', 'convsvc_blas.node');
 // Incremental after the first build; a full rebuild when nothing was configured yet, or when the
 // configured folder came from elsewhere (a copied tree: its Makefile names other paths).
 let r = existsSync(join(nativeDir, 'build', 'Makefile')) ? gyp('build') : null;
 if (r === null || r.status !== 0) r = gyp('rebuild');
 if (r.status !== 0 || !existsSync(built)) {
-  const lastLine = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').filter((l) => /error/i.test(l)).pop();
+  const lastLine = `${r.stderr ?? ''}${r.stdout ?? ''}`
+    .trim()
+    .split('\n')
+    .filter((l) => /error/i.test(l))
+    .pop();
   skip(`node-gyp rebuild failed${lastLine ? `: ${lastLine.trim().slice(0, 200)}` : ''}`);
 }
 mkdirSync(dirname(target), { recursive: true });

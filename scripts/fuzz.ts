@@ -23,18 +23,33 @@ const { values } = parseArgs({
 });
 
 // Its own server takes an API key, so requests spelled to slip past it can be told apart.
-const server = values.url ? undefined : await startServer(1, { HTTP_PROCESSES: values.processes, API_KEYS: values.key });
+const server = values.url
+  ? undefined
+  : await startServer(1, { HTTP_PROCESSES: values.processes, API_KEYS: values.key });
 const baseUrl = values.url ?? server!.url;
 const started = performance.now();
-const report = await fuzz({ baseUrl, runs: Number(values.runs), seed: values.seed === undefined ? undefined : Number(values.seed), apiKey: values.key });
+const report = await fuzz({
+  baseUrl,
+  runs: Number(values.runs),
+  seed: values.seed === undefined ? undefined : Number(values.seed),
+  apiKey: values.key,
+});
 const seconds = (performance.now() - started) / 1000;
 const alive = server?.alive() ?? true;
 const exitCode = server ? await server.stop() : 0;
 const failure =
   report.failure ??
-  (!alive ? 'the server died' : exitCode !== 0 ? `the server exited ${exitCode} on SIGTERM` : errorLines.length > 0 ? `the server logged errors:\n    ${errorLines.slice(0, 5).join('\n    ')}` : undefined);
+  (!alive
+    ? 'the server died'
+    : exitCode !== 0
+      ? `the server exited ${exitCode} on SIGTERM`
+      : errorLines.length > 0
+        ? `the server logged errors:\n    ${errorLines.slice(0, 5).join('\n    ')}`
+        : undefined);
 
-console.log(`fuzz: ${report.runs} requests in ${seconds.toFixed(1)} s against ${baseUrl}${server ? ` (HTTP_PROCESSES=${values.processes})` : ''}, seed ${report.seed}`);
+console.log(
+  `fuzz: ${report.runs} requests in ${seconds.toFixed(1)} s against ${baseUrl}${server ? ` (HTTP_PROCESSES=${values.processes})` : ''}, seed ${report.seed}`,
+);
 console.log(`  statuses: ${JSON.stringify(report.statuses)}`);
 console.log(`  kinds:    ${JSON.stringify(report.kinds)}`);
 if (failure) {

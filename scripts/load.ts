@@ -16,14 +16,15 @@
  * otherwise. Exits 1 on any status outside {200, 503 + Retry-After}, on peak RSS above 1.3 x the
  * budget, on an unanswered liveness probe, or if the process dies.
  */
-import autocannon from 'autocannon';
+
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
 import { errorLines, peakRss, percentile, probeLiveness, startServer, statuses } from './load/harness.js';
-import { runMemoryScenario } from './load/memory-scenario.js';
-import { treeMemory } from './process-tree.js';
 import { rssBound } from './load/memory-model.js';
+import { runMemoryScenario } from './load/memory-scenario.js';
 import { startTricklers } from './load/tricklers.js';
+import { treeMemory } from './process-tree.js';
 
 type Result = Awaited<ReturnType<typeof autocannon>>;
 const MiB = 2 ** 20;
@@ -42,7 +43,8 @@ const { values } = parseArgs({
   },
 });
 const scenario = values.scenario;
-if (scenario !== 'overload' && scenario !== 'memory') throw new Error(`--scenario is overload or memory, not ${scenario}`);
+if (scenario !== 'overload' && scenario !== 'memory')
+  throw new Error(`--scenario is overload or memory, not ${scenario}`);
 const duration = Number(values.duration);
 const processes = Number(values.processes);
 const workers = Number(values.workers);
@@ -54,7 +56,11 @@ function largeBody(): string {
   const input = new Float32Array(16 * 256 * 256).map((_, i) => (i % 97) / 97);
   const weight = new Float32Array(16 * 16 * 9).map((_, i) => (i % 7) / 7 - 0.5);
   const b64 = (a: Float32Array) => Buffer.from(a.buffer).toString('base64');
-  return JSON.stringify({ input: { shape: [1, 16, 256, 256], b64: b64(input) }, weight: { shape: [16, 16, 3, 3], b64: b64(weight) }, padding: 1 });
+  return JSON.stringify({
+    input: { shape: [1, 16, 256, 256], b64: b64(input) },
+    weight: { shape: [16, 16, 3, 3], b64: b64(weight) },
+    padding: 1,
+  });
 }
 /** A conv small enough to run on the main thread (INLINE_MAX_MACS), so overload reaches that path too. */
 const smallBody = JSON.stringify({
@@ -65,31 +71,69 @@ const smallBody = JSON.stringify({
 
 /** One request on a connection of its own: its status, or the error that ended it (a lost request). */
 function postOnce(url: string, body: string): Promise<string> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer load-key' }, body }).then(
-    async (r) => (await r.arrayBuffer(), String(r.status)),
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer load-key' },
+    body,
+  }).then(
+    async (r) => {
+      await r.arrayBuffer();
+      return String(r.status);
+    },
     (err: Error) => `error: ${(err.cause as Error | undefined)?.message ?? err.message}`,
   );
 }
 
 if (scenario === 'memory') {
-  await runMemoryScenario({ workers, duration: Number(values.duration), encoding: values.encoding, budgetBytes: Number(values['budget-mib']) * MiB, bodyBytes: Number(values['body-mb']) * 1e6 });
+  await runMemoryScenario({
+    workers,
+    duration: Number(values.duration),
+    encoding: values.encoding,
+    budgetBytes: Number(values['budget-mib']) * MiB,
+    bodyBytes: Number(values['body-mb']) * 1e6,
+  });
 } else {
-const server = await startServer(workers, { HTTP_PROCESSES: String(processes), MAX_QUEUE: String(maxQueue), MAX_BODY_BYTES: String(maxBodyBytes), API_KEYS: 'load-key' });
+  const server = await startServer(workers, {
+    HTTP_PROCESSES: String(processes),
+    MAX_QUEUE: String(maxQueue),
+    MAX_BODY_BYTES: String(maxBodyBytes),
+    API_KEYS: 'load-key',
+  });
   const idleRss = peakRss(server.pid);
   const probe = probeLiveness(server.url);
   const tricklers = startTricklers(server.url, 150, maxBodyBytes / 2);
-  const common = { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer load-key' }, duration, timeout: 60 };
+  const common = {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer load-key' },
+    duration,
+    timeout: 60,
+  };
   const [large, small, spelled] = await Promise.all([
-    autocannon({ ...common, url: `${server.url}/v1/conv2d/forward`, connections: Number(values.connections), body: largeBody() }),
+    autocannon({
+      ...common,
+      url: `${server.url}/v1/conv2d/forward`,
+      connections: Number(values.connections),
+      body: largeBody(),
+    }),
     autocannon({ ...common, url: `${server.url}/v1/conv-transpose2d/forward`, connections: 8, body: smallBody }),
     // Without the key, under spellings the router decodes to an op route: every one must be a 401.
-    autocannon({ ...common, headers: { 'content-type': 'application/json' }, url: server.url, connections: 2, requests: [{ path: '/%761/conv-transpose2d/forward', body: smallBody }, { path: '/%762/models/conv_transpose2d/infer', body: '{}' }] }),
+    autocannon({
+      ...common,
+      headers: { 'content-type': 'application/json' },
+      url: server.url,
+      connections: 2,
+      requests: [
+        { path: '/%761/conv-transpose2d/forward', body: smallBody },
+        { path: '/%762/models/conv_transpose2d/infer', body: '{}' },
+      ],
+    }),
   ]);
   const live = await probe.stop();
   // The server's own view of its event loop (prom-client): a stall shows as a high max, a busy
   // loop as a high p99.
   const lag = await fetch(`${server.url}/metrics`).then((r) => r.text());
-  const lagOf = (name: string) => Number(new RegExp(`^convsvc_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(lag)?.[1] ?? NaN) * 1000;
+  const lagOf = (name: string) =>
+    Number(new RegExp(`^convsvc_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(lag)?.[1] ?? NaN) * 1000;
   // SIGTERM under load, while 150 bodies are still trickling in: every admitted request is
   // answered 200, the rest 503, the trickling bodies 503, and the exit is prompt.
   tricklers.hold();
@@ -106,37 +150,56 @@ const server = await startServer(workers, { HTTP_PROCESSES: String(processes), M
   for (const status of await Promise.all(lastWave)) lastStatuses[status] = (lastStatuses[status] ?? 0) + 1;
   await new Promise((r) => setTimeout(r, 200));
   tricklers.stop();
-  
+
   const counts = statuses(large, small);
   const bound = rssBound(workers, maxQueue, maxBodyBytes, processes);
   const fmt = (r: Result) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms`;
-  console.log(`load: ${duration} s, HTTP_PROCESSES=${processes} WORKERS=${workers} MAX_QUEUE=${maxQueue} MAX_BODY_BYTES=${maxBodyBytes / MiB} MiB, server ${server.url}`);
-  console.log(`  large (conv2d 1x16x256x256, base64, ${values.connections} connections): ${large.requests.total} answers, admitted ${((large.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(large)}`);
-  console.log(`  small (conv-transpose2d forward run inline, JSON, 8 connections): ${small.requests.total} answers, admitted ${((small.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(small)}`);
-  console.log(`  statuses: ${JSON.stringify(counts)}; connection errors ${large.errors + small.errors}, timeouts ${large.timeouts + small.timeouts}`);
-  console.log(`  attackers: spelled paths without a key ${JSON.stringify(statuses(spelled))}; 150 trickling sockets answered ${JSON.stringify(tricklers.answers)}`);
-  console.log(`  /health/live under load: ${live.length} probes, p50 ${percentile(live, 50).toFixed(1)} ms, p99 ${percentile(live, 99).toFixed(1)} ms, max ${Math.max(...live).toFixed(1)} ms`);
-  console.log(`  server event loop lag (since start): p50 ${lagOf('p50').toFixed(1)} ms, p99 ${lagOf('p99').toFixed(1)} ms, max ${lagOf('max').toFixed(1)} ms`);
+  console.log(
+    `load: ${duration} s, HTTP_PROCESSES=${processes} WORKERS=${workers} MAX_QUEUE=${maxQueue} MAX_BODY_BYTES=${maxBodyBytes / MiB} MiB, server ${server.url}`,
+  );
+  console.log(
+    `  large (conv2d 1x16x256x256, base64, ${values.connections} connections): ${large.requests.total} answers, admitted ${((large.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(large)}`,
+  );
+  console.log(
+    `  small (conv-transpose2d forward run inline, JSON, 8 connections): ${small.requests.total} answers, admitted ${((small.statusCodeStats['200']?.count ?? 0) / duration).toFixed(1)}/s; latency ${fmt(small)}`,
+  );
+  console.log(
+    `  statuses: ${JSON.stringify(counts)}; connection errors ${large.errors + small.errors}, timeouts ${large.timeouts + small.timeouts}`,
+  );
+  console.log(
+    `  attackers: spelled paths without a key ${JSON.stringify(statuses(spelled))}; 150 trickling sockets answered ${JSON.stringify(tricklers.answers)}`,
+  );
+  console.log(
+    `  /health/live under load: ${live.length} probes, p50 ${percentile(live, 50).toFixed(1)} ms, p99 ${percentile(live, 99).toFixed(1)} ms, max ${Math.max(...live).toFixed(1)} ms`,
+  );
+  console.log(
+    `  server event loop lag (since start): p50 ${lagOf('p50').toFixed(1)} ms, p99 ${lagOf('p99').toFixed(1)} ms, max ${lagOf('max').toFixed(1)} ms`,
+  );
   console.log(`  SIGTERM with 16 large requests sent 300 ms before: ${JSON.stringify(lastStatuses)}`);
-  console.log(`  server RSS: idle ${(idleRss / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB, bound ${(bound / MiB).toFixed(0)} MiB (memory model); exit code on SIGTERM ${exitCode} after ${stopMs.toFixed(0)} ms`);
-  
+  console.log(
+    `  server RSS: idle ${(idleRss / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB, bound ${(bound / MiB).toFixed(0)} MiB (memory model); exit code on SIGTERM ${exitCode} after ${stopMs.toFixed(0)} ms`,
+  );
+
   const failures: string[] = [];
   const unexpected = Object.keys(counts).filter((c) => c !== '200' && c !== '503');
   if (unexpected.length > 0) failures.push(`statuses outside {200, 503}: ${unexpected.join(', ')}`);
   if (large.errors + small.errors + large.timeouts + small.timeouts > 0) failures.push('connection errors or timeouts');
   if ((counts['200'] ?? 0) === 0) failures.push('nothing was admitted');
-  if (peak > bound) failures.push(`peak RSS ${(peak / MiB).toFixed(0)} MiB above the bound ${(bound / MiB).toFixed(0)} MiB`);
+  if (peak > bound)
+    failures.push(`peak RSS ${(peak / MiB).toFixed(0)} MiB above the bound ${(bound / MiB).toFixed(0)} MiB`);
   if (percentile(live, 99) > 100) failures.push(`/health/live p99 ${percentile(live, 99).toFixed(1)} ms above 100 ms`);
   if (exitCode !== 0) failures.push(`the server exited ${exitCode} on SIGTERM`);
   const lost = Object.keys(lastStatuses).filter((c) => c !== '200' && c !== '503');
   if (lost.length > 0) failures.push(`requests in flight at SIGTERM were answered ${lost.join(', ')}`);
   if ((lastStatuses['200'] ?? 0) === 0) failures.push('no request in flight at SIGTERM was finished');
   const spelledStatuses = Object.keys(statuses(spelled)).filter((c) => c !== '401');
-  if (spelledStatuses.length > 0) failures.push(`spelled paths without a key were answered ${spelledStatuses.join(', ')}`);
+  if (spelledStatuses.length > 0)
+    failures.push(`spelled paths without a key were answered ${spelledStatuses.join(', ')}`);
   if ((tricklers.answers['408'] ?? 0) === 0) failures.push('no trickling body was cut off (408)');
   const trickled = Object.keys(tricklers.answers).filter((c) => c !== '408' && c !== '503');
   if (trickled.length > 0) failures.push(`trickling sockets were answered ${trickled.join(', ')}`);
-  if (errorLines.length > 0) console.error(`  server errors (${errorLines.length}, first 5):\n    ${errorLines.slice(0, 5).join('\n    ')}`);
+  if (errorLines.length > 0)
+    console.error(`  server errors (${errorLines.length}, first 5):\n    ${errorLines.slice(0, 5).join('\n    ')}`);
   if (failures.length > 0) {
     console.error(`FAILED: ${failures.join('; ')}`);
     process.exit(1);

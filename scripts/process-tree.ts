@@ -18,7 +18,9 @@ export function childrenOf(pid: number): number[] {
 /** A field of /proc/<pid>/status in bytes (VmRSS: resident now; VmHWM: its peak), 0 for a process gone. */
 function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    return (
+      Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024
+    );
   } catch {
     return 0;
   }
@@ -27,5 +29,8 @@ function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 /** Resident bytes of a process and its children, now and the sum of their peaks. */
 export function treeMemory(pid: number): { rss: number; peaks: number } {
   const pids = [pid, ...childrenOf(pid)];
-  return { rss: pids.reduce((n, p) => n + statusBytes(p, 'VmRSS'), 0), peaks: pids.reduce((n, p) => n + statusBytes(p, 'VmHWM'), 0) };
+  return {
+    rss: pids.reduce((n, p) => n + statusBytes(p, 'VmRSS'), 0),
+    peaks: pids.reduce((n, p) => n + statusBytes(p, 'VmHWM'), 0),
+  };
 }

@@ -10,7 +10,7 @@
  *   exits:  0 when every request succeeded and the stopped replica exited 0; 1 otherwise;
  *           2 when a requirement is missing.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -37,11 +37,14 @@ const SECONDS = Number(process.env.SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 16);
 
 /** The server next to this module when compiled, else the build. */
-const SERVER = import.meta.url.endsWith('.js') ? fileURLToPath(new URL('../src/server.js', import.meta.url)) : join(projectRoot, 'dist', 'src', 'server.js');
+const SERVER = import.meta.url.endsWith('.js')
+  ? fileURLToPath(new URL('../src/server.js', import.meta.url))
+  : join(projectRoot, 'dist', 'src', 'server.js');
 
 function requirements(): string[] {
   const missing: string[] = [];
-  if (spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status !== 0) missing.push('nginx on PATH (Debian: apt-get install nginx)');
+  if (spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status !== 0)
+    missing.push('nginx on PATH (Debian: apt-get install nginx)');
   if (!existsSync(SERVER)) missing.push(`the built server at ${SERVER} (npm run build)`);
   return missing;
 }
@@ -63,12 +66,22 @@ interface Replica {
 async function startReplica(): Promise<Replica> {
   const port = await freePort();
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SERVER], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), WORKERS: String(WORKERS), LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '20000' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WORKERS: String(WORKERS),
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_GRACE_MS: '20000',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { port, child, exited };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -119,11 +132,19 @@ function binaryRequest(): { body: Buffer; headerLength: number } {
       parameters: { padding_h: 1, padding_w: 1, binary_data_output: true },
       inputs: [
         { name: 'input', shape: [1, 16, 32, 32], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } },
-        { name: 'weight', shape: [16, 16, 3, 3], datatype: 'FP32', parameters: { binary_data_size: weight.byteLength } },
+        {
+          name: 'weight',
+          shape: [16, 16, 3, 3],
+          datatype: 'FP32',
+          parameters: { binary_data_size: weight.byteLength },
+        },
       ],
     }),
   );
-  return { body: Buffer.concat([header, Buffer.from(input.buffer), Buffer.from(weight.buffer)]), headerLength: header.length };
+  return {
+    body: Buffer.concat([header, Buffer.from(input.buffer), Buffer.from(weight.buffer)]),
+    headerLength: header.length,
+  };
 }
 
 async function main(): Promise<number> {
@@ -140,13 +161,33 @@ async function main(): Promise<number> {
   try {
     for (let i = 0; i < REPLICAS; i++) replicas.push(await startReplica());
     const port = await freePort();
-    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, port, replicas.map((r) => r.port)));
-    nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'inherit' });
+    writeFileSync(
+      join(dir, 'nginx.conf'),
+      nginxConfig(
+        dir,
+        port,
+        replicas.map((r) => r.port),
+      ),
+    );
+    nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
+      stdio: 'inherit',
+    });
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 50 && !(await fetch(`${url}/health/live`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 50 &&
+      !(await fetch(`${url}/health/live`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
 
     const { body, headerLength } = binaryRequest();
-    process.stdout.write(`${REPLICAS} replicas (WORKERS=${WORKERS} each) behind nginx; ${CONNECTIONS} connections for ${SECONDS} s; SIGTERM to one replica at ${SECONDS / 2} s\n`);
+    process.stdout.write(
+      `${REPLICAS} replicas (WORKERS=${WORKERS} each) behind nginx; ${CONNECTIONS} connections for ${SECONDS} s; SIGTERM to one replica at ${SECONDS / 2} s\n`,
+    );
     const victim = replicas[0];
     const stopper = setTimeout(() => victim.child.kill('SIGTERM'), (SECONDS / 2) * 1000);
     const result = await autocannon({

@@ -1,16 +1,16 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Config } from './config.js';
-import { admissionPlugin } from './plugins/admission.js';
-import { authPlugin } from './plugins/auth.js';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { readAwayBytes } from './body-bytes.js';
 import { answerClientError } from './client-errors.js';
 import type { ClusterLink } from './cluster/link.js';
+import type { Config } from './config.js';
+import { gemmRuntime } from './gemm-runtime.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
+import { admissionPlugin } from './plugins/admission.js';
+import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { flushBeforeClosePlugin } from './plugins/flush-before-close.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
-import { gemmRuntime } from './gemm-runtime.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
@@ -122,7 +122,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     workerEntry: opts.workerEntry,
     onTaskDone: (op, seconds, outcome) => metrics.taskDuration.observe({ op, outcome }, seconds),
   });
-  const budget = deriveBudget({ configured: config.memoryBudgetBytes, workers: threads.expected, processes: opts.cluster ? config.httpProcesses : 1 });
+  const budget = deriveBudget({
+    configured: config.memoryBudgetBytes,
+    workers: threads.expected,
+    processes: opts.cluster ? config.httpProcesses : 1,
+  });
   const memory = new MemoryBudget(budget.bytes);
   const uploads = new Uploads({ minBytesPerSecond: config.minBodyBytesPerSecond, windowMs: UPLOAD_RATE_WINDOW_MS });
   app.log.info({ memoryBudgetBytes: budget.bytes, source: budget.source }, 'memory budget');
@@ -154,14 +158,26 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   });
 
   await app.register(errorHandlerPlugin);
-  await app.register(refusedBodiesPlugin, { bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND, maxBodyBytes: readAwayBytes(config.maxBodyBytes), uploads, deadlineMs: config.requestTimeoutMs });
+  await app.register(refusedBodiesPlugin, {
+    bytesPerSecond: REFUSED_BODY_BYTES_PER_SECOND,
+    maxBodyBytes: readAwayBytes(config.maxBodyBytes),
+    uploads,
+    deadlineMs: config.requestTimeoutMs,
+  });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics, cluster: opts.cluster });
   await app.register(authPlugin, { apiKeys: config.apiKeys, metricsKeys: config.metricsApiKeys });
   // After auth (strangers take nothing), before the routes (the rate limit attaches to each).
   await app.register(loadSheddingPlugin, { ...opts.loadShedding });
-  await app.register(admissionPlugin, { ctx: { pool, budget: memory, uploads, requestTimeoutMs: config.requestTimeoutMs } });
-  await app.register(rateLimitPlugin, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs, keyed: config.apiKeys.length > 0, cluster: opts.cluster });
+  await app.register(admissionPlugin, {
+    ctx: { pool, budget: memory, uploads, requestTimeoutMs: config.requestTimeoutMs },
+  });
+  await app.register(rateLimitPlugin, {
+    max: config.rateLimitMax,
+    windowMs: config.rateLimitWindowMs,
+    keyed: config.apiKeys.length > 0,
+    cluster: opts.cluster,
+  });
   await app.register(healthRoutes, { pool, cluster: opts.cluster });
   await app.register(problemRoutes);
   await app.register(playgroundRoutes);

@@ -1,5 +1,5 @@
 import { errorCodes, type FastifyRequest } from 'fastify';
-import { jsonBodyCost, type BodyCost } from './memory-model.js';
+import { type BodyCost, jsonBodyCost } from './memory-model.js';
 
 type Done = (err: Error | null, body?: unknown) => void;
 
@@ -44,7 +44,9 @@ export function bodyBytesParser(parse: (request: FastifyRequest, body: Buffer, d
     };
     if (declared > limit) {
       const tooLarge = new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
-      return declared <= readAwayBytes(limit) ? refuse(tooLarge) : done(tooLarge);
+      if (declared <= readAwayBytes(limit)) refuse(tooLarge);
+      else done(tooLarge);
+      return;
     }
     const stated = Number.isInteger(declared) && declared >= 0;
     const whole = stated ? Buffer.allocUnsafeSlow(declared) : null;

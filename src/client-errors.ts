@@ -1,16 +1,24 @@
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { problemDocument, PROBLEM_TYPES, type ProblemSlug } from './problems.js';
+import type { FastifyInstance } from 'fastify';
+import { PROBLEM_TYPES, type ProblemSlug, problemDocument } from './problems.js';
 
 /** How long a connection refused by the parser is read from before it is closed. */
 const CLIENT_ERROR_LINGER_MS = 2000;
 
 /** What Node's HTTP parser refused, as the problem it is to the client. */
 function classify(err: NodeJS.ErrnoException): { slug: ProblemSlug; detail: string } {
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { slug: 'request-timeout', detail: 'the request did not arrive in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)' };
-  if (err.code === 'HPE_HEADER_OVERFLOW') return { slug: 'headers-too-large', detail: 'the request\'s headers are larger than the server reads' };
-  return { slug: 'invalid-request', detail: `the request is not valid HTTP/1.1 (${err.code ?? 'unknown parse error'})` };
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return {
+      slug: 'request-timeout',
+      detail: 'the request did not arrive in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)',
+    };
+  if (err.code === 'HPE_HEADER_OVERFLOW')
+    return { slug: 'headers-too-large', detail: "the request's headers are larger than the server reads" };
+  return {
+    slug: 'invalid-request',
+    detail: `the request is not valid HTTP/1.1 (${err.code ?? 'unknown parse error'})`,
+  };
 }
 
 /**

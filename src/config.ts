@@ -1,23 +1,23 @@
 import { z } from 'zod';
-import { availableCores } from './cpu-limit.js';
 import { GEMM_FAMILIES, type GemmFamily } from '../workers/gemm/family.js';
+import { availableCores } from './cpu-limit.js';
 
 const MiB = 1024 * 1024;
 
 /** An environment variable holding a whole number in [min, max]. */
 const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** Comma-separated keys; none when unset. */
 const keyList = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0));
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k.length > 0),
+  );
 
 /**
  * Every setting of the service, read only from the environment (docs/api.md, "Process"). Parsed once at
@@ -103,7 +103,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   const parsed = EnvSchema.safeParse(known);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(known[String(i.path[0])])}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) => `${i.path.join('.')}=${JSON.stringify(known[String(i.path[0])])}: ${i.message}`,
+    );
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;

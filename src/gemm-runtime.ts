@@ -54,6 +54,14 @@ export function registerGemmInfo(registry: Registry, runtime: GemmRuntime = gemm
   });
   for (const dtype of ['float32', 'float64'] as const) {
     const native = runtime[dtype].endsWith('-openblas');
-    gauge.set({ dtype, variant: runtime[dtype], blas: native ? runtime.blas ?? '' : '', core: native ? runtime.core ?? '' : '' }, 1);
+    gauge.set(
+      {
+        dtype,
+        variant: runtime[dtype],
+        blas: native ? (runtime.blas ?? '') : '',
+        core: native ? (runtime.core ?? '') : '',
+      },
+      1,
+    );
   }
 }

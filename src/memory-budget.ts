@@ -1,8 +1,8 @@
-import { readCgroupFile } from './cpu-limit.js';
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { ProblemError } from './problems.js';
+import { readCgroupFile } from './cpu-limit.js';
 import { RETRY_AFTER_SECONDS } from './pool.js';
+import { ProblemError } from './problems.js';
 
 const MiB = 2 ** 20;
 
@@ -55,10 +55,11 @@ function readLimit(path: string): number | null {
 export function deriveBudget(facts: BudgetFacts): Budget {
   const processes = facts.processes ?? 1;
   const shared = processes > 1 ? ` / ${processes} server processes` : '';
-  if (facts.configured !== undefined) return { bytes: Math.floor(facts.configured / processes), source: `MEMORY_BUDGET_BYTES${shared}` };
+  if (facts.configured !== undefined)
+    return { bytes: Math.floor(facts.configured / processes), source: `MEMORY_BUDGET_BYTES${shared}` };
   const idle = PROCESS_BASE_BYTES + facts.workers * WORKER_BASE_BYTES;
   let limit = facts.machineBytes ?? totalmem();
-  let source = 'the machine\'s memory';
+  let source = "the machine's memory";
   for (const file of facts.limitFiles ?? CGROUP_LIMIT_FILES) {
     const bytes = readLimit(file);
     if (bytes !== null) {
@@ -77,7 +78,10 @@ export function deriveBudget(facts: BudgetFacts): Budget {
     source = `V8's heap limit (below ${source})`;
   }
   const bytes = Math.max(64 * MiB, limit - idle);
-  return { bytes, source: `${source}, ${Math.round(limit / MiB)} MiB, less ${Math.round(idle / MiB)} MiB for the idle process and ${facts.workers} kernel threads` };
+  return {
+    bytes,
+    source: `${source}, ${Math.round(limit / MiB)} MiB, less ${Math.round(idle / MiB)} MiB for the idle process and ${facts.workers} kernel threads`,
+  };
 }
 
 /**
@@ -151,9 +155,17 @@ export class MemoryBudget {
     this.#refusals++;
     const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
     if (bytes > this.total) {
-      return new ProblemError('too-large', `${what} would hold about ${mib(bytes)} while it runs, more than the service's memory budget of ${mib(this.total)} (MEMORY_BUDGET_BYTES)`);
+      return new ProblemError(
+        'too-large',
+        `${what} would hold about ${mib(bytes)} while it runs, more than the service's memory budget of ${mib(this.total)} (MEMORY_BUDGET_BYTES)`,
+      );
     }
-    return new ProblemError('unavailable', `the service's memory budget is taken by requests in flight (${what} needs about ${mib(bytes)}); retry later`, undefined, { 'retry-after': RETRY_AFTER_SECONDS });
+    return new ProblemError(
+      'unavailable',
+      `the service's memory budget is taken by requests in flight (${what} needs about ${mib(bytes)}); retry later`,
+      undefined,
+      { 'retry-after': RETRY_AFTER_SECONDS },
+    );
   }
 }
 

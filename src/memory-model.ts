@@ -77,11 +77,16 @@ export function binaryBodyCost(body: Buffer, headerLength: number): BodyCost {
   const headerBytes = Math.min(body.length, Math.max(0, headerLength));
   const header = jsonBodyCost(body.subarray(0, headerBytes));
   const raw = body.length - headerBytes;
-  return { bytes: Math.ceil(header.bytes + raw * HELD_PER_BODY_BYTE.binary), tensorBytes: header.tensorBytes + raw, answer: 'binary' };
+  return {
+    bytes: Math.ceil(header.bytes + raw * HELD_PER_BODY_BYTE.binary),
+    tensorBytes: header.tensorBytes + raw,
+    answer: 'binary',
+  };
 }
 
 /** The bytes an answer of `resultBytes` bytes of tensors is expected to hold while it is written. */
-export const answerCost = (resultBytes: number, encoding: Encoding): number => Math.ceil(resultBytes * HELD_PER_RESULT_BYTE[encoding]);
+export const answerCost = (resultBytes: number, encoding: Encoding): number =>
+  Math.ceil(resultBytes * HELD_PER_RESULT_BYTE[encoding]);
 
 /** The least a body of `bytes` can hold, with its answer: past the budget, a 413 before it is read. */
 export const leastCost = (bytes: number): number => Math.ceil(bytes * Math.min(...Object.values(HELD_PER_BODY_BYTE)));

@@ -13,4 +13,6 @@ export const projectRoot: string = (() => {
   return dir;
 })();
 
-export const packageInfo: { name: string; version: string; description: string } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
+export const packageInfo: { name: string; version: string; description: string } = JSON.parse(
+  readFileSync(join(projectRoot, 'package.json'), 'utf8'),
+);

@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import type { FloatArray } from '../workers/geometry.js';
-import { runTask, type ResultName, type Task } from '../workers/tasks.js';
+import { type ResultName, runTask, type Task } from '../workers/tasks.js';
 import { ProblemError } from './problems.js';
 import { elements, macs } from './split.js';
 import { workerExecArgv } from './worker-exec-argv.js';
@@ -252,7 +252,9 @@ export class KernelPool {
       // The pool ended this task's thread for a reason not of this request's making (another
       // request's cancellation, a close): nothing is wrong with the request, so it may retry.
       if (message === 'Terminating worker thread') {
-        throw new ProblemError('unavailable', 'the worker running this request was stopped; retry', undefined, { 'retry-after': RETRY_AFTER_SECONDS });
+        throw new ProblemError('unavailable', 'the worker running this request was stopped; retry', undefined, {
+          'retry-after': RETRY_AFTER_SECONDS,
+        });
       }
       // A kernel that threw or a worker that exited: a 500 for this request (its id is in the
       // problem document and the log); Piscina starts a new thread in place of a dead one.
@@ -290,16 +292,22 @@ export class KernelPool {
   }
 
   #refuseIfClosing(): void {
-    if (this.#closing) throw new ProblemError('unavailable', 'the service is shutting down', undefined, { 'retry-after': RETRY_AFTER_SECONDS });
+    if (this.#closing)
+      throw new ProblemError('unavailable', 'the service is shutting down', undefined, {
+        'retry-after': RETRY_AFTER_SECONDS,
+      });
   }
 }
 
 function whyAborted(reason: unknown): unknown {
   if (reason instanceof DeadlineExceeded) return new ProblemError('timeout', reason.message);
   if (reason instanceof ClientClosed) return new ProblemError('client-closed', reason.message);
-  if (reason instanceof ShutdownCancelled) return new ProblemError('unavailable', reason.message, undefined, { 'retry-after': RETRY_AFTER_SECONDS });
+  if (reason instanceof ShutdownCancelled)
+    return new ProblemError('unavailable', reason.message, undefined, { 'retry-after': RETRY_AFTER_SECONDS });
   return reason;
 }
 
 const queueFull = () =>
-  new ProblemError('unavailable', 'the work queue is full; retry later', undefined, { 'retry-after': RETRY_AFTER_SECONDS });
+  new ProblemError('unavailable', 'the work queue is full; retry later', undefined, {
+    'retry-after': RETRY_AFTER_SECONDS,
+  });

@@ -4,19 +4,68 @@
  * and everything Fastify or the pool throws, into problem documents.
  */
 export const PROBLEM_TYPES = {
-  'invalid-request': { status: 400, title: 'Invalid request', description: 'The body is malformed or breaks the schema: wrong types, missing or unknown fields, bad dtype, data length, tensor rank.' },
-  unauthorized: { status: 401, title: 'Unauthorized', description: 'API keys are configured and the bearer token is missing or unknown.' },
+  'invalid-request': {
+    status: 400,
+    title: 'Invalid request',
+    description:
+      'The body is malformed or breaks the schema: wrong types, missing or unknown fields, bad dtype, data length, tensor rank.',
+  },
+  unauthorized: {
+    status: 401,
+    title: 'Unauthorized',
+    description: 'API keys are configured and the bearer token is missing or unknown.',
+  },
   'not-found': { status: 404, title: 'Not found', description: 'No route has this method and path.' },
-  'request-timeout': { status: 408, title: 'Request timeout', description: 'The request did not arrive in time: its body came slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS, or its headers not within HEADERS_TIMEOUT_MS. The connection is closed.' },
-  'too-large': { status: 413, title: 'Request too large', description: 'The body exceeds MAX_BODY_BYTES, a tensor or result exceeds MAX_ELEMENTS, or the cost exceeds MAX_MACS.' },
-  'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'The route takes application/json only.' },
-  'headers-too-large': { status: 431, title: 'Request header fields too large', description: 'The request\'s headers exceed what the server reads (16 KiB). The connection is closed.' },
-  'inconsistent-request': { status: 422, title: 'Inconsistent request', description: 'Well-formed, but its parts disagree: channels, groups, output size, outputPadding, dtypes, shapes.' },
+  'request-timeout': {
+    status: 408,
+    title: 'Request timeout',
+    description:
+      'The request did not arrive in time: its body came slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS, or its headers not within HEADERS_TIMEOUT_MS. The connection is closed.',
+  },
+  'too-large': {
+    status: 413,
+    title: 'Request too large',
+    description:
+      'The body exceeds MAX_BODY_BYTES, a tensor or result exceeds MAX_ELEMENTS, or the cost exceeds MAX_MACS.',
+  },
+  'unsupported-media-type': {
+    status: 415,
+    title: 'Unsupported media type',
+    description: 'The route takes application/json only.',
+  },
+  'headers-too-large': {
+    status: 431,
+    title: 'Request header fields too large',
+    description: "The request's headers exceed what the server reads (16 KiB). The connection is closed.",
+  },
+  'inconsistent-request': {
+    status: 422,
+    title: 'Inconsistent request',
+    description: 'Well-formed, but its parts disagree: channels, groups, output size, outputPadding, dtypes, shapes.',
+  },
   'rate-limited': { status: 429, title: 'Too many requests', description: 'The client exceeded its request rate.' },
-  'client-closed': { status: 499, title: 'Client closed request', description: 'The client closed the connection before its answer was ready, and its work was cancelled. Never sent (nobody is left to read it): it names the outcome in logs and metrics, as nginx\'s 499 does.' },
-  internal: { status: 500, title: 'Internal error', description: 'The service failed; the request id identifies it in the logs.' },
-  unavailable: { status: 503, title: 'Service unavailable', description: 'The queue is full, the memory budget is taken by requests in flight, or the service is shutting down; retry after Retry-After seconds.' },
-  timeout: { status: 504, title: 'Timed out', description: 'The work took longer than REQUEST_TIMEOUT_MS and was cancelled.' },
+  'client-closed': {
+    status: 499,
+    title: 'Client closed request',
+    description:
+      "The client closed the connection before its answer was ready, and its work was cancelled. Never sent (nobody is left to read it): it names the outcome in logs and metrics, as nginx's 499 does.",
+  },
+  internal: {
+    status: 500,
+    title: 'Internal error',
+    description: 'The service failed; the request id identifies it in the logs.',
+  },
+  unavailable: {
+    status: 503,
+    title: 'Service unavailable',
+    description:
+      'The queue is full, the memory budget is taken by requests in flight, or the service is shutting down; retry after Retry-After seconds.',
+  },
+  timeout: {
+    status: 504,
+    title: 'Timed out',
+    description: 'The work took longer than REQUEST_TIMEOUT_MS and was cancelled.',
+  },
 } as const satisfies Record<string, { status: number; title: string; description: string }>;
 
 export type ProblemSlug = keyof typeof PROBLEM_TYPES;
@@ -82,11 +131,24 @@ export function bounded(text: string, max: number): string {
 
 const byteSize = (doc: ProblemDocument) => Buffer.byteLength(JSON.stringify(doc));
 
-export function problemDocument(slug: ProblemSlug, detail: string, requestId: string, errors?: readonly FieldError[]): ProblemDocument {
+export function problemDocument(
+  slug: ProblemSlug,
+  detail: string,
+  requestId: string,
+  errors?: readonly FieldError[],
+): ProblemDocument {
   const p = PROBLEM_TYPES[slug];
-  const doc: ProblemDocument = { type: problemTypeUri(slug), title: p.title, status: p.status, detail: bounded(detail, MAX_DETAIL_CHARS), requestId };
+  const doc: ProblemDocument = {
+    type: problemTypeUri(slug),
+    title: p.title,
+    status: p.status,
+    detail: bounded(detail, MAX_DETAIL_CHARS),
+    requestId,
+  };
   if (errors && errors.length > 0) {
-    doc.errors = errors.slice(0, MAX_LISTED_ERRORS).map((e) => ({ path: bounded(e.path, MAX_FIELD_CHARS), message: bounded(e.message, MAX_FIELD_CHARS) }));
+    doc.errors = errors
+      .slice(0, MAX_LISTED_ERRORS)
+      .map((e) => ({ path: bounded(e.path, MAX_FIELD_CHARS), message: bounded(e.message, MAX_FIELD_CHARS) }));
   }
   // Only texts full of escaped characters reach the cap: the last errors go first, then detail's tail.
   while (doc.errors && byteSize(doc) > MAX_PROBLEM_BYTES) {

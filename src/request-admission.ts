@@ -62,7 +62,7 @@ export class RequestAdmission {
   received(bytes: number): void {
     this.#upload?.progress(bytes);
     const share = Math.ceil(bytes * this.#perByte);
-    if (share > this.#charge.bytes) this.#charge.set(share, 'this request\'s body');
+    if (share > this.#charge.bytes) this.#charge.set(share, "this request's body");
   }
 
   /**
@@ -75,7 +75,10 @@ export class RequestAdmission {
     this.#upload = null;
     this.#answerEncoding = cost.answer;
     this.#bodyBytes = cost.bytes;
-    this.#charge.set(Math.max(cost.bytes + answerCost(cost.tensorBytes, cost.answer), this.#charge.bytes), 'this request and its answer');
+    this.#charge.set(
+      Math.max(cost.bytes + answerCost(cost.tensorBytes, cost.answer), this.#charge.bytes),
+      'this request and its answer',
+    );
   }
 
   /**

@@ -9,13 +9,13 @@ import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { ClusterLink } from './cluster/link.js';
 import { runPrimary } from './cluster/primary.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 
 /** After the grace period, how long cancelled requests have to get their 503 out. */
 const LAST_WORDS_MS = 1000;
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -43,7 +43,10 @@ async function serve(config: Config, link: ClusterLink | undefined): Promise<voi
     // answers cannot be written within a last second, the process exits anyway.
     const grace = setTimeout(() => {
       forced = true;
-      app.log.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period passed; cancelling the work still in flight');
+      app.log.error(
+        { graceMs: config.shutdownGraceMs },
+        'shutdown grace period passed; cancelling the work still in flight',
+      );
       app.pool.cancelAll();
       setTimeout(() => process.exit(1), LAST_WORDS_MS).unref();
     }, config.shutdownGraceMs);

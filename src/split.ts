@@ -34,7 +34,10 @@ export function macs(g: ConvGeometry): number {
 
 /** Elements of a conv task's input, output and weight: what it reads and writes besides its scratch (which `macs` bounds). */
 export function elements(g: ConvGeometry): number {
-  return g.batch * (g.inChannels * g.inH * g.inW + g.outChannels * g.outH * g.outW) + (g.inChannels / g.groups) * g.outChannels * g.kH * g.kW;
+  return (
+    g.batch * (g.inChannels * g.inH * g.inW + g.outChannels * g.outH * g.outW) +
+    (g.inChannels / g.groups) * g.outChannels * g.kH * g.kW
+  );
 }
 
 /** Balanced ranges [start, start + count) covering `total` in `parts` pieces, none empty. */
@@ -65,7 +68,10 @@ interface Axis {
 }
 
 function slice(t: FloatArray, a: Axis, start: number, count: number): FloatArray {
-  const out = t instanceof Float32Array ? new Float32Array(a.outer * count * a.inner) : new Float64Array(a.outer * count * a.inner);
+  const out =
+    t instanceof Float32Array
+      ? new Float32Array(a.outer * count * a.inner)
+      : new Float64Array(a.outer * count * a.inner);
   for (let o = 0; o < a.outer; o++) {
     const from = (o * a.axis + start) * a.inner;
     out.set(t.subarray(from, from + count * a.inner), o * count * a.inner);
@@ -164,7 +170,10 @@ function channelPlan(kind: ConvGeometry['kind'], pass: Exclude<ConvPass, 'backwa
     (kind === 'conv2d') === (channels === 'outChannels') ? weightRows(channels) : weightColumns(channels);
   switch (pass) {
     case 'forward':
-      return { channels: 'outChannels', axes: { weight: weightAxis('outChannels'), bias: biasOf, output: outChannelsOf } };
+      return {
+        channels: 'outChannels',
+        axes: { weight: weightAxis('outChannels'), bias: biasOf, output: outChannelsOf },
+      };
     case 'grad-input':
       return { channels: 'inChannels', axes: { weight: weightAxis('inChannels'), gradInput: inChannelsOf } };
     case 'grad-parameters':
@@ -198,7 +207,7 @@ function channelSplit(task: Task, g: ConvGeometry, pass: Exclude<ConvPass, 'back
           continue;
         }
         const whole = allocateLike(results[0][name]!, axis.outer * axis.axis * axis.inner);
-        pieces.forEach(({ start }, i) => place(whole, axis, start, results[i][name]!));
+        for (const [i, { start }] of pieces.entries()) place(whole, axis, start, results[i][name]!);
         merged[name] = whole;
       }
       return merged;

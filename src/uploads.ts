@@ -65,7 +65,8 @@ export class Uploads {
   /** Resolves once no body is arriving, or after `ms`, whichever comes first. */
   async settled(ms: number): Promise<void> {
     const until = performance.now() + ms;
-    while (this.#active.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, Math.min(CHECK_MS / 5, ms)));
+    while (this.#active.size > 0 && performance.now() < until)
+      await new Promise((r) => setTimeout(r, Math.min(CHECK_MS / 5, ms)));
   }
 
   /** Ends every body still arriving with `err` (shutdown: their clients get it at once). */
@@ -89,7 +90,7 @@ export class Uploads {
     for (const watched of [...this.#active]) {
       let why: string | null = null;
       if (now >= watched.deadline) {
-        why = 'the body did not arrive within the request\'s deadline (REQUEST_TIMEOUT_MS)';
+        why = "the body did not arrive within the request's deadline (REQUEST_TIMEOUT_MS)";
       } else if (now - watched.markAt >= windowMs) {
         const rate = ((watched.received - watched.markReceived) * 1000) / (now - watched.markAt);
         if (rate < minBytesPerSecond) {

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from './helpers/paths.js';
 
-const scripts = JSON.parse(execSync('npm pkg get scripts', { cwd: projectRoot, encoding: 'utf8' })) as Record<string, string>;
+const scripts = JSON.parse(execSync('npm pkg get scripts', { cwd: projectRoot, encoding: 'utf8' })) as Record<
+  string,
+  string
+>;
 
 describe('npm test', () => {
   it('clears the compiled tests before compiling them, so a deleted or renamed test cannot run from a stale copy', () => {

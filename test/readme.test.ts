@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { build } from './helpers/build.js';
-import { projectRoot } from './helpers/paths.js';
 import { send } from './helpers/http.js';
+import { projectRoot } from './helpers/paths.js';
 
 const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
 
@@ -16,7 +16,7 @@ describe('README', () => {
     assert.match(ci, /^npm ci && npm test$/m);
   });
 
-  it('shows a curl example for forward whose answer is the service\'s', async (t) => {
+  it("shows a curl example for forward whose answer is the service's", async (t) => {
     const curl = /```sh\n(curl[\s\S]*?)```/.exec(readme)?.[1];
     assert.ok(curl, 'a curl example');
     const url = /localhost:8080(\/v1\/[\w/-]+)/.exec(curl)?.[1];

@@ -4,8 +4,8 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { collectAfterLargeTask } from './collect-after-large-task.js';
-import { runTask, type ResultName, type Task } from './tasks.js';
 import type { FloatArray } from './geometry.js';
+import { type ResultName, runTask, type Task } from './tasks.js';
 
 type Results = Partial<Record<ResultName, FloatArray>>;
 

@@ -1,15 +1,15 @@
 import type { ColumnsGeometry, ConvGeometry, FloatArray } from './geometry.js';
 import { col2imBatch } from './kernels/col2im.js';
 import { scratchLength } from './kernels/columns-length.js';
-import { conv2dForward } from './kernels/conv2d-forward.js';
-import { conv2dGradInput } from './kernels/conv2d-grad-input.js';
-import { conv2dGradParameters } from './kernels/conv2d-grad-parameters.js';
 import { convTranspose2dForward } from './kernels/conv-transpose2d-forward.js';
 import { convTranspose2dGradInput } from './kernels/conv-transpose2d-grad-input.js';
 import { convTranspose2dGradParameters } from './kernels/conv-transpose2d-grad-parameters.js';
+import { conv2dForward } from './kernels/conv2d-forward.js';
+import { conv2dGradInput } from './kernels/conv2d-grad-input.js';
+import { conv2dGradParameters } from './kernels/conv2d-grad-parameters.js';
 import { im2colBatch } from './kernels/im2col.js';
 import { columnsLength, imageLength } from './kernels/sample-columns.js';
-import { scratch, type DType } from './scratch.js';
+import { type DType, scratch } from './scratch.js';
 
 export type OpName =
   | 'conv-transpose2d/forward'

@@ -28,7 +28,10 @@ export function requestFor(g: Geometry, input: readonly number[], kernel: readon
   const image = tensor([1, 1, s.height, s.width], input);
   switch (s.op) {
     case 'conv-transpose2d':
-      return { path: '/v1/conv-transpose2d/forward', body: { input: image, weight, ...window, outputPadding: s.outputPadding } };
+      return {
+        path: '/v1/conv-transpose2d/forward',
+        body: { input: image, weight, ...window, outputPadding: s.outputPadding },
+      };
     case 'conv2d':
       return { path: '/v1/conv2d/forward', body: { input: image, weight, ...window } };
     case 'im2col':
@@ -51,7 +54,10 @@ const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
 
 /** Sends the request; a refusal comes back as the API's problem document, never as an exception. */
 export async function send(req: OpRequest, signal: AbortSignal, apiKey = ''): Promise<Answer> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, application/problem+json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, application/problem+json',
+  };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   const res = await fetch(req.path, { method: 'POST', headers, body: JSON.stringify(req.body), signal });
   const text = await res.text();
@@ -63,7 +69,15 @@ export async function send(req: OpRequest, signal: AbortSignal, apiKey = ''): Pr
   }
   if (!res.ok) {
     const p = (parsed ?? {}) as Partial<Problem>;
-    return { ok: false, problem: { title: p.title ?? res.statusText, status: p.status ?? res.status, detail: p.detail ?? text.slice(0, 300), errors: p.errors } };
+    return {
+      ok: false,
+      problem: {
+        title: p.title ?? res.statusText,
+        status: p.status ?? res.status,
+        detail: p.detail ?? text.slice(0, 300),
+        errors: p.errors,
+      },
+    };
   }
   const answer = parsed as Record<string, { shape: number[]; data: unknown[] }>;
   const result = answer.output ?? answer.columns;

@@ -22,7 +22,13 @@ export interface Swatch {
 
 /** The colour of `value` on a scale from `lo` to `hi`; a flat scale gives its middle colour. */
 export function heat(value: number, lo: number, hi: number): Swatch {
-  const t = !Number.isFinite(value) ? (value > 0 ? 1 : 0) : hi > lo ? Math.min(1, Math.max(0, (value - lo) / (hi - lo))) : 0.5;
+  const t = !Number.isFinite(value)
+    ? value > 0
+      ? 1
+      : 0
+    : hi > lo
+      ? Math.min(1, Math.max(0, (value - lo) / (hi - lo)))
+      : 0.5;
   const x = t * (VIRIDIS.length - 1);
   const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
   const f = x - i;

@@ -36,7 +36,10 @@ export interface GridSpec {
   readonly frame?: { x: number; y: number; width: number; height: number };
 }
 
-const el = <K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] => {
+const el = <K extends keyof SVGElementTagNameMap>(
+  name: K,
+  attrs: Record<string, string | number>,
+): SVGElementTagNameMap[K] => {
   const node = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   return node;
@@ -44,7 +47,11 @@ const el = <K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string,
 
 /** A value short enough for a cell: integers as they are, others to 3 significant digits. */
 export const shortValue = (v: number): string =>
-  Number.isInteger(v) && Math.abs(v) < 1e5 ? String(v) : Number.isFinite(v) ? v.toPrecision(3).replace(/\.?0+(e|$)/, '$1') : String(v);
+  Number.isInteger(v) && Math.abs(v) < 1e5
+    ? String(v)
+    : Number.isFinite(v)
+      ? v.toPrecision(3).replace(/\.?0+(e|$)/, '$1')
+      : String(v);
 
 const key = (c: Cell) => `${c.row},${c.col}`;
 
@@ -62,7 +69,12 @@ export class Grid {
     const lo = finite.length ? Math.min(...finite) : 0;
     const hi = finite.length ? Math.max(...finite) : 0;
     for (const c of spec.cells) {
-      const g = el('g', { class: `cell ${c.kind}`, 'data-row': c.row, 'data-col': c.col, transform: `translate(${MARGIN + c.x * UNIT} ${MARGIN + c.y * UNIT})` });
+      const g = el('g', {
+        class: `cell ${c.kind}`,
+        'data-row': c.row,
+        'data-col': c.col,
+        transform: `translate(${MARGIN + c.x * UNIT} ${MARGIN + c.y * UNIT})`,
+      });
       if (c.value !== undefined) g.setAttribute('data-value', String(c.value));
       const title = el('title', {});
       title.textContent = c.title;
@@ -89,7 +101,16 @@ export class Grid {
     }
     if (spec.frame) {
       const f = spec.frame;
-      this.svg.append(el('rect', { class: 'frame', x: MARGIN + f.x * UNIT, y: MARGIN + f.y * UNIT, width: f.width * UNIT, height: f.height * UNIT, rx: 4 }));
+      this.svg.append(
+        el('rect', {
+          class: 'frame',
+          x: MARGIN + f.x * UNIT,
+          y: MARGIN + f.y * UNIT,
+          width: f.width * UNIT,
+          height: f.height * UNIT,
+          rx: 4,
+        }),
+      );
     }
     spec.colLabels?.forEach((label, x) => {
       const t = el('text', { class: 'axis', x: MARGIN + x * UNIT + UNIT / 2, y: MARGIN - 7 });
@@ -135,7 +156,14 @@ export class Grid {
 
 /** A heat-map legend: the scale's colours from low to high. */
 export function legend(stops: readonly string[]): SVGSVGElement {
-  const svg = el('svg', { viewBox: `0 0 ${stops.length * 12} 10`, width: stops.length * 12, height: 10, class: 'legend' });
-  stops.forEach((fill, i) => svg.append(el('rect', { x: i * 12, y: 0, width: 12, height: 10, fill })));
+  const svg = el('svg', {
+    viewBox: `0 0 ${stops.length * 12} 10`,
+    width: stops.length * 12,
+    height: 10,
+    class: 'legend',
+  });
+  stops.forEach((fill, i) => {
+    svg.append(el('rect', { x: i * 12, y: 0, width: 12, height: 10, fill }));
+  });
   return svg;
 }

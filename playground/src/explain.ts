@@ -2,7 +2,7 @@
  * The words the playground shows: size formulas with the current numbers filled in, and one
  * sentence per parameter saying what its current value does. Pure, like geometry.ts.
  */
-import { convLength, span, transposedLength, type Axis, type Geometry, type Op, type Touch } from './geometry.js';
+import { type Axis, convLength, type Geometry, type Op, span, type Touch, transposedLength } from './geometry.js';
 
 export interface Formula {
   /** The general form, e.g. `Ho = (H − 1)·stride − …`. */
@@ -35,7 +35,8 @@ const convFormula = (n: number, a: Axis, axis: 'rows' | 'cols', out: string = na
 /** The formulas that give the output's size, one per line. */
 export function sizeFormulas(g: Geometry): Formula[] {
   const { height, width, op } = g.settings;
-  if (op === 'conv-transpose2d') return [transposedFormula(height, g.rowAxis, 'rows'), transposedFormula(width, g.colAxis, 'cols')];
+  if (op === 'conv-transpose2d')
+    return [transposedFormula(height, g.rowAxis, 'rows'), transposedFormula(width, g.colAxis, 'cols')];
   const rows = convFormula(height, g.rowAxis, 'rows', op === 'conv2d' ? 'Ho' : 'Lh');
   const cols = convFormula(width, g.colAxis, 'cols', op === 'conv2d' ? 'Wo' : 'Lw');
   if (op === 'conv2d') return [rows, cols];
@@ -44,8 +45,16 @@ export function sizeFormulas(g: Geometry): Formula[] {
   return [
     rows,
     cols,
-    { general: 'L = Lh·Lw window positions (columns)', filled: `${rows.value}·${cols.value} = ${positions}`, value: positions },
-    { general: 'kH·kW kernel taps (rows, one channel)', filled: `${g.rowAxis.kernel}·${g.colAxis.kernel} = ${taps}`, value: taps },
+    {
+      general: 'L = Lh·Lw window positions (columns)',
+      filled: `${rows.value}·${cols.value} = ${positions}`,
+      value: positions,
+    },
+    {
+      general: 'kH·kW kernel taps (rows, one channel)',
+      filled: `${g.rowAxis.kernel}·${g.colAxis.kernel} = ${taps}`,
+      value: taps,
+    },
   ];
 }
 
@@ -65,13 +74,20 @@ function transposedExplanations(g: Geometry): Explanation[] {
     s === 1
       ? `stride 1: neighbouring input pixels stamp the kernel 1 output pixel apart, so the stamps overlap and their contributions add up.`
       : `stride ${s}: each input pixel stamps the kernel ${s} output pixels further along than its neighbour, so the output is about ${s}× the input. ` +
-        (k > s ? `A stamp is ${k} pixels wide, more than ${s}: neighbouring stamps overlap and add up (the uneven heat map).` : k < s ? `A stamp is only ${k} pixels wide: gaps of ${s - k} pixels stay 0.` : `A stamp is exactly ${k} pixels wide: stamps tile without overlap.`);
+        (k > s
+          ? `A stamp is ${k} pixels wide, more than ${s}: neighbouring stamps overlap and add up (the uneven heat map).`
+          : k < s
+            ? `A stamp is only ${k} pixels wide: gaps of ${s - k} pixels stay 0.`
+            : `A stamp is exactly ${k} pixels wide: stamps tile without overlap.`);
   const padding =
     a.padding === 0
       ? `padding 0: nothing is cut off; the output is the whole scatter of stamps.`
       : `padding ${a.padding}: ${plural(a.padding, 'row')} and ${plural(a.padding, 'column')} are cut off each edge of the scatter (hatched cells), so padding makes a transposed convolution's output smaller. It undoes the padding of the convolution this one reverses.`;
   const sizes = Array.from({ length: s }, (_, i) => base + i).join(', ');
-  const ambiguity = s > 1 ? ` A stride-${s} convolution turns ${sizes} rows all into ${g.settings.height}; outputPadding chooses which comes back` : '';
+  const ambiguity =
+    s > 1
+      ? ` A stride-${s} convolution turns ${sizes} rows all into ${g.settings.height}; outputPadding chooses which comes back`
+      : '';
   const extra = `outputPadding ${a.outputPadding}: ${plural(a.outputPadding, 'extra row')} at the bottom and columns at the right (marked +).`;
   const outputPadding =
     a.outputPadding === 0
@@ -80,7 +96,10 @@ function transposedExplanations(g: Geometry): Explanation[] {
         ? `${extra}${ambiguity} (here ${base + a.outputPadding}).`
         : `${extra} It must be smaller than the stride or the dilation${a.outputPadding < a.dilation ? `; here the dilation (${a.dilation}) allows it` : ''}.`;
   return [
-    { param: 'op', text: 'conv-transpose2d scatters: every input pixel adds a copy of the kernel, scaled by its value, into the output.' },
+    {
+      param: 'op',
+      text: 'conv-transpose2d scatters: every input pixel adds a copy of the kernel, scaled by its value, into the output.',
+    },
     { param: 'stride', text: stride },
     { param: 'padding', text: padding },
     { param: 'outputPadding', text: outputPadding },
@@ -98,12 +117,17 @@ function dilation(g: Geometry): string {
 function windowExplanations(g: Geometry): Explanation[] {
   const a = g.rowAxis;
   const op: Record<Exclude<Op, 'conv-transpose2d'>, string> = {
-    conv2d: 'conv2d gathers: every output pixel is the sum of the input window under the kernel, each pixel times its tap.',
-    im2col: 'im2col copies every window into one column: its kH·kW pixels, top-left to bottom-right, zeros from the padding.',
-    col2im: 'col2im adds every column back into the image: each value goes to the pixel it would have come from, and overlapping windows add up (so col2im does not undo im2col).',
+    conv2d:
+      'conv2d gathers: every output pixel is the sum of the input window under the kernel, each pixel times its tap.',
+    im2col:
+      'im2col copies every window into one column: its kH·kW pixels, top-left to bottom-right, zeros from the padding.',
+    col2im:
+      'col2im adds every column back into the image: each value goes to the pixel it would have come from, and overlapping windows add up (so col2im does not undo im2col).',
   };
   const stride =
-    a.stride === 1 ? `stride 1: the window moves 1 pixel at a time.` : `stride ${a.stride}: the window jumps ${a.stride} pixels between neighbouring positions, so there are about ${a.stride}× fewer positions than pixels.`;
+    a.stride === 1
+      ? `stride 1: the window moves 1 pixel at a time.`
+      : `stride ${a.stride}: the window jumps ${a.stride} pixels between neighbouring positions, so there are about ${a.stride}× fewer positions than pixels.`;
   const padding =
     a.padding === 0
       ? `padding 0: windows stay inside the image, so edge pixels are read by fewer windows.`
@@ -145,7 +169,8 @@ const range = (values: number[]) => {
 export function describeTouches(g: Geometry, w: { row: number; col: number }, touches: Touch[]): string {
   const inside = touches.filter((t) => t.inside);
   const cut = touches.length - inside.length;
-  const where = inside.length === 0 ? '' : ` rows ${range(inside.map((t) => t.row))}, columns ${range(inside.map((t) => t.col))}`;
+  const where =
+    inside.length === 0 ? '' : ` rows ${range(inside.map((t) => t.row))}, columns ${range(inside.map((t) => t.col))}`;
   const step = g.rowAxis.dilation > 1 ? ` (taps ${g.rowAxis.dilation} apart: dilation)` : '';
   const lost = cut === 0 ? '' : `; ${plural(cut, 'tap')} ${cut === 1 ? 'falls' : 'fall'} in the padding`;
   const at = `(${w.row}, ${w.col})`;

@@ -100,7 +100,12 @@ export function touchersOf(a: Axis, x: number, windows: number): { window: numbe
 }
 
 const axes = (s: Settings): [Axis, Axis] => {
-  const common = { stride: s.stride, padding: s.padding, dilation: s.dilation, outputPadding: s.op === 'conv-transpose2d' ? s.outputPadding : 0 };
+  const common = {
+    stride: s.stride,
+    padding: s.padding,
+    dilation: s.dilation,
+    outputPadding: s.op === 'conv-transpose2d' ? s.outputPadding : 0,
+  };
   return [
     { ...common, kernel: s.kernelHeight },
     { ...common, kernel: s.kernelWidth },
@@ -168,8 +173,14 @@ export const readInputs = (g: Geometry, output: Cell): Cell[] => windowPixels(g,
 /** im2col / col2im: the column of a window position, and the row of a kernel tap. */
 export const columnOf = (g: Geometry, w: Cell): number => w.row * g.windows.cols + w.col;
 export const rowOfTap = (g: Geometry, tap: Cell): number => tap.row * g.colAxis.kernel + tap.col;
-export const windowOfColumn = (g: Geometry, column: number): Cell => ({ row: Math.floor(column / g.windows.cols), col: column % g.windows.cols });
-export const tapOfRow = (g: Geometry, row: number): Cell => ({ row: Math.floor(row / g.colAxis.kernel), col: row % g.colAxis.kernel });
+export const windowOfColumn = (g: Geometry, column: number): Cell => ({
+  row: Math.floor(column / g.windows.cols),
+  col: column % g.windows.cols,
+});
+export const tapOfRow = (g: Geometry, row: number): Cell => ({
+  row: Math.floor(row / g.colAxis.kernel),
+  col: row % g.colAxis.kernel,
+});
 
 /**
  * The image area worth drawing: the image itself plus the padding any window touches

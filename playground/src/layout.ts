@@ -1,6 +1,6 @@
 /** Which cells each panel draws, for a geometry and the values known so far. */
 import type { CellSpec, GridSpec } from './draw.js';
-import { imageExtent, span, tapOfRow, windowOfColumn, type Geometry, type Size } from './geometry.js';
+import { type Geometry, imageExtent, type Size, span, tapOfRow, windowOfColumn } from './geometry.js';
 
 const at = (values: readonly number[] | undefined, i: number) => (values && i < values.length ? values[i] : undefined);
 
@@ -28,7 +28,8 @@ export function imageGrid(g: Geometry, id: string, name: string, values?: readon
         continue;
       }
       const value = at(values, row * g.image.cols + col);
-      const extra = transposed && (row >= g.image.rows - g.rowAxis.outputPadding || col >= g.image.cols - g.colAxis.outputPadding);
+      const extra =
+        transposed && (row >= g.image.rows - g.rowAxis.outputPadding || col >= g.image.cols - g.colAxis.outputPadding);
       const title = `${name} (${row}, ${col})${value === undefined ? '' : ` = ${value}`}${extra ? ', added by outputPadding' : ''}`;
       cells.push({ row, col, x, y, kind: extra ? 'extra' : 'real', value, title });
     }
@@ -51,7 +52,15 @@ function plainGrid(id: string, size: Size, cells: CellSpec[]): GridSpec {
   const rows = Math.max(0, size.rows);
   const columns = Math.max(0, size.cols);
   const labels = (n: number) => Array.from({ length: n }, (_, i) => String(i));
-  return { id, rows, columns, cells, rowLabels: labels(rows), colLabels: labels(columns), frame: { x: 0, y: 0, width: columns, height: rows } };
+  return {
+    id,
+    rows,
+    columns,
+    cells,
+    rowLabels: labels(rows),
+    colLabels: labels(columns),
+    frame: { x: 0, y: 0, width: columns, height: rows },
+  };
 }
 
 /** A plain grid of window positions: conv-transpose input pixels or conv output pixels. */
@@ -60,7 +69,15 @@ export function windowGrid(size: Size, id: string, name: string, values?: readon
   for (let row = 0; row < size.rows; row++) {
     for (let col = 0; col < size.cols; col++) {
       const value = at(values, row * size.cols + col);
-      cells.push({ row, col, x: col, y: row, kind: 'real', value, title: `${name} (${row}, ${col})${value === undefined ? '' : ` = ${value}`}` });
+      cells.push({
+        row,
+        col,
+        x: col,
+        y: row,
+        kind: 'real',
+        value,
+        title: `${name} (${row}, ${col})${value === undefined ? '' : ` = ${value}`}`,
+      });
     }
   }
   return plainGrid(id, size, cells);
@@ -93,9 +110,19 @@ export function kernelGrid(g: Geometry, id: string, values: readonly number[] | 
       if (y % r.dilation === 0 && x % c.dilation === 0) {
         const row = y / r.dilation;
         const col = x / c.dilation;
-        const value = g.settings.op === 'im2col' || g.settings.op === 'col2im' ? undefined : at(values, row * c.kernel + col);
+        const value =
+          g.settings.op === 'im2col' || g.settings.op === 'col2im' ? undefined : at(values, row * c.kernel + col);
         const label = value === undefined ? `${row * c.kernel + col}` : undefined;
-        cells.push({ row, col, x, y, kind: 'real', value, label, title: `tap (${row}, ${col})${value === undefined ? '' : ` = ${value}`}` });
+        cells.push({
+          row,
+          col,
+          x,
+          y,
+          kind: 'real',
+          value,
+          label,
+          title: `tap (${row}, ${col})${value === undefined ? '' : ` = ${value}`}`,
+        });
       } else {
         cells.push({ row: -1 - y, col: -1 - x, x, y, kind: 'hole', title: 'a hole between dilated taps' });
       }

@@ -4,23 +4,23 @@
  * `document.body.dataset.state` is `loading` while an answer is awaited, then `ready` or
  * `error` (the browser test waits on it).
  */
-import { curlFor, requestFor, send, type Answer, type Problem } from './api.js';
+import { type Answer, curlFor, type Problem, requestFor, send } from './api.js';
 import { scaleStops } from './colors.js';
 import { Grid, legend } from './draw.js';
 import { describeTouches, explanations, hoverHint, sizeFormulas } from './explain.js';
 import {
+  type Cell,
   columnOf,
+  type Geometry,
   geometry,
   isValidSize,
   OPS,
+  type Op,
   pixelWindows,
   rowOfTap,
+  type Settings,
   windowOfColumn,
   windowPixels,
-  type Cell,
-  type Geometry,
-  type Op,
-  type Settings,
 } from './geometry.js';
 import { columnsGrid, imageGrid, kernelGrid, windowGrid } from './layout.js';
 import { fill, isPreset, type Preset } from './values.js';
@@ -32,7 +32,16 @@ const $ = <T extends Element = HTMLElement>(selector: string): T => {
 };
 
 const form = $<HTMLFormElement>('#controls');
-const NUMBER_FIELDS = ['height', 'width', 'kernelHeight', 'kernelWidth', 'stride', 'padding', 'outputPadding', 'dilation'] as const;
+const NUMBER_FIELDS = [
+  'height',
+  'width',
+  'kernelHeight',
+  'kernelWidth',
+  'stride',
+  'padding',
+  'outputPadding',
+  'dilation',
+] as const;
 type NumberField = (typeof NUMBER_FIELDS)[number];
 
 /** Short names for the link that reproduces a setting. */
@@ -76,7 +85,11 @@ function readState(): PageState {
     const v = (field(name) as HTMLSelectElement).value;
     return isPreset(v) ? v : fallback;
   };
-  return { settings: { op: OPS.includes(op) ? op : 'conv-transpose2d', ...numbers }, inputValues: preset('inputValues', 'ramp'), kernelValues: preset('kernelValues', 'ones') };
+  return {
+    settings: { op: OPS.includes(op) ? op : 'conv-transpose2d', ...numbers },
+    inputValues: preset('inputValues', 'ramp'),
+    kernelValues: preset('kernelValues', 'ones'),
+  };
 }
 
 function writeHash(s: PageState): void {
@@ -144,14 +157,23 @@ function showWindow(d: Drawn, w: Cell, tap?: Cell): void {
   const touches = windowPixels(d.g, w);
   if (isColumns(d.g)) {
     const column = columnOf(d.g, w);
-    windows?.mark(touches.map((t) => ({ row: rowOfTap(d.g, t.tap), col: column })), 'lit');
+    windows?.mark(
+      touches.map((t) => ({ row: rowOfTap(d.g, t.tap), col: column })),
+      'lit',
+    );
     if (tap) windows?.mark([{ row: rowOfTap(d.g, tap), col: column }], 'hot');
   } else {
     windows?.mark([w], 'hot');
   }
   image?.mark(touches, 'lit');
-  d.kernel.mark(touches.map((t) => t.tap), 'lit');
-  d.kernel.mark(touches.filter((t) => !t.inside).map((t) => t.tap), 'lost');
+  d.kernel.mark(
+    touches.map((t) => t.tap),
+    'lit',
+  );
+  d.kernel.mark(
+    touches.filter((t) => !t.inside).map((t) => t.tap),
+    'lost',
+  );
   if (tap) {
     const one = touches.find((t) => t.tap.row === tap.row && t.tap.col === tap.col);
     if (one) image?.mark([one], 'hot');
@@ -171,22 +193,34 @@ function showPixel(d: Drawn, p: Cell): void {
     touchers.map((t) => (isColumns(d.g) ? { row: rowOfTap(d.g, t.tap), col: columnOf(d.g, t.window) } : t.window)),
     'lit',
   );
-  d.kernel.mark(touchers.map((t) => t.tap), 'lit');
+  d.kernel.mark(
+    touchers.map((t) => t.tap),
+    'lit',
+  );
   const n = touchers.length;
   const pixel = `(${p.row}, ${p.col})`;
   const text: Record<Op, string> = {
     'conv-transpose2d': inside
       ? `Output pixel ${pixel} sums ${n} input pixel${n === 1 ? '' : 's'} × kernel tap${n === 1 ? '' : 's'}.`
       : `${pixel} is cut off by padding: what ${n} input pixel${n === 1 ? '' : 's'} put here is dropped.`,
-    conv2d: inside ? `Input pixel ${pixel} is read by ${n} output pixel${n === 1 ? '' : 's'}.` : `Padding ${pixel} is a 0, read by ${n} window${n === 1 ? '' : 's'}.`,
-    im2col: inside ? `Input pixel ${pixel} is copied into ${n} column entr${n === 1 ? 'y' : 'ies'}.` : `Padding ${pixel} puts a 0 into ${n} column entr${n === 1 ? 'y' : 'ies'}.`,
-    col2im: inside ? `Output pixel ${pixel} is the sum of ${n} column entr${n === 1 ? 'y' : 'ies'}.` : `${pixel} lies in the padding: ${n} column entr${n === 1 ? 'y is' : 'ies are'} dropped.`,
+    conv2d: inside
+      ? `Input pixel ${pixel} is read by ${n} output pixel${n === 1 ? '' : 's'}.`
+      : `Padding ${pixel} is a 0, read by ${n} window${n === 1 ? '' : 's'}.`,
+    im2col: inside
+      ? `Input pixel ${pixel} is copied into ${n} column entr${n === 1 ? 'y' : 'ies'}.`
+      : `Padding ${pixel} puts a 0 into ${n} column entr${n === 1 ? 'y' : 'ies'}.`,
+    col2im: inside
+      ? `Output pixel ${pixel} is the sum of ${n} column entr${n === 1 ? 'y' : 'ies'}.`
+      : `${pixel} lies in the padding: ${n} column entr${n === 1 ? 'y is' : 'ies are'} dropped.`,
   };
   $('#caption').textContent = text[d.g.settings.op];
 }
 
 function showStep(d: Drawn): void {
-  if (stepped === undefined) return clearMarks(d);
+  if (stepped === undefined) {
+    clearMarks(d);
+    return;
+  }
   const g = d.g;
   showWindow(d, { row: Math.floor(stepped / g.windows.cols), col: stepped % g.windows.cols });
   $('#step-position').textContent = `${stepped + 1} / ${windowCount(g)}`;
@@ -198,14 +232,19 @@ function wireHover(d: Drawn): void {
   image?.onPoint((p) => (p ? showPixel(d, p) : back()));
   windows?.onPoint((c) => {
     if (!c) return back();
-    if (isColumns(d.g)) showWindow(d, windowOfColumn(d.g, c.col), { row: Math.floor(c.row / d.g.colAxis.kernel), col: c.row % d.g.colAxis.kernel });
+    if (isColumns(d.g))
+      showWindow(d, windowOfColumn(d.g, c.col), {
+        row: Math.floor(c.row / d.g.colAxis.kernel),
+        col: c.row % d.g.colAxis.kernel,
+      });
     else showWindow(d, c);
   });
   d.kernel.onPoint((tap) => {
     if (!tap) return back();
     clearMarks(d);
     d.kernel.mark([tap], 'hot');
-    $('#caption').textContent = `Kernel tap (${tap.row}, ${tap.col}): the taps sit ${d.g.rowAxis.dilation} pixel${d.g.rowAxis.dilation === 1 ? '' : 's'} apart (dilation).`;
+    $('#caption').textContent =
+      `Kernel tap (${tap.row}, ${tap.col}): the taps sit ${d.g.rowAxis.dilation} pixel${d.g.rowAxis.dilation === 1 ? '' : 's'} apart (dilation).`;
   });
 }
 
@@ -233,14 +272,20 @@ const sizeText = (rows: number, cols: number) => `${rows} × ${cols}`;
 function draw(g: Geometry, inputValues: readonly number[], kernelValues: readonly number[], answer?: Answer): Drawn {
   const op = g.settings.op;
   const outputValues = answer?.ok ? answer.data : undefined;
-  const inputGrid = op === 'conv-transpose2d' ? windowGrid(g.input, 'input-grid', 'input', inputValues)
-    : op === 'col2im' ? columnsGrid(g, 'input-grid', inputValues)
-    : imageGrid(g, 'input-grid', 'input', inputValues);
+  const inputGrid =
+    op === 'conv-transpose2d'
+      ? windowGrid(g.input, 'input-grid', 'input', inputValues)
+      : op === 'col2im'
+        ? columnsGrid(g, 'input-grid', inputValues)
+        : imageGrid(g, 'input-grid', 'input', inputValues);
   const showOutput = isValidSize(g.output) && answer?.ok !== false;
-  const outputGrid = !showOutput ? undefined
-    : op === 'conv2d' ? windowGrid(g.output, 'output-grid', 'output', outputValues)
-    : op === 'im2col' ? columnsGrid(g, 'output-grid', outputValues)
-    : imageGrid(g, 'output-grid', 'output', outputValues);
+  const outputGrid = !showOutput
+    ? undefined
+    : op === 'conv2d'
+      ? windowGrid(g.output, 'output-grid', 'output', outputValues)
+      : op === 'im2col'
+        ? columnsGrid(g, 'output-grid', outputValues)
+        : imageGrid(g, 'output-grid', 'output', outputValues);
   const d: Drawn = {
     g,
     input: new Grid(inputGrid),
@@ -251,8 +296,14 @@ function draw(g: Geometry, inputValues: readonly number[], kernelValues: readonl
   mount('#kernel-host', d.kernel);
   mount('#output-host', d.output);
   $('#input-size').textContent = sizeText(g.input.rows, g.input.cols);
-  $('#kernel-size').textContent = sizeText(g.settings.kernelHeight, g.settings.kernelWidth) + (g.rowAxis.dilation > 1 ? `, dilation ${g.rowAxis.dilation}` : '');
-  $('#output-size').textContent = answer?.ok ? sizeText(answer.shape.at(-2) ?? 0, answer.shape.at(-1) ?? 0) : answer ? '—' : '…';
+  $('#kernel-size').textContent =
+    sizeText(g.settings.kernelHeight, g.settings.kernelWidth) +
+    (g.rowAxis.dilation > 1 ? `, dilation ${g.rowAxis.dilation}` : '');
+  $('#output-size').textContent = answer?.ok
+    ? sizeText(answer.shape.at(-2) ?? 0, answer.shape.at(-1) ?? 0)
+    : answer
+      ? '—'
+      : '…';
   wireHover(d);
   $('#caption').textContent = hoverHint(op);
   return d;
@@ -261,7 +312,10 @@ function draw(g: Geometry, inputValues: readonly number[], kernelValues: readonl
 function showProblem(problem: Problem | undefined): void {
   const box = $('#problem');
   box.hidden = !problem;
-  if (!problem) return box.replaceChildren();
+  if (!problem) {
+    box.replaceChildren();
+    return;
+  }
   const head = document.createElement('strong');
   head.textContent = `${problem.status} ${problem.title}`;
   const detail = document.createElement('p');

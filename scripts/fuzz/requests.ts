@@ -6,8 +6,16 @@
 import fc from 'fast-check';
 
 export const ROUTES = [
-  'conv-transpose2d/forward', 'conv-transpose2d/grad-input', 'conv-transpose2d/grad-parameters', 'conv-transpose2d/backward',
-  'conv2d/forward', 'conv2d/grad-input', 'conv2d/grad-parameters', 'conv2d/backward', 'im2col', 'col2im',
+  'conv-transpose2d/forward',
+  'conv-transpose2d/grad-input',
+  'conv-transpose2d/grad-parameters',
+  'conv-transpose2d/backward',
+  'conv2d/forward',
+  'conv2d/grad-input',
+  'conv2d/grad-parameters',
+  'conv2d/backward',
+  'im2col',
+  'col2im',
 ] as const;
 
 export interface FuzzRequest {
@@ -70,9 +78,23 @@ export const validRequest = fc
     const input = t([...lead, c, h, w]);
     switch (p.route) {
       case 'conv2d/forward':
-        return { route: p.route, input, weight: t([o, p.cPerGroup, p.kh, p.kw]), ...(p.bias ? { bias: t([o]) } : {}), ...params, groups: p.groups };
+        return {
+          route: p.route,
+          input,
+          weight: t([o, p.cPerGroup, p.kh, p.kw]),
+          ...(p.bias ? { bias: t([o]) } : {}),
+          ...params,
+          groups: p.groups,
+        };
       case 'conv-transpose2d/forward':
-        return { route: p.route, input: t([...lead, c, p.h, p.w]), weight: t([c, p.oPerGroup, p.kh, p.kw]), ...(p.bias ? { bias: t([o]) } : {}), ...params, groups: p.groups };
+        return {
+          route: p.route,
+          input: t([...lead, c, p.h, p.w]),
+          weight: t([c, p.oPerGroup, p.kh, p.kw]),
+          ...(p.bias ? { bias: t([o]) } : {}),
+          ...params,
+          groups: p.groups,
+        };
       case 'im2col':
         return { route: p.route, input, kernelSize: [p.kh, p.kw], ...params };
       default:
@@ -97,31 +119,69 @@ const hostileValue: fc.Arbitrary<Json> = fc.oneof(
 
 type Mutation = (body: Record<string, Json>, pick: number, value: Json) => [string, Record<string, Json>];
 
-const tensorFields = (b: Record<string, Json>) => Object.keys(b).filter((k) => typeof b[k] === 'object' && b[k] !== null && 'shape' in (b[k] as object));
+const tensorFields = (b: Record<string, Json>) =>
+  Object.keys(b).filter((k) => typeof b[k] === 'object' && b[k] !== null && 'shape' in (b[k] as object));
 const pickOf = <T>(xs: readonly T[], i: number): T | undefined => (xs.length === 0 ? undefined : xs[i % xs.length]);
-const withTensor = (b: Record<string, Json>, pick: number, f: (t: Record<string, Json>) => Record<string, Json>): Record<string, Json> => {
+const withTensor = (
+  b: Record<string, Json>,
+  pick: number,
+  f: (t: Record<string, Json>) => Record<string, Json>,
+): Record<string, Json> => {
   const field = pickOf(tensorFields(b), pick);
   return field === undefined ? b : { ...b, [field]: f({ ...(b[field] as Record<string, Json>) }) };
 };
 
 const MUTATIONS: readonly Mutation[] = [
   (b, i, v) => ['field set to a random value', { ...b, [pickOf(Object.keys(b), i) ?? 'input']: v }],
-  (b, i) => ['field removed', Object.fromEntries(Object.entries(b).filter((_, j) => j !== i % Math.max(1, Object.keys(b).length)))],
+  (b, i) => [
+    'field removed',
+    Object.fromEntries(Object.entries(b).filter((_, j) => j !== i % Math.max(1, Object.keys(b).length))),
+  ],
   (b, _i, v) => ['unknown field', { ...b, [`extra${String(v).slice(0, 5)}`]: v }],
-  (b, i, v) => ['shape dimension replaced', withTensor(b, i, (t) => ({ ...t, shape: (t.shape as number[]).map((d, j) => (j === i % (t.shape as number[]).length ? (typeof v === 'number' ? v : 2 ** 31) : d)) }))],
+  (b, i, v) => [
+    'shape dimension replaced',
+    withTensor(b, i, (t) => ({
+      ...t,
+      shape: (t.shape as number[]).map((d, j) =>
+        j === i % (t.shape as number[]).length ? (typeof v === 'number' ? v : 2 ** 31) : d,
+      ),
+    })),
+  ],
   (b, i) => ['huge shape', withTensor(b, i, (t) => ({ ...t, shape: [65536, 65536, 65536, 65536] }))],
   (b, i) => ['negative shape', withTensor(b, i, (t) => ({ ...t, shape: (t.shape as number[]).map((d) => -d) }))],
   (b, i) => ['rank changed', withTensor(b, i, (t) => ({ ...t, shape: [...(t.shape as number[]), 1, 1] }))],
-  (b, i, v) => ['bad base64', withTensor(b, i, ({ data: _d, ...t }) => ({ ...t, b64: typeof v === 'string' ? `${v}*=` : 'A' }))],
-  (b, i) => ['truncated base64', withTensor(b, i, (t) => (typeof t.b64 === 'string' ? { ...t, b64: t.b64.slice(0, -4) } : { ...t, data: (t.data as Json[]).slice(1) }))],
+  (b, i, v) => [
+    'bad base64',
+    withTensor(b, i, ({ data: _d, ...t }) => ({ ...t, b64: typeof v === 'string' ? `${v}*=` : 'A' })),
+  ],
+  (b, i) => [
+    'truncated base64',
+    withTensor(b, i, (t) =>
+      typeof t.b64 === 'string' ? { ...t, b64: t.b64.slice(0, -4) } : { ...t, data: (t.data as Json[]).slice(1) },
+    ),
+  ],
   (b, i) => ['mixed dtypes', withTensor(b, i, (t) => ({ ...t, dtype: t.dtype === 'float64' ? 'float32' : 'float64' }))],
-  (b, i, v) => ['data element replaced', withTensor(b, i, (t) => (Array.isArray(t.data) ? { ...t, data: t.data.map((x, j) => (j === 0 ? v : x)) } : t))],
-  (b, _i, v) => ['param set to a hostile value', { ...b, [['stride', 'padding', 'dilation', 'groups', 'outputPadding', 'kernelSize', 'scale'][Math.abs(Number(v) | 0) % 7]]: v }],
+  (b, i, v) => [
+    'data element replaced',
+    withTensor(b, i, (t) => (Array.isArray(t.data) ? { ...t, data: t.data.map((x, j) => (j === 0 ? v : x)) } : t)),
+  ],
+  (b, _i, v) => [
+    'param set to a hostile value',
+    {
+      ...b,
+      [['stride', 'padding', 'dilation', 'groups', 'outputPadding', 'kernelSize', 'scale'][
+        Math.abs(Number(v) | 0) % 7
+      ]]: v,
+    },
+  ],
   (b) => ['huge stride', { ...b, stride: 1_000_000 }],
   (b) => ['huge dilation', { ...b, dilation: [2 ** 31 - 1, 1] }],
   (b) => ['groups that do not divide', { ...b, groups: 3 }],
   (b, i) => ['moved to another route', { ...b, route: ROUTES[i % ROUTES.length] }],
-  (b, _i, v) => ['prototype pollution', { ...b, ['__proto__']: { polluted: v } as Json, constructor: { prototype: { polluted: true } } }],
+  (b, _i, v) => [
+    'prototype pollution',
+    { ...b, ['__proto__']: { polluted: v } as Json, constructor: { prototype: { polluted: true } } },
+  ],
   // Written in as text below: JSON.stringify itself cannot nest this deep.
   (b) => ['deeply nested field', b],
 ];
@@ -131,7 +191,11 @@ const DEEP = 100_000;
 
 /** A valid request, maybe mutated once or twice. */
 const mutatedRequest = fc
-  .tuple(validRequest, fc.array(fc.tuple(fc.nat(MUTATIONS.length - 1), fc.nat(), hostileValue), { minLength: 0, maxLength: 2 }), fc.boolean())
+  .tuple(
+    validRequest,
+    fc.array(fc.tuple(fc.nat(MUTATIONS.length - 1), fc.nat(), hostileValue), { minLength: 0, maxLength: 2 }),
+    fc.boolean(),
+  )
   .map(([valid, muts, outputEncoding]): FuzzRequest => {
     let body: Record<string, Json> = valid;
     const kinds: string[] = [];
@@ -145,16 +209,31 @@ const mutatedRequest = fc
     // JSON.stringify drops a literal __proto__ key set by spreading; write it in as text instead.
     let text = JSON.stringify(payload);
     if (kinds.includes('prototype pollution')) text = text.replace(/^\{/, '{"__proto__":{"polluted":1},');
-    if (kinds.includes('deeply nested field')) text = text.replace(/^\{/, `{"deep":${'['.repeat(DEEP)}${']'.repeat(DEEP)},`);
-    return { route: typeof route === 'string' ? route : 'im2col', body: text, contentType: 'application/json', kind: kinds.length === 0 ? 'valid' : kinds.join(' + ') };
+    if (kinds.includes('deeply nested field'))
+      text = text.replace(/^\{/, `{"deep":${'['.repeat(DEEP)}${']'.repeat(DEEP)},`);
+    return {
+      route: typeof route === 'string' ? route : 'im2col',
+      body: text,
+      contentType: 'application/json',
+      kind: kinds.length === 0 ? 'valid' : kinds.join(' + '),
+    };
   });
 
-const randomJson = fc
-  .tuple(fc.constantFrom(...ROUTES), fc.jsonValue({ maxDepth: 4 }))
-  .map(([route, v]): FuzzRequest => ({ route, body: JSON.stringify(v) ?? 'null', contentType: 'application/json', kind: 'random JSON' }));
+const randomJson = fc.tuple(fc.constantFrom(...ROUTES), fc.jsonValue({ maxDepth: 4 })).map(
+  ([route, v]): FuzzRequest => ({
+    route,
+    body: JSON.stringify(v) ?? 'null',
+    contentType: 'application/json',
+    kind: 'random JSON',
+  }),
+);
 
 const garbage = fc
-  .tuple(fc.constantFrom(...ROUTES), fc.string({ maxLength: 200, unit: 'binary' }), fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/json; charset=utf-16'))
+  .tuple(
+    fc.constantFrom(...ROUTES),
+    fc.string({ maxLength: 200, unit: 'binary' }),
+    fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/json; charset=utf-16'),
+  )
   .map(([route, text, contentType]): FuzzRequest => ({ route, body: text, contentType, kind: 'garbage text' }));
 
 /**
@@ -186,7 +265,8 @@ const longBase64Request = fc
     return { route: 'im2col', body, contentType: 'application/json', kind };
   });
 
-const percentEncoded = (c: string, upper: boolean) => `%${c.charCodeAt(0).toString(16)[upper ? 'toUpperCase' : 'toLowerCase']()}`;
+const percentEncoded = (c: string, upper: boolean) =>
+  `%${c.charCodeAt(0).toString(16)[upper ? 'toUpperCase' : 'toLowerCase']()}`;
 
 /**
  * A valid request under another spelling of its path, sent without the API key: percent-encoded
@@ -194,18 +274,37 @@ const percentEncoded = (c: string, upper: boolean) => `%${c.charCodeAt(0).toStri
  * Whatever the router makes of it, it must never run (401, 404, or a 400 for the target).
  */
 const spelledWithoutKey = fc
-  .tuple(validRequest, fc.array(fc.tuple(fc.nat(), fc.boolean()), { minLength: 0, maxLength: 4 }), fc.constantFrom('none', 'absolute', 'dot', 'dotdot', 'double', 'v2'))
+  .tuple(
+    validRequest,
+    fc.array(fc.tuple(fc.nat(), fc.boolean()), { minLength: 0, maxLength: 4 }),
+    fc.constantFrom('none', 'absolute', 'dot', 'dotdot', 'double', 'v2'),
+  )
   .map(([valid, encodings, form]): FuzzRequest => {
     const { route, ...rest } = valid;
-    let path = form === 'v2' ? `/v2/models/${route.replace(/\/forward$/, '').replace(/[/-]/g, '_')}/infer` : `/v1/${route}`;
+    let path =
+      form === 'v2' ? `/v2/models/${route.replace(/\/forward$/, '').replace(/[/-]/g, '_')}/infer` : `/v1/${route}`;
     const chars = [...path];
     for (const [at, upper] of encodings) {
       const i = at % chars.length;
       if (!chars[i].startsWith('%')) chars[i] = percentEncoded(chars[i], upper);
     }
     path = chars.join('');
-    const target = { none: path, v2: path, absolute: `http://localhost${path}`, dot: path.replace(/^(\/[^/]+)/, '$1/.'), dotdot: `/x/..${path}`, double: path.replace(/^(\/[^/]+)\//, '$1//') }[form];
-    return { route, body: JSON.stringify(rest), contentType: 'application/json', kind: `spelled path without a key (${form})`, target, withoutKey: true };
+    const target = {
+      none: path,
+      v2: path,
+      absolute: `http://localhost${path}`,
+      dot: path.replace(/^(\/[^/]+)/, '$1/.'),
+      dotdot: `/x/..${path}`,
+      double: path.replace(/^(\/[^/]+)\//, '$1//'),
+    }[form];
+    return {
+      route,
+      body: JSON.stringify(rest),
+      contentType: 'application/json',
+      kind: `spelled path without a key (${form})`,
+      target,
+      withoutKey: true,
+    };
   });
 
 /**
@@ -214,11 +313,16 @@ const spelledWithoutKey = fc
  * proportional to its size, with a problem document of bounded size.
  */
 const hugeInvalid = fc
-  .record({ what: fc.constantFrom('x values', 'unknown fields', 'nested arrays'), count: fc.integer({ min: 100_000, max: 1_000_000 }) })
+  .record({
+    what: fc.constantFrom('x values', 'unknown fields', 'nested arrays'),
+    count: fc.integer({ min: 100_000, max: 1_000_000 }),
+  })
   .map(({ what, count }): FuzzRequest => {
     let body: string;
-    if (what === 'x values') body = `{"input":{"shape":[1,1,${count}],"data":[${'"x",'.repeat(count - 1)}"x"]},"kernelSize":1}`;
-    else if (what === 'unknown fields') body = `{"input":{"shape":[1,1,2],"data":[1,2]},"kernelSize":1,${Array.from({ length: count / 5 }, (_, i) => `"f${i}":0`).join(',')}}`;
+    if (what === 'x values')
+      body = `{"input":{"shape":[1,1,${count}],"data":[${'"x",'.repeat(count - 1)}"x"]},"kernelSize":1}`;
+    else if (what === 'unknown fields')
+      body = `{"input":{"shape":[1,1,2],"data":[1,2]},"kernelSize":1,${Array.from({ length: count / 5 }, (_, i) => `"f${i}":0`).join(',')}}`;
     else body = `{"input":{"shape":[1,1,${count}],"data":[${'[],'.repeat(count - 1)}[]]},"kernelSize":1}`;
     return { route: 'im2col', body, contentType: 'application/json', kind: `huge invalid body (${what})` };
   });

@@ -1,8 +1,9 @@
 /** Drives the generator against a live server and tallies what came back. */
-import fc from 'fast-check';
+
 import { request as httpRequest } from 'node:http';
+import fc from 'fast-check';
 import { judge, judgeWithoutKey } from './oracle.js';
-import { fuzzRequest, type FuzzRequest } from './requests.js';
+import { type FuzzRequest, fuzzRequest } from './requests.js';
 
 export interface FuzzOptions {
   /** The server's base URL, e.g. http://127.0.0.1:8080 (loopback only). */
@@ -25,17 +26,41 @@ export interface FuzzReport {
 }
 
 /** One request as written, with node:http: fetch would normalise the spelled-out targets away. */
-function send(baseUrl: string, req: FuzzRequest, apiKey: string, timeoutMs: number): Promise<{ status: number; contentType: string; body: string }> {
+function send(
+  baseUrl: string,
+  req: FuzzRequest,
+  apiKey: string,
+  timeoutMs: number,
+): Promise<{ status: number; contentType: string; body: string }> {
   const url = new URL(baseUrl);
-  const headers: Record<string, string> = { 'content-type': req.contentType, 'content-length': String(Buffer.byteLength(req.body)) };
+  const headers: Record<string, string> = {
+    'content-type': req.contentType,
+    'content-length': String(Buffer.byteLength(req.body)),
+  };
   if (!req.withoutKey) headers.authorization = `Bearer ${apiKey}`;
   return new Promise((resolve, reject) => {
-    const r = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: req.target ?? `/v1/${req.route}`, headers, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const r = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: req.target ?? `/v1/${req.route}`,
+        headers,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     r.on('error', reject);
     r.end(req.body);
@@ -44,12 +69,13 @@ function send(baseUrl: string, req: FuzzRequest, apiKey: string, timeoutMs: numb
 
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const url = new URL(opts.baseUrl);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`the fuzzer only talks to loopback, not ${url.hostname}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    throw new Error(`the fuzzer only talks to loopback, not ${url.hostname}`);
   const seed = opts.seed ?? Date.now() >>> 0;
   const statuses: Record<string, number> = {};
   const kinds: Record<string, number> = {};
   const property = fc.asyncProperty(fuzzRequest, async (req) => {
-    let answer;
+    let answer: Awaited<ReturnType<typeof send>>;
     try {
       answer = await send(opts.baseUrl, req, opts.apiKey, opts.timeoutMs ?? 10_000);
     } catch (err) {

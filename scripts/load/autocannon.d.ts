@@ -11,7 +11,9 @@ declare module 'autocannon' {
     /** Requests sent in turn on each connection, each overriding the defaults above. */
     requests?: { path?: string; method?: string; body?: string | Buffer; headers?: Record<string, string> }[];
     /** Called with each client; its 'headers' event carries every answer's status and raw headers. */
-    setupClient?: (client: { on(event: 'headers', listener: (h: { statusCode: number; headers: string[] }) => void): void }) => void;
+    setupClient?: (client: {
+      on(event: 'headers', listener: (h: { statusCode: number; headers: string[] }) => void): void;
+    }) => void;
   }
   interface Histogram {
     p50: number;
@@ -28,6 +30,7 @@ declare module 'autocannon' {
     duration: number;
   }
   function autocannon(opts: Options): Promise<Result>;
+
   export type { Result };
   export default autocannon;
 }

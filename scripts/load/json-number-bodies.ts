@@ -26,18 +26,28 @@ const durationMs = Number(values.duration) * 1000;
 function numberBody(mib: number): string {
   const side = Math.ceil(Math.sqrt((mib * MiB) / 20));
   const data = Array.from({ length: side * side }, (_, i) => ((i * 7919) % 100003) / 100003 + 1e-9);
-  return JSON.stringify({ input: { shape: [1, 1, side, side], data }, weight: { shape: [1, 1, 1, 1], data: [0.5] }, outputEncoding: 'base64' });
+  return JSON.stringify({
+    input: { shape: [1, 1, side, side], data },
+    weight: { shape: [1, 1, 1, 1], data: [0.5] },
+    outputEncoding: 'base64',
+  });
 }
 
 async function post(url: string, body: string): Promise<{ status: number; bytes: number; ms: number }> {
   const t0 = performance.now();
-  const res = await fetch(`${url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(`${url}/v1/conv2d/forward`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   const bytes = (await res.arrayBuffer()).byteLength;
   return { status: res.status, bytes, ms: performance.now() - t0 };
 }
 
 async function loadPhase(url: string, body: string): Promise<void> {
-  console.log(`body: ${(Buffer.byteLength(body) / MiB).toFixed(1)} MiB of JSON numbers, ${clients} clients, ${durationMs / 1000} s`);
+  console.log(
+    `body: ${(Buffer.byteLength(body) / MiB).toFixed(1)} MiB of JSON numbers, ${clients} clients, ${durationMs / 1000} s`,
+  );
   const probe = probeLiveness(url);
   const statuses: Record<number, number> = {};
   const deadline = Date.now() + durationMs;
@@ -51,20 +61,31 @@ async function loadPhase(url: string, body: string): Promise<void> {
   );
   const latencies = await probe.stop();
   console.log(`answers: ${JSON.stringify(statuses)}`);
-  console.log(`/health/live: ${latencies.length} probes, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`);
+  console.log(
+    `/health/live: ${latencies.length} probes, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+  );
 }
 
 /** Two bodies within the limits that once took the process down: the time and size of their answers. */
 async function hostilePhase(url: string): Promise<void> {
   // The smaller first: the other may end the process.
   const hostile = {
-    '200k unknown fields': JSON.stringify({ input: { shape: [1, 1, 1, 1], data: [1] }, weight: { shape: [1, 1, 1, 1], data: [1] }, ...Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`f${i}`, 0])) }),
-    '4M "x" values': JSON.stringify({ input: { shape: [1, 1, 2000, 2000], data: new Array(4_000_000).fill('x') }, weight: { shape: [1, 1, 1, 1], data: [1] } }),
+    '200k unknown fields': JSON.stringify({
+      input: { shape: [1, 1, 1, 1], data: [1] },
+      weight: { shape: [1, 1, 1, 1], data: [1] },
+      ...Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`f${i}`, 0])),
+    }),
+    '4M "x" values': JSON.stringify({
+      input: { shape: [1, 1, 2000, 2000], data: new Array(4_000_000).fill('x') },
+      weight: { shape: [1, 1, 1, 1], data: [1] },
+    }),
   };
   for (const [name, text] of Object.entries(hostile)) {
     const t0 = performance.now();
     const r = await post(url, text).catch(() => ({ status: 0, bytes: 0, ms: performance.now() - t0 }));
-    console.log(`${name} (${(Buffer.byteLength(text) / MiB).toFixed(1)} MiB): status ${r.status}, ${r.bytes} bytes of answer, ${r.ms.toFixed(0)} ms`);
+    console.log(
+      `${name} (${(Buffer.byteLength(text) / MiB).toFixed(1)} MiB): status ${r.status}, ${r.bytes} bytes of answer, ${r.ms.toFixed(0)} ms`,
+    );
   }
 }
 

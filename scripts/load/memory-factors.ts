@@ -16,10 +16,13 @@ const CONCURRENT = 4;
 function post(url: string, path: string, body: Buffer, headers: Record<string, string>): Promise<number> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const r = request({ host: hostname, port, path, method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const r = request(
+      { host: hostname, port, path, method: 'POST', headers: { ...headers, 'content-length': String(body.length) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     r.on('error', reject);
     r.end(body);
   });
@@ -31,12 +34,20 @@ for (const encoding of ['json', 'base64', 'binary']) {
   const idle = peakRss(server.pid);
   let charged = 0;
   const sampler = setInterval(() => {
-    void fetch(`${server.url}/metrics`).then((r) => r.text()).then((t) => {
-      charged = Math.max(charged, Number(/^convsvc_memory_admitted_bytes (\d+)/m.exec(t)?.[1] ?? 0));
-    }, () => {});
+    void fetch(`${server.url}/metrics`)
+      .then((r) => r.text())
+      .then(
+        (t) => {
+          charged = Math.max(charged, Number(/^convsvc_memory_admitted_bytes (\d+)/m.exec(t)?.[1] ?? 0));
+        },
+        () => {},
+      );
   }, 20);
   const statuses: number[] = [];
-  for (let round = 0; round < 3; round++) statuses.push(...(await Promise.all(Array.from({ length: CONCURRENT }, () => post(server.url, path, body, headers)))));
+  for (let round = 0; round < 3; round++)
+    statuses.push(
+      ...(await Promise.all(Array.from({ length: CONCURRENT }, () => post(server.url, path, body, headers)))),
+    );
   clearInterval(sampler);
   const peak = peakRss(server.pid);
   await server.stop();

@@ -22,6 +22,7 @@ export const WORKER_BASE_BYTES = 48 * MiB;
 
 /** The bound for `processes` server processes (a primary besides when more than one), each with its own slots and threads. */
 export function rssBound(workers: number, maxQueue: number, maxBodyBytes: number, processes = 1): number {
-  const each = PROCESS_BASE_BYTES + workers * WORKER_BASE_BYTES + (workers + maxQueue) * BYTES_PER_BODY_BYTE * maxBodyBytes;
+  const each =
+    PROCESS_BASE_BYTES + workers * WORKER_BASE_BYTES + (workers + maxQueue) * BYTES_PER_BODY_BYTE * maxBodyBytes;
   return (processes > 1 ? PRIMARY_BASE_BYTES : 0) + processes * each;
 }

@@ -23,7 +23,9 @@ export function startTricklers(url: string, count: number, declared: number, pat
     let received = '';
     let timer: NodeJS.Timeout | undefined;
     socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: load\r\nContent-Type: application/json\r\nAuthorization: Bearer load-key\r\nContent-Length: ${declared}\r\n\r\n{`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: load\r\nContent-Type: application/json\r\nAuthorization: Bearer load-key\r\nContent-Length: ${declared}\r\n\r\n{`,
+      );
       timer = setInterval(() => socket.write(' '), 1000);
     });
     socket.on('data', (c: Buffer) => (received += c.toString('latin1')));

@@ -45,7 +45,8 @@ export class KernelSlots {
 
   /** An owner that is gone: its slots are given back and its asks withdrawn. */
   forget(owner: number): void {
-    for (let i = this.#waiting.length - 1; i >= 0; i--) if (this.#waiting[i]!.owner === owner) this.#waiting.splice(i, 1);
+    for (let i = this.#waiting.length - 1; i >= 0; i--)
+      if (this.#waiting[i]!.owner === owner) this.#waiting.splice(i, 1);
     const held = this.#held.get(owner);
     if (held === undefined) return;
     this.#inUse -= held.size;

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { isOurs, type ClusterState, type RateAnswer, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
+import { type ClusterState, isOurs, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
 
 /** How long a server process waits for the primary's answer before giving up on it. */
 const ANSWER_TIMEOUT_MS = 5000;
@@ -53,7 +53,8 @@ export class ClusterLink {
     const s = this.#state;
     if (s === null) return 'the primary has not yet said that every server process is up';
     if (s.draining) return 'the service is shutting down';
-    if (s.up < s.of) return `${s.of - s.up} of ${s.of} server processes ${s.of - s.up === 1 ? 'is' : 'are'} down (restarting)`;
+    if (s.up < s.of)
+      return `${s.of - s.up} of ${s.of} server processes ${s.of - s.up === 1 ? 'is' : 'are'} down (restarting)`;
     return null;
   }
 
@@ -65,7 +66,10 @@ export class ClusterLink {
   /** The metrics of every server process, added up by the primary (Prometheus text). */
   async serviceMetrics(): Promise<string> {
     const answer = await this.#ask((id) => ({ convsvc: 'metrics?', id }));
-    if (answer.convsvc !== 'metrics' || answer.text === undefined) throw new Error(`the primary could not gather the metrics: ${answer.convsvc === 'metrics' ? answer.error : 'no answer'}`);
+    if (answer.convsvc !== 'metrics' || answer.text === undefined)
+      throw new Error(
+        `the primary could not gather the metrics: ${answer.convsvc === 'metrics' ? answer.error : 'no answer'}`,
+      );
     return answer.text;
   }
 

@@ -83,5 +83,7 @@ export type ToServer = ClusterState | MetricsAnswer | ShareQuestion | RateAnswer
 
 /** Whether an IPC message is one of ours. */
 export function isOurs<T extends { convsvc: string }>(message: unknown): message is T {
-  return typeof message === 'object' && message !== null && typeof (message as { convsvc?: unknown }).convsvc === 'string';
+  return (
+    typeof message === 'object' && message !== null && typeof (message as { convsvc?: unknown }).convsvc === 'string'
+  );
 }

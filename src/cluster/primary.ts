@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { KernelSlots } from './kernel-slots.js';
-import { isOurs, type ClusterState, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
+import { type ClusterState, isOurs, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
 
 /** A restarted process that lived this long had a good run: its next death starts the backoff over. */
 const GOOD_RUN_MS = 30_000;
@@ -27,15 +27,26 @@ function primaryLog(configured: string) {
   const host = hostname();
   return (level: Level, fields: Record<string, unknown>, msg: string) => {
     if (LEVELS[level] < threshold) return;
-    process.stdout.write(`${JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, hostname: host, role: 'primary', ...fields, msg })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, hostname: host, role: 'primary', ...fields, msg })}\n`,
+    );
   };
 }
 
 /** @fastify/rate-limit's in-memory store (not exported as a module of its own, so required by path). */
 interface LocalStore {
-  incr(key: string, cb: (err: Error | null, res: { current: number; ttl: number }) => void, windowMs: number, max: number): void;
+  incr(
+    key: string,
+    cb: (err: Error | null, res: { current: number; ttl: number }) => void,
+    windowMs: number,
+    max: number,
+  ): void;
 }
-const LocalStoreCtor = createRequire(import.meta.url)('@fastify/rate-limit/store/LocalStore.js') as new (continueExceeding: boolean, exponentialBackoff: boolean, cache: number) => LocalStore;
+const LocalStoreCtor = createRequire(import.meta.url)('@fastify/rate-limit/store/LocalStore.js') as new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  cache: number,
+) => LocalStore;
 
 interface Slot {
   readonly index: number;
@@ -58,7 +69,15 @@ interface Slot {
  */
 export function runPrimary(config: Config): void {
   const log = primaryLog(config.logLevel);
-  const slots: Slot[] = Array.from({ length: config.httpProcesses }, (_, index) => ({ index, worker: null, listening: false, served: false, startedAt: 0, deaths: 0, restart: null }));
+  const slots: Slot[] = Array.from({ length: config.httpProcesses }, (_, index) => ({
+    index,
+    worker: null,
+    listening: false,
+    served: false,
+    startedAt: 0,
+    deaths: 0,
+    restart: null,
+  }));
   const rates = new LocalStoreCtor(false, false, RATE_CLIENTS);
   const kernels = new KernelSlots(config.cores);
   let stopping = false;
@@ -67,18 +86,51 @@ export function runPrimary(config: Config): void {
   const shares = new Map<number, { readonly pending: Set<Worker>; readonly got: SharedMetrics[]; done: () => void }>();
 
   const own = new Registry();
-  new Gauge({ name: 'convsvc_http_processes', help: 'Server processes the service should have (HTTP_PROCESSES).', registers: [own], collect() { this.set(slots.length); } });
-  new Gauge({ name: 'convsvc_http_processes_up', help: 'Server processes listening now.', registers: [own], collect() { this.set(up()); } });
-  new Gauge({ name: 'convsvc_kernel_slots_in_use', help: 'Kernel tasks running across every server process (at most one per core).', registers: [own], collect() { this.set(kernels.inUse); } });
-  new Gauge({ name: 'convsvc_kernel_slots_waiting', help: 'Kernel tasks waiting for a core, across every server process.', registers: [own], collect() { this.set(kernels.waiting); } });
-  const restarts = new Counter({ name: 'convsvc_http_process_restarts_total', help: 'Server processes restarted after they died.', registers: [own] });
+  new Gauge({
+    name: 'convsvc_http_processes',
+    help: 'Server processes the service should have (HTTP_PROCESSES).',
+    registers: [own],
+    collect() {
+      this.set(slots.length);
+    },
+  });
+  new Gauge({
+    name: 'convsvc_http_processes_up',
+    help: 'Server processes listening now.',
+    registers: [own],
+    collect() {
+      this.set(up());
+    },
+  });
+  new Gauge({
+    name: 'convsvc_kernel_slots_in_use',
+    help: 'Kernel tasks running across every server process (at most one per core).',
+    registers: [own],
+    collect() {
+      this.set(kernels.inUse);
+    },
+  });
+  new Gauge({
+    name: 'convsvc_kernel_slots_waiting',
+    help: 'Kernel tasks waiting for a core, across every server process.',
+    registers: [own],
+    collect() {
+      this.set(kernels.waiting);
+    },
+  });
+  const restarts = new Counter({
+    name: 'convsvc_http_process_restarts_total',
+    help: 'Server processes restarted after they died.',
+    registers: [own],
+  });
 
   /** Server processes listening now. */
   function up(): number {
     return slots.filter((s) => s.listening).length;
   }
   /** The server processes still connected (of the slots `pick` takes): the ones a message can reach. */
-  const live = (pick: (slot: Slot) => boolean = () => true) => slots.flatMap((s) => (pick(s) && s.worker !== null && s.worker.isConnected() ? [s.worker] : []));
+  const live = (pick: (slot: Slot) => boolean = () => true) =>
+    slots.flatMap((s) => (pick(s) && s.worker?.isConnected() ? [s.worker] : []));
   const send = (worker: Worker, message: ToServer) => {
     if (worker.isConnected()) worker.send(message);
   };
@@ -129,7 +181,12 @@ export function runPrimary(config: Config): void {
         kernels.free(worker.id, message.id);
         return;
       case 'rate?':
-        rates.incr(message.key, (_err, res) => send(worker, { convsvc: 'rate', id: message.id, current: res.current, ttl: res.ttl }), message.windowMs, message.max);
+        rates.incr(
+          message.key,
+          (_err, res) => send(worker, { convsvc: 'rate', id: message.id, current: res.current, ttl: res.ttl }),
+          message.windowMs,
+          message.max,
+        );
         return;
     }
   };
@@ -160,20 +217,39 @@ export function runPrimary(config: Config): void {
     for (const share of shares.values()) if (share.pending.delete(worker) && share.pending.size === 0) share.done();
     if (stopping) {
       if (code !== 0) failedExit = true;
-      log(code === 0 ? 'info' : 'error', { process: slot.index, workerPid: worker.process.pid, code, signal }, 'server process stopped');
+      log(
+        code === 0 ? 'info' : 'error',
+        { process: slot.index, workerPid: worker.process.pid, code, signal },
+        'server process stopped',
+      );
       if (slots.every((s) => s.worker === null)) finish();
       return;
     }
     broadcast();
     if (!slot.served) {
-      log('fatal', { process: slot.index, workerPid: worker.process.pid, code, signal }, 'a server process exited before it could listen; the service cannot start');
+      log(
+        'fatal',
+        { process: slot.index, workerPid: worker.process.pid, code, signal },
+        'a server process exited before it could listen; the service cannot start',
+      );
       stop('SIGTERM', 1);
       return;
     }
     slot.deaths = Date.now() - slot.startedAt >= GOOD_RUN_MS ? 1 : slot.deaths + 1;
     const delay = Math.min(MAX_RESTART_MS, FIRST_RESTART_MS * 2 ** (slot.deaths - 1));
     restarts.inc();
-    log('error', { process: slot.index, workerPid: worker.process.pid, code, signal, deathsInARow: slot.deaths, restartInMs: delay }, 'server process died; restarting it');
+    log(
+      'error',
+      {
+        process: slot.index,
+        workerPid: worker.process.pid,
+        code,
+        signal,
+        deathsInARow: slot.deaths,
+        restartInMs: delay,
+      },
+      'server process died; restarting it',
+    );
     slot.restart = setTimeout(() => fork(slot), delay);
   };
 
@@ -196,7 +272,11 @@ export function runPrimary(config: Config): void {
     if (slots.every((s) => s.worker === null)) return finish();
     // A process that outlives its own grace period and last words is stuck: end it.
     setTimeout(() => {
-      log('error', { stuck: slots.filter((s) => s.worker !== null).map((s) => s.index) }, 'server processes outlived the shutdown grace period; killing them');
+      log(
+        'error',
+        { stuck: slots.filter((s) => s.worker !== null).map((s) => s.index) },
+        'server processes outlived the shutdown grace period; killing them',
+      );
       for (const slot of slots) slot.worker?.process.kill('SIGKILL');
       failedExit = true;
     }, config.shutdownGraceMs + STOP_SLACK_MS).unref();

@@ -37,11 +37,14 @@ export function convPlan<S extends Readonly<Record<string, Shape | undefined>>>(
   limits: Limits,
 ): Omit<ConvPlan<never>, 'shapes'> & { readonly shapes: S } {
   const cost = passCost(geometry);
-  const sizes = checkSizes({
-    given: given.filter((f): f is ShapeField => f !== undefined),
-    results: shapes,
-    scratch: cost.scratch,
-    macs: passes === 1 ? cost.macs : [passes, ...cost.macs],
-  }, limits);
+  const sizes = checkSizes(
+    {
+      given: given.filter((f): f is ShapeField => f !== undefined),
+      results: shapes,
+      scratch: cost.scratch,
+      macs: passes === 1 ? cost.macs : [passes, ...cost.macs],
+    },
+    limits,
+  );
   return { geometry, batched, shapes, ...sizes };
 }

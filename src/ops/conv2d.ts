@@ -9,7 +9,7 @@
 import type { ConvGeometry } from '../../workers/geometry.js';
 import { convPlan, outputShapeOf } from './conv-plan.js';
 import { OpError } from './errors.js';
-import { type ShapeField, batchOf, imageAxes, quote, shapeField, tensorField } from './fields.js';
+import { batchOf, imageAxes, quote, type ShapeField, shapeField, tensorField } from './fields.js';
 import { checkAccumulators, readGradParameters } from './grad-parameters.js';
 import { checkImage, checkImageLike, checkVector, checkWeight } from './guards.js';
 import { resultDim } from './limits.js';
@@ -37,8 +37,11 @@ function check(t: Tensors, p: ConvParams): ConvGeometry {
   const inChannels = input.shape[c];
   const expected = BigInt(perGroup) * BigInt(groups);
   if (BigInt(inChannels) !== expected) {
-    throw new OpError(422, input.at(c),
-      `${quote(input, c)} must equal ${weight.at(1)} * groups (${perGroup} * ${groups} = ${expected})`);
+    throw new OpError(
+      422,
+      input.at(c),
+      `${quote(input, c)} must equal ${weight.at(1)} * groups (${perGroup} * ${groups} = ${expected})`,
+    );
   }
   if (outChannels % groups !== 0) {
     throw new OpError(422, 'groups', `groups (${groups}) must divide the output channels, ${quote(weight, 0)}`);
@@ -51,7 +54,11 @@ function check(t: Tensors, p: ConvParams): ConvGeometry {
       throw new OpError(422, gradOutput.at(n), `${quote(gradOutput, n)} must equal ${quote(input, n)}`);
     }
     if (gradOutput.shape[c] !== outChannels) {
-      throw new OpError(422, gradOutput.at(c), `${quote(gradOutput, c)} must equal the output channels, ${quote(weight, 0)}`);
+      throw new OpError(
+        422,
+        gradOutput.at(c),
+        `${quote(gradOutput, c)} must equal the output channels, ${quote(weight, 0)}`,
+      );
     }
   }
   const [outH, outW] = [0, 1].map((axis) => outputExtent(input, weight, p, axis, gradOutput));
@@ -61,14 +68,23 @@ function check(t: Tensors, p: ConvParams): ConvGeometry {
     groups,
     inChannels,
     outChannels,
-    inH: input.shape[c + 1], inW: input.shape[c + 2],
-    outH, outW,
-    aH: 0, aW: 0,
+    inH: input.shape[c + 1],
+    inW: input.shape[c + 2],
+    outH,
+    outW,
+    aH: 0,
+    aW: 0,
     ...toWindow([weight.shape[2], weight.shape[3]], p),
   };
 }
 
-function outputExtent(input: ShapeField, weight: ShapeField, p: ConvParams, axis: number, gradOutput?: ShapeField): number {
+function outputExtent(
+  input: ShapeField,
+  weight: ShapeField,
+  p: ConvParams,
+  axis: number,
+  gradOutput?: ShapeField,
+): number {
   const h = imageAxes(input).h + axis;
   const name = AXES[axis];
   const out = windowCount(input.shape[h], weight.shape[2 + axis], p.stride[axis], p.padding[axis], p.dilation[axis]);
@@ -78,13 +94,20 @@ function outputExtent(input: ShapeField, weight: ShapeField, p: ConvParams, axis
   }
   if (!gradOutput) return resultDim('output', out, name);
   if (BigInt(gradOutput.shape[h]) !== out.value) {
-    throw new OpError(422, gradOutput.at(h),
-      `${quote(gradOutput, h)} must equal the output ${name} that ${input.at(h)} and the params give: ${out.formula}`);
+    throw new OpError(
+      422,
+      gradOutput.at(h),
+      `${quote(gradOutput, h)} must equal the output ${name} that ${input.at(h)} and the params give: ${out.formula}`,
+    );
   }
   return gradOutput.shape[h];
 }
 
-export function forward(t: { input: Shape; weight: Shape; bias?: Shape }, p: ConvParams, limits: Limits): ConvPlan<'output'> {
+export function forward(
+  t: { input: Shape; weight: Shape; bias?: Shape },
+  p: ConvParams,
+  limits: Limits,
+): ConvPlan<'output'> {
   const input = tensorField('input', t.input);
   checkImage(input);
   const weight = tensorField('weight', t.weight);
@@ -98,37 +121,61 @@ export function forward(t: { input: Shape; weight: Shape; bias?: Shape }, p: Con
 }
 
 export function gradInput(
-  t: { gradOutput: Shape; weight: Shape; inputShape: Shape }, p: ConvParams, limits: Limits,
+  t: { gradOutput: Shape; weight: Shape; inputShape: Shape },
+  p: ConvParams,
+  limits: Limits,
 ): ConvPlan<'gradInput'> {
   const gradOutput = tensorField('gradOutput', t.gradOutput);
   checkImage(gradOutput);
   const weight = tensorField('weight', t.weight);
   checkWeight(weight);
   if (t.inputShape === undefined) {
-    throw new OpError(400, 'inputShape', 'inputShape is required: several input sizes give the same conv2d output size');
+    throw new OpError(
+      400,
+      'inputShape',
+      'inputShape is required: several input sizes give the same conv2d output size',
+    );
   }
   const input = shapeField('inputShape', t.inputShape);
   checkImageLike(input, gradOutput);
   checkConvParams(p, KIND);
   const geometry = check({ input, weight, gradOutput }, p);
-  return convPlan(geometry, gradOutput.shape.length === 4, [gradOutput, weight], { gradInput: [...input.shape] }, 1, limits);
+  return convPlan(
+    geometry,
+    gradOutput.shape.length === 4,
+    [gradOutput, weight],
+    { gradInput: [...input.shape] },
+    1,
+    limits,
+  );
 }
 
 export function gradParameters(
   t: { input: Shape; gradOutput: Shape; kernelSize?: Pair; gradWeight?: Shape; gradBias?: Shape; computeBias: boolean },
-  p: ConvParams, limits: Limits,
+  p: ConvParams,
+  limits: Limits,
 ): ConvPlan<'gradWeight' | 'gradBias', 'gradBias'> {
   const f = readGradParameters(t);
   checkConvParams(p, KIND);
   const { weight, outChannels } = checkAccumulators(f, p, KIND);
   const geometry = check({ input: f.input, weight, gradOutput: f.gradOutput }, p);
-  const shapes: ConvPlan<'gradWeight' | 'gradBias', 'gradBias'>['shapes'] =
-    t.computeBias ? { gradWeight: weight.shape, gradBias: [outChannels] } : { gradWeight: weight.shape };
-  return convPlan(geometry, f.input.shape.length === 4, [f.input, f.gradOutput, f.gradWeight, f.gradBias], shapes, 1, limits);
+  const shapes: ConvPlan<'gradWeight' | 'gradBias', 'gradBias'>['shapes'] = t.computeBias
+    ? { gradWeight: weight.shape, gradBias: [outChannels] }
+    : { gradWeight: weight.shape };
+  return convPlan(
+    geometry,
+    f.input.shape.length === 4,
+    [f.input, f.gradOutput, f.gradWeight, f.gradBias],
+    shapes,
+    1,
+    limits,
+  );
 }
 
 export function backward(
-  t: { input: Shape; gradOutput: Shape; weight: Shape; computeBias: boolean }, p: ConvParams, limits: Limits,
+  t: { input: Shape; gradOutput: Shape; weight: Shape; computeBias: boolean },
+  p: ConvParams,
+  limits: Limits,
 ): ConvPlan<'gradInput' | 'gradWeight' | 'gradBias', 'gradBias'> {
   const input = tensorField('input', t.input);
   checkImage(input);
@@ -139,7 +186,8 @@ export function backward(
   checkConvParams(p, KIND);
   const geometry = check({ input, weight, gradOutput }, p);
   const gradients = { gradInput: [...input.shape], gradWeight: [...weight.shape] };
-  const shapes: ConvPlan<'gradInput' | 'gradWeight' | 'gradBias', 'gradBias'>['shapes'] =
-    t.computeBias ? { ...gradients, gradBias: [geometry.outChannels] } : gradients;
+  const shapes: ConvPlan<'gradInput' | 'gradWeight' | 'gradBias', 'gradBias'>['shapes'] = t.computeBias
+    ? { ...gradients, gradBias: [geometry.outChannels] }
+    : gradients;
   return convPlan(geometry, input.shape.length === 4, [input, gradOutput, weight], shapes, 2, limits);
 }

@@ -4,7 +4,7 @@
  * and the accumulators it may be given must fit that shape.
  */
 import { OpError } from './errors.js';
-import { type ShapeField, imageAxes, quote, tensorField } from './fields.js';
+import { imageAxes, quote, type ShapeField, tensorField } from './fields.js';
 import { checkImage, checkImageLike, checkPair, checkVector, checkWeight } from './guards.js';
 import type { ConvParams, Pair, Shape } from './types.js';
 
@@ -48,16 +48,25 @@ export function readGradParameters(t: GradParametersRequest): GradParametersFiel
  * result, for the family's shared check to run on.
  */
 export function checkAccumulators(
-  f: GradParametersFields, p: ConvParams, kind: 'conv2d' | 'conv-transpose2d',
+  f: GradParametersFields,
+  p: ConvParams,
+  kind: 'conv2d' | 'conv-transpose2d',
 ): { readonly weight: ShapeField; readonly outChannels: number } {
   if (f.gradBias && !f.computeBias) {
-    throw new OpError(422, 'gradBias', 'gradBias was given but computeBias is false: no bias gradient is computed to add into it');
+    throw new OpError(
+      422,
+      'gradBias',
+      'gradBias was given but computeBias is false: no bias gradient is computed to add into it',
+    );
   }
   const { groups } = p;
   const c = imageAxes(f.input).c;
   const cin = f.input.shape[c];
   const cout = f.gradOutput.shape[c];
-  for (const [field, what] of [[f.input, 'input'], [f.gradOutput, 'output']] as const) {
+  for (const [field, what] of [
+    [f.input, 'input'],
+    [f.gradOutput, 'output'],
+  ] as const) {
     if (field.shape[c] % groups !== 0) {
       throw new OpError(422, 'groups', `groups (${groups}) must divide the ${what} channels, ${quote(field, c)}`);
     }
@@ -67,10 +76,18 @@ export function checkAccumulators(
   // gradWeight's own, so only the channel dimensions can then disagree.
   const kernel = f.kernelSize ?? [gradWeight!.shape[2], gradWeight!.shape[3]];
   const kernelSources = [0, 1].map((i) => `kernelSize[${i}] (${kernel[i]})`);
-  const perGroup = (field: ShapeField): string => `${quote(field, c)} / groups (${groups}) = ${field.shape[c] / groups}`;
-  const [shape, sources] = kind === 'conv-transpose2d'
-    ? [[cin, cout / groups, ...kernel], [quote(f.input, c), perGroup(f.gradOutput), ...kernelSources]]
-    : [[cout, cin / groups, ...kernel], [quote(f.gradOutput, c), perGroup(f.input), ...kernelSources]];
+  const perGroup = (field: ShapeField): string =>
+    `${quote(field, c)} / groups (${groups}) = ${field.shape[c] / groups}`;
+  const [shape, sources] =
+    kind === 'conv-transpose2d'
+      ? [
+          [cin, cout / groups, ...kernel],
+          [quote(f.input, c), perGroup(f.gradOutput), ...kernelSources],
+        ]
+      : [
+          [cout, cin / groups, ...kernel],
+          [quote(f.gradOutput, c), perGroup(f.input), ...kernelSources],
+        ];
   if (gradWeight) {
     shape.forEach((d, i) => {
       if (gradWeight.shape[i] !== d) {
@@ -79,7 +96,11 @@ export function checkAccumulators(
     });
   }
   if (gradBias && gradBias.shape[0] !== cout) {
-    throw new OpError(422, gradBias.at(0), `${quote(gradBias, 0)} must equal the output channels, ${quote(f.gradOutput, c)}`);
+    throw new OpError(
+      422,
+      gradBias.at(0),
+      `${quote(gradBias, 0)} must equal the output channels, ${quote(f.gradOutput, c)}`,
+    );
   }
   return { weight: tensorField('gradWeight', shape), outChannels: cout };
 }

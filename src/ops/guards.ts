@@ -9,7 +9,8 @@ import type { ShapeField } from './fields.js';
 /** The largest integer any dimension or parameter may be, as in the HTTP contract. */
 export const MAX_INT = 2 ** 31 - 1;
 
-const isIntIn = (value: number, min: number) => typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_INT;
+const isIntIn = (value: number, min: number) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_INT;
 
 const notInt = (path: string, value: number, min: number) =>
   new OpError(400, path, `${path} must be an integer from ${min} to ${MAX_INT}, got ${String(value)}`);
@@ -34,7 +35,11 @@ export function checkShape(field: ShapeField, ranks: readonly number[], layout: 
   const { shape } = field;
   if (!Array.isArray(shape) || !ranks.includes(shape.length)) {
     const got = Array.isArray(shape) ? `${shape.length}` : 'no array';
-    throw new OpError(400, field.path, `${field.path} must have ${ranks.join(' or ')} dimensions (${layout}), got ${got}`);
+    throw new OpError(
+      400,
+      field.path,
+      `${field.path} must have ${ranks.join(' or ')} dimensions (${layout}), got ${got}`,
+    );
   }
   for (let i = 0; i < shape.length; i++) if (!isIntIn(shape[i], 1)) throw notInt(field.at(i), shape[i], 1);
 }

@@ -25,8 +25,11 @@ export function product(factors: readonly number[]): bigint {
 export function checkElements(path: string, dims: readonly number[], limits: Limits, what = path): void {
   const count = product(dims);
   if (count > limits.maxElements) {
-    throw new OpError(413, path,
-      `${what} has ${count} elements (${dims.join(' x ')}), more than the limit of ${limits.maxElements}`);
+    throw new OpError(
+      413,
+      path,
+      `${what} has ${count} elements (${dims.join(' x ')}), more than the limit of ${limits.maxElements}`,
+    );
   }
 }
 
@@ -34,8 +37,11 @@ export function checkElements(path: string, dims: readonly number[], limits: Lim
 export function checkMacs(factors: readonly number[], limits: Limits): number {
   const macs = product(factors);
   if (macs > limits.maxMacs) {
-    throw new OpError(413, '',
-      `the request costs ${macs} multiply-adds (${factors.join(' x ')}), more than the limit of ${limits.maxMacs}`);
+    throw new OpError(
+      413,
+      '',
+      `the request costs ${macs} multiply-adds (${factors.join(' x ')}), more than the limit of ${limits.maxMacs}`,
+    );
   }
   return Number(macs);
 }
@@ -44,9 +50,17 @@ export function checkMacs(factors: readonly number[], limits: Limits): number {
  * A dimension of a result the service computes. No request may carry a dimension above 2^31-1,
  * so no result may have one either; this also keeps every geometry field a safe integer.
  */
-export function resultDim(path: string, size: { readonly value: bigint; readonly formula: string }, what: string): number {
+export function resultDim(
+  path: string,
+  size: { readonly value: bigint; readonly formula: string },
+  what: string,
+): number {
   if (size.value > MAX_INT) {
-    throw new OpError(413, path, `${path} would have ${what} ${size.formula}, more than the largest dimension, ${MAX_INT}`);
+    throw new OpError(
+      413,
+      path,
+      `${path} would have ${what} ${size.formula}, more than the largest dimension, ${MAX_INT}`,
+    );
   }
   return Number(size.value);
 }

@@ -17,7 +17,8 @@ export function checkConvParams(p: ConvParams, kind: Kind): void {
   checkPair('outputPadding', p.outputPadding, 0);
   if (kind === 'conv2d') {
     p.outputPadding.forEach((a, i) => {
-      if (a !== 0) throw new OpError(400, `outputPadding[${i}]`, `conv2d takes no outputPadding, got outputPadding[${i}] = ${a}`);
+      if (a !== 0)
+        throw new OpError(400, `outputPadding[${i}]`, `conv2d takes no outputPadding, got outputPadding[${i}] = ${a}`);
     });
   }
   checkInt('groups', p.groups, 1);
@@ -37,18 +38,28 @@ export function checkOutputPadding(p: ConvParams): void {
     const s = p.stride[i];
     const d = p.dilation[i];
     if (!(a < s || a < d)) {
-      throw new OpError(422, `outputPadding[${i}]`,
+      throw new OpError(
+        422,
+        `outputPadding[${i}]`,
         `output padding must be smaller than either stride or dilation, but got outputPadding[${i}] (${a}) ` +
-        `with stride[${i}] (${s}) and dilation[${i}] (${d})`);
+          `with stride[${i}] (${s}) and dilation[${i}] (${d})`,
+      );
     }
   });
 }
 
-export function toWindow(kernel: Pair, p: { readonly stride: Pair; readonly padding: Pair; readonly dilation: Pair }): Window {
+export function toWindow(
+  kernel: Pair,
+  p: { readonly stride: Pair; readonly padding: Pair; readonly dilation: Pair },
+): Window {
   return {
-    kH: kernel[0], kW: kernel[1],
-    sH: p.stride[0], sW: p.stride[1],
-    pH: p.padding[0], pW: p.padding[1],
-    dH: p.dilation[0], dW: p.dilation[1],
+    kH: kernel[0],
+    kW: kernel[1],
+    sH: p.stride[0],
+    sW: p.stride[1],
+    pH: p.padding[0],
+    pW: p.padding[1],
+    dH: p.dilation[0],
+    dW: p.dilation[1],
   };
 }

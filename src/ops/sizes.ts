@@ -52,7 +52,12 @@ export function transposedOutputSize(size: number, k: number, s: number, p: numb
  * transposedOutputSize. `value` is undefined when the division leaves a remainder.
  */
 export function transposedInputSize(
-  outSize: number, k: number, s: number, p: number, d: number, a: number,
+  outSize: number,
+  k: number,
+  s: number,
+  p: number,
+  d: number,
+  a: number,
 ): { readonly value: bigint | undefined; readonly formula: string } {
   const numerator = BigInt(outSize) - 1n + 2n * BigInt(p) - BigInt(d) * (BigInt(k) - 1n) - BigInt(a);
   const whole = numerator % BigInt(s) === 0n;

@@ -1,10 +1,10 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expectedCost, leastCost } from '../memory-model.js';
 import { RETRY_AFTER_SECONDS } from '../pool.js';
 import { ProblemError } from '../problems.js';
-import { RequestAdmission, type AdmissionContext } from '../request-admission.js';
+import { type AdmissionContext, RequestAdmission } from '../request-admission.js';
 import { isOpRoute } from '../route-guards.js';
 import { HEADER_LENGTH } from '../v2/binary.js';
 
@@ -98,7 +98,12 @@ async function admission(app: FastifyInstance, opts: { ctx: AdmissionContext }):
   // usual); a slow one is then answered 503 and does not hold the grace period.
   app.addHook('preClose', async () => {
     await ctx.uploads.settled(SHUTDOWN_UPLOAD_GRACE_MS);
-    ctx.uploads.abortAll(new ProblemError('unavailable', 'the service is shutting down; retry', undefined, { 'retry-after': RETRY_AFTER_SECONDS, connection: 'close' }));
+    ctx.uploads.abortAll(
+      new ProblemError('unavailable', 'the service is shutting down; retry', undefined, {
+        'retry-after': RETRY_AFTER_SECONDS,
+        connection: 'close',
+      }),
+    );
   });
 }
 

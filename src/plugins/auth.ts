@@ -1,13 +1,14 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { ProblemError } from '../problems.js';
-import { guardOf, type Guard } from '../route-guards.js';
+import { type Guard, guardOf } from '../route-guards.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The token of an `Authorization: Bearer <token>` header, or null. */
-export const bearerToken = (request: FastifyRequest): string | null => /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
+export const bearerToken = (request: FastifyRequest): string | null =>
+  /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
 
 export interface AuthOptions {
   /** Keys of the API (/v1, /v2); empty: the API is open. */
@@ -37,7 +38,14 @@ async function auth(app: FastifyInstance, opts: AuthOptions): Promise<void> {
     for (const key of keys) ok = timingSafeEqual(key, presented) || ok;
     if (ok) return done();
     reply.header('www-authenticate', 'Bearer');
-    done(new ProblemError('unauthorized', token === null ? 'an Authorization: Bearer <API key> header is required' : 'the bearer token is not a known API key'));
+    done(
+      new ProblemError(
+        'unauthorized',
+        token === null
+          ? 'an Authorization: Bearer <API key> header is required'
+          : 'the bearer token is not a known API key',
+      ),
+    );
   });
 }
 

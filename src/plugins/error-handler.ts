@@ -1,8 +1,17 @@
-import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { OpError } from '../ops/errors.js';
+import {
+  bounded,
+  type FieldError,
+  MAX_DETAIL_CHARS,
+  PROBLEM_TYPES,
+  ProblemError,
+  type ProblemSlug,
+  problemDocument,
+  slugForStatus,
+} from '../problems.js';
 import { RequestValidationError } from '../request-validation.js';
-import { bounded, MAX_DETAIL_CHARS, PROBLEM_TYPES, problemDocument, ProblemError, slugForStatus, type FieldError, type ProblemSlug } from '../problems.js';
 
 const SLUG_BY_OP_STATUS = { 400: 'invalid-request', 413: 'too-large', 422: 'inconsistent-request' } as const;
 
@@ -17,11 +26,21 @@ interface Problem {
 
 /** What an error means to the caller. Anything unforeseen is a 500 whose details stay in the log. */
 function classify(err: unknown): Problem | null {
-  if (err instanceof ProblemError) return { slug: err.slug, detail: err.detail, errors: err.errors, headers: err.headers };
-  if (err instanceof OpError) return { slug: SLUG_BY_OP_STATUS[err.status], detail: err.message, errors: [{ path: err.path, message: err.message }] };
+  if (err instanceof ProblemError)
+    return { slug: err.slug, detail: err.detail, errors: err.errors, headers: err.headers };
+  if (err instanceof OpError)
+    return {
+      slug: SLUG_BY_OP_STATUS[err.status],
+      detail: err.message,
+      errors: [{ path: err.path, message: err.message }],
+    };
   if (err instanceof RequestValidationError) {
     const more = err.total > 1 ? ` (and ${err.total - 1} more)` : '';
-    return { slug: 'invalid-request', detail: `the request does not match the schema: ${err.message}${more}`, errors: err.errors };
+    return {
+      slug: 'invalid-request',
+      detail: `the request does not match the schema: ${err.message}${more}`,
+      errors: err.errors,
+    };
   }
   // Fastify's own client errors (bad JSON, body too large, media type) carry safe messages.
   const status = (err as FastifyError).statusCode;
@@ -48,7 +67,10 @@ async function errorHandler(app: FastifyInstance): Promise<void> {
     const p = classify(err);
     if (p) {
       // The status the problem will be sent with: the reply's is not set yet.
-      request.log.info({ status: PROBLEM_TYPES[p.slug].status, problem: p.slug, detail: bounded(p.detail, MAX_DETAIL_CHARS) }, 'request refused');
+      request.log.info(
+        { status: PROBLEM_TYPES[p.slug].status, problem: p.slug, detail: bounded(p.detail, MAX_DETAIL_CHARS) },
+        'request refused',
+      );
       return sendProblem(reply, p);
     }
     request.log.error({ err }, 'request failed');
@@ -56,7 +78,10 @@ async function errorHandler(app: FastifyInstance): Promise<void> {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { slug: 'not-found', detail: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}` }),
+    sendProblem(reply, {
+      slug: 'not-found',
+      detail: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`,
+    }),
   );
 }
 

@@ -1,6 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ServerResponse } from 'node:http';
 
 /** How long shutdown waits for answers already ended to leave their write buffers. */
 export const FLUSH_BEFORE_CLOSE_MS = 2000;

@@ -1,7 +1,7 @@
+import { getHeapStatistics } from 'node:v8';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { getHeapStatistics } from 'node:v8';
 import { RETRY_AFTER_SECONDS } from '../pool.js';
 import { ProblemError } from '../problems.js';
 import { isOpRoute } from '../route-guards.js';
@@ -26,12 +26,19 @@ export interface LoadSheddingOptions {
 async function loadShedding(app: FastifyInstance, opts: LoadSheddingOptions): Promise<void> {
   await app.register(underPressure, {
     maxEventLoopDelay: opts.maxEventLoopDelayMs ?? MAX_EVENT_LOOP_DELAY_MS,
-    maxHeapUsedBytes: Math.max(1, Math.floor(getHeapStatistics().heap_size_limit * (opts.maxHeapShare ?? MAX_HEAP_SHARE))),
+    maxHeapUsedBytes: Math.max(
+      1,
+      Math.floor(getHeapStatistics().heap_size_limit * (opts.maxHeapShare ?? MAX_HEAP_SHARE)),
+    ),
     sampleInterval: 250,
     pressureHandler: (request, _reply, type, value) => {
       if (!isOpRoute(request)) return undefined;
       const why = pressureReason(type, Number(value));
-      return Promise.reject(new ProblemError('unavailable', `the service is overloaded (${why}); retry later`, undefined, { 'retry-after': RETRY_AFTER_SECONDS }));
+      return Promise.reject(
+        new ProblemError('unavailable', `the service is overloaded (${why}); retry later`, undefined, {
+          'retry-after': RETRY_AFTER_SECONDS,
+        }),
+      );
     },
   });
 }

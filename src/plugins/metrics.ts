@@ -1,11 +1,11 @@
-import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterLink } from '../cluster/link.js';
+import { registerGemmInfo } from '../gemm-runtime.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { KernelPool } from '../pool.js';
-import { registerGemmInfo } from '../gemm-runtime.js';
 import { PROBLEM_TYPES } from '../problems.js';
 import type { Uploads } from '../uploads.js';
 
@@ -52,11 +52,31 @@ export class Metrics {
       });
     gauge('convsvc_pool_queue_length', 'Tasks waiting for a worker.', () => pool.queueSize);
     gauge('convsvc_pool_workers', 'Worker threads running.', () => pool.workers);
-    gauge('convsvc_pool_slots_taken', 'Requests whose body has arrived whole and valid, holding one of WORKERS + MAX_QUEUE slots until answered.', () => pool.reserved);
-    gauge('convsvc_memory_budget_bytes', 'Bytes requests may hold at once (MEMORY_BUDGET_BYTES, or derived from the memory the process may use).', () => budget.total);
-    gauge('convsvc_memory_admitted_bytes', 'Bytes the requests in flight are expected to hold, charged against the budget.', () => budget.charged);
-    gauge('convsvc_memory_admitted_requests', 'Op requests admitted and not yet answered, each holding a share of the budget.', () => budget.requests);
-    gauge('convsvc_uploads_in_progress', 'Request bodies still arriving (refused ones being read away included).', () => uploads.size);
+    gauge(
+      'convsvc_pool_slots_taken',
+      'Requests whose body has arrived whole and valid, holding one of WORKERS + MAX_QUEUE slots until answered.',
+      () => pool.reserved,
+    );
+    gauge(
+      'convsvc_memory_budget_bytes',
+      'Bytes requests may hold at once (MEMORY_BUDGET_BYTES, or derived from the memory the process may use).',
+      () => budget.total,
+    );
+    gauge(
+      'convsvc_memory_admitted_bytes',
+      'Bytes the requests in flight are expected to hold, charged against the budget.',
+      () => budget.charged,
+    );
+    gauge(
+      'convsvc_memory_admitted_requests',
+      'Op requests admitted and not yet answered, each holding a share of the budget.',
+      () => budget.requests,
+    );
+    gauge(
+      'convsvc_uploads_in_progress',
+      'Request bodies still arriving (refused ones being read away included).',
+      () => uploads.size,
+    );
     new Counter({
       name: 'convsvc_memory_refusals_total',
       help: 'Requests refused because the memory budget had no room for them (503) or never could (413).',

@@ -1,6 +1,6 @@
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
@@ -34,9 +34,13 @@ export function tidyComponents<D extends Doc>(doc: D): D {
     reached.add(name);
     for (const m of JSON.stringify(schemas[name]).matchAll(REF)) pending.push(m[1]);
   }
-  const rename = (name: string) => (name.endsWith('Input') && !reached.has(name.slice(0, -'Input'.length)) ? name.slice(0, -'Input'.length) : name);
+  const rename = (name: string) =>
+    name.endsWith('Input') && !reached.has(name.slice(0, -'Input'.length)) ? name.slice(0, -'Input'.length) : name;
   const kept = Object.fromEntries([...reached].sort().map((name) => [rename(name), schemas[name]]));
-  const text = JSON.stringify({ ...rest, components: { ...components, schemas: kept } }).replace(REF, (_, name: string) => `"#/components/schemas/${rename(name)}"`);
+  const text = JSON.stringify({ ...rest, components: { ...components, schemas: kept } }).replace(
+    REF,
+    (_, name: string) => `"#/components/schemas/${rename(name)}"`,
+  );
   return JSON.parse(text) as D;
 }
 
@@ -65,12 +69,15 @@ export default fp(async function openapiPlugin(app: FastifyInstance) {
         { name: 'service', description: 'Health and problem types.' },
       ],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Needed when the service runs with API_KEYS.' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Needed when the service runs with API_KEYS.' },
+        },
       },
     },
     hideUntagged: true,
     transform: withBodyExamples,
-    transformObject: (input) => tidyComponents(jsonSchemaTransformObject(input) as Doc) as ReturnType<typeof jsonSchemaTransformObject>,
+    transformObject: (input) =>
+      tidyComponents(jsonSchemaTransformObject(input) as Doc) as ReturnType<typeof jsonSchemaTransformObject>,
   });
   // Swagger UI is the one HTML page the service serves: it gets a browser's security headers
   // (CSP, frame-ancestors, nosniff, ...) in a context of its own, so JSON answers stay lean.

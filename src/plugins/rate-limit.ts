@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { createHash } from 'node:crypto';
 import type { ClusterLink } from '../cluster/link.js';
 import { ProblemError } from '../problems.js';
 import { isOpRoute } from '../route-guards.js';
@@ -27,7 +27,10 @@ type Counted = (err: Error | null, res?: { current: number; ttl: number }) => vo
 function serviceStore(link: ClusterLink) {
   return class ServiceStore {
     incr(key: string, cb: Counted, windowMs: number, max: number): void {
-      link.countRate(key, windowMs, max).then((res) => cb(null, res), (err: Error) => cb(err));
+      link.countRate(key, windowMs, max).then(
+        (res) => cb(null, res),
+        (err: Error) => cb(err),
+      );
     }
     child(): ServiceStore {
       return new ServiceStore();
@@ -43,7 +46,9 @@ function serviceStore(link: ClusterLink) {
 function clientOf(keyed: boolean) {
   return (request: FastifyRequest): string => {
     const token = keyed ? bearerToken(request) : null;
-    return token !== null ? `key:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
+    return token !== null
+      ? `key:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`
+      : `ip:${request.ip}`;
   };
 }
 
@@ -64,7 +69,10 @@ async function limit(app: FastifyInstance, opts: RateLimitOptions): Promise<void
     // rather than fail.
     ...(opts.cluster ? { store: serviceStore(opts.cluster), skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) =>
-      new ProblemError('rate-limited', `more than ${context.max} requests in ${opts.windowMs} ms; retry in ${context.after}`),
+      new ProblemError(
+        'rate-limited',
+        `more than ${context.max} requests in ${opts.windowMs} ms; retry in ${context.after}`,
+      ),
   });
 }
 

@@ -1,6 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { IncomingMessage } from 'node:http';
 import type { Uploads } from '../uploads.js';
 
 /**
@@ -56,7 +56,13 @@ export class ByteShaper {
  * connection is closed. The first read(0) marks the message as consumed: otherwise Node, once the
  * answer is sent, drops this listener and drains at full speed.
  */
-export function discardBody(req: IncomingMessage, shaper: ByteShaper, maxBytes: number, onDone: () => void, watch?: { uploads: Uploads; deadlineMs: number }): void {
+export function discardBody(
+  req: IncomingMessage,
+  shaper: ByteShaper,
+  maxBytes: number,
+  onDone: () => void,
+  watch?: { uploads: Uploads; deadlineMs: number },
+): void {
   // A message whose answer is sent is no longer the server's to close: its socket's close is what ends it.
   const socket = req.socket;
   const length = Number(req.headers['content-length']);

@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify';
-import type { Limits, Shape } from '../ops/types.js';
-import { ClientClosed, DeadlineExceeded, type KernelPool } from '../pool.js';
-import { ProblemError, type FieldError } from '../problems.js';
-import { BYTES_PER_ELEMENT, elementCount, type Dtype } from '../schemas/tensor.js';
-import { planSplit } from '../split.js';
-import type { Values } from '../tensor/pieces.js';
 import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName, Task } from '../../workers/tasks.js';
+import type { Limits, Shape } from '../ops/types.js';
+import { ClientClosed, DeadlineExceeded, type KernelPool } from '../pool.js';
+import { type FieldError, ProblemError } from '../problems.js';
+import { BYTES_PER_ELEMENT, type Dtype, elementCount } from '../schemas/tensor.js';
+import { planSplit } from '../split.js';
+import type { Values } from '../tensor/pieces.js';
 import type { OpRoute, TensorField } from './op-routes.js';
 
 /**
@@ -40,7 +40,12 @@ function commonDtype(tensors: readonly (readonly [TensorField, TensorSource])[])
   const errors: FieldError[] = tensors
     .filter(([, t]) => t.dtype !== first.dtype)
     .map(([f, t]) => ({ path: `${f}.dtype`, message: `is ${t.dtype} but ${firstField}.dtype is ${first.dtype}` }));
-  if (errors.length > 0) throw new ProblemError('inconsistent-request', `all tensors must share one dtype: ${errors[0].path} ${errors[0].message}`, errors);
+  if (errors.length > 0)
+    throw new ProblemError(
+      'inconsistent-request',
+      `all tensors must share one dtype: ${errors[0].path} ${errors[0].message}`,
+      errors,
+    );
   return first.dtype;
 }
 
@@ -104,7 +109,13 @@ export function executeOp(
   return runOffLoop(task, dtype, plan.shapes, ctx, request);
 }
 
-async function runOffLoop(task: Task, dtype: Dtype, shapes: OpOutcome['shapes'], ctx: OpContext, request: FastifyRequest): Promise<OpOutcome> {
+async function runOffLoop(
+  task: Task,
+  dtype: Dtype,
+  shapes: OpOutcome['shapes'],
+  ctx: OpContext,
+  request: FastifyRequest,
+): Promise<OpOutcome> {
   const { signal, done } = requestSignal(request, ctx.requestTimeoutMs);
   try {
     return { dtype, results: await runOnPool(task, ctx.pool, signal), shapes };
@@ -117,7 +128,11 @@ async function runOffLoop(task: Task, dtype: Dtype, shapes: OpOutcome['shapes'],
  * The one place the pool's workers are called: a task large enough to share runs as one part per
  * worker, concurrently, and the parts' results are combined (src/split.ts); any other runs whole.
  */
-async function runOnPool(task: Task, pool: KernelPool, signal: AbortSignal): Promise<Partial<Record<ResultName, Values>>> {
+async function runOnPool(
+  task: Task,
+  pool: KernelPool,
+  signal: AbortSignal,
+): Promise<Partial<Record<ResultName, Values>>> {
   const split = planSplit(task, pool.parallelism);
   if (split === null) return pool.run(task, signal);
   return split.merge(await Promise.all(split.parts.map((part) => pool.run(part, signal))));

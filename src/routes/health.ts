@@ -2,18 +2,23 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ClusterLink } from '../cluster/link.js';
+import { MAX_EVENT_LOOP_DELAY_MS, pressureReason } from '../plugins/load-shedding.js';
 import type { KernelPool } from '../pool.js';
 import { ProblemError } from '../problems.js';
 import { ProblemSchema } from '../schemas/problem.js';
-import { MAX_EVENT_LOOP_DELAY_MS, pressureReason } from '../plugins/load-shedding.js';
 
 /** What under-pressure measured, in words (src/plugins/load-shedding.ts sets the limits). */
 function overload(app: FastifyInstance): string {
   const m = app.memoryUsage();
-  return m.eventLoopDelay > MAX_EVENT_LOOP_DELAY_MS ? pressureReason('eventLoopDelay', m.eventLoopDelay) : pressureReason('heapUsedBytes', m.heapUsed);
+  return m.eventLoopDelay > MAX_EVENT_LOOP_DELAY_MS
+    ? pressureReason('eventLoopDelay', m.eventLoopDelay)
+    : pressureReason('heapUsedBytes', m.heapUsed);
 }
 
-export async function healthRoutes(app: FastifyInstance, opts: { pool: KernelPool; cluster?: ClusterLink }): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { pool: KernelPool; cluster?: ClusterLink },
+): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get(
     '/health/live',
@@ -33,10 +38,14 @@ export async function healthRoutes(app: FastifyInstance, opts: { pool: KernelPoo
       schema: {
         tags: ['service'],
         summary: 'Readiness',
-        description: '200 once the worker pool is up and its queue has room, and (with HTTP_PROCESSES above 1) every server process is up; 503 with the reason otherwise.',
+        description:
+          '200 once the worker pool is up and its queue has room, and (with HTTP_PROCESSES above 1) every server process is up; 503 with the reason otherwise.',
         response: {
           200: z.object({ status: z.literal('ready') }),
-          503: { description: 'Not ready, and why.', content: { 'application/problem+json': { schema: ProblemSchema } } },
+          503: {
+            description: 'Not ready, and why.',
+            content: { 'application/problem+json': { schema: ProblemSchema } },
+          },
         },
       },
     },
@@ -46,7 +55,11 @@ export async function healthRoutes(app: FastifyInstance, opts: { pool: KernelPoo
       const whole = opts.cluster?.notReady ?? null;
       if (whole !== null) throw new ProblemError('unavailable', whole);
       if (pool.workers === 0) throw new ProblemError('unavailable', 'the worker pool is starting');
-      if (pool.saturated) throw new ProblemError('unavailable', `the work queue is full (${pool.reserved} of ${pool.capacity} request slots taken, ${pool.queueSize} tasks waiting)`);
+      if (pool.saturated)
+        throw new ProblemError(
+          'unavailable',
+          `the work queue is full (${pool.reserved} of ${pool.capacity} request slots taken, ${pool.queueSize} tasks waiting)`,
+        );
       if (app.isUnderPressure()) throw new ProblemError('unavailable', `the service is overloaded: ${overload(app)}`);
       return { status: 'ready' as const };
     },

@@ -1,15 +1,17 @@
 import type { z } from 'zod';
+import type { OpName, ResultName } from '../../workers/tasks.js';
 import * as ops from '../ops/index.js';
 import type { ConvParams, Limits, Pair, Plan, Shape, WindowParams } from '../ops/types.js';
-import type { OpName, ResultName } from '../../workers/tasks.js';
-import { toPair, type PairInput } from '../schemas/common.js';
+import { type PairInput, toPair } from '../schemas/common.js';
 import * as S from '../schemas/ops.js';
 
 /** Request fields that carry tensors, in the order the API lists them. */
 export type TensorField = 'input' | 'gradOutput' | 'columns' | 'weight' | 'bias' | 'gradWeight' | 'gradBias';
 
 /** What a route needs of any op's plan: the geometry for the worker and the results' shapes. */
-export type RoutePlan = Omit<Plan<unknown, never>, 'shapes'> & { readonly shapes: Readonly<Partial<Record<ResultName, Shape>>> };
+export type RoutePlan = Omit<Plan<unknown, never>, 'shapes'> & {
+  readonly shapes: Readonly<Partial<Record<ResultName, Shape>>>;
+};
 
 /** One op route: its contract (schemas, words for the docs) and how to plan it from a parsed body. */
 export interface OpRoute<B extends z.ZodType = z.ZodType> {
@@ -27,7 +29,13 @@ export interface OpRoute<B extends z.ZodType = z.ZodType> {
 
 const NO_PADDING: Pair = [0, 0];
 
-const convParams = (b: { stride: PairInput; padding: PairInput; dilation: PairInput; groups: number; outputPadding?: PairInput }): ConvParams => ({
+const convParams = (b: {
+  stride: PairInput;
+  padding: PairInput;
+  dilation: PairInput;
+  groups: number;
+  outputPadding?: PairInput;
+}): ConvParams => ({
   stride: toPair(b.stride),
   padding: toPair(b.padding),
   dilation: toPair(b.dilation),
@@ -35,7 +43,12 @@ const convParams = (b: { stride: PairInput; padding: PairInput; dilation: PairIn
   outputPadding: b.outputPadding === undefined ? NO_PADDING : toPair(b.outputPadding),
 });
 
-const windowParams = (b: { kernelSize: PairInput; stride: PairInput; padding: PairInput; dilation: PairInput }): WindowParams => ({
+const windowParams = (b: {
+  kernelSize: PairInput;
+  stride: PairInput;
+  padding: PairInput;
+  dilation: PairInput;
+}): WindowParams => ({
   kernelSize: toPair(b.kernelSize),
   stride: toPair(b.stride),
   padding: toPair(b.padding),
@@ -76,7 +89,8 @@ const backwardShapes = (b: { input: Shaped; gradOutput: Shaped; weight: Shaped; 
 /** Declared one by one so each keeps its body's type; `opRoutes` lists them for registration. */
 const route = <B extends z.ZodType>(r: OpRoute<B>): OpRoute<B> => r;
 
-const transposed = 'Transposed ("full") convolution, THNN SpatialFullConvolution / torch.nn.functional.conv_transpose2d';
+const transposed =
+  'Transposed ("full") convolution, THNN SpatialFullConvolution / torch.nn.functional.conv_transpose2d';
 const plain = 'Convolution, THNN SpatialConvolutionMM / torch.nn.functional.conv2d';
 
 export const opRoutes = [
@@ -87,7 +101,12 @@ export const opRoutes = [
     body: S.ConvTranspose2dForwardBody,
     answer: S.OutputAnswer,
     tensors: ['input', 'weight', 'bias'],
-    plan: (b, limits) => ops.convTranspose2d.forward({ input: b.input.shape, weight: b.weight.shape, bias: b.bias?.shape }, convParams(b), limits),
+    plan: (b, limits) =>
+      ops.convTranspose2d.forward(
+        { input: b.input.shape, weight: b.weight.shape, bias: b.bias?.shape },
+        convParams(b),
+        limits,
+      ),
   }),
   route({
     op: 'conv-transpose2d/grad-input',
@@ -97,7 +116,11 @@ export const opRoutes = [
     answer: S.GradInputAnswer,
     tensors: ['gradOutput', 'weight'],
     plan: (b, limits) =>
-      ops.convTranspose2d.gradInput({ gradOutput: b.gradOutput.shape, weight: b.weight.shape, inputShape: b.inputShape }, convParams(b), limits),
+      ops.convTranspose2d.gradInput(
+        { gradOutput: b.gradOutput.shape, weight: b.weight.shape, inputShape: b.inputShape },
+        convParams(b),
+        limits,
+      ),
   }),
   route({
     op: 'conv-transpose2d/grad-parameters',
@@ -106,8 +129,7 @@ export const opRoutes = [
     body: S.ConvTranspose2dGradParametersBody,
     answer: S.GradParametersAnswer,
     tensors: ['input', 'gradOutput', 'gradWeight', 'gradBias'],
-    plan: (b, limits) =>
-ops.convTranspose2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
+    plan: (b, limits) => ops.convTranspose2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
     gradOptions,
   }),
   route({
@@ -117,8 +139,7 @@ ops.convTranspose2d.gradParameters(gradParametersShapes(b), convParams(b), limit
     body: S.ConvTranspose2dBackwardBody,
     answer: S.BackwardAnswer,
     tensors: ['input', 'gradOutput', 'weight'],
-    plan: (b, limits) =>
-ops.convTranspose2d.backward(backwardShapes(b), convParams(b), limits),
+    plan: (b, limits) => ops.convTranspose2d.backward(backwardShapes(b), convParams(b), limits),
     gradOptions,
   }),
   route({
@@ -128,7 +149,8 @@ ops.convTranspose2d.backward(backwardShapes(b), convParams(b), limits),
     body: S.Conv2dForwardBody,
     answer: S.OutputAnswer,
     tensors: ['input', 'weight', 'bias'],
-    plan: (b, limits) => ops.conv2d.forward({ input: b.input.shape, weight: b.weight.shape, bias: b.bias?.shape }, convParams(b), limits),
+    plan: (b, limits) =>
+      ops.conv2d.forward({ input: b.input.shape, weight: b.weight.shape, bias: b.bias?.shape }, convParams(b), limits),
   }),
   route({
     op: 'conv2d/grad-input',
@@ -138,7 +160,11 @@ ops.convTranspose2d.backward(backwardShapes(b), convParams(b), limits),
     answer: S.GradInputAnswer,
     tensors: ['gradOutput', 'weight'],
     plan: (b, limits) =>
-      ops.conv2d.gradInput({ gradOutput: b.gradOutput.shape, weight: b.weight.shape, inputShape: b.inputShape }, convParams(b), limits),
+      ops.conv2d.gradInput(
+        { gradOutput: b.gradOutput.shape, weight: b.weight.shape, inputShape: b.inputShape },
+        convParams(b),
+        limits,
+      ),
   }),
   route({
     op: 'conv2d/grad-parameters',
@@ -147,8 +173,7 @@ ops.convTranspose2d.backward(backwardShapes(b), convParams(b), limits),
     body: S.Conv2dGradParametersBody,
     answer: S.GradParametersAnswer,
     tensors: ['input', 'gradOutput', 'gradWeight', 'gradBias'],
-    plan: (b, limits) =>
-ops.conv2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
+    plan: (b, limits) => ops.conv2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
     gradOptions,
   }),
   route({
@@ -158,8 +183,7 @@ ops.conv2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
     body: S.Conv2dBackwardBody,
     answer: S.BackwardAnswer,
     tensors: ['input', 'gradOutput', 'weight'],
-    plan: (b, limits) =>
-ops.conv2d.backward(backwardShapes(b), convParams(b), limits),
+    plan: (b, limits) => ops.conv2d.backward(backwardShapes(b), convParams(b), limits),
     gradOptions,
   }),
   route({
@@ -180,6 +204,8 @@ ops.conv2d.backward(backwardShapes(b), convParams(b), limits),
     body: S.Col2imBody,
     answer: S.OutputAnswer,
     tensors: ['columns'],
-    plan: (b, limits) => ops.columns.col2im({ columns: b.columns.shape, outputSize: toPair(b.outputSize) }, windowParams(b), limits),
+    plan: (b, limits) =>
+      ops.columns.col2im({ columns: b.columns.shape, outputSize: toPair(b.outputSize) }, windowParams(b), limits),
   }),
+  // biome-ignore lint/suspicious/noExplicitAny: each route's plan takes its own body type; a table of them can only be checked against OpRoute<any> (plan's parameter is contravariant)
 ] as const satisfies readonly OpRoute<any>[];

@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { bodyBytesParser } from '../body-bytes.js';
 import type { OutputEncoding } from '../schemas/common.js';
@@ -10,16 +10,23 @@ import { decodeTensor, encodingOf } from '../tensor/codec.js';
 import type { DecodedBase64 } from '../tensor/json-body.js';
 import { JsonBodyParser } from '../tensor/off-loop-parse.js';
 import { executeOp, type OpContext, type OpOutcome, type TensorSource } from './execute-op.js';
-import { opRoutes, type OpRoute, type TensorField } from './op-routes.js';
+import { type OpRoute, opRoutes, type TensorField } from './op-routes.js';
 
 export type OpRoutesOptions = OpContext;
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
 const errorAnswers = {
   400: problem('Malformed JSON or a schema violation; `errors` lists the fields.'),
   401: problem('API keys are configured and the bearer token is missing or unknown.'),
-  408: problem('The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed.'),
-  413: problem('Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold.'),
+  408: problem(
+    'The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed.',
+  ),
+  413: problem(
+    'Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold.',
+  ),
   415: problem('A content type other than application/json.'),
   422: problem('Well-formed but inconsistent: channels, groups, output size, outputPadding, mixed dtypes, shapes.'),
   503: problem('Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After.'),
@@ -27,7 +34,11 @@ const errorAnswers = {
 };
 
 /** The tensor fields a /v1 body carries, in the route's order, ready to be planned and decoded. */
-function presentTensors(route: OpRoute, body: Record<string, unknown>, decoded: DecodedBase64 | null): [TensorField, TensorSource][] {
+function presentTensors(
+  route: OpRoute,
+  body: Record<string, unknown>,
+  decoded: DecodedBase64 | null,
+): [TensorField, TensorSource][] {
   return route.tensors
     .filter((f) => body[f] != null)
     .map((f) => {
@@ -37,8 +48,14 @@ function presentTensors(route: OpRoute, body: Record<string, unknown>, decoded: 
 }
 
 /** Sends the results in the requested encoding (by default the first tensor's); a large answer is built over several turns of the event loop. */
-function answer(reply: FastifyReply, body: Record<string, unknown>, tensors: readonly [TensorField, TensorSource][], { results, shapes }: OpOutcome): FastifyReply | Promise<FastifyReply> {
-  const encoding: OutputEncoding = (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(body[tensors[0][0]] as TensorInput);
+function answer(
+  reply: FastifyReply,
+  body: Record<string, unknown>,
+  tensors: readonly [TensorField, TensorSource][],
+  { results, shapes }: OpOutcome,
+): FastifyReply | Promise<FastifyReply> {
+  const encoding: OutputEncoding =
+    (body.outputEncoding as OutputEncoding | undefined) ?? encodingOf(body[tensors[0][0]] as TensorInput);
   const entries = Object.entries(shapes).map(([name, shape]) => {
     const values = results[name as keyof typeof results];
     if (!values) throw new Error(`the worker returned no ${name}`);
@@ -56,13 +73,20 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
   const bodies = new JsonBodyParser('v1');
   app.addHook('onClose', async () => bodies.close());
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', bodyBytesParser((request, body, done) => {
-    bodies.parse(body, (err, parsed) => {
-      if (err) return done(err, undefined);
-      if (parsed!.decoded) decodedBodies.set(request.raw, parsed!.decoded);
-      done(null, parsed!.value);
-    }, () => request.routeOptions.url?.slice('/v1/'.length));
-  }));
+  app.addContentTypeParser(
+    'application/json',
+    bodyBytesParser((request, body, done) => {
+      bodies.parse(
+        body,
+        (err, parsed) => {
+          if (err) return done(err, undefined);
+          if (parsed!.decoded) decodedBodies.set(request.raw, parsed!.decoded);
+          done(null, parsed!.value);
+        },
+        () => request.routeOptions.url?.slice('/v1/'.length),
+      );
+    }),
+  );
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const route of opRoutes as readonly OpRoute[]) {
@@ -71,12 +95,21 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
       {
         config: { guard: 'op' },
         schema: {
-          tags: [route.op.startsWith('conv-transpose2d') ? 'conv-transpose2d' : route.op.startsWith('conv2d') ? 'conv2d' : 'columns'],
+          tags: [
+            route.op.startsWith('conv-transpose2d')
+              ? 'conv-transpose2d'
+              : route.op.startsWith('conv2d')
+                ? 'conv2d'
+                : 'columns',
+          ],
           operationId: route.op.replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase()),
           summary: route.summary,
           description: route.description,
           body: route.body,
-          response: { 200: { description: 'The results.', content: { 'application/json': { schema: route.answer } } }, ...errorAnswers },
+          response: {
+            200: { description: 'The results.', content: { 'application/json': { schema: route.answer } } },
+            ...errorAnswers,
+          },
         },
       },
       (request, reply) => {
@@ -91,4 +124,3 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
     );
   }
 }
-

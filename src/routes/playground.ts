@@ -1,7 +1,7 @@
-import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
 import { projectRoot } from '../package-info.js';
 import { ProblemError } from '../problems.js';
 
@@ -33,7 +33,10 @@ export async function playgroundRoutes(app: FastifyInstance): Promise<void> {
   if (!existsSync(join(PLAYGROUND_DIR, 'index.html'))) {
     // A tree built without `npm run build:playground`: say so instead of a bare 404.
     app.get('/playground*', { schema: { hide: true } }, async () => {
-      throw new ProblemError('not-found', 'the playground is not built in this installation (npm run build:playground)');
+      throw new ProblemError(
+        'not-found',
+        'the playground is not built in this installation (npm run build:playground)',
+      );
     });
     return;
   }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PROBLEM_TYPES, ProblemError, problemTypeUri, type ProblemSlug } from '../problems.js';
+import { PROBLEM_TYPES, ProblemError, type ProblemSlug, problemTypeUri } from '../problems.js';
 
 const slugs = Object.keys(PROBLEM_TYPES) as [ProblemSlug, ...ProblemSlug[]];
 
@@ -22,7 +22,8 @@ export async function problemRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const slug = request.params.slug as ProblemSlug;
-      if (!slugs.includes(slug)) throw new ProblemError('not-found', `no problem type ${request.params.slug.slice(0, 100)}`);
+      if (!slugs.includes(slug))
+        throw new ProblemError('not-found', `no problem type ${request.params.slug.slice(0, 100)}`);
       const p = PROBLEM_TYPES[slug];
       return { type: problemTypeUri(slug), title: p.title, status: p.status, description: p.description };
     },

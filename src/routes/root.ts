@@ -11,13 +11,13 @@ export const ROOT_LINKS = [
   { href: '/health/ready', title: 'Readiness' },
 ] as const;
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const page = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(packageInfo.name)}</title></head>
-<body><h1>${escape(packageInfo.name)} ${escape(packageInfo.version)}</h1>
-<p>${escape(packageInfo.description)}</p>
-<ul>${ROOT_LINKS.map((l) => `<li><a href="${l.href}">${escape(l.href)}</a>: ${escape(l.title)}</li>`).join('')}</ul>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(packageInfo.name)}</title></head>
+<body><h1>${escapeHtml(packageInfo.name)} ${escapeHtml(packageInfo.version)}</h1>
+<p>${escapeHtml(packageInfo.description)}</p>
+<ul>${ROOT_LINKS.map((l) => `<li><a href="${l.href}">${escapeHtml(l.href)}</a>: ${escapeHtml(l.title)}</li>`).join('')}</ul>
 </body></html>
 `;
 
@@ -30,7 +30,9 @@ export async function rootRoute(app: FastifyInstance): Promise<void> {
     reply.header('vary', 'accept');
     const accept = request.headers.accept ?? '';
     if (accept.includes('application/json') && !accept.includes('text/html')) {
-      return reply.type('application/json').send(JSON.stringify({ name: packageInfo.name, version: packageInfo.version, links: ROOT_LINKS }));
+      return reply
+        .type('application/json')
+        .send(JSON.stringify({ name: packageInfo.name, version: packageInfo.version, links: ROOT_LINKS }));
     }
     return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'").send(page);
   });

@@ -14,7 +14,10 @@ export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 }
 
 /** A record of `value`s checked entry by entry up to its first bad entry, which alone is reported. */
-export function firstFailureRecord<V extends z.ZodType>(value: V, description: string): z.ZodType<Record<string, z.output<V>>, Record<string, z.input<V>>> {
+export function firstFailureRecord<V extends z.ZodType>(
+  value: V,
+  description: string,
+): z.ZodType<Record<string, z.output<V>>, Record<string, z.input<V>>> {
   const documented = z.record(z.string(), value).describe(description);
   return z
     .any()
@@ -29,7 +32,9 @@ export function firstFailureRecord<V extends z.ZodType>(value: V, description: s
       for (const [key, entry] of Object.entries(v)) {
         const result = value.safeParse(entry);
         if (!result.success) {
-          ctx.issues.push(...result.error.issues.map((issue) => ({ ...issue, path: [key, ...issue.path] }) as z.core.$ZodRawIssue));
+          ctx.issues.push(
+            ...result.error.issues.map((issue) => ({ ...issue, path: [key, ...issue.path] }) as z.core.$ZodRawIssue),
+          );
           return;
         }
         out[key] = result.data;

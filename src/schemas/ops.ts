@@ -41,17 +41,33 @@ export const ConvTranspose2dForwardBody = z
     ...transposedParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({ input: small([1, 1, 2, 2], [1, 2, 3, 4]), weight: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]), stride: 2, padding: 1, outputPadding: 1 }));
+  .meta(
+    example({
+      input: small([1, 1, 2, 2], [1, 2, 3, 4]),
+      weight: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]),
+      stride: 2,
+      padding: 1,
+      outputPadding: 1,
+    }),
+  );
 
 export const ConvTranspose2dGradInputBody = z
   .strictObject({
     gradOutput: tensor(T.gradOutputT),
     weight: tensor(T.weightT),
-    inputShape: optional(ShapeSchema).describe('Expected input shape; checked against the one derived from gradOutput and the params.'),
+    inputShape: optional(ShapeSchema).describe(
+      'Expected input shape; checked against the one derived from gradOutput and the params.',
+    ),
     ...transposedParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({ gradOutput: small([1, 1, 3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1]), weight: small([1, 1, 2, 2], [1, 2, 3, 4]), stride: 1 }));
+  .meta(
+    example({
+      gradOutput: small([1, 1, 3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1]),
+      weight: small([1, 1, 2, 2], [1, 2, 3, 4]),
+      stride: 1,
+    }),
+  );
 
 export const ConvTranspose2dGradParametersBody = z
   .strictObject({
@@ -64,7 +80,14 @@ export const ConvTranspose2dGradParametersBody = z
     ...gradParamsFields,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({ input: small([1, 1, 2, 2], [1, 2, 3, 4]), gradOutput: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]), kernelSize: 2, scale: 0.5 }));
+  .meta(
+    example({
+      input: small([1, 1, 2, 2], [1, 2, 3, 4]),
+      gradOutput: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]),
+      kernelSize: 2,
+      scale: 0.5,
+    }),
+  );
 
 export const ConvTranspose2dBackwardBody = z
   .strictObject({
@@ -75,11 +98,13 @@ export const ConvTranspose2dBackwardBody = z
     ...gradParamsFields,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({
+  .meta(
+    example({
       input: small([1, 1, 2, 2], [1, 2, 3, 4]),
       gradOutput: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]),
       weight: small([1, 1, 2, 2], [1, 0, 0, 1]),
-    }));
+    }),
+  );
 
 export const Conv2dForwardBody = z
   .strictObject({
@@ -89,17 +114,31 @@ export const Conv2dForwardBody = z
     ...convParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({ input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), weight: small([1, 1, 2, 2], [1, 0, 0, -1]), bias: small([1], [0.5]) }));
+  .meta(
+    example({
+      input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      weight: small([1, 1, 2, 2], [1, 0, 0, -1]),
+      bias: small([1], [0.5]),
+    }),
+  );
 
 export const Conv2dGradInputBody = z
   .strictObject({
     gradOutput: tensor(T.gradOutputC),
     weight: tensor(T.weightC),
-    inputShape: ShapeSchema.describe('Shape of the input [N, Cin, H, W] (or [Cin, H, W]); required, since several input sizes give the same output size.'),
+    inputShape: ShapeSchema.describe(
+      'Shape of the input [N, Cin, H, W] (or [Cin, H, W]); required, since several input sizes give the same output size.',
+    ),
     ...convParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({ gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]), weight: small([1, 1, 2, 2], [1, 0, 0, -1]), inputShape: [1, 1, 3, 3] }));
+  .meta(
+    example({
+      gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]),
+      weight: small([1, 1, 2, 2], [1, 0, 0, -1]),
+      inputShape: [1, 1, 3, 3],
+    }),
+  );
 
 export const Conv2dGradParametersBody = z
   .strictObject({
@@ -112,7 +151,13 @@ export const Conv2dGradParametersBody = z
     ...gradParamsFields,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({ input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]), kernelSize: 2 }));
+  .meta(
+    example({
+      input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]),
+      kernelSize: 2,
+    }),
+  );
 
 export const Conv2dBackwardBody = z
   .strictObject({
@@ -123,11 +168,13 @@ export const Conv2dBackwardBody = z
     ...gradParamsFields,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({
+  .meta(
+    example({
       input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]),
       gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]),
       weight: small([1, 1, 2, 2], [1, 0, 0, -1]),
-    }));
+    }),
+  );
 
 export const Im2colBody = z
   .strictObject({
@@ -146,12 +193,22 @@ export const Col2imBody = z
     ...windowParams,
     outputEncoding: Params.outputEncoding,
   })
-  .meta(example({ columns: small([1, 4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]), outputSize: 3, kernelSize: 2 }));
+  .meta(
+    example({
+      columns: small([1, 4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]),
+      outputSize: 3,
+      kernelSize: 2,
+    }),
+  );
 
 const result = (description: string) => ResultTensorSchema.describe(description);
 
-export const OutputAnswer = z.object({ output: result('The result [N, C, H, W] (unbatched if the input was).') }).meta({ id: 'OutputAnswer' });
-export const GradInputAnswer = z.object({ gradInput: result('dL/dinput, shaped like the input.') }).meta({ id: 'GradInputAnswer' });
+export const OutputAnswer = z
+  .object({ output: result('The result [N, C, H, W] (unbatched if the input was).') })
+  .meta({ id: 'OutputAnswer' });
+export const GradInputAnswer = z
+  .object({ gradInput: result('dL/dinput, shaped like the input.') })
+  .meta({ id: 'GradInputAnswer' });
 export const GradParametersAnswer = z
   .object({
     gradWeight: result('dL/dweight (scaled, plus the given gradWeight), shaped like the weight.'),
@@ -165,4 +222,6 @@ export const BackwardAnswer = z
     gradBias: result('scale * dL/dbias [Cout]; only when computeBias.').optional(),
   })
   .meta({ id: 'BackwardAnswer' });
-export const ColumnsAnswer = z.object({ columns: result('Columns [N, C*kH*kW, L] (unbatched if the input was).') }).meta({ id: 'ColumnsAnswer' });
+export const ColumnsAnswer = z
+  .object({ columns: result('Columns [N, C*kH*kW, L] (unbatched if the input was).') })
+  .meta({ id: 'ColumnsAnswer' });

@@ -6,9 +6,14 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string().describe('What went wrong with this request, for a person.'),
-    requestId: z.string().describe('Identifies the request in the service\'s logs.'),
+    requestId: z.string().describe("Identifies the request in the service's logs."),
     errors: z
-      .array(z.object({ path: z.string().describe('The field, as a path into the body: `input.shape[1]`.'), message: z.string() }))
+      .array(
+        z.object({
+          path: z.string().describe('The field, as a path into the body: `input.shape[1]`.'),
+          message: z.string(),
+        }),
+      )
       .optional()
       .describe('The offending fields, for validation problems.'),
   })

@@ -40,7 +40,8 @@ export function firstBadElement(values: readonly unknown[]): number {
 }
 
 /** The element at `i` of data as a number or its spelling. */
-export const valueAt = (data: readonly unknown[] | PackedData, i: number): unknown => (data instanceof PackedData ? data.values[i] : data[i]);
+export const valueAt = (data: readonly unknown[] | PackedData, i: number): unknown =>
+  data instanceof PackedData ? data.values[i] : data[i];
 
 /** The largest float32. A finite double beyond it may still round down to it: Math.fround decides. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -51,7 +52,8 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * loop per kind of data so that each stays monomorphic: millions of values take milliseconds.
  */
 export function firstFloat32Overflow(data: readonly unknown[] | PackedData): number {
-  const overflows = (v: number) => Math.abs(v) > FLOAT32_MAX && Math.abs(v) !== Infinity && !Number.isFinite(Math.fround(v));
+  const overflows = (v: number) =>
+    Math.abs(v) > FLOAT32_MAX && Math.abs(v) !== Infinity && !Number.isFinite(Math.fround(v));
   if (data instanceof PackedData) {
     const values = data.values;
     for (let i = 0; i < values.length; i++) if (Math.abs(values[i]) > FLOAT32_MAX && overflows(values[i])) return i;
@@ -65,7 +67,9 @@ export function firstFloat32Overflow(data: readonly unknown[] | PackedData): num
 }
 
 /** JSON has no NaN or Infinity: as in the protobuf JSON mapping, `data` spells them as strings. */
-export const ElementSchema = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])], { error: ELEMENT_MESSAGE });
+export const ElementSchema = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])], {
+  error: ELEMENT_MESSAGE,
+});
 export type Element = z.infer<typeof ElementSchema>;
 
 /** The JSON Schema of an array of `items`, for a field whose runtime check is not zod's array. */
@@ -77,37 +81,42 @@ const received = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'arra
  * A flat array of elements, checked to its first bad one. Its output is the array, or the
  * parser's PackedData (values already read; a bad element is reported here, at its index).
  */
-export const TensorDataSchema = (
-  z
-    .any()
-    .check((ctx) => {
-      const v: unknown = ctx.value;
-      if (v instanceof PackedData) {
-        if (v.firstBad >= 0) ctx.issues.push({ code: 'custom', path: [v.firstBad], message: ELEMENT_MESSAGE, input: undefined });
-        return;
-      }
-      if (!Array.isArray(v)) {
-        ctx.issues.push({ code: 'custom', message: `Invalid input: expected array, received ${received(v)}`, input: undefined });
-        return;
-      }
-      const bad = firstBadElement(v);
-      if (bad >= 0) ctx.issues.push({ code: 'custom', path: [bad], message: ELEMENT_MESSAGE, input: undefined });
-    })
-    .meta(arrayMeta(ElementSchema)) as unknown as z.ZodType<readonly Element[] | PackedData, Element[]>
-);
+export const TensorDataSchema = z
+  .any()
+  .check((ctx) => {
+    const v: unknown = ctx.value;
+    if (v instanceof PackedData) {
+      if (v.firstBad >= 0)
+        ctx.issues.push({ code: 'custom', path: [v.firstBad], message: ELEMENT_MESSAGE, input: undefined });
+      return;
+    }
+    if (!Array.isArray(v)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `Invalid input: expected array, received ${received(v)}`,
+        input: undefined,
+      });
+      return;
+    }
+    const bad = firstBadElement(v);
+    if (bad >= 0) ctx.issues.push({ code: 'custom', path: [bad], message: ELEMENT_MESSAGE, input: undefined });
+  })
+  .meta(arrayMeta(ElementSchema)) as unknown as z.ZodType<readonly Element[] | PackedData, Element[]>;
 
 /**
  * The Open Inference Protocol's `data`, flat or nested by dimension: its elements are checked
  * where the tensor is (src/v2/tensors.ts), without a zod issue each.
  */
-export const NestedDataSchema = (
-  z
-    .any()
-    .check((ctx) => {
-      const v: unknown = ctx.value;
-      if (!(v instanceof PackedData) && !Array.isArray(v)) {
-        ctx.issues.push({ code: 'custom', message: `Invalid input: expected array, received ${received(v)}`, input: undefined });
-      }
-    })
-    .meta(arrayMeta(z.unknown())) as unknown as z.ZodType<readonly unknown[] | PackedData, unknown[]>
-);
+export const NestedDataSchema = z
+  .any()
+  .check((ctx) => {
+    const v: unknown = ctx.value;
+    if (!(v instanceof PackedData) && !Array.isArray(v)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `Invalid input: expected array, received ${received(v)}`,
+        input: undefined,
+      });
+    }
+  })
+  .meta(arrayMeta(z.unknown())) as unknown as z.ZodType<readonly unknown[] | PackedData, unknown[]>;

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { int } from './common.js';
-import { ElementSchema, firstFloat32Overflow, TensorDataSchema, valueAt, type Element } from './tensor-data.js';
+import { type Element, ElementSchema, firstFloat32Overflow, TensorDataSchema, valueAt } from './tensor-data.js';
 
-export { ElementSchema, type Element };
+export { type Element, ElementSchema };
 
-export const DtypeSchema = z.enum(['float32', 'float64']).describe('Element type; all tensors of one request share it.');
+export const DtypeSchema = z
+  .enum(['float32', 'float64'])
+  .describe('Element type; all tensors of one request share it.');
 export type Dtype = z.infer<typeof DtypeSchema>;
 
 export const BYTES_PER_ELEMENT: Readonly<Record<Dtype, number>> = { float32: 4, float64: 8 };
@@ -34,13 +36,20 @@ export const TensorSchema = z
       .default('float32')
       .transform((v) => v ?? 'float32'),
     data: TensorDataSchema.nullish().describe('Row-major values; give exactly one of `data` and `b64`.'),
-    b64: z.string().nullish().describe('Base64 of the row-major little-endian bytes; give exactly one of `data` and `b64`.'),
+    b64: z
+      .string()
+      .nullish()
+      .describe('Base64 of the row-major little-endian bytes; give exactly one of `data` and `b64`.'),
   })
   .superRefine((t, ctx) => {
     const hasData = t.data !== undefined && t.data !== null;
     const hasB64 = t.b64 !== undefined && t.b64 !== null;
     if (hasData === hasB64) {
-      ctx.addIssue({ code: 'custom', path: hasData ? ['b64'] : ['data'], message: 'give exactly one of `data` and `b64`' });
+      ctx.addIssue({
+        code: 'custom',
+        path: hasData ? ['b64'] : ['data'],
+        message: 'give exactly one of `data` and `b64`',
+      });
       return;
     }
     const count = elementCount(t.shape);
@@ -55,7 +64,12 @@ export const TensorSchema = z
         return;
       }
       const overflow = t.dtype === 'float32' ? firstFloat32Overflow(data) : -1;
-      if (overflow >= 0) ctx.addIssue({ code: 'custom', path: ['data', overflow], message: `${valueAt(data, overflow)} is not a finite float32` });
+      if (overflow >= 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['data', overflow],
+          message: `${valueAt(data, overflow)} is not a finite float32`,
+        });
       return;
     }
     const want = count * BYTES_PER_ELEMENT[t.dtype];

@@ -70,11 +70,18 @@ function* base64Pieces(values: Values, out: string[]): Generator<void, void, voi
 }
 
 /** The answer's text, piece by piece into `pieces`; it yields where the event loop is to be let through. */
-function* answerPieces(entries: readonly AnswerEntry[], encoding: OutputEncoding, pieces: string[]): Generator<void, void, void> {
+function* answerPieces(
+  entries: readonly AnswerEntry[],
+  encoding: OutputEncoding,
+  pieces: string[],
+): Generator<void, void, void> {
   for (const [i, { name, values, shape }] of entries.entries()) {
     const dtype = dtypeOf(values);
     const length = lengthOf(values);
-    if (length !== elementCount(shape) || piecesOf(values).some((p) => p.BYTES_PER_ELEMENT !== BYTES_PER_ELEMENT[dtype])) {
+    if (
+      length !== elementCount(shape) ||
+      piecesOf(values).some((p) => p.BYTES_PER_ELEMENT !== BYTES_PER_ELEMENT[dtype])
+    ) {
       throw new Error(`result ${name} of ${length} elements does not fit shape [${shape.join(', ')}]`);
     }
     pieces.push(`${i > 0 ? ',' : ''}${JSON.stringify(name)}:{"shape":${JSON.stringify(shape)},"dtype":"${dtype}",`);

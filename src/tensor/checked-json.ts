@@ -32,7 +32,12 @@ function forbiddenKey(root: unknown): string | null {
     for (const node of nodes) {
       if (Object.hasOwn(node, '__proto__')) return '"__proto__"';
       const ctor = (node as { constructor?: unknown }).constructor;
-      if (Object.hasOwn(node, 'constructor') && ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype')) {
+      if (
+        Object.hasOwn(node, 'constructor') &&
+        ctor !== null &&
+        typeof ctor === 'object' &&
+        Object.hasOwn(ctor, 'prototype')
+      ) {
         return '"constructor" holding a "prototype"';
       }
       for (const key in node) {
@@ -55,7 +60,10 @@ export function parseCheckedJson(text: string): unknown {
   }
   const key = forbiddenKey(value);
   if (key !== null) {
-    throw new JsonRefusal('forbidden-key', `the body is valid JSON, but it has a key ${key}, which is refused: it could change the prototype of the objects built from it`);
+    throw new JsonRefusal(
+      'forbidden-key',
+      `the body is valid JSON, but it has a key ${key}, which is refused: it could change the prototype of the objects built from it`,
+    );
   }
   return value;
 }

@@ -1,8 +1,16 @@
 import { endianness } from 'node:os';
 import type { FloatArray } from '../../workers/geometry.js';
-import { base64Length, BYTES_PER_ELEMENT, elementCount, type Dtype, type Element, type ResultTensor, type TensorInput } from '../schemas/tensor.js';
-import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemError } from '../problems.js';
+import type { OutputEncoding } from '../schemas/common.js';
+import {
+  BYTES_PER_ELEMENT,
+  base64Length,
+  type Dtype,
+  type Element,
+  elementCount,
+  type ResultTensor,
+  type TensorInput,
+} from '../schemas/tensor.js';
 import { NON_FINITE, PackedData } from '../schemas/tensor-data.js';
 import { hasUrlAlphabet, lastGroupMatches } from './canonical-base64.js';
 import type { DecodedBase64 } from './json-body.js';
@@ -10,7 +18,6 @@ import type { DecodedBase64 } from './json-body.js';
 // base64 carries little-endian bytes; typed arrays use the host's order, so a big-endian host
 // would need a byte swap this codec does not do.
 if (endianness() !== 'LE') throw new Error('convsvc needs a little-endian host');
-
 
 /** A typed array of `dtype` over a fresh buffer of its own, so it can be moved to a worker. */
 export function allocate(dtype: Dtype, length: number): FloatArray {
@@ -81,7 +88,11 @@ export function encodeTensor(values: FloatArray, shape: readonly number[], encod
     throw new Error(`result of ${values.length} elements does not fit shape [${shape.join(', ')}]`);
   }
   if (encoding === 'base64') {
-    return { shape: [...shape], dtype, b64: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') };
+    return {
+      shape: [...shape],
+      dtype,
+      b64: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64'),
+    };
   }
   const data: Element[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) {

@@ -185,7 +185,9 @@ function parseBytes(bytes: Buffer, checkingParse: (text: string) => unknown): un
   // UTF-8, replacement characters and all, as before.
   const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const plain =
-    !bytes.includes(0x5c) && !bytes.includes(PROTO_KEY) && !bytes.includes(CONSTRUCTOR_KEY) &&
+    !bytes.includes(0x5c) &&
+    !bytes.includes(PROTO_KEY) &&
+    !bytes.includes(CONSTRUCTOR_KEY) &&
     !(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf);
   if (plain) {
     try {

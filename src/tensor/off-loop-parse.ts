@@ -2,13 +2,13 @@ import { errorCodes } from 'fastify';
 import { Piscina } from 'piscina';
 import { WORKER_NICENESS } from '../pool.js';
 import { ProblemError } from '../problems.js';
+import { RequestValidationError } from '../request-validation.js';
 import { PackedData } from '../schemas/tensor-data.js';
 import { workerExecArgv } from '../worker-exec-argv.js';
 import { JsonRefusal, parseCheckedJson } from './checked-json.js';
-import { DecodedBase64, longBase64Bytes, parseJsonBody, type ParsedJson } from './json-body.js';
+import { DecodedBase64, longBase64Bytes, type ParsedJson, parseJsonBody } from './json-body.js';
 import type { BodyKind } from './pack-data.js';
 import type { PackedInTransit, ParseOutcome, ParseTask } from './parse-worker.js';
-import { RequestValidationError } from '../request-validation.js';
 
 /**
  * JSON bodies parsed where they cannot stall the event loop. JSON.parse of 32 MB of numbers takes
@@ -77,22 +77,36 @@ export class JsonBodyParser {
       try {
         parsed = parseJsonBody(body, parseCheckedJson);
       } catch (err) {
-        return done(requestError(err));
+        done(requestError(err));
+        return;
       }
-      return done(null, parsed);
+      done(null, parsed);
+      return;
     }
     const owned = body.byteOffset === 0 && body.buffer.byteLength === body.length;
     const bytes = owned ? new Uint8Array(body.buffer, 0, body.length) : new Uint8Array(body);
     const task: ParseTask = { bytes, kind: this.#kind, op: typeof op === 'function' ? op() : op };
     this.#pool()
       .run(task, { transferList: [bytes.buffer as ArrayBuffer] })
-      .then((outcome: ParseOutcome) => {
-        if ('refused' in outcome) return done(requestError(new JsonRefusal(outcome.refused.reason, outcome.refused.message)));
-        if ('invalid' in outcome) return done(new RequestValidationError('body', outcome.invalid));
-        unpack(outcome.value, outcome.packed);
-        const decoded = outcome.base64.length === 0 ? null : new DecodedBase64(outcome.base64.map((b) => ({ text: b.text, bytes: Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength) })));
-        done(null, { value: outcome.value, decoded });
-      }, (err: Error) => done(err));
+      .then(
+        (outcome: ParseOutcome) => {
+          if ('refused' in outcome)
+            return done(requestError(new JsonRefusal(outcome.refused.reason, outcome.refused.message)));
+          if ('invalid' in outcome) return done(new RequestValidationError('body', outcome.invalid));
+          unpack(outcome.value, outcome.packed);
+          const decoded =
+            outcome.base64.length === 0
+              ? null
+              : new DecodedBase64(
+                  outcome.base64.map((b) => ({
+                    text: b.text,
+                    bytes: Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength),
+                  })),
+                );
+          done(null, { value: outcome.value, decoded });
+        },
+        (err: Error) => done(err),
+      );
   }
 
   #pool(): Piscina {

@@ -60,7 +60,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 /** The objects of a body that hold a tensor's `data`, with where each sits. */
 function holders(body: unknown, kind: BodyKind): [readonly (string | number)[], Record<string, unknown>][] {
   if (!isObject(body)) return [];
-  if (kind === 'v1') return Object.keys(body).flatMap((k) => (isObject(body[k]) ? [[[k], body[k] as Record<string, unknown>]] : []));
+  if (kind === 'v1')
+    return Object.keys(body).flatMap((k) => (isObject(body[k]) ? [[[k], body[k] as Record<string, unknown>]] : []));
   const inputs = body.inputs;
   if (!Array.isArray(inputs)) return [];
   return inputs.flatMap((t, i) => (isObject(t) ? [[['inputs', i], t]] : []));

@@ -8,13 +8,13 @@
  */
 import { Piscina } from 'piscina';
 import type { z } from 'zod';
-import { fieldErrors, type FieldErrors } from '../request-validation.js';
+import { collectAfterLargeTask } from '../../workers/collect-after-large-task.js';
+import { type FieldErrors, fieldErrors } from '../request-validation.js';
 import { opRoutes } from '../routes/op-routes.js';
 import { InferenceRequestSchema } from '../v2/schemas.js';
-import { JsonRefusal, parseCheckedJson, type JsonRefusalReason } from './checked-json.js';
+import { JsonRefusal, type JsonRefusalReason, parseCheckedJson } from './checked-json.js';
 import { parseJsonBody } from './json-body.js';
-import { packTensorData, type BodyKind } from './pack-data.js';
-import { collectAfterLargeTask } from '../../workers/collect-after-large-task.js';
+import { type BodyKind, packTensorData } from './pack-data.js';
 
 export interface ParseTask {
   readonly bytes: Uint8Array;
@@ -31,7 +31,11 @@ export interface PackedInTransit {
 }
 
 export type ParseOutcome =
-  | { readonly value: unknown; readonly packed: PackedInTransit[]; readonly base64: { text: string; bytes: Uint8Array }[] }
+  | {
+      readonly value: unknown;
+      readonly packed: PackedInTransit[];
+      readonly base64: { text: string; bytes: Uint8Array }[];
+    }
   | { readonly refused: { readonly reason: JsonRefusalReason; readonly message: string } }
   | { readonly invalid: FieldErrors };
 
@@ -54,16 +58,25 @@ export default function parseTask(task: ParseTask): unknown {
   const packed = packTensorData(value, kind);
   const schema = schemaOf(task);
   const checked = schema?.safeParse(value);
-  if (checked && !checked.success) return { invalid: fieldErrors(checked.error.issues, value, schema) } satisfies ParseOutcome;
+  if (checked && !checked.success)
+    return { invalid: fieldErrors(checked.error.issues, value, schema) } satisfies ParseOutcome;
 
   const inTransit = packed.map(({ at, holder, data }) => {
     holder.data = null;
     return { at, values: data.values, firstBad: data.firstBad };
   });
-  const base64 = (decoded?.values ?? []).map((v) => ({ text: v.text, bytes: new Uint8Array(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength) }));
+  const base64 = (decoded?.values ?? []).map((v) => ({
+    text: v.text,
+    bytes: new Uint8Array(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength),
+  }));
   const outcome: ParseOutcome = { value, packed: inTransit, base64 };
   const buffers = new Set<ArrayBuffer>();
   for (const p of inTransit) buffers.add(p.values.buffer as ArrayBuffer);
-  for (const b of base64) if (b.bytes.byteOffset === 0 && b.bytes.byteLength === b.bytes.buffer.byteLength) buffers.add(b.bytes.buffer as ArrayBuffer);
-  return Piscina.move({ [Piscina.transferableSymbol]: [...buffers], [Piscina.valueSymbol]: outcome } as unknown as ArrayBuffer);
+  for (const b of base64)
+    if (b.bytes.byteOffset === 0 && b.bytes.byteLength === b.bytes.buffer.byteLength)
+      buffers.add(b.bytes.buffer as ArrayBuffer);
+  return Piscina.move({
+    [Piscina.transferableSymbol]: [...buffers],
+    [Piscina.valueSymbol]: outcome,
+  } as unknown as ArrayBuffer);
 }

@@ -9,7 +9,8 @@ import type { Dtype } from '../schemas/tensor.js';
  */
 export type Values = FloatArray | readonly FloatArray[];
 
-export const piecesOf = (values: Values): readonly FloatArray[] => (Array.isArray(values) ? values : [values as FloatArray]);
+export const piecesOf = (values: Values): readonly FloatArray[] =>
+  Array.isArray(values) ? values : [values as FloatArray];
 
 export const lengthOf = (values: Values): number => piecesOf(values).reduce((n, p) => n + p.length, 0);
 

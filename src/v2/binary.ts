@@ -30,13 +30,23 @@ export function inferBodyParser(parseJson: JsonParser) {
     if (declared !== undefined) {
       const length = Number(declared);
       if (typeof declared !== 'string' || !/^\d+$/.test(declared) || length > body.length) {
-        done(new V2Error(400, `${HEADER_LENGTH} must be a whole number of bytes no larger than the body (${body.length}), got ${String(declared).slice(0, 40)}`));
+        done(
+          new V2Error(
+            400,
+            `${HEADER_LENGTH} must be a whole number of bytes no larger than the body (${body.length}), got ${String(declared).slice(0, 40)}`,
+          ),
+        );
         return;
       }
       header = body.subarray(0, length);
       sections.set(request, body.subarray(length));
     } else if ((request.headers['content-type'] ?? '').startsWith(BINARY_CONTENT_TYPE)) {
-      done(new V2Error(400, `an ${BINARY_CONTENT_TYPE} body needs an Inference-Header-Content-Length header saying how long its JSON header is`));
+      done(
+        new V2Error(
+          400,
+          `an ${BINARY_CONTENT_TYPE} body needs an Inference-Header-Content-Length header saying how long its JSON header is`,
+        ),
+      );
       return;
     }
     parseJson(request, header, done);
@@ -44,7 +54,10 @@ export function inferBodyParser(parseJson: JsonParser) {
 }
 
 /** A response body: the JSON header, then each binary output's bytes in order. */
-export function frameBinary(header: unknown, tensors: readonly ArrayBufferView[]): { body: Buffer; headerLength: number } {
+export function frameBinary(
+  header: unknown,
+  tensors: readonly ArrayBufferView[],
+): { body: Buffer; headerLength: number } {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const parts = [json, ...tensors.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength))];
   return { body: Buffer.concat(parts), headerLength: json.length };

@@ -21,7 +21,8 @@ interface Refusal {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export const MEDIA_TYPE = 'the body must be application/json, or application/octet-stream with an Inference-Header-Content-Length header (binary tensor extension)';
+export const MEDIA_TYPE =
+  'the body must be application/json, or application/octet-stream with an Inference-Header-Content-Length header (binary tensor extension)';
 
 /**
  * What an error means to a protocol client, with the status /v1 would give it. Anything

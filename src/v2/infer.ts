@@ -1,20 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { FloatArray } from '../../workers/geometry.js';
+import type { ResultName } from '../../workers/tasks.js';
 import { bodyBytesParser, jsonCost } from '../body-bytes.js';
-import { binaryBodyCost, type BodyCost } from '../memory-model.js';
+import { type BodyCost, binaryBodyCost } from '../memory-model.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
 import { JsonBodyParser } from '../tensor/off-loop-parse.js';
 import { dtypeOf, joined, piecesOf, type Values } from '../tensor/pieces.js';
-import type { FloatArray } from '../../workers/geometry.js';
-import type { ResultName } from '../../workers/tasks.js';
 import { BINARY_CONTENT_TYPE, binarySection, frameBinary, HEADER_LENGTH, inferBodyParser } from './binary.js';
 import { MEDIA_TYPE, V2Error } from './errors.js';
 import { findModel, type Model } from './models.js';
 import { BINARY_DATA_OUTPUT, v1Body } from './parameters.js';
-import { ModelParams, errorAnswers, knownModel } from './route-schemas.js';
-import { InferenceRequestSchema, InferenceResponseSchema, type InferenceRequest, type InferenceResponse } from './schemas.js';
+import { errorAnswers, knownModel, ModelParams } from './route-schemas.js';
+import {
+  type InferenceRequest,
+  InferenceRequestSchema,
+  type InferenceResponse,
+  InferenceResponseSchema,
+} from './schemas.js';
 import { DATATYPE_OF, tensorSources } from './tensors.js';
 
 interface WantedOutput {
@@ -24,25 +29,49 @@ interface WantedOutput {
 }
 
 /** The outputs to answer with, in order: those the request names, or every one the op produced. */
-function wantedOutputs(model: Model, request: InferenceRequest, body: Record<string, unknown>, produced: readonly string[]): WantedOutput[] {
+function wantedOutputs(
+  model: Model,
+  request: InferenceRequest,
+  body: Record<string, unknown>,
+  produced: readonly string[],
+): WantedOutput[] {
   const binaryDefault = request.parameters?.[BINARY_DATA_OUTPUT] === true;
   if (!request.outputs) {
-    return model.outputs.filter((o) => produced.includes(o.field)).map((o) => ({ name: o.name, field: o.field, binary: binaryDefault }));
+    return model.outputs
+      .filter((o) => produced.includes(o.field))
+      .map((o) => ({ name: o.name, field: o.field, binary: binaryDefault }));
   }
   const seen = new Set<string>();
   return request.outputs.map((asked) => {
     const spec = model.outputs.find((o) => o.name === asked.name);
-    if (!spec) throw new V2Error(400, `model ${model.name} has no output "${asked.name.slice(0, 64)}"; its outputs are ${model.outputs.map((o) => o.name).join(', ')}`);
+    if (!spec)
+      throw new V2Error(
+        400,
+        `model ${model.name} has no output "${asked.name.slice(0, 64)}"; its outputs are ${model.outputs.map((o) => o.name).join(', ')}`,
+      );
     if (seen.has(asked.name)) throw new V2Error(400, `output ${asked.name} is asked for twice`);
     seen.add(asked.name);
     // Only grad_bias is optional, and only compute_bias=false leaves it out.
-    if (spec.optional && body.computeBias === false) throw new V2Error(400, `output ${spec.name} is not computed when compute_bias is false`);
+    if (spec.optional && body.computeBias === false)
+      throw new V2Error(400, `output ${spec.name} is not computed when compute_bias is false`);
     return { name: spec.name, field: spec.field, binary: asked.parameters?.binary_data ?? binaryDefault };
   });
 }
 
-function answer(reply: FastifyReply, model: Model, request: InferenceRequest, wanted: readonly WantedOutput[], results: Readonly<Partial<Record<ResultName, Values>>>, shapes: Partial<Record<ResultName, readonly number[]>>) {
-  const header: InferenceResponse = { model_name: model.name, model_version: '1', ...(request.id !== undefined ? { id: request.id } : {}), outputs: [] };
+function answer(
+  reply: FastifyReply,
+  model: Model,
+  request: InferenceRequest,
+  wanted: readonly WantedOutput[],
+  results: Readonly<Partial<Record<ResultName, Values>>>,
+  shapes: Partial<Record<ResultName, readonly number[]>>,
+) {
+  const header: InferenceResponse = {
+    model_name: model.name,
+    model_version: '1',
+    ...(request.id !== undefined ? { id: request.id } : {}),
+    outputs: [],
+  };
   const binary: FloatArray[] = [];
   for (const o of wanted) {
     const values = results[o.field];
@@ -55,7 +84,12 @@ function answer(reply: FastifyReply, model: Model, request: InferenceRequest, wa
       header.outputs.push({ name: o.name, datatype, shape: [...shape], parameters: { binary_data_size: size } });
       binary.push(...pieces);
     } else {
-      header.outputs.push({ name: o.name, datatype, shape: [...shape], data: encodeTensor(joined(values), shape, 'json').data });
+      header.outputs.push({
+        name: o.name,
+        datatype,
+        shape: [...shape],
+        data: encodeTensor(joined(values), shape, 'json').data,
+      });
     }
   }
   if (binary.length === 0) return header;
@@ -66,7 +100,8 @@ function answer(reply: FastifyReply, model: Model, request: InferenceRequest, wa
 const BinaryBodySchema = z.any().meta({
   type: 'string',
   format: 'binary',
-  description: 'Binary tensor data extension: the JSON InferenceResponse (Inference-Header-Content-Length bytes), then the outputs with a binary_data_size, little-endian, in output order.',
+  description:
+    'Binary tensor data extension: the JSON InferenceResponse (Inference-Header-Content-Length bytes), then the outputs with a binary_data_size, little-endian, in output order.',
 });
 
 /** What an infer body holds once parsed: its JSON header as any JSON body, its binary tensors less. */
@@ -85,7 +120,9 @@ export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<
   app.removeAllContentTypeParsers();
   const bodies = new JsonBodyParser('v2');
   app.addHook('onClose', async () => bodies.close());
-  const parse = inferBodyParser((_request, json, done) => bodies.parse(json, (err, parsed) => (err ? done(err) : done(null, parsed!.value))));
+  const parse = inferBodyParser((_request, json, done) =>
+    bodies.parse(json, (err, parsed) => (err ? done(err) : done(null, parsed!.value))),
+  );
   app.addContentTypeParser(['application/json', BINARY_CONTENT_TYPE], bodyBytesParser(parse, inferCost));
   // Triton's and KServe's Python clients send no content type at all, framed or not.
   app.addContentTypeParser(
@@ -106,14 +143,18 @@ export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<
         operationId: 'v2ModelInfer',
         summary: 'Run a model (an op)',
         description:
-          'Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output\'s `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1.',
+          "Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1.",
         params: ModelParams,
         // Every body parser of this route yields the JSON header, so one schema checks them all.
         body: InferenceRequestSchema,
         response: {
           200: {
-            description: 'The outputs: JSON, or the binary framing when any output is binary (the JSON header\'s length in Inference-Header-Content-Length).',
-            content: { 'application/json': { schema: InferenceResponseSchema }, [BINARY_CONTENT_TYPE]: { schema: BinaryBodySchema } },
+            description:
+              "The outputs: JSON, or the binary framing when any output is binary (the JSON header's length in Inference-Header-Content-Length).",
+            content: {
+              'application/json': { schema: InferenceResponseSchema },
+              [BINARY_CONTENT_TYPE]: { schema: BinaryBodySchema },
+            },
           },
           ...errorAnswers,
         },

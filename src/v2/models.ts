@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import { opRoutes, type OpRoute, type TensorField } from '../routes/op-routes.js';
+import type { z } from 'zod';
 import type { ResultName } from '../../workers/tasks.js';
+import { type OpRoute, opRoutes, type TensorField } from '../routes/op-routes.js';
 
 /**
  * The Open Inference Protocol's view of the ops: every /v1 op route is one model, named in

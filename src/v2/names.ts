@@ -15,7 +15,11 @@ export const PAIR_PARAMS: Readonly<Record<string, string>> = {
 };
 
 /** /v1 scalar parameter -> its /v2 parameter. */
-export const SCALAR_PARAMS: Readonly<Record<string, string>> = { groups: 'groups', scale: 'scale', computeBias: 'compute_bias' };
+export const SCALAR_PARAMS: Readonly<Record<string, string>> = {
+  groups: 'groups',
+  scale: 'scale',
+  computeBias: 'compute_bias',
+};
 
 /** inputShape travels as the input's spatial size; batch and channels follow from the tensors. */
 export const INPUT_SIZE_PARAMS = ['input_h', 'input_w'] as const;
@@ -45,7 +49,10 @@ export function v2Path(path: string): string {
 /** A message of the shared validation with its /v1 names replaced by /v2 ones. */
 export function v2Text(text: string): string {
   return text
-    .replace(/\b(stride|padding|outputPadding|dilation|kernelSize|outputSize)\[([01])\]/g, (_, f: string, i: string) => `${PAIR_PARAMS[f]}_${HW[Number(i)]}`)
+    .replace(
+      /\b(stride|padding|outputPadding|dilation|kernelSize|outputSize)\[([01])\]/g,
+      (_, f: string, i: string) => `${PAIR_PARAMS[f]}_${HW[Number(i)]}`,
+    )
     .replace(/\b(outputPadding|kernelSize|outputSize)\b/g, (_, f: string) => `${PAIR_PARAMS[f]}_h/${PAIR_PARAMS[f]}_w`)
     .replace(/\binputShape\b/g, `the input size (${INPUT_SIZE_PARAMS.join(', ')})`)
     .replace(/\bcomputeBias\b/g, 'compute_bias')

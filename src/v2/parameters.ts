@@ -25,7 +25,9 @@ const bodySchemas = new Map<Model, z.ZodType>();
 function bodySchemaOf(model: Model): z.ZodType {
   let schema = bodySchemas.get(model);
   if (!schema) {
-    const tensors = Object.fromEntries(model.inputs.map((i) => [i.field, i.optional ? PlannedTensorSchema.optional() : PlannedTensorSchema]));
+    const tensors = Object.fromEntries(
+      model.inputs.map((i) => [i.field, i.optional ? PlannedTensorSchema.optional() : PlannedTensorSchema]),
+    );
     schema = (model.route.body as unknown as z.ZodObject).extend(tensors);
     bodySchemas.set(model, schema);
   }
@@ -37,7 +39,12 @@ function bodySchemaOf(model: Model): z.ZodType {
  * from the weight (conv2d: [Cout, Cin/groups, kH, kW]; transposed: [Cin, Cout/groups, kH, kW]).
  * The op's planning then checks it like any /v1 inputShape.
  */
-function inputShapeOf(model: Model, size: [Scalar, Scalar], tensors: ReadonlyMap<TensorField, TensorSource>, groups: unknown): unknown[] {
+function inputShapeOf(
+  model: Model,
+  size: [Scalar, Scalar],
+  tensors: ReadonlyMap<TensorField, TensorSource>,
+  groups: unknown,
+): unknown[] {
   const gradOutput = tensors.get('gradOutput')?.shape ?? [];
   const weight = tensors.get('weight')?.shape ?? [];
   const g = typeof groups === 'number' && Number.isInteger(groups) && groups >= 1 ? groups : 1;
@@ -63,12 +70,14 @@ export function v1Body(
   const pairOf = (h: string, w: string): [Scalar, Scalar] | undefined => {
     const [vh, vw] = [take(h), take(w)];
     if (vh === undefined && vw === undefined) return undefined;
-    if (vh === undefined || vw === undefined) throw new V2Error(400, `parameters.${h} and parameters.${w} go together: give both or neither`);
+    if (vh === undefined || vw === undefined)
+      throw new V2Error(400, `parameters.${h} and parameters.${w} go together: give both or neither`);
     return [vh, vw];
   };
 
   const binaryOutput = take(BINARY_DATA_OUTPUT);
-  if (binaryOutput !== undefined && typeof binaryOutput !== 'boolean') throw new V2Error(400, `parameters.${BINARY_DATA_OUTPUT} must be a boolean`);
+  if (binaryOutput !== undefined && typeof binaryOutput !== 'boolean')
+    throw new V2Error(400, `parameters.${BINARY_DATA_OUTPUT} must be a boolean`);
 
   const body: Record<string, unknown> = {};
   let inputSize: [Scalar, Scalar] | undefined;
@@ -86,7 +95,10 @@ export function v1Body(
   if (left.size > 0) {
     const known = [...model.paramFields.flatMap(v2ParamNames), BINARY_DATA_OUTPUT];
     const name = [...left.keys()][0].slice(0, 64);
-    throw new V2Error(400, `parameters.${name} is not a parameter of model ${model.name}; it takes ${known.join(', ')}`);
+    throw new V2Error(
+      400,
+      `parameters.${name} is not a parameter of model ${model.name}; it takes ${known.join(', ')}`,
+    );
   }
   const byField = new Map(tensors.map(([f, t]) => [f, t]));
   if (inputSize) body.inputShape = inputShapeOf(model, inputSize, byField, body.groups);

@@ -6,12 +6,15 @@ import { V2ErrorSchema } from './schemas.js';
 
 /** What the /v2 routes share: the model path parameter and the protocol's error answers. */
 
-export const ModelParams = z.object({ model_name: z.enum(modelNames).describe('The model: one op, e.g. `conv_transpose2d`, `conv2d_grad_input`, `im2col`.') });
+export const ModelParams = z.object({
+  model_name: z.enum(modelNames).describe('The model: one op, e.g. `conv_transpose2d`, `conv2d_grad_input`, `im2col`.'),
+});
 
 /** An unknown model is a 404 before its body is even read. */
 export async function knownModel(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const name = (request.params as { model_name?: string }).model_name ?? '';
-  if (!findModel(name)) throw new V2Error(404, `no model ${name.slice(0, 64)}; the models are ${modelNames.join(', ')}`);
+  if (!findModel(name))
+    throw new V2Error(404, `no model ${name.slice(0, 64)}; the models are ${modelNames.join(', ')}`);
 }
 
 const error = (description: string) => ({ description, content: { 'application/json': { schema: V2ErrorSchema } } });
@@ -22,8 +25,12 @@ export const errorAnswers = {
   400: error('Malformed JSON or binary framing, a schema violation, an unknown input, output or parameter.'),
   401: error('API keys are configured and the bearer token is missing or unknown.'),
   404: error('No such model.'),
-  408: error('The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed.'),
-  413: error('Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold.'),
+  408: error(
+    'The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed.',
+  ),
+  413: error(
+    'Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold.',
+  ),
   415: error('A content type other than application/json or application/octet-stream.'),
   422: error('Well-formed but inconsistent: channels, groups, output size, output_padding, mixed datatypes, shapes.'),
   503: error('Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After.'),

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { packageInfo } from '../package-info.js';
 import type { KernelPool } from '../pool.js';
+import { guardEveryRoute } from '../route-guards.js';
 import type { OpContext } from '../routes/execute-op.js';
 import { useV2Errors, V2Error } from './errors.js';
 import { inferRoute } from './infer.js';
-import { guardEveryRoute } from '../route-guards.js';
 import { findModel } from './models.js';
-import { ModelParams, knownModel, notReadyAnswer } from './route-schemas.js';
+import { knownModel, ModelParams, notReadyAnswer } from './route-schemas.js';
 import { ModelMetadataSchema, ServerMetadataSchema } from './schemas.js';
 
 export interface V2Options {
@@ -32,7 +32,11 @@ function notReady(pool: KernelPool): string | null {
 
 async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
   const { pool, config } = opts;
-  const ctx: OpContext = { pool, limits: { maxElements: config.maxElements, maxMacs: config.maxMacs }, requestTimeoutMs: config.requestTimeoutMs };
+  const ctx: OpContext = {
+    pool,
+    limits: { maxElements: config.maxElements, maxMacs: config.maxMacs },
+    requestTimeoutMs: config.requestTimeoutMs,
+  };
   const ready = () => {
     const reason = notReady(pool);
     if (reason) throw new V2Error(503, reason);
@@ -43,12 +47,28 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
 
   typed.get(
     '',
-    { schema: { tags, operationId: 'v2ServerMetadata', summary: 'Server metadata', description: 'Name, version and the protocol extensions the server speaks.', response: { 200: ServerMetadataSchema } } },
+    {
+      schema: {
+        tags,
+        operationId: 'v2ServerMetadata',
+        summary: 'Server metadata',
+        description: 'Name, version and the protocol extensions the server speaks.',
+        response: { 200: ServerMetadataSchema },
+      },
+    },
     async () => ({ name: packageInfo.name, version: packageInfo.version, extensions: EXTENSIONS }),
   );
   typed.get(
     '/health/live',
-    { schema: { tags, operationId: 'v2ServerLive', summary: 'Server liveness', description: '200 while the process runs.', response: { 200: z.object({ live: z.boolean() }) } } },
+    {
+      schema: {
+        tags,
+        operationId: 'v2ServerLive',
+        summary: 'Server liveness',
+        description: '200 while the process runs.',
+        response: { 200: z.object({ live: z.boolean() }) },
+      },
+    },
     async () => ({ live: true }),
   );
   typed.get(
@@ -76,15 +96,25 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
         operationId: 'v2ModelMetadata',
         summary: 'Model metadata',
         description:
-          'The model\'s inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias.',
+          "The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias.",
         params: ModelParams,
         response: { 200: ModelMetadataSchema },
       },
     },
     async (request) => {
       const model = findModel(request.params.model_name)!;
-      const tensor = (t: { name: string; shape: readonly number[] }) => ({ name: t.name, datatype: 'FP32' as const, shape: [...t.shape] });
-      return { name: model.name, versions: ['1'], platform: packageInfo.name, inputs: model.inputs.map(tensor), outputs: model.outputs.map(tensor) };
+      const tensor = (t: { name: string; shape: readonly number[] }) => ({
+        name: t.name,
+        datatype: 'FP32' as const,
+        shape: [...t.shape],
+      });
+      return {
+        name: model.name,
+        versions: ['1'],
+        platform: packageInfo.name,
+        inputs: model.inputs.map(tensor),
+        outputs: model.outputs.map(tensor),
+      };
     },
   );
   typed.get(

@@ -1,43 +1,54 @@
 import { z } from 'zod';
+import { firstFailureRecord } from '../schemas/bounded.js';
 import { int } from '../schemas/common.js';
 import { ElementSchema } from '../schemas/tensor.js';
 import { NestedDataSchema } from '../schemas/tensor-data.js';
-import { firstFailureRecord } from '../schemas/bounded.js';
 
 /**
  * The Open Inference Protocol (KServe v2) REST messages this service speaks, with its binary
  * tensor data extension. Bodies are strict, as /v1's are: an unknown field is usually a typo.
  */
 
-export const DatatypeSchema = z.enum(['FP32', 'FP64']).describe('Element type: FP32 (float32) or FP64 (float64); all tensors of one request share it.');
+export const DatatypeSchema = z
+  .enum(['FP32', 'FP64'])
+  .describe('Element type: FP32 (float32) or FP64 (float64); all tensors of one request share it.');
 export type Datatype = z.infer<typeof DatatypeSchema>;
 
 const ShapeSchema = z.array(int(1)).min(1).max(4).describe('Dimensions, each an integer >= 1.');
 
 export const ParametersSchema = firstFailureRecord(
   z.union([z.string(), z.number(), z.boolean()]),
-  'Op hyper-parameters, scalars only: pairs are split (`stride_h`, `stride_w`, `padding_h`, `padding_w`, `output_padding_h`, `output_padding_w`, `dilation_h`, `dilation_w`, `kernel_h`, `kernel_w`, `output_h`, `output_w`, `input_h`, `input_w`), plus `groups`, `scale`, `compute_bias`, and the extension\'s `binary_data_output`. Which ones a model takes, and their defaults, are those of its /v1 route; an unknown one is a 400.',
+  "Op hyper-parameters, scalars only: pairs are split (`stride_h`, `stride_w`, `padding_h`, `padding_w`, `output_padding_h`, `output_padding_w`, `dilation_h`, `dilation_w`, `kernel_h`, `kernel_w`, `output_h`, `output_w`, `input_h`, `input_w`), plus `groups`, `scale`, `compute_bias`, and the extension's `binary_data_output`. Which ones a model takes, and their defaults, are those of its /v1 route; an unknown one is a 400.",
 );
 
 /** More inputs or outputs than any model has. */
 const MAX_TENSORS = 16;
 
 export const RequestInputSchema = z.strictObject({
-  name: z.string().describe('The tensor: `input`, `weight`, `bias`, `grad_output`, `columns`, `grad_weight` or `grad_bias`, as the model lists.'),
+  name: z
+    .string()
+    .describe(
+      'The tensor: `input`, `weight`, `bias`, `grad_output`, `columns`, `grad_weight` or `grad_bias`, as the model lists.',
+    ),
   shape: ShapeSchema,
   datatype: DatatypeSchema,
   parameters: z
     .strictObject({
-      binary_data_size: int(0).optional().describe('Binary extension: the tensor\'s bytes follow the JSON header, in input order (little-endian).'),
+      binary_data_size: int(0)
+        .optional()
+        .describe("Binary extension: the tensor's bytes follow the JSON header, in input order (little-endian)."),
     })
     .optional(),
-  data: NestedDataSchema.optional()
-    .describe('Row-major values (flat, or nested by dimension); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings. Omitted when binary_data_size is given.'),
+  data: NestedDataSchema.optional().describe(
+    'Row-major values (flat, or nested by dimension); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings. Omitted when binary_data_size is given.',
+  ),
 });
 
 export const RequestOutputSchema = z.strictObject({
   name: z.string().describe('An output the model lists.'),
-  parameters: z.strictObject({ binary_data: z.boolean().optional().describe('Return this output in the binary section.') }).optional(),
+  parameters: z
+    .strictObject({ binary_data: z.boolean().optional().describe('Return this output in the binary section.') })
+    .optional(),
 });
 
 export const InferenceRequestSchema = z
@@ -48,7 +59,11 @@ export const InferenceRequestSchema = z
     // maximum length before any element: a million bad inputs make one issue, not millions,
     // and a million good ones are refused in the parse thread, not copied out of it.
     inputs: z.array(RequestInputSchema).min(1).max(MAX_TENSORS),
-    outputs: z.array(RequestOutputSchema).max(MAX_TENSORS).optional().describe('The outputs wanted, in order; all of the model\'s by default.'),
+    outputs: z
+      .array(RequestOutputSchema)
+      .max(MAX_TENSORS)
+      .optional()
+      .describe("The outputs wanted, in order; all of the model's by default."),
   })
   // No id: like the /v1 bodies it stays inline, where its example becomes the request's example.
   .meta({
@@ -70,7 +85,10 @@ export const ResponseOutputSchema = z.object({
   shape: z.array(z.number().int()),
   datatype: DatatypeSchema,
   parameters: z.object({ binary_data_size: z.number().int().optional() }).optional(),
-  data: z.array(ElementSchema).optional().describe('Row-major values; absent when the output is in the binary section.'),
+  data: z
+    .array(ElementSchema)
+    .optional()
+    .describe('Row-major values; absent when the output is in the binary section.'),
 });
 
 export const InferenceResponseSchema = z
@@ -103,4 +121,6 @@ export const ServerMetadataSchema = z
   .object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) })
   .meta({ id: 'ServerMetadata' });
 
-export const V2ErrorSchema = z.object({ error: z.string() }).meta({ id: 'InferenceError', description: 'The protocol\'s error body.' });
+export const V2ErrorSchema = z
+  .object({ error: z.string() })
+  .meta({ id: 'InferenceError', description: "The protocol's error body." });

@@ -1,10 +1,10 @@
-import type { Dtype } from '../schemas/tensor.js';
-import { BYTES_PER_ELEMENT, elementCount } from '../schemas/tensor.js';
+import type { FloatArray } from '../../workers/geometry.js';
 import type { TensorSource } from '../routes/execute-op.js';
 import type { TensorField } from '../routes/op-routes.js';
-import { allocate } from '../tensor/codec.js';
+import type { Dtype } from '../schemas/tensor.js';
+import { BYTES_PER_ELEMENT, elementCount } from '../schemas/tensor.js';
 import { firstFloat32Overflow, NON_FINITE, PackedData } from '../schemas/tensor-data.js';
-import type { FloatArray } from '../../workers/geometry.js';
+import { allocate } from '../tensor/codec.js';
 import { V2Error } from './errors.js';
 import type { Model } from './models.js';
 import type { Datatype, RequestInput } from './schemas.js';
@@ -25,7 +25,8 @@ type Data = readonly unknown[] | PackedData;
 function checkData(name: string, data: Data, shape: readonly number[], dtype: Dtype): void {
   const count = elementCount(shape);
   const notFinite = (v: number) => new V2Error(400, `${name}.data: ${v} is not a finite ${dtype}`);
-  const notElement = () => new V2Error(400, `${name}.data: every value must be a number or one of "NaN", "Infinity", "-Infinity"`);
+  const notElement = () =>
+    new V2Error(400, `${name}.data: every value must be a number or one of "NaN", "Infinity", "-Infinity"`);
   let seen = 0;
   if (data instanceof PackedData) {
     const end = data.firstBad >= 0 ? data.firstBad : data.length;
@@ -50,7 +51,8 @@ function checkData(name: string, data: Data, shape: readonly number[], dtype: Dt
     };
     walk(data, 1);
   }
-  if (seen !== count) throw new V2Error(400, `${name}.data has ${seen} values but shape ${describeShape(shape)} holds ${count}`);
+  if (seen !== count)
+    throw new V2Error(400, `${name}.data has ${seen} values but shape ${describeShape(shape)} holds ${count}`);
 }
 
 function decodeData(data: Data, dtype: Dtype, count: number): FloatArray {
@@ -81,13 +83,20 @@ function decodeBytes(bytes: Buffer, dtype: Dtype, count: number): FloatArray {
  * or a slice of the binary section (binary_data_size bytes each, in request order). Shapes,
  * dtypes, counts and byte sizes are all checked here; decoding waits for `decode()`.
  */
-export function tensorSources(model: Model, inputs: readonly RequestInput[], section: Buffer): [TensorField, TensorSource][] {
+export function tensorSources(
+  model: Model,
+  inputs: readonly RequestInput[],
+  section: Buffer,
+): [TensorField, TensorSource][] {
   const byName = new Map<string, readonly [TensorField, TensorSource]>();
   let offset = 0;
   for (const input of inputs) {
     const spec = model.inputs.find((i) => i.name === input.name);
     if (!spec) {
-      throw new V2Error(400, `model ${model.name} has no input "${input.name.slice(0, 64)}"; its inputs are ${model.inputs.map((i) => i.name).join(', ')}`);
+      throw new V2Error(
+        400,
+        `model ${model.name} has no input "${input.name.slice(0, 64)}"; its inputs are ${model.inputs.map((i) => i.name).join(', ')}`,
+      );
     }
     if (byName.has(input.name)) throw new V2Error(400, `input ${input.name} is given twice`);
     const dtype = DTYPE_OF[input.datatype];
@@ -95,19 +104,27 @@ export function tensorSources(model: Model, inputs: readonly RequestInput[], sec
     const binarySize = input.parameters?.binary_data_size;
     let decode: () => FloatArray;
     if (binarySize !== undefined) {
-      if (input.data !== undefined) throw new V2Error(400, `${input.name}: give either data or binary_data_size, not both`);
+      if (input.data !== undefined)
+        throw new V2Error(400, `${input.name}: give either data or binary_data_size, not both`);
       const want = count * BYTES_PER_ELEMENT[dtype];
       if (binarySize !== want) {
-        throw new V2Error(400, `${input.name}: binary_data_size is ${binarySize} but shape ${describeShape(input.shape)} of ${input.datatype} needs ${want} bytes`);
+        throw new V2Error(
+          400,
+          `${input.name}: binary_data_size is ${binarySize} but shape ${describeShape(input.shape)} of ${input.datatype} needs ${want} bytes`,
+        );
       }
       if (offset + binarySize > section.length) {
-        throw new V2Error(400, `${input.name}: the binary section ends at byte ${section.length}, before this tensor's ${binarySize} bytes from byte ${offset}`);
+        throw new V2Error(
+          400,
+          `${input.name}: the binary section ends at byte ${section.length}, before this tensor's ${binarySize} bytes from byte ${offset}`,
+        );
       }
       const bytes = section.subarray(offset, offset + binarySize);
       offset += binarySize;
       decode = () => decodeBytes(bytes, dtype, count);
     } else {
-      if (input.data === undefined) throw new V2Error(400, `${input.name}: give data, or binary_data_size with the tensor in the binary section`);
+      if (input.data === undefined)
+        throw new V2Error(400, `${input.name}: give data, or binary_data_size with the tensor in the binary section`);
       const data = input.data;
       checkData(input.name, data, input.shape, dtype);
       decode = () => decodeData(data, dtype, count);
@@ -115,7 +132,10 @@ export function tensorSources(model: Model, inputs: readonly RequestInput[], sec
     byName.set(input.name, [spec.field, { shape: input.shape, dtype, decode }]);
   }
   if (offset !== section.length) {
-    throw new V2Error(400, `the binary section holds ${section.length} bytes but the inputs' binary_data_size add up to ${offset}`);
+    throw new V2Error(
+      400,
+      `the binary section holds ${section.length} bytes but the inputs' binary_data_size add up to ${offset}`,
+    );
   }
   return model.inputs.flatMap((i) => (byName.has(i.name) ? [byName.get(i.name) as [TensorField, TensorSource]] : []));
 }

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { ConvsvcError, createConvsvcClient, fromV1Answer, tensor, toV1Tensor, type ConvsvcClient, type Tensor } from '../../client/index.js';
+import { fileURLToPath } from 'node:url';
+import {
+  type ConvsvcClient,
+  ConvsvcError,
+  createConvsvcClient,
+  fromV1Answer,
+  type Tensor,
+  tensor,
+  toV1Tensor,
+} from '../../client/index.js';
 import { assertClose, loadGolden, toTypedArray } from '../golden/fixtures.js';
-import { startServer, type RunningServer } from '../helpers/server-process.js';
+import { type RunningServer, startServer } from '../helpers/server-process.js';
 
 /** The typed client against a live instance: the built server as a real process on loopback. */
 const entry = fileURLToPath(new URL('../../src/server.js', import.meta.url));
@@ -18,13 +26,16 @@ after(async () => {
   await server.exited;
 });
 
-const golden = loadGolden('/v1/conv-transpose2d/backward').cases.find((c) => c.request.input && c.request.weight && c.request.gradOutput)!;
+const golden = loadGolden('/v1/conv-transpose2d/backward').cases.find(
+  (c) => c.request.input && c.request.weight && c.request.gradOutput,
+)!;
 const inputs = {
   input: tensor(toTypedArray(golden.request.input!), golden.request.input!.shape),
   grad_output: tensor(toTypedArray(golden.request.gradOutput!), golden.request.gradOutput!.shape),
   weight: tensor(toTypedArray(golden.request.weight!), golden.request.weight!.shape),
 };
-const pair = (v: number | readonly [number, number] | undefined, d: number) => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+const pair = (v: number | readonly [number, number] | undefined, d: number) =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
 const r = golden.request;
 const parameters = Object.fromEntries(
   (
@@ -57,11 +68,19 @@ async function v1Numbers(): Promise<Record<string, Tensor>> {
   });
   assert.equal(error, undefined);
   const answer = fromV1Answer(data!);
-  return { grad_input: answer.gradInput, grad_weight: answer.gradWeight, ...(answer.gradBias ? { grad_bias: answer.gradBias } : {}) };
+  return {
+    grad_input: answer.gradInput,
+    grad_weight: answer.gradWeight,
+    ...(answer.gradBias ? { grad_bias: answer.gradBias } : {}),
+  };
 }
 
 describe('the typed client against a live instance', () => {
-  const extra = { ...(r.groups !== undefined ? { groups: r.groups } : {}), ...(r.scale !== undefined ? { scale: r.scale } : {}), ...(r.computeBias !== undefined ? { compute_bias: r.computeBias } : {}) };
+  const extra = {
+    ...(r.groups !== undefined ? { groups: r.groups } : {}),
+    ...(r.scale !== undefined ? { scale: r.scale } : {}),
+    ...(r.computeBias !== undefined ? { compute_bias: r.computeBias } : {}),
+  };
 
   it('a v2 request with binary inputs and binary outputs returns the same numbers as /v1', async () => {
     const v2 = await client.infer('conv_transpose2d_backward', inputs, { ...parameters, ...extra });
@@ -75,19 +94,27 @@ describe('the typed client against a live instance', () => {
   });
 
   it('speaks JSON v2 too, with the same numbers', async () => {
-    const json = await client.infer('conv_transpose2d_backward', inputs, { ...parameters, ...extra }, { binary: false });
+    const json = await client.infer(
+      'conv_transpose2d_backward',
+      inputs,
+      { ...parameters, ...extra },
+      { binary: false },
+    );
     const binary = await client.infer('conv_transpose2d_backward', inputs, { ...parameters, ...extra });
     assert.deepEqual(json, binary);
   });
 
   it('reads model metadata through the typed paths', async () => {
     const { data } = await client.http.GET('/v2/models/{model_name}', { params: { path: { model_name: 'col2im' } } });
-    assert.deepEqual(data?.inputs.map((i) => i.name), ['columns']);
+    assert.deepEqual(
+      data?.inputs.map((i) => i.name),
+      ['columns'],
+    );
     const ready = await client.http.GET('/health/ready');
     assert.equal(ready.response.status, 200);
   });
 
-  it('turns a refusal into a ConvsvcError with the status and the service\'s words', async () => {
+  it("turns a refusal into a ConvsvcError with the status and the service's words", async () => {
     const channels = inputs.input.shape[inputs.input.shape.length - 3];
     const bad = { ...inputs, weight: tensor(new Float32Array(channels + 1), [channels + 1, 1, 1, 1]) };
     await assert.rejects(client.infer('conv_transpose2d_backward', bad), (err: unknown) => {

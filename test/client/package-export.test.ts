@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as client from '../../client/index.js';
 import { projectRoot } from '../helpers/paths.js';
 
@@ -11,7 +11,7 @@ const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
 const target = pkg.exports?.['./client'];
 
 describe('the package export convsvc/client', () => {
-  it('gives the client\'s source for types and its build for code', () => {
+  it("gives the client's source for types and its build for code", () => {
     assert.equal(target.types, './client/index.ts');
     assert.ok(existsSync(join(projectRoot, target.types)));
     assert.equal(target.default, './dist/client/index.js', 'where `npm run build` and `npm test` put client/index.ts');

@@ -39,7 +39,9 @@ const deployment = ofKind('Deployment');
 const pod = deployment.spec.template;
 const container = pod.spec.containers[0];
 const env = new Map<string, Obj>(container.env.map((e: Obj) => [e.name, e]));
-const plainEnv = Object.fromEntries([...env].filter(([, e]) => e.value !== undefined).map(([k, e]) => [k, String(e.value)]));
+const plainEnv = Object.fromEntries(
+  [...env].filter(([, e]) => e.value !== undefined).map(([k, e]) => [k, String(e.value)]),
+);
 const matches = (selector: Obj, labels: Obj) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 describe('the Deployment', () => {
@@ -54,7 +56,7 @@ describe('the Deployment', () => {
     assert.equal(port.containerPort, Number(plainEnv.PORT ?? DEFAULT_PORT));
   });
 
-  it('ties HTTP_PROCESSES and WORKERS to the container\'s CPU limit, and requests what it limits', () => {
+  it("ties HTTP_PROCESSES and WORKERS to the container's CPU limit, and requests what it limits", () => {
     for (const name of ['HTTP_PROCESSES', 'WORKERS']) {
       const ref = env.get(name)?.valueFrom?.resourceFieldRef;
       assert.deepEqual(ref, { containerName: container.name, resource: 'limits.cpu', divisor: '1' }, name);
@@ -69,8 +71,16 @@ describe('the Deployment', () => {
     const cores = Number(container.resources.limits.cpu);
     const dir = mkdtempSync(join(tmpdir(), 'cgroup-'));
     writeFileSync(join(dir, 'memory.max'), String(mebibytes * 2 ** 20));
-    const budget = deriveBudget({ workers: cores, processes: cores, limitFiles: [join(dir, 'memory.max')], heapLimitBytes: 2 ** 40 });
-    assert.ok(budget.bytes >= expectedCost(Number(plainEnv.MAX_BODY_BYTES), false), `${budget.bytes} bytes: ${budget.source}`);
+    const budget = deriveBudget({
+      workers: cores,
+      processes: cores,
+      limitFiles: [join(dir, 'memory.max')],
+      heapLimitBytes: 2 ** 40,
+    });
+    assert.ok(
+      budget.bytes >= expectedCost(Number(plainEnv.MAX_BODY_BYTES), false),
+      `${budget.bytes} bytes: ${budget.source}`,
+    );
   });
 
   for (const [probe, want] of [
@@ -106,7 +116,7 @@ describe('the Deployment', () => {
 });
 
 describe('the Service, HorizontalPodAutoscaler and PodDisruptionBudget', () => {
-  it('the Service sends its port to the pods\' http port', () => {
+  it("the Service sends its port to the pods' http port", () => {
     const service = ofKind('Service');
     assert.ok(matches(service.spec.selector, pod.metadata.labels));
     const ports = container.ports.map((p: Obj) => p.name);
@@ -116,7 +126,10 @@ describe('the Service, HorizontalPodAutoscaler and PodDisruptionBudget', () => {
   it('the HPA scales the Deployment on CPU, which the pods request', () => {
     const hpa = ofKind('HorizontalPodAutoscaler');
     assert.equal(hpa.apiVersion, 'autoscaling/v2');
-    assert.deepEqual([hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name], ['Deployment', deployment.metadata.name]);
+    assert.deepEqual(
+      [hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name],
+      ['Deployment', deployment.metadata.name],
+    );
     assert.equal(hpa.spec.metrics[0].resource.name, 'cpu');
     assert.ok(hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas > hpa.spec.minReplicas);
   });
@@ -137,11 +150,19 @@ describe('docker-compose.yml', () => {
     assert.ok(service.deploy.replicas >= 2);
     for (const name of Object.keys(service.environment)) assert.ok(ENV_NAMES.includes(name), name);
     assert.doesNotThrow(() => loadConfig(service.environment));
-    assert.equal(service.environment.WORKERS, String(Number(service.deploy.resources.limits.cpus)), 'WORKERS = the CPU limit');
-    assert.equal(service.environment.HTTP_PROCESSES, String(Number(service.deploy.resources.limits.cpus)), 'HTTP_PROCESSES = the CPU limit');
+    assert.equal(
+      service.environment.WORKERS,
+      String(Number(service.deploy.resources.limits.cpus)),
+      'WORKERS = the CPU limit',
+    );
+    assert.equal(
+      service.environment.HTTP_PROCESSES,
+      String(Number(service.deploy.resources.limits.cpus)),
+      'HTTP_PROCESSES = the CPU limit',
+    );
   });
 
-  it('puts nginx in front, proxying to the replicas\' port and retrying a refused request elsewhere', () => {
+  it("puts nginx in front, proxying to the replicas' port and retrying a refused request elsewhere", () => {
     assert.ok(compose.services.lb.depends_on.convsvc);
     assert.match(nginx, new RegExp(`server convsvc:${service.environment.PORT}\\b`));
     assert.match(nginx, /proxy_next_upstream [^;]*http_503[^;]*non_idempotent/);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
 import { projectRoot } from '../helpers/paths.js';
-import { startServer, type RunningServer } from '../helpers/server-process.js';
+import { type RunningServer, startServer } from '../helpers/server-process.js';
 
 /** Every example, run as a user would against the built server on loopback. */
 const run = promisify(execFile);
@@ -39,7 +39,7 @@ describe('examples/', () => {
     assert.deepEqual(binary.split(/\s+/).slice(3).filter(Boolean).map(Number), JSON.parse(want));
   });
 
-  it('client.ts: the typed client\'s /v1 and /v2 answers agree', async () => {
+  it("client.ts: the typed client's /v1 and /v2 answers agree", async () => {
     const compiled = fileURLToPath(new URL('../../examples/client.js', import.meta.url));
     const { stdout } = await run(process.execPath, [compiled], { env: env(), timeout: 30_000 });
     assert.match(stdout, /\/v1 conv2d\/forward \(base64\): output \[2, 4, 4, 4\]/);
@@ -47,7 +47,10 @@ describe('examples/', () => {
   });
 
   it('python_client.py: requests + numpy, /v1 base64 and /v2 binary agree', async (t) => {
-    if (!pythonReady) return t.skip(`${PYTHON} with numpy and requests is not installed (Debian: python3-numpy python3-requests): the Python example was not run`);
+    if (!pythonReady)
+      return t.skip(
+        `${PYTHON} with numpy and requests is not installed (Debian: python3-numpy python3-requests): the Python example was not run`,
+      );
     const { stdout } = await run(PYTHON, [join(examples, 'python_client.py')], { env: env(), timeout: 60_000 });
     assert.match(stdout, /output \(2, 4, 16, 16\)/);
     assert.match(stdout, /\/v1 and \/v2 agree bit for bit/);

@@ -10,12 +10,12 @@ import {
   allGoldenFiles,
   DTYPES,
   GOLDEN_ROUTES,
-  goldenFileName,
-  loadGolden,
   type GoldenCase,
   type GoldenRequest,
   type GoldenRoute,
   type GoldenTensor,
+  goldenFileName,
+  loadGolden,
 } from './fixtures.js';
 import { computeBiasOf, convParams, pair } from './request.js';
 
@@ -38,13 +38,28 @@ const FIELDS: Record<GoldenRoute, { body: readonly string[]; results: readonly s
     body: ['input', 'gradOutput', 'weight', 'scale', 'computeBias', ...CONV_PARAMS],
     results: ['gradInput', 'gradWeight', 'gradBias'],
   },
-  '/v1/conv2d/forward': { body: ['input', 'weight', 'bias', 'stride', 'padding', 'dilation', 'groups'], results: ['output'] },
+  '/v1/conv2d/forward': {
+    body: ['input', 'weight', 'bias', 'stride', 'padding', 'dilation', 'groups'],
+    results: ['output'],
+  },
   '/v1/conv2d/grad-input': {
     body: ['gradOutput', 'weight', 'inputShape', 'stride', 'padding', 'dilation', 'groups'],
     results: ['gradInput'],
   },
   '/v1/conv2d/grad-parameters': {
-    body: ['input', 'gradOutput', 'kernelSize', 'gradWeight', 'gradBias', 'scale', 'computeBias', 'stride', 'padding', 'dilation', 'groups'],
+    body: [
+      'input',
+      'gradOutput',
+      'kernelSize',
+      'gradWeight',
+      'gradBias',
+      'scale',
+      'computeBias',
+      'stride',
+      'padding',
+      'dilation',
+      'groups',
+    ],
     results: ['gradWeight', 'gradBias'],
   },
   '/v1/conv2d/backward': {
@@ -96,15 +111,26 @@ for (const route of GOLDEN_ROUTES) {
         for (const key of Object.keys(c.response)) assert.ok(results.includes(key), `${c.name}: result ${key}`);
         for (const tensor of tensorsOf(c)) {
           assert.equal(tensor.dtype, c.dtype, `${c.name}: every tensor has the case's dtype`);
-          assert.ok(tensor.shape.every((d) => Number.isInteger(d) && d >= 1), `${c.name}: shape ${tensor.shape}`);
-          assert.equal(tensor.data.length, tensor.shape.reduce((a, b) => a * b, 1), `${c.name}: data length`);
+          assert.ok(
+            tensor.shape.every((d) => Number.isInteger(d) && d >= 1),
+            `${c.name}: shape ${tensor.shape}`,
+          );
+          assert.equal(
+            tensor.data.length,
+            tensor.shape.reduce((a, b) => a * b, 1),
+            `${c.name}: data length`,
+          );
           assert.ok(tensor.data.every(Number.isFinite), `${c.name}: finite data`);
         }
         if (c.dtype === 'float32') {
           // Inputs are exact float32 values, so the float64 reference is the exact answer for them.
           for (const field of TENSOR_FIELDS) {
             const tensor = c.request[field];
-            if (tensor) assert.ok(tensor.data.every((x) => Math.fround(x) === x), `${c.name}: ${field} is float32`);
+            if (tensor)
+              assert.ok(
+                tensor.data.every((x) => Math.fround(x) === x),
+                `${c.name}: ${field} is float32`,
+              );
           }
           if (c.request.scale !== undefined) assert.equal(Math.fround(c.request.scale), c.request.scale);
         }

@@ -82,8 +82,7 @@ export const goldenFileName = (route: GoldenRoute): string =>
 /** The worker op name of a route: the route without its version prefix. */
 export const goldenOp = (route: GoldenRoute): string => route.replace(/^\/v1\//, '');
 
-const isGoldenRoute = (route: unknown): route is GoldenRoute =>
-  (GOLDEN_ROUTES as readonly unknown[]).includes(route);
+const isGoldenRoute = (route: unknown): route is GoldenRoute => (GOLDEN_ROUTES as readonly unknown[]).includes(route);
 
 function readGolden(fileName: string): GoldenFile {
   const file = JSON.parse(readFileSync(fixturePath('golden', fileName), 'utf8')) as GoldenFile;
@@ -135,9 +134,7 @@ export function assertClose(
     const error = Math.abs(got[i] - expected[i]);
     // Written so that NaN fails too.
     if (!(error <= tolerance)) {
-      assert.fail(
-        `${message}[${i}]: got ${got[i]}, want ${expected[i]} (|error| ${error} > tolerance ${tolerance})`,
-      );
+      assert.fail(`${message}[${i}]: got ${got[i]}, want ${expected[i]} (|error| ${error} > tolerance ${tolerance})`);
     }
   }
 }

@@ -10,17 +10,17 @@ import { describe, test } from 'node:test';
 import { columns, conv2d, convTranspose2d } from '../../src/ops/index.js';
 import type { Limits, Shape } from '../../src/ops/types.js';
 import type { ColumnsGeometry, ConvGeometry } from '../../workers/geometry.js';
-import { runTask, type OpName } from '../../workers/tasks.js';
+import { type OpName, runTask } from '../../workers/tasks.js';
 import {
   allGoldenFiles,
   assertClose,
   assertDtype,
-  goldenOp,
-  toTypedArray,
   type GoldenRequest,
   type GoldenRoute,
   type GoldenTensor,
+  goldenOp,
   type ResultName,
+  toTypedArray,
 } from './fixtures.js';
 import { computeBiasOf, convParams, pair, scaleOf, windowParams } from './request.js';
 

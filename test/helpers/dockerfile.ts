@@ -46,7 +46,8 @@ export function parseDockerfile(path: string): Stage[] {
 /** The exec form `["node", "x.js"]` of CMD / HEALTHCHECK CMD; the shell form is refused on purpose. */
 export function execForm(args: string): string[] {
   const parsed: unknown = JSON.parse(args);
-  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`not an exec form: ${args}`);
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+    throw new Error(`not an exec form: ${args}`);
   return parsed;
 }
 
@@ -72,6 +73,7 @@ function missingAptPackages(command: string): string[] {
     .flatMap((m) => m[1].trim().split(/\s+/))
     .filter((word) => !word.startsWith('-'));
   return packages.filter((name) => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
     const q = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
     return q.status !== 0 || !q.stdout.includes('install ok installed');
   });
@@ -113,7 +115,8 @@ export function buildImage(dockerfile: string, context: string, outDir: string):
           const dest = words.pop()!;
           const destPath = inRoot(isAbsolute(dest) ? dest : join(workdir, dest));
           for (const src of words) {
-            const source = from === undefined ? join(context, src) : join(roots.get(from) ?? fail(`no stage ${from}`), src);
+            const source =
+              from === undefined ? join(context, src) : join(roots.get(from) ?? fail(`no stage ${from}`), src);
             const target = dest.endsWith('/') || words.length > 1 ? join(destPath, basename(src)) : destPath;
             if (statSync(source).isDirectory()) cpSync(source, target, { recursive: true });
             else cpSync(source, target);

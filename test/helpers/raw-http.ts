@@ -1,4 +1,4 @@
-import { connect, type AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
 export interface RawResponse {
@@ -12,7 +12,11 @@ export interface RawResponse {
  * `untilClose`) `Content-Length` bytes of body have come: for what no HTTP client would send (encoded prefixes, absolute-form
  * targets, broken request lines).
  */
-export function rawRequest(app: FastifyInstance, text: string | Buffer, { untilClose = false, timeoutMs = 10_000 } = {}): Promise<RawResponse> {
+export function rawRequest(
+  app: FastifyInstance,
+  text: string | Buffer,
+  { untilClose = false, timeoutMs = 10_000 } = {},
+): Promise<RawResponse> {
   const { port } = app.server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(text));
@@ -43,7 +47,8 @@ export function rawRequest(app: FastifyInstance, text: string | Buffer, { untilC
 export const rawPost = (target: string, body: string, headers = ''): string =>
   `POST ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`;
 
-export const rawGet = (target: string, headers = ''): string => `GET ${target} HTTP/1.1\r\nHost: localhost\r\n${headers}Connection: close\r\n\r\n`;
+export const rawGet = (target: string, headers = ''): string =>
+  `GET ${target} HTTP/1.1\r\nHost: localhost\r\n${headers}Connection: close\r\n\r\n`;
 
 export interface Trickler {
   /** The answer, once one has come (or the status 0 if the server closed without one). */
@@ -63,7 +68,9 @@ export function trickle(port: number, target: string, { declared = 32 * 2 ** 20,
   let timer: NodeJS.Timeout | undefined;
   let isClosed = false;
   socket.on('connect', () => {
-    socket.write(`POST ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n{`);
+    socket.write(
+      `POST ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n{`,
+    );
     timer = setInterval(() => socket.write(' '), everyMs);
   });
   const answered = new Promise<RawResponse>((resolve) => {
@@ -71,7 +78,11 @@ export function trickle(port: number, target: string, { declared = 32 * 2 ** 20,
     const done = () => {
       const end = received.indexOf('\r\n\r\n');
       const head = end < 0 ? received : received.slice(0, end);
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body: end < 0 ? '' : received.slice(end + 4) });
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0),
+        head,
+        body: end < 0 ? '' : received.slice(end + 4),
+      });
     };
     socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
     socket.on('close', () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from './paths.js';
 
@@ -18,11 +18,24 @@ export interface RunningServer {
  */
 export async function startServer(
   env: Record<string, string> = {},
-  { entry = fileURLToPath(new URL('../../src/server.js', import.meta.url)), cwd = projectRoot, timeoutMs = 20_000, nodeArgs = [] as string[] } = {},
+  {
+    entry = fileURLToPath(new URL('../../src/server.js', import.meta.url)),
+    cwd = projectRoot,
+    timeoutMs = 20_000,
+    nodeArgs = [] as string[],
+  } = {},
 ): Promise<RunningServer> {
   const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', HTTP_PROCESSES: '1', WORKERS: '1', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      HTTP_PROCESSES: '1',
+      WORKERS: '1',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -40,7 +53,7 @@ export async function startServer(
     let buffered = '';
     child.stdout!.on('data', (d: Buffer) => {
       buffered += d.toString();
-      let nl;
+      let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);

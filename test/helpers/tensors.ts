@@ -26,7 +26,11 @@ export function readTensor(t: JsonTensor): Float32Array | Float64Array {
 /** The same tensor with its values as base64 of the little-endian bytes. */
 export function toBase64(t: JsonTensor): JsonTensor {
   const values = readTensor(t);
-  return { shape: t.shape, dtype: t.dtype ?? 'float32', b64: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') };
+  return {
+    shape: t.shape,
+    dtype: t.dtype ?? 'float32',
+    b64: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64'),
+  };
 }
 
 /** A request body with every tensor field re-encoded as base64. */

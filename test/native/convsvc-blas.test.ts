@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { FloatArray } from '../../workers/geometry.js';
 import { loadNative, type NativeBlas } from '../../workers/gemm/native-gemm.js';
-import { columnsLength, imageLength, type SampleColumns } from '../../workers/kernels/sample-columns.js';
+import type { FloatArray } from '../../workers/geometry.js';
 import { col2im as col2imTs } from '../../workers/kernels/col2im.js';
 import { im2col as im2colTs } from '../../workers/kernels/im2col.js';
+import { columnsLength, imageLength, type SampleColumns } from '../../workers/kernels/sample-columns.js';
 import { columnsGeometries, seeded } from '../workers/helpers/arbitraries.js';
 import { random } from '../workers/helpers/tensors.js';
 
@@ -20,8 +20,25 @@ const { blas, why } = loadNative();
 
 /** Values no whole-number argument (dimension, offset, leading dimension, grid field) accepts. */
 const badWholeNumbers = fc.constantFrom<unknown>(
-  -1, -(2 ** 31), Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5, -0.5, 2 ** 31, 2 ** 53, 2 ** 64, 1e300,
-  '3', '', null, undefined, true, {}, [], 3n,
+  -1,
+  -(2 ** 31),
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  1.5,
+  -0.5,
+  2 ** 31,
+  2 ** 53,
+  2 ** 64,
+  1e300,
+  '3',
+  '',
+  null,
+  undefined,
+  true,
+  {},
+  [],
+  3n,
 );
 /** Values no boolean (transpose flag) accepts. */
 const badBooleans = fc.constantFrom<unknown>(0, 1, 'true', null, undefined, {}, Number.NaN);
@@ -30,8 +47,16 @@ const badNumbers = fc.constantFrom<unknown>('1', null, undefined, {}, [], 1n, tr
 /** Arrays of the wrong kind for a float32 call: everything but a Float32Array. */
 const badArrays = (length: number) =>
   fc.constantFrom<unknown>(
-    new Float64Array(length), new Int32Array(length), new Uint8Array(length * 4), new Float32Array(length).buffer,
-    new DataView(new ArrayBuffer(length * 4)), Array.from({ length }, () => 0), null, undefined, 7, 'abc',
+    new Float64Array(length),
+    new Int32Array(length),
+    new Uint8Array(length * 4),
+    new Float32Array(length).buffer,
+    new DataView(new ArrayBuffer(length * 4)),
+    Array.from({ length }, () => 0),
+    null,
+    undefined,
+    7,
+    'abc',
   );
 
 type Kind = 'whole' | 'bool' | 'number' | 'array';
@@ -47,44 +72,125 @@ function mustRefuse(fn: (...args: unknown[]) => void, args: readonly unknown[], 
     (err: unknown) => err instanceof TypeError || err instanceof RangeError,
     `argument ${i} = ${typeof value === 'bigint' ? `${value}n` : String(value)}`,
   );
-  arrays.forEach((a, j) => assert.deepEqual(a, before[j], `array ${j} unchanged`));
+  for (const [j, a] of arrays.entries()) assert.deepEqual(a, before[j], `array ${j} unchanged`);
 }
 
 /** A hostile value for an argument of this kind (array: length `length` of the right kind is valid). */
 const hostile = (kind: Kind, length: number) =>
-  kind === 'whole' ? badWholeNumbers : kind === 'bool' ? badBooleans : kind === 'number' ? badNumbers : badArrays(length);
+  kind === 'whole'
+    ? badWholeNumbers
+    : kind === 'bool'
+      ? badBooleans
+      : kind === 'number'
+        ? badNumbers
+        : badArrays(length);
 
 /** A valid sgemm call on exactly-sized arrays (offset + span == length): the tightest fit passes. */
 const gemmCalls = fc
   .record({
-    transA: fc.boolean(), transB: fc.boolean(),
-    m: fc.integer({ min: 1, max: 9 }), n: fc.integer({ min: 1, max: 9 }), k: fc.integer({ min: 1, max: 9 }),
-    aOffset: fc.integer({ min: 0, max: 3 }), bOffset: fc.integer({ min: 0, max: 3 }), cOffset: fc.integer({ min: 0, max: 3 }),
-    aPad: fc.integer({ min: 0, max: 2 }), bPad: fc.integer({ min: 0, max: 2 }), cPad: fc.integer({ min: 0, max: 2 }),
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    m: fc.integer({ min: 1, max: 9 }),
+    n: fc.integer({ min: 1, max: 9 }),
+    k: fc.integer({ min: 1, max: 9 }),
+    aOffset: fc.integer({ min: 0, max: 3 }),
+    bOffset: fc.integer({ min: 0, max: 3 }),
+    cOffset: fc.integer({ min: 0, max: 3 }),
+    aPad: fc.integer({ min: 0, max: 2 }),
+    bPad: fc.integer({ min: 0, max: 2 }),
+    cPad: fc.integer({ min: 0, max: 2 }),
   })
   .map((l) => {
     const [aRows, aCols] = l.transA ? [l.k, l.m] : [l.m, l.k];
     const [bRows, bCols] = l.transB ? [l.n, l.k] : [l.k, l.n];
-    const lda = aCols + l.aPad, ldb = bCols + l.bPad, ldc = l.n + l.cPad;
+    const lda = aCols + l.aPad,
+      ldb = bCols + l.bPad,
+      ldc = l.n + l.cPad;
     const a = random('float32', l.aOffset + (aRows - 1) * lda + aCols, 1);
     const b = random('float32', l.bOffset + (bRows - 1) * ldb + bCols, 2);
     const c = random('float32', l.cOffset + (l.m - 1) * ldc + l.n, 3);
-    return { ...l, aRows, aCols, bRows, bCols, lda, ldb, ldc, a, b, c,
-      args: [l.transA, l.transB, l.m, l.n, l.k, 0.5, a, l.aOffset, lda, b, l.bOffset, ldb, 2, c, l.cOffset, ldc] as const };
+    return {
+      ...l,
+      aRows,
+      aCols,
+      bRows,
+      bCols,
+      lda,
+      ldb,
+      ldc,
+      a,
+      b,
+      c,
+      args: [
+        l.transA,
+        l.transB,
+        l.m,
+        l.n,
+        l.k,
+        0.5,
+        a,
+        l.aOffset,
+        lda,
+        b,
+        l.bOffset,
+        ldb,
+        2,
+        c,
+        l.cOffset,
+        ldc,
+      ] as const,
+    };
   });
 
-const GEMM_KINDS: Kind[] = ['bool', 'bool', 'whole', 'whole', 'whole', 'number', 'array', 'whole', 'whole', 'array', 'whole', 'whole', 'number', 'array', 'whole', 'whole'];
+const GEMM_KINDS: Kind[] = [
+  'bool',
+  'bool',
+  'whole',
+  'whole',
+  'whole',
+  'number',
+  'array',
+  'whole',
+  'whole',
+  'array',
+  'whole',
+  'whole',
+  'number',
+  'array',
+  'whole',
+  'whole',
+];
 
-const gridArgs = (g: SampleColumns) => [g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW];
+const gridArgs = (g: SampleColumns) => [
+  g.channels,
+  g.height,
+  g.width,
+  g.kH,
+  g.kW,
+  g.sH,
+  g.sW,
+  g.pH,
+  g.pW,
+  g.dH,
+  g.dW,
+  g.colH,
+  g.colW,
+];
 
 describe('the native addon', { skip: blas === null ? `not offered here: ${why}` : false }, () => {
   const b = blas as NativeBlas;
-  const call = (name: keyof NativeBlas) => (...args: unknown[]) => (b[name] as (...a: unknown[]) => void)(...args);
+  const call =
+    (name: keyof NativeBlas) =>
+    (...args: unknown[]) =>
+      (b[name] as (...a: unknown[]) => void)(...args);
 
   it('computes sgemm on arrays exactly as long as the blocks need', () => {
-    fc.assert(fc.property(gemmCalls, (c) => {
-      b.sgemm(...c.args);
-    }), seeded(100));
+    fc.assert(
+      fc.property(gemmCalls, (c) => {
+        b.sgemm(...c.args);
+      }),
+      seeded(100),
+    );
   });
 
   it('refuses any one argument of sgemm / dgemm replaced by a value of the wrong type or out of range', () => {
@@ -98,7 +204,7 @@ describe('the native addon', { skip: blas === null ? `not offered here: ${why}` 
     );
   });
 
-  it('refuses an offset that puts any block past its array\'s end, by one element or by far', () => {
+  it("refuses an offset that puts any block past its array's end, by one element or by far", () => {
     fc.assert(
       fc.property(gemmCalls, fc.constantFrom(7, 10, 14), fc.constantFrom(1, 2, 1000, 2 ** 31 - 1), (c, i, past) => {
         mustRefuse(call('sgemm'), c.args, i, (c.args[i] as number) + past);
@@ -137,7 +243,8 @@ describe('the native addon', { skip: blas === null ? `not offered here: ${why}` 
 
   /** A grid with its image and columns, both exactly long enough. */
   const columnCases = fc.tuple(columnsGeometries(true), fc.integer({ min: 0, max: 3 })).map(([g, offset]) => ({
-    g, offset,
+    g,
+    offset,
     image: random('float32', offset + imageLength(g), 4),
     columns: random('float32', columnsLength(g), 5),
   }));
@@ -149,7 +256,8 @@ describe('the native addon', { skip: blas === null ? `not offered here: ${why}` 
         im2colTs(g, image, offset, want, 0);
         call('im2col')(...gridArgs(g), image, offset, columns, 0);
         assert.deepEqual(columns, want);
-        const folded = image.slice(), wantFolded = image.slice();
+        const folded = image.slice(),
+          wantFolded = image.slice();
         col2imTs(g, wantFolded, offset, columns, 0);
         call('col2im')(...gridArgs(g), folded, offset, columns, 0);
         assert.deepEqual(folded, wantFolded);
@@ -174,7 +282,8 @@ describe('the native addon', { skip: blas === null ? `not offered here: ${why}` 
   });
 
   it('refuses grids whose sizes overflow, zero windows and strides, and a window the grid does not span', () => {
-    const image = new Float32Array(16), columns = new Float32Array(64);
+    const image = new Float32Array(16),
+      columns = new Float32Array(64);
     const grid = [1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 3, 3];
     const run = (at: number, value: number) => {
       const g = [...grid];
@@ -184,15 +293,31 @@ describe('the native addon', { skip: blas === null ? `not offered here: ${why}` 
     for (const at of [3, 4, 5, 6, 9, 10]) run(at, 0); // kH, kW, sH, sW, dH, dW must be at least 1
     run(0, 2 ** 31 - 1); // channels: the image is longer than the array
     run(11, 2 ** 31 - 1); // colH: the columns are longer than the array
-    const huge = [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, 1, 1, 0, 0, 1, 1, 2 ** 31 - 1, 2 ** 31 - 1];
+    const huge = [
+      2 ** 31 - 1,
+      2 ** 31 - 1,
+      2 ** 31 - 1,
+      2 ** 31 - 1,
+      2 ** 31 - 1,
+      1,
+      1,
+      0,
+      0,
+      1,
+      1,
+      2 ** 31 - 1,
+      2 ** 31 - 1,
+    ];
     assert.throws(() => call('im2col')(...huge, image, 0, columns, 0), RangeError, 'products past 2^53');
   });
 
-  it('refuses fused calls whose m x n (or k x n) is not the grid\'s columns, or whose arrays are too short', () => {
+  it("refuses fused calls whose m x n (or k x n) is not the grid's columns, or whose arrays are too short", () => {
     fc.assert(
       fc.property(columnCases, fc.integer({ min: 1, max: 4 }), fc.constantFrom(-1, 1), (c, k, off) => {
-        const m = c.g.channels * c.g.kH * c.g.kW, n = c.g.colH * c.g.colW;
-        const a = random('float32', m * k, 6), bm = random('float32', k * n, 7);
+        const m = c.g.channels * c.g.kH * c.g.kW,
+          n = c.g.colH * c.g.colW;
+        const a = random('float32', m * k, 6),
+          bm = random('float32', k * n, 7);
         const fused = [false, m, n, k, a, 0, k, bm, 0, n, ...gridArgs(c.g), c.image, c.offset, c.columns];
         call('gemmCol2im')(...fused);
         if (m + off >= 0) mustRefuse(call('gemmCol2im'), fused, 1, m + off);
@@ -202,7 +327,25 @@ describe('the native addon', { skip: blas === null ? `not offered here: ${why}` 
         mustRefuse(call('gemmCol2im'), fused, 4, a.subarray(1));
 
         const out = random('float32', k * n, 8);
-        const unfold = [...gridArgs(c.g), c.image, c.offset, false, false, k, n, m, 1, a, 0, m, 1, out, 0, n, c.columns];
+        const unfold = [
+          ...gridArgs(c.g),
+          c.image,
+          c.offset,
+          false,
+          false,
+          k,
+          n,
+          m,
+          1,
+          a,
+          0,
+          m,
+          1,
+          out,
+          0,
+          n,
+          c.columns,
+        ];
         call('im2colGemm')(...unfold);
         if (m + off >= 0) mustRefuse(call('im2colGemm'), unfold, 19, m + off);
         mustRefuse(call('im2colGemm'), unfold, 25, out.subarray(1));

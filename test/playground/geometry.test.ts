@@ -5,19 +5,19 @@ import { requestFor } from '../../playground/src/api.js';
 import { heat } from '../../playground/src/colors.js';
 import { explanations, sizeFormulas } from '../../playground/src/explain.js';
 import {
+  type Axis,
   convLength,
   geometry,
   imageExtent,
+  type Op,
   pixelWindows,
-  readInputs,
   reachedOutputs,
+  readInputs,
+  type Settings,
   touchedPixel,
   touchersOf,
   transposedLength,
   windowPixels,
-  type Axis,
-  type Op,
-  type Settings,
 } from '../../playground/src/geometry.js';
 import { fill } from '../../playground/src/values.js';
 import { build } from '../helpers/build.js';
@@ -36,7 +36,14 @@ const settings = (over: Partial<Settings> = {}): Settings => ({
   ...over,
 });
 
-const axis = (over: Partial<Axis> = {}): Axis => ({ kernel: 3, stride: 1, padding: 0, dilation: 1, outputPadding: 0, ...over });
+const axis = (over: Partial<Axis> = {}): Axis => ({
+  kernel: 3,
+  stride: 1,
+  padding: 0,
+  dilation: 1,
+  outputPadding: 0,
+  ...over,
+});
 const sorted = <T extends { row: number; col: number }>(cells: T[]) =>
   cells.map(({ row, col }) => [row, col]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 
@@ -58,18 +65,52 @@ describe('playground geometry', () => {
   it('scatters an input pixel of a transposed convolution to the output pixels stride, padding and dilation say', () => {
     const g = geometry(settings({ stride: 2, padding: 1 }));
     // Taps of input row 0 land on rows -1, 0, 1; padding 1 cuts row -1 off.
-    assert.deepEqual(sorted(reachedOutputs(g, { row: 0, col: 0 })), [[0, 0], [0, 1], [1, 0], [1, 1]]);
-    assert.deepEqual(sorted(reachedOutputs(g, { row: 1, col: 2 })), [[1, 3], [1, 4], [2, 3], [2, 4], [3, 3], [3, 4]]);
+    assert.deepEqual(sorted(reachedOutputs(g, { row: 0, col: 0 })), [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
+    assert.deepEqual(sorted(reachedOutputs(g, { row: 1, col: 2 })), [
+      [1, 3],
+      [1, 4],
+      [2, 3],
+      [2, 4],
+      [3, 3],
+      [3, 4],
+    ]);
     const dilated = geometry(settings({ stride: 2, dilation: 2 }));
-    assert.deepEqual(sorted(reachedOutputs(dilated, { row: 1, col: 0 })), [[2, 0], [2, 2], [2, 4], [4, 0], [4, 2], [4, 4], [6, 0], [6, 2], [6, 4]]);
+    assert.deepEqual(sorted(reachedOutputs(dilated, { row: 1, col: 0 })), [
+      [2, 0],
+      [2, 2],
+      [2, 4],
+      [4, 0],
+      [4, 2],
+      [4, 4],
+      [6, 0],
+      [6, 2],
+      [6, 4],
+    ]);
     const lost = windowPixels(g, { row: 0, col: 0 }).filter((t) => !t.inside);
     assert.equal(lost.length, 5, 'the taps on row -1 and column -1 are cut off');
   });
 
   it('reads the input window of a plain convolution, padding included', () => {
     const g = geometry(settings({ op: 'conv2d', height: 5, width: 5, stride: 2, padding: 1 }));
-    assert.deepEqual(sorted(readInputs(g, { row: 0, col: 0 })), [[0, 0], [0, 1], [1, 0], [1, 1]]);
-    assert.deepEqual(sorted(readInputs(g, { row: 2, col: 1 })), [[3, 1], [3, 2], [3, 3], [4, 1], [4, 2], [4, 3]]);
+    assert.deepEqual(sorted(readInputs(g, { row: 0, col: 0 })), [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
+    assert.deepEqual(sorted(readInputs(g, { row: 2, col: 1 })), [
+      [3, 1],
+      [3, 2],
+      [3, 3],
+      [4, 1],
+      [4, 2],
+      [4, 3],
+    ]);
     assert.deepEqual(imageExtent(g), { rowFrom: -1, rowTo: 5, colFrom: -1, colTo: 5 }, 'the padding ring is drawn');
   });
 
@@ -83,9 +124,14 @@ describe('playground geometry', () => {
             const windows = 4;
             for (let x = -padding - 1; x < 16; x++) {
               const expected: { window: number; tap: number }[] = [];
-              for (let w = 0; w < windows; w++) for (let t = 0; t < kernel; t++) if (touchedPixel(a, w, t) === x) expected.push({ window: w, tap: t });
+              for (let w = 0; w < windows; w++)
+                for (let t = 0; t < kernel; t++) if (touchedPixel(a, w, t) === x) expected.push({ window: w, tap: t });
               const key = (p: { window: number; tap: number }) => `${p.window}:${p.tap}`;
-              assert.deepEqual(touchersOf(a, x, windows).map(key).sort(), expected.map(key).sort(), `pixel ${x} of ${JSON.stringify(a)}`);
+              assert.deepEqual(
+                touchersOf(a, x, windows).map(key).sort(),
+                expected.map(key).sort(),
+                `pixel ${x} of ${JSON.stringify(a)}`,
+              );
               checked++;
             }
           }
@@ -93,7 +139,9 @@ describe('playground geometry', () => {
   });
 
   it('fills the size formula in with the current numbers', () => {
-    const [rows, cols] = sizeFormulas(geometry(settings({ height: 3, width: 4, stride: 2, padding: 1, outputPadding: 1 })));
+    const [rows, cols] = sizeFormulas(
+      geometry(settings({ height: 3, width: 4, stride: 2, padding: 1, outputPadding: 1 })),
+    );
     assert.equal(rows.general, 'Ho = (H − 1)·stride − 2·padding + dilation·(kH − 1) + outputPadding + 1');
     assert.equal(rows.filled, '(3 − 1)·2 − 2·1 + 1·(3 − 1) + 1 + 1 = 6');
     assert.equal(cols.value, 8);
@@ -106,14 +154,24 @@ describe('playground geometry', () => {
     const text = words.find((w) => w.param === 'outputPadding')?.text ?? '';
     assert.match(text, /turns 7, 8 rows all into 3/);
     assert.match(text, /here 8/);
-    assert.deepEqual(words.map((w) => w.param), ['op', 'stride', 'padding', 'outputPadding', 'dilation']);
-    assert.ok(!explanations(geometry(settings({ op: 'conv2d' }))).some((w) => w.param === 'outputPadding'), 'conv2d has no outputPadding');
+    assert.deepEqual(
+      words.map((w) => w.param),
+      ['op', 'stride', 'padding', 'outputPadding', 'dilation'],
+    );
+    assert.ok(
+      !explanations(geometry(settings({ op: 'conv2d' }))).some((w) => w.param === 'outputPadding'),
+      'conv2d has no outputPadding',
+    );
   });
 
   it('makes readable values and colours', () => {
     assert.deepEqual(fill('ramp', { rows: 2, cols: 2 }), [1, 2, 3, 4]);
     assert.deepEqual(fill('one-hot', { rows: 3, cols: 3 }), [0, 0, 0, 0, 1, 0, 0, 0, 0]);
-    assert.deepEqual(fill('random', { rows: 2, cols: 3 }, 5), fill('random', { rows: 2, cols: 3 }, 5), 'a seed repeats its values');
+    assert.deepEqual(
+      fill('random', { rows: 2, cols: 3 }, 5),
+      fill('random', { rows: 2, cols: 3 }, 5),
+      'a seed repeats its values',
+    );
     assert.equal(heat(0, 0, 10).fill, 'rgb(68, 1, 84)');
     assert.equal(heat(10, 0, 10).fill, 'rgb(253, 231, 37)');
     assert.equal(heat(10, 0, 10).ink, '#111', 'dark text on yellow');
@@ -145,15 +203,26 @@ describe('playground geometry against the service', () => {
       const g = geometry(settings(over));
       const { height: H, width: W, kernelHeight: kH, kernelWidth: kW } = g.settings;
       // One sample per input pixel, each a one-hot image; tap t of the kernel holds t + 1.
-      const input = { shape: [H * W, 1, H, W], data: Array.from({ length: H * W * H * W }, (_, i) => (i % (H * W) === Math.floor(i / (H * W)) ? 1 : 0)) };
+      const input = {
+        shape: [H * W, 1, H, W],
+        data: Array.from({ length: H * W * H * W }, (_, i) => (i % (H * W) === Math.floor(i / (H * W)) ? 1 : 0)),
+      };
       const weight = { shape: [1, 1, kH, kW], data: fill('ramp', { rows: kH, cols: kW }) };
       const { stride, padding, outputPadding, dilation } = g.settings;
-      const { output } = await post('/v1/conv-transpose2d/forward', { input, weight, stride, padding, outputPadding, dilation });
+      const { output } = await post('/v1/conv-transpose2d/forward', {
+        input,
+        weight,
+        stride,
+        padding,
+        outputPadding,
+        dilation,
+      });
       assert.deepEqual(output.shape, [H * W, 1, g.output.rows, g.output.cols]);
       const plane = g.output.rows * g.output.cols;
       for (let n = 0; n < H * W; n++) {
         const expected = new Array<number>(plane).fill(0);
-        for (const t of windowPixels(g, { row: Math.floor(n / W), col: n % W })) if (t.inside) expected[t.row * g.output.cols + t.col] = t.tap.row * kW + t.tap.col + 1;
+        for (const t of windowPixels(g, { row: Math.floor(n / W), col: n % W }))
+          if (t.inside) expected[t.row * g.output.cols + t.col] = t.tap.row * kW + t.tap.col + 1;
         assert.deepEqual(output.data.slice(n * plane, (n + 1) * plane), expected, `input pixel ${n}`);
       }
     });
@@ -169,12 +238,22 @@ describe('playground geometry against the service', () => {
       const g = geometry(settings({ op: 'im2col', ...over }));
       const { height: H, width: W } = g.settings;
       const { stride, padding, dilation, kernelHeight, kernelWidth } = g.settings;
-      const { columns } = await post('/v1/im2col', { input: { shape: [1, H, W], data: fill('ramp', { rows: H, cols: W }) }, kernelSize: [kernelHeight, kernelWidth], stride, padding, dilation });
+      const { columns } = await post('/v1/im2col', {
+        input: { shape: [1, H, W], data: fill('ramp', { rows: H, cols: W }) },
+        kernelSize: [kernelHeight, kernelWidth],
+        stride,
+        padding,
+        dilation,
+      });
       assert.deepEqual(columns.shape, [g.output.rows, g.output.cols]);
       for (let l = 0; l < g.output.cols; l++) {
         const touches = windowPixels(g, { row: Math.floor(l / g.windows.cols), col: l % g.windows.cols });
         const column = touches.map((_, r) => columns.data[r * g.output.cols + l]);
-        assert.deepEqual(column, touches.map((t) => (t.inside ? t.row * W + t.col + 1 : 0)), `column ${l}`);
+        assert.deepEqual(
+          column,
+          touches.map((t) => (t.inside ? t.row * W + t.col + 1 : 0)),
+          `column ${l}`,
+        );
       }
     });
 
@@ -182,8 +261,18 @@ describe('playground geometry against the service', () => {
       const g = geometry(settings({ op: 'col2im', ...over }));
       const { stride, padding, dilation, kernelHeight, kernelWidth, height, width } = g.settings;
       const ones = fill('ones', g.input);
-      const { output } = await post('/v1/col2im', { columns: { shape: [g.input.rows, g.input.cols], data: ones }, outputSize: [height, width], kernelSize: [kernelHeight, kernelWidth], stride, padding, dilation });
-      const expected = Array.from({ length: height * width }, (_, i) => pixelWindows(g, { row: Math.floor(i / width), col: i % width }).length);
+      const { output } = await post('/v1/col2im', {
+        columns: { shape: [g.input.rows, g.input.cols], data: ones },
+        outputSize: [height, width],
+        kernelSize: [kernelHeight, kernelWidth],
+        stride,
+        padding,
+        dilation,
+      });
+      const expected = Array.from(
+        { length: height * width },
+        (_, i) => pixelWindows(g, { row: Math.floor(i / width), col: i % width }).length,
+      );
       assert.deepEqual(output.data, expected);
     });
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { geometry, reachedOutputs } from '../../playground/src/geometry.js';
 import { build } from '../helpers/build.js';
 import { projectRoot } from '../helpers/paths.js';
@@ -17,7 +17,9 @@ import { projectRoot } from '../helpers/paths.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(projectRoot, 'test-output');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium chromium-driver; .ci/run does): browser test not run`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is not installed (apt-get install -y chromium chromium-driver; .ci/run does): browser test not run`;
 
 /** Everything a cell of a drawn grid says about itself. */
 interface DrawnCell {
@@ -58,7 +60,16 @@ describe('the playground in a browser', { skip, timeout: 120_000 }, () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1360, height: 1000 },
     });
     page = context.pages()[0] ?? (await context.newPage());
@@ -86,7 +97,11 @@ describe('the playground in a browser', { skip, timeout: 120_000 }, () => {
     const [line, ...json] = shown.split('\n');
     const path = line.replace(/^POST /, '');
     const body = JSON.parse(json.join('\n')) as Record<string, unknown>;
-    const res = await fetch(origin + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(origin + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { path, body, status: res.status, answer: (await res.json()) as Record<string, any> };
   };
 
@@ -102,7 +117,7 @@ describe('the playground in a browser', { skip, timeout: 120_000 }, () => {
     assert.equal(await page.textContent('#output-size'), `${rows} × ${cols}`);
   });
 
-  it('redraws when stride and padding change: the drawn size, the formula and every value are the API\'s', async () => {
+  it("redraws when stride and padding change: the drawn size, the formula and every value are the API's", async () => {
     await page.fill('input[name="stride"]', '3');
     await page.fill('input[name="padding"]', '2');
     assert.equal(await settled(), 'ready');
@@ -115,16 +130,32 @@ describe('the playground in a browser', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(drawnSize(cells), { rows: 5, cols: 5 });
     assert.match((await page.textContent('#formulas')) ?? '', /= \(3 − 1\)·3 − 2·2 \+ 1·\(3 − 1\) \+ 0 \+ 1 = 5/);
     const data = answer.output.data as number[];
-    for (const c of cells.filter((c) => !c.classes.includes('ghost'))) assert.equal(c.value, data[c.row * 5 + c.col], `output (${c.row}, ${c.col})`);
+    for (const c of cells.filter((c) => !c.classes.includes('ghost')))
+      assert.equal(c.value, data[c.row * 5 + c.col], `output (${c.row}, ${c.col})`);
     const centre = cells.find((c) => c.row === 2 && c.col === 2);
     assert.equal(centre?.value, data[12]);
-    assert.ok(cells.some((c) => c.classes.includes('ghost')), 'the cropped padding is drawn');
+    assert.ok(
+      cells.some((c) => c.classes.includes('ghost')),
+      'the cropped padding is drawn',
+    );
   });
 
   it('highlights the output pixels an input pixel reaches when it is hovered', async () => {
     await page.hover('#input-grid g.cell[data-row="1"][data-col="2"]');
-    const lit = (await cellsOf(page, 'output-grid')).filter((c) => c.classes.includes('lit') && !c.classes.includes('ghost'));
-    const g = geometry({ op: 'conv-transpose2d', height: 3, width: 3, kernelHeight: 3, kernelWidth: 3, stride: 3, padding: 2, outputPadding: 0, dilation: 1 });
+    const lit = (await cellsOf(page, 'output-grid')).filter(
+      (c) => c.classes.includes('lit') && !c.classes.includes('ghost'),
+    );
+    const g = geometry({
+      op: 'conv-transpose2d',
+      height: 3,
+      width: 3,
+      kernelHeight: 3,
+      kernelWidth: 3,
+      stride: 3,
+      padding: 2,
+      outputPadding: 0,
+      dilation: 1,
+    });
     const key = (c: { row: number; col: number }) => `${c.row},${c.col}`;
     assert.deepEqual(lit.map(key).sort(), reachedOutputs(g, { row: 1, col: 2 }).map(key).sort());
     assert.match((await page.textContent('#caption')) ?? '', /^Input pixel \(1, 2\)/);
@@ -147,6 +178,9 @@ describe('the playground in a browser', { skip, timeout: 120_000 }, () => {
     // Loaded here too, so the check has a page to watch when this test runs alone.
     await page.goto(`${origin}/playground/`);
     assert.equal(await settled(), 'ready');
-    assert.deepEqual(complaints.filter((c) => !/422/.test(c)), []);
+    assert.deepEqual(
+      complaints.filter((c) => !/422/.test(c)),
+      [],
+    );
   });
 });

@@ -37,17 +37,27 @@ describe('GEMM_VARIANT in the running service', () => {
     assert.match(metrics, new RegExp(`convsvc_gemm_variant_info\\{dtype="float32",variant="${want}"`));
     if (nativeOffered) {
       assert.match(String(logged.blas), /^OpenBLAS /);
-      assert.match(metrics, /convsvc_gemm_variant_info\{dtype="float64",variant="f64-gemm-cblas-openblas",blas="OpenBLAS [\d.]+",core="\w+"\} 1/);
+      assert.match(
+        metrics,
+        /convsvc_gemm_variant_info\{dtype="float64",variant="f64-gemm-cblas-openblas",blas="OpenBLAS [\d.]+",core="\w+"\} 1/,
+      );
     }
   });
 
   it('runs the WebAssembly GEMM when GEMM_VARIANT=wasm', async () => {
     const { metrics } = await metricsOf({ GEMM_VARIANT: 'wasm' });
-    assert.match(metrics, /convsvc_gemm_variant_info\{dtype="float32",variant="f32-gemm-4x8-wasmsimd",blas="",core=""\} 1/);
+    assert.match(
+      metrics,
+      /convsvc_gemm_variant_info\{dtype="float32",variant="f32-gemm-4x8-wasmsimd",blas="",core=""\} 1/,
+    );
   });
 
   it('refuses to start on GEMM_VARIANT=fast, naming the variable', () => {
-    const run = spawnSync(process.execPath, [serverJs], { env: { PATH: process.env.PATH ?? '', GEMM_VARIANT: 'fast', PORT: '0' }, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, [serverJs], {
+      env: { PATH: process.env.PATH ?? '', GEMM_VARIANT: 'fast', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.equal(run.status, 2, run.stderr);
     assert.match(run.stderr, /GEMM_VARIANT="fast"/);
   });
@@ -61,8 +71,15 @@ describe('GEMM_VARIANT in the running service', () => {
     cpSync(join(projectRoot, 'package.json'), join(dir, 'package.json'));
     symlinkSync(join(projectRoot, 'node_modules'), join(dir, 'node_modules'));
     const env = { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', WORKERS: '1' };
-    const run = spawnSync(process.execPath, [join(dir, 'dist', 'src', 'server.js')], { env: { ...env, GEMM_VARIANT: 'native' }, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, [join(dir, 'dist', 'src', 'server.js')], {
+      env: { ...env, GEMM_VARIANT: 'native' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.equal(run.status, 1, run.stderr);
-    assert.match(run.stderr, /failed to start: GEMM_VARIANT=native: no native GEMM for float32: build\/native\/convsvc_blas.node was not built/);
+    assert.match(
+      run.stderr,
+      /failed to start: GEMM_VARIANT=native: no native GEMM for float32: build\/native\/convsvc_blas.node was not built/,
+    );
   });
 });

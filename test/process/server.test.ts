@@ -8,7 +8,10 @@ import { startServer } from '../helpers/server-process.js';
 
 /** The real process: start-up, configuration errors, and SIGTERM with work in flight. */
 
-const zeros = (shape: number[]) => ({ shape, b64: Buffer.alloc(shape.reduce((a, b) => a * b, 1) * 4).toString('base64') });
+const zeros = (shape: number[]) => ({
+  shape,
+  b64: Buffer.alloc(shape.reduce((a, b) => a * b, 1) * 4).toString('base64'),
+});
 
 describe('the server process', () => {
   it('starts, answers health and an op, and logs each request with its id', async () => {
@@ -22,7 +25,11 @@ describe('the server process', () => {
         body: JSON.stringify({ input: { shape: [1, 2, 2], data: [1, 2, 3, 4] }, kernelSize: 2 }),
       });
       assert.equal(res.status, 200);
-      assert.deepEqual(((await res.json()) as { columns: unknown }).columns, { shape: [4, 1], dtype: 'float32', data: [1, 2, 3, 4] });
+      assert.deepEqual(((await res.json()) as { columns: unknown }).columns, {
+        shape: [4, 1],
+        dtype: 'float32',
+        data: [1, 2, 3, 4],
+      });
       await new Promise((r) => setTimeout(r, 50));
       const lines = server.logs.filter((l) => l.reqId === 'proc-test-1');
       assert.ok(lines.length >= 2, 'request and response are logged with the request id');
@@ -33,7 +40,10 @@ describe('the server process', () => {
   });
 
   it('starts and runs kernels under V8 heap flags, which worker threads refuse (node --max-old-space-size ...)', async () => {
-    const server = await startServer({ WORKERS: '2' }, { nodeArgs: ['--max-old-space-size=1024', '--initial-heap-size=64', '--enable-source-maps'] });
+    const server = await startServer(
+      { WORKERS: '2' },
+      { nodeArgs: ['--max-old-space-size=1024', '--initial-heap-size=64', '--enable-source-maps'] },
+    );
     try {
       const res = await fetch(`${server.url}/v1/im2col`, {
         method: 'POST',
@@ -78,9 +88,17 @@ describe('the server process', () => {
     // ~0.6 G multiply-adds: long enough to still be running when SIGTERM arrives.
     const body = JSON.stringify({ input: zeros([1, 64, 64, 64]), weight: zeros([256, 64, 3, 3]), padding: 1 });
     const server = await startServer({ WORKERS: '1', MAX_MACS: String(2 ** 40) });
-    const inFlight = fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const inFlight = fetch(`${server.url}/v1/conv2d/forward`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     const started = Date.now();
-    while (!server.logs.some((l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward')) {
+    while (
+      !server.logs.some(
+        (l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward',
+      )
+    ) {
       assert.ok(Date.now() - started < 10_000, 'the request reached the server');
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -99,11 +117,25 @@ describe('the server process', () => {
     // ~0.3 G multiply-adds each, one worker: one runs, three wait in the queue when SIGTERM lands.
     const body = JSON.stringify({ input: zeros([1, 64, 64, 64]), weight: zeros([128, 64, 3, 3]), padding: 1 });
     const server = await startServer({ WORKERS: '1', MAX_QUEUE: '8', MAX_MACS: String(2 ** 40) });
-    const post = () => fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = () =>
+      fetch(`${server.url}/v1/conv2d/forward`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
     let answered = 0;
-    const inFlight = Array.from({ length: 4 }, () => post().then((r) => (answered++, r)));
+    const inFlight = Array.from({ length: 4 }, () =>
+      post().then((r) => {
+        answered++;
+        return r;
+      }),
+    );
     const started = Date.now();
-    while (server.logs.filter((l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward').length < 4) {
+    while (
+      server.logs.filter(
+        (l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward',
+      ).length < 4
+    ) {
       assert.ok(Date.now() - started < 10_000, 'the requests reached the server');
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -114,7 +146,11 @@ describe('the server process', () => {
       assert.ok(Date.now() - started < 20_000, 'the server took the signal');
       await new Promise((r) => setTimeout(r, 5));
     }
-    const late = await fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+    const late = await fetch(`${server.url}/v1/conv2d/forward`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    }).then(
       (r) => r.status,
       () => 'refused',
     );
@@ -130,10 +166,24 @@ describe('the server process', () => {
     // ~9.7 G multiply-adds on the TypeScript reference GEMM: seconds, far longer than the 300 ms
     // grace period on any machine (the native GEMM finishes it in ~0.3 s, too close to call).
     const body = JSON.stringify({ input: zeros([1, 256, 64, 64]), weight: zeros([1024, 256, 3, 3]), padding: 1 });
-    const server = await startServer({ WORKERS: '1', MAX_MACS: String(2 ** 40), SHUTDOWN_GRACE_MS: '300', REQUEST_TIMEOUT_MS: '600000', GEMM_VARIANT: 'typescript' });
-    const inFlight = fetch(`${server.url}/v1/conv2d/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const server = await startServer({
+      WORKERS: '1',
+      MAX_MACS: String(2 ** 40),
+      SHUTDOWN_GRACE_MS: '300',
+      REQUEST_TIMEOUT_MS: '600000',
+      GEMM_VARIANT: 'typescript',
+    });
+    const inFlight = fetch(`${server.url}/v1/conv2d/forward`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     const started = Date.now();
-    while (!server.logs.some((l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward')) {
+    while (
+      !server.logs.some(
+        (l) => l.msg === 'incoming request' && (l.req as { url?: string })?.url === '/v1/conv2d/forward',
+      )
+    ) {
       assert.ok(Date.now() - started < 10_000, 'the request reached the server');
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -167,7 +217,7 @@ describe('the server process', () => {
       assert.deepEqual(await server.exited, { code: 0, signal: null });
       assert.ok(Date.now() - signalled < 5000, `exited ${Date.now() - signalled} ms after SIGTERM`);
     } finally {
-      tricklers.forEach((s) => s.stop());
+      for (const s of tricklers) s.stop();
       server.child.kill('SIGKILL');
     }
   });
@@ -179,12 +229,19 @@ describe('the server process', () => {
       const body = `{"input":{"shape":[1,1,${n}],"data":[${'0.25,'.repeat(n - 1)}0.5]},"kernelSize":1}`;
       const { request } = await import('node:http');
       const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = request(`${server.url}/v1/im2col`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        });
+        const req = request(
+          `${server.url}/v1/im2col`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
         req.on('error', reject);
         // The body has left: the server is receiving or parsing it when the signal lands.
         req.end(body, () => setTimeout(() => server.child.kill('SIGTERM'), 20));

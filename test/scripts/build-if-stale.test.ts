@@ -19,7 +19,14 @@ const OUTPUTS: Record<string, string | null> = {
   'build:ts': 'dist/src/server.js',
   'build:sbom': 'dist/sbom.cdx.json',
 };
-const INPUTS = ['playground/index.html', 'assembly/index.ts', 'native/convsvc_blas.c', 'src/server.ts', 'tsconfig.json', 'package-lock.json'];
+const INPUTS = [
+  'playground/index.html',
+  'assembly/index.ts',
+  'native/convsvc_blas.c',
+  'src/server.ts',
+  'tsconfig.json',
+  'package-lock.json',
+];
 
 function scratch(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'convsvc-build-if-stale-'));
@@ -34,7 +41,9 @@ function scratch(t: { after: (fn: () => void) => void }): string {
      if (process.env.FAIL === name) process.exit(3);
      if (output) { fs.mkdirSync(path.dirname(output), { recursive: true }); fs.writeFileSync(output, name); }`,
   );
-  const scripts = Object.fromEntries(Object.entries(OUTPUTS).map(([name, out]) => [name, `node step.cjs ${name} ${out ?? ''}`]));
+  const scripts = Object.fromEntries(
+    Object.entries(OUTPUTS).map(([name, out]) => [name, `node step.cjs ${name} ${out ?? ''}`]),
+  );
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, scripts }));
   // Inputs from an hour ago: older than any stamp the first run leaves.
   const past = new Date(Date.now() - 3600_000);
@@ -50,7 +59,12 @@ function scratch(t: { after: (fn: () => void) => void }): string {
 /** Runs the script; returns the steps it ran, in order. */
 function run(dir: string, env: Record<string, string> = {}): { status: number | null; ran: string[]; stderr: string } {
   rmSync(join(dir, 'runs.txt'), { force: true });
-  const r = spawnSync(process.execPath, [join(dir, 'scripts', 'build-if-stale.mjs')], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(dir, 'scripts', 'build-if-stale.mjs')], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   let ran: string[] = [];
   try {
     ran = readFileSync(join(dir, 'runs.txt'), 'utf8').trim().split('\n').filter(Boolean);
@@ -65,12 +79,16 @@ const touch = (dir: string, file: string) => {
   utimesSync(join(dir, file), now, now);
 };
 
-describe('npm start\'s build (scripts/build-if-stale.mjs)', () => {
+describe("npm start's build (scripts/build-if-stale.mjs)", () => {
   it('runs every step on a fresh tree, then only what a change or a missing output calls for', async (t) => {
     const dir = scratch(t);
     let r = run(dir);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.ran, ['build:playground', 'build:wasm', 'build:native', 'build:ts', 'build:sbom'], 'all of npm run build, in its order');
+    assert.deepEqual(
+      r.ran,
+      ['build:playground', 'build:wasm', 'build:native', 'build:ts', 'build:sbom'],
+      'all of npm run build, in its order',
+    );
 
     r = run(dir);
     assert.equal(r.status, 0, r.stderr);
@@ -85,7 +103,11 @@ describe('npm start\'s build (scripts/build-if-stale.mjs)', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     touch(dir, 'package-lock.json');
     r = run(dir);
-    assert.deepEqual(r.ran, ['build:wasm', 'build:native', 'build:ts', 'build:sbom'], 'a new lockfile: the compilers and the SBOM');
+    assert.deepEqual(
+      r.ran,
+      ['build:wasm', 'build:native', 'build:ts', 'build:sbom'],
+      'a new lockfile: the compilers and the SBOM',
+    );
 
     rmSync(join(dir, 'dist', 'public'), { recursive: true });
     r = run(dir);

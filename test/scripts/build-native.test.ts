@@ -37,7 +37,10 @@ describe('the native build without a toolchain', () => {
     assert.equal(r.stderr, '');
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, r.stdout);
-    assert.match(lines[0], /^native GEMM not built \(pkg-config not found\); the service runs on WebAssembly\. For OpenBLAS: apt-get install .*libopenblas-dev/);
+    assert.match(
+      lines[0],
+      /^native GEMM not built \(pkg-config not found\); the service runs on WebAssembly\. For OpenBLAS: apt-get install .*libopenblas-dev/,
+    );
     assert.ok(!existsSync(stale), 'no stale addon is left to load');
   });
 

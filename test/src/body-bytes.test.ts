@@ -11,7 +11,11 @@ interface Outcome {
 }
 
 /** Runs the parser on `chunks` sent through a stream, with the given headers and body limit. */
-function read(chunks: readonly (Buffer | Error)[], headers: Record<string, string>, bodyLimit = 1024): Promise<Outcome> {
+function read(
+  chunks: readonly (Buffer | Error)[],
+  headers: Record<string, string>,
+  bodyLimit = 1024,
+): Promise<Outcome> {
   const request = { headers, routeOptions: { bodyLimit } } as unknown as FastifyRequest;
   const payload = new PassThrough();
   return new Promise((resolve) => {
@@ -74,10 +78,15 @@ describe('a body refused once read whole', () => {
     const { rawRequest } = await import('../helpers/raw-http.js');
     const app = await build(t, { memoryBudgetBytes: 16 * 2 ** 20 });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    const post = (body: string) => `POST /v1/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const post = (body: string) =>
+      `POST /v1/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     // Not JSON; then JSON numbers the budget could never hold once parsed (~6 x 3 MB > 16 MiB); then a health check.
     const tooMuch = `{"input":{"shape":[1,1,2],"data":[${'1,'.repeat(1_500_000)}1]},"kernelSize":1}`;
-    const res = await rawRequest(app, post('{"input":') + post(tooMuch) + 'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { untilClose: true });
+    const res = await rawRequest(
+      app,
+      `${post('{"input":') + post(tooMuch)}GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      { untilClose: true },
+    );
     const statuses = [...`${res.head}\r\n\r\n${res.body}`.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
     assert.deepEqual(statuses, [400, 413, 200]);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { connect, type AddressInfo } from 'node:net';
 import { build } from '../helpers/build.js';
 import { until } from '../helpers/faults.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -21,7 +21,10 @@ describe('errors of the HTTP parser', () => {
   it('answers malformed HTTP with a 400 problem document', async (t) => {
     const app = await build(t);
     await app.listen({ port: 0, host: '127.0.0.1' });
-    for (const text of ['GARBAGE\r\n\r\n', 'GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n']) {
+    for (const text of [
+      'GARBAGE\r\n\r\n',
+      'GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+    ]) {
       const res = await rawRequest(app, text);
       assert.equal(res.status, 400, JSON.stringify(text));
       const doc = JSON.parse(res.body);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { availableParallelism } from 'node:os';
+import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { availableCores } from '../../src/cpu-limit.js';
 
@@ -23,15 +23,28 @@ describe('configuration from the environment', () => {
 
   it('reads the protections against clients that take their time, the memory budget and the metrics key', () => {
     const d = loadConfig({});
-    assert.deepEqual([d.memoryBudgetBytes, d.minBodyBytesPerSecond, d.headersTimeoutMs, d.maxConnections, d.metricsApiKeys], [undefined, 16384, 10_000, 4096, []]);
-    const c = loadConfig({ MEMORY_BUDGET_BYTES: String(2 ** 30), MIN_BODY_BYTES_PER_SECOND: '0', HEADERS_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '100', METRICS_API_KEY: 'm1,m2' });
-    assert.deepEqual([c.memoryBudgetBytes, c.minBodyBytesPerSecond, c.headersTimeoutMs, c.maxConnections, c.metricsApiKeys], [2 ** 30, 0, 5000, 100, ['m1', 'm2']]);
+    assert.deepEqual(
+      [d.memoryBudgetBytes, d.minBodyBytesPerSecond, d.headersTimeoutMs, d.maxConnections, d.metricsApiKeys],
+      [undefined, 16384, 10_000, 4096, []],
+    );
+    const c = loadConfig({
+      MEMORY_BUDGET_BYTES: String(2 ** 30),
+      MIN_BODY_BYTES_PER_SECOND: '0',
+      HEADERS_TIMEOUT_MS: '5000',
+      MAX_CONNECTIONS: '100',
+      METRICS_API_KEY: 'm1,m2',
+    });
+    assert.deepEqual(
+      [c.memoryBudgetBytes, c.minBodyBytesPerSecond, c.headersTimeoutMs, c.maxConnections, c.metricsApiKeys],
+      [2 ** 30, 0, 5000, 100, ['m1', 'm2']],
+    );
     assert.throws(() => loadConfig({ MEMORY_BUDGET_BYTES: '1000' }), /MEMORY_BUDGET_BYTES/);
   });
 
   it('reads GEMM_VARIANT, one of the GEMM families, unset by default', () => {
     assert.equal(loadConfig({}).gemmVariant, undefined);
-    for (const family of ['native', 'wasm', 'typescript']) assert.equal(loadConfig({ GEMM_VARIANT: family }).gemmVariant, family);
+    for (const family of ['native', 'wasm', 'typescript'])
+      assert.equal(loadConfig({ GEMM_VARIANT: family }).gemmVariant, family);
   });
 
   it('reads the rate limit', () => {
@@ -41,19 +54,55 @@ describe('configuration from the environment', () => {
 
   it('reads every variable', () => {
     const c = loadConfig({
-      PORT: '9000', HOST: '127.0.0.1', HTTP_PROCESSES: '4', WORKERS: '3', MAX_BODY_BYTES: '4096', MAX_ELEMENTS: '10', MAX_MACS: '20',
-      MAX_QUEUE: '5', REQUEST_TIMEOUT_MS: '100', LOG_LEVEL: 'warn', API_KEYS: 'a, b ,,c',
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      HTTP_PROCESSES: '4',
+      WORKERS: '3',
+      MAX_BODY_BYTES: '4096',
+      MAX_ELEMENTS: '10',
+      MAX_MACS: '20',
+      MAX_QUEUE: '5',
+      REQUEST_TIMEOUT_MS: '100',
+      LOG_LEVEL: 'warn',
+      API_KEYS: 'a, b ,,c',
     });
     assert.deepEqual(
-      [c.port, c.host, c.httpProcesses, c.workers, c.maxBodyBytes, c.maxElements, c.maxMacs, c.maxQueue, c.requestTimeoutMs, c.logLevel],
+      [
+        c.port,
+        c.host,
+        c.httpProcesses,
+        c.workers,
+        c.maxBodyBytes,
+        c.maxElements,
+        c.maxMacs,
+        c.maxQueue,
+        c.requestTimeoutMs,
+        c.logLevel,
+      ],
       [9000, '127.0.0.1', 4, 3, 4096, 10, 20, 5, 100, 'warn'],
     );
     assert.deepEqual(c.apiKeys, ['a', 'b', 'c']);
   });
 
-  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['WORKERS', '0'], ['HTTP_PROCESSES', '0'], ['HTTP_PROCESSES', 'all'], ['MAX_ELEMENTS', '-5'], ['MAX_MACS', '1.5'], ['LOG_LEVEL', 'loud'], ['RATE_LIMIT_MAX', '-1'], ['RATE_LIMIT_WINDOW_MS', '0'], ['GEMM_VARIANT', 'fast'], ['GEMM_VARIANT', 'NATIVE']]) {
+  for (const [name, value] of [
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['WORKERS', '0'],
+    ['HTTP_PROCESSES', '0'],
+    ['HTTP_PROCESSES', 'all'],
+    ['MAX_ELEMENTS', '-5'],
+    ['MAX_MACS', '1.5'],
+    ['LOG_LEVEL', 'loud'],
+    ['RATE_LIMIT_MAX', '-1'],
+    ['RATE_LIMIT_WINDOW_MS', '0'],
+    ['GEMM_VARIANT', 'fast'],
+    ['GEMM_VARIANT', 'NATIVE'],
+  ]) {
     it(`refuses ${name}=${value}, naming the variable`, () => {
-      assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.includes(name) && err.message.includes(value));
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(name) && err.message.includes(value),
+      );
     });
   }
 });

@@ -13,11 +13,15 @@ function cgroup(files: { v2?: string; v1Quota?: string; v1Period?: string }) {
     if (text !== undefined) writeFileSync(path, `${text}\n`);
     return path;
   };
-  return { v2: at('cpu.max', files.v2), v1Quota: at('cpu.cfs_quota_us', files.v1Quota), v1Period: at('cpu.cfs_period_us', files.v1Period) } as const;
+  return {
+    v2: at('cpu.max', files.v2),
+    v1Quota: at('cpu.cfs_quota_us', files.v1Quota),
+    v1Period: at('cpu.cfs_period_us', files.v1Period),
+  } as const;
 }
 
 describe('the CPU quota of a container', () => {
-  it('reads cgroup v2\'s quota and period, in cores', () => {
+  it("reads cgroup v2's quota and period, in cores", () => {
     assert.equal(cgroupCpuQuota(cgroup({ v2: '150000 100000' })), 1.5);
   });
 

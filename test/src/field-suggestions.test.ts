@@ -8,7 +8,7 @@ import { send } from '../helpers/http.js';
 const forwardBody = opRoutes.find((r) => r.op === 'conv-transpose2d/forward')!.body;
 
 describe('knownFields', () => {
-  it('reads a route body\'s fields, and a tensor\'s inside it', () => {
+  it("reads a route body's fields, and a tensor's inside it", () => {
     assert.ok(knownFields(forwardBody, []).includes('outputPadding'));
     assert.deepEqual(knownFields(forwardBody, ['input']).sort(), ['b64', 'data', 'dtype', 'shape']);
     assert.deepEqual(knownFields(forwardBody, ['nowhere']), []);
@@ -32,10 +32,17 @@ describe('suggestField', () => {
 describe('an unknown field in a request', () => {
   it('is answered with the field it most likely meant', async (t) => {
     const app = await build(t);
-    const body = { input: { shape: [1, 1, 2, 2], data: [1, 2, 3, 4], shapes: 1 }, weight: { shape: [1, 1, 1, 1], data: [1] }, strides: 2, output_padding: 1 };
+    const body = {
+      input: { shape: [1, 1, 2, 2], data: [1, 2, 3, 4], shapes: 1 },
+      weight: { shape: [1, 1, 1, 1], data: [1] },
+      strides: 2,
+      output_padding: 1,
+    };
     const res = await send(app, { method: 'POST', url: '/v1/conv-transpose2d/forward', payload: body });
     assert.equal(res.statusCode, 400);
-    const messages = Object.fromEntries((res.json().errors as { path: string; message: string }[]).map((e) => [e.path, e.message]));
+    const messages = Object.fromEntries(
+      (res.json().errors as { path: string; message: string }[]).map((e) => [e.path, e.message]),
+    );
     assert.equal(messages.strides, 'is not a known field; did you mean "stride"?');
     assert.equal(messages.output_padding, 'is not a known field; the field is spelled "outputPadding" here');
     assert.equal(messages['input.shapes'], 'is not a known field; did you mean "shape"?');

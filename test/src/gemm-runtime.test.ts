@@ -46,24 +46,45 @@ describe('the GEMM runtime report', () => {
   it('runs the family GEMM_VARIANT forces', () => {
     forcing('wasm', () => {
       const r = gemmRuntime();
-      assert.deepEqual([r.forced, r.float32, r.float64, r.blas], ['wasm', 'f32-gemm-4x8-wasmsimd', 'f64-gemm-4x4-wasmsimd', null]);
+      assert.deepEqual(
+        [r.forced, r.float32, r.float64, r.blas],
+        ['wasm', 'f32-gemm-4x8-wasmsimd', 'f64-gemm-4x4-wasmsimd', null],
+      );
     });
     forcing('typescript', () => {
       const r = gemmRuntime();
-      assert.deepEqual([r.forced, r.float32, r.float64], ['typescript', 'f32-gemm-reference-ts', 'f64-gemm-reference-ts']);
+      assert.deepEqual(
+        [r.forced, r.float32, r.float64],
+        ['typescript', 'f32-gemm-reference-ts', 'f64-gemm-reference-ts'],
+      );
     });
     if (nativeOffered) forcing('native', () => assert.equal(gemmRuntime().float32, 'f32-gemm-cblas-openblas'));
   });
 
   it('refuses a GEMM_VARIANT that names no family', () => {
-    forcing('fast', () => assert.throws(() => gemmRuntime(), /GEMM_VARIANT="fast": must be native, wasm or typescript/));
+    forcing('fast', () =>
+      assert.throws(() => gemmRuntime(), /GEMM_VARIANT="fast": must be native, wasm or typescript/),
+    );
   });
 
   it('exports convsvc_gemm_variant_info per dtype, with the BLAS and core for native', async () => {
     const registry = new Registry();
-    registerGemmInfo(registry, { forced: null, float32: 'f32-gemm-cblas-openblas', float64: 'f64-gemm-4x4-wasmsimd', blas: 'OpenBLAS 0.3.21', core: 'Zen', nativeUnavailable: null });
+    registerGemmInfo(registry, {
+      forced: null,
+      float32: 'f32-gemm-cblas-openblas',
+      float64: 'f64-gemm-4x4-wasmsimd',
+      blas: 'OpenBLAS 0.3.21',
+      core: 'Zen',
+      nativeUnavailable: null,
+    });
     const text = await registry.metrics();
-    assert.match(text, /convsvc_gemm_variant_info\{dtype="float32",variant="f32-gemm-cblas-openblas",blas="OpenBLAS 0.3.21",core="Zen"\} 1/);
-    assert.match(text, /convsvc_gemm_variant_info\{dtype="float64",variant="f64-gemm-4x4-wasmsimd",blas="",core=""\} 1/);
+    assert.match(
+      text,
+      /convsvc_gemm_variant_info\{dtype="float32",variant="f32-gemm-cblas-openblas",blas="OpenBLAS 0.3.21",core="Zen"\} 1/,
+    );
+    assert.match(
+      text,
+      /convsvc_gemm_variant_info\{dtype="float64",variant="f64-gemm-4x4-wasmsimd",blas="",core=""\} 1/,
+    );
   });
 });

@@ -6,7 +6,12 @@ import { send } from '../helpers/http.js';
 
 /** Worker faults, injected through the test-only worker module of test/fixtures. */
 
-const post = (payload: object, id: string) => ({ method: 'POST' as const, url: '/v1/im2col', payload, headers: { 'x-request-id': id } });
+const post = (payload: object, id: string) => ({
+  method: 'POST' as const,
+  url: '/v1/im2col',
+  payload,
+  headers: { 'x-request-id': id },
+});
 
 /** A 500 problem document naming the request, with nothing of the failure's insides. */
 function assertInternalProblem(res: Awaited<ReturnType<typeof send>>, id: string): void {
@@ -38,7 +43,10 @@ describe('worker faults', () => {
     assertInternalProblem(await send(app, post(exitingBody, 'fault-exit-1')), 'fault-exit-1');
     await until(() => app.pool.workers === 2 && app.pool.threadIds.some((id) => !before.includes(id)));
     assert.equal(app.pool.workers, 2, 'the pool is back to full strength');
-    assert.ok(app.pool.threadIds.some((id) => !before.includes(id)), 'a new thread took the dead one\'s place');
+    assert.ok(
+      app.pool.threadIds.some((id) => !before.includes(id)),
+      "a new thread took the dead one's place",
+    );
     const next = await Promise.all(Array.from({ length: 6 }, (_, i) => send(app, post(smallBody, `after-exit-${i}`))));
     for (const res of next) assert.equal(res.statusCode, 200, res.body);
     assert.equal((await send(app, { method: 'GET', url: '/health/ready' })).statusCode, 200);

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_FIELD_CHARS, MAX_LISTED_ERRORS, MAX_PROBLEM_BYTES, bounded, problemDocument } from '../../src/problems.js';
+import { bounded, MAX_FIELD_CHARS, MAX_LISTED_ERRORS, MAX_PROBLEM_BYTES, problemDocument } from '../../src/problems.js';
 
 describe('problemDocument', () => {
   const size = (doc: object) => Buffer.byteLength(JSON.stringify(doc));
 
   it(`lists at most ${MAX_LISTED_ERRORS} field errors, each cut to ${MAX_FIELD_CHARS} characters`, () => {
-    const errors = Array.from({ length: 1000 }, (_, i) => ({ path: `f${i}${'x'.repeat(10_000)}`, message: 'y'.repeat(10_000) }));
+    const errors = Array.from({ length: 1000 }, (_, i) => ({
+      path: `f${i}${'x'.repeat(10_000)}`,
+      message: 'y'.repeat(10_000),
+    }));
     const doc = problemDocument('invalid-request', 'z'.repeat(100_000), 'id', errors);
     assert.equal(doc.errors!.length, MAX_LISTED_ERRORS);
     for (const e of doc.errors!) assert.ok(e.path.length <= MAX_FIELD_CHARS && e.message.length <= MAX_FIELD_CHARS);
@@ -16,7 +19,12 @@ describe('problemDocument', () => {
 
   it(`stays under ${MAX_PROBLEM_BYTES} bytes when every character is one JSON escapes`, () => {
     const control = '\u0001'.repeat(100_000);
-    const doc = problemDocument('invalid-request', control, 'id', Array.from({ length: 50 }, () => ({ path: control, message: control })));
+    const doc = problemDocument(
+      'invalid-request',
+      control,
+      'id',
+      Array.from({ length: 50 }, () => ({ path: control, message: control })),
+    );
     assert.ok(size(doc) <= MAX_PROBLEM_BYTES, `${size(doc)} bytes`);
     assert.ok(doc.detail.length > 0);
   });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { fieldErrors, MAX_FIELD_ERRORS } from '../../src/request-validation.js';
 import { MAX_PROBLEM_BYTES } from '../../src/problems.js';
+import { fieldErrors, MAX_FIELD_ERRORS } from '../../src/request-validation.js';
 import { OFF_LOOP_BYTES } from '../../src/tensor/off-loop-parse.js';
 import { build } from '../helpers/build.js';
 import { send } from '../helpers/http.js';
@@ -13,19 +13,30 @@ import { send } from '../helpers/http.js';
  * first MAX_FIELD_ERRORS, echoes no input, and its document stays below MAX_PROBLEM_BYTES.
  */
 
-const post = (url: string, text: string) => ({ method: 'POST' as const, url, payload: text, headers: { 'content-type': 'application/json' } });
+const post = (url: string, text: string) => ({
+  method: 'POST' as const,
+  url,
+  payload: text,
+  headers: { 'content-type': 'application/json' },
+});
 const one = { shape: [1, 1, 1, 1], data: [1] };
 
 /** A body with `n` unknown fields next to a valid conv2d. */
-const unknownFields = (n: number) => JSON.stringify({ input: one, weight: one, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, 0])) });
+const unknownFields = (n: number) =>
+  JSON.stringify({ input: one, weight: one, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, 0])) });
 
 /** A conv2d whose input holds `n` values that are not numbers. */
-const badValues = (n: number) => JSON.stringify({ input: { shape: [1, 1, 1, n], data: new Array(n).fill('x') }, weight: one });
+const badValues = (n: number) =>
+  JSON.stringify({ input: { shape: [1, 1, 1, n], data: new Array(n).fill('x') }, weight: one });
 
 describe('fieldErrors', () => {
   it(`names at most ${MAX_FIELD_ERRORS} fields and counts them all`, () => {
     const schema = z.strictObject({ a: z.number(), b: z.array(z.number()) });
-    const input = { a: 'x', b: new Array(50).fill('y'), ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, 1])) };
+    const input = {
+      a: 'x',
+      b: new Array(50).fill('y'),
+      ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, 1])),
+    };
     const result = schema.safeParse(input);
     assert.equal(result.success, false);
     const { errors, total } = fieldErrors(result.error!.issues, input);
@@ -39,12 +50,18 @@ describe('fieldErrors', () => {
     const result = z.strictObject({}).safeParse(input);
     const { errors, total } = fieldErrors(result.error!.issues, input);
     assert.equal(total, 1000);
-    assert.deepEqual(errors.map((e) => e.path), Array.from({ length: MAX_FIELD_ERRORS }, (_, i) => `k${i}`));
+    assert.deepEqual(
+      errors.map((e) => e.path),
+      Array.from({ length: MAX_FIELD_ERRORS }, (_, i) => `k${i}`),
+    );
   });
 
-
   it('says a missing field is required, and a null or mistyped one what it should be', () => {
-    const schema = z.strictObject({ a: z.strictObject({ b: z.number({ error: 'must be a number' }) }), c: z.string(), d: z.string() });
+    const schema = z.strictObject({
+      a: z.strictObject({ b: z.number({ error: 'must be a number' }) }),
+      c: z.string(),
+      d: z.string(),
+    });
     const input = { a: {}, c: null, d: 1 };
     const { errors } = fieldErrors(schema.safeParse(input).error!.issues, input);
     assert.deepEqual(errors, [
@@ -72,7 +89,9 @@ describe('refusals of bodies with many errors', () => {
     for (const n of [1000, (2 * OFF_LOOP_BYTES) / 4]) {
       const text = badValues(n);
       const doc = checkDocument(await send(app, post('/v1/conv2d/forward', text)));
-      assert.deepEqual(doc.errors, [{ path: 'input.data[0]', message: 'must be a number or one of "NaN", "Infinity", "-Infinity"' }]);
+      assert.deepEqual(doc.errors, [
+        { path: 'input.data[0]', message: 'must be a number or one of "NaN", "Infinity", "-Infinity"' },
+      ]);
       assert.doesNotMatch(doc.detail, /more/);
     }
   });
@@ -82,7 +101,10 @@ describe('refusals of bodies with many errors', () => {
     data[OFF_LOOP_BYTES - 3] = 'nan';
     const text = JSON.stringify({ input: { shape: [1, 1, 1, data.length], data }, weight: one });
     const doc = checkDocument(await send(app, post('/v1/conv2d/forward', text)));
-    assert.deepEqual(doc.errors.map((e: { path: string }) => e.path), [`input.data[${OFF_LOOP_BYTES - 3}]`]);
+    assert.deepEqual(
+      doc.errors.map((e: { path: string }) => e.path),
+      [`input.data[${OFF_LOOP_BYTES - 3}]`],
+    );
   });
 
   it(`list ${MAX_FIELD_ERRORS} of 200,000 unknown fields and say how many more there are`, async () => {
@@ -93,7 +115,11 @@ describe('refusals of bodies with many errors', () => {
   });
 
   it('cut long field names, and keep the document under its size cap', async () => {
-    const longKeys = JSON.stringify({ input: one, weight: one, ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${i}${'k'.repeat(50_000)}`, 0])) });
+    const longKeys = JSON.stringify({
+      input: one,
+      weight: one,
+      ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${i}${'k'.repeat(50_000)}`, 0])),
+    });
     const doc = checkDocument(await send(app, post('/v1/conv2d/forward', longKeys)));
     assert.equal(doc.errors.length, MAX_FIELD_ERRORS);
     for (const e of doc.errors) assert.ok(e.path.length <= 256);
@@ -104,9 +130,15 @@ describe('refusals of bodies with many errors', () => {
     const input = (extra: object) => ({ name: 'input', shape: [1, 1, 1, 1], datatype: 'FP32', data: [1], ...extra });
     const weight = { name: 'weight', shape: [1, 1, 1, 1], datatype: 'FP32', data: [1] };
     for (const n of [1000, (2 * OFF_LOOP_BYTES) / 4]) {
-      const res = await send(app, post(url, JSON.stringify({ inputs: [input({ shape: [1, 1, 1, n], data: new Array(n).fill('x') }), weight] })));
+      const res = await send(
+        app,
+        post(url, JSON.stringify({ inputs: [input({ shape: [1, 1, 1, n], data: new Array(n).fill('x') }), weight] })),
+      );
       assert.equal(res.statusCode, 400);
-      assert.equal(res.json().error, 'input.data: every value must be a number or one of "NaN", "Infinity", "-Infinity"');
+      assert.equal(
+        res.json().error,
+        'input.data: every value must be a number or one of "NaN", "Infinity", "-Infinity"',
+      );
     }
     const many = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`f${i}`, 0]));
     const res = await send(app, post(url, JSON.stringify({ inputs: [input(many), weight] })));

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { opRoutes } from '../../src/routes/op-routes.js';
 import { modelNames } from '../../src/v2/models.js';
 import { build } from '../helpers/build.js';
-import { rawGet, rawPost, rawRequest, type RawResponse } from '../helpers/raw-http.js';
+import { type RawResponse, rawGet, rawPost, rawRequest } from '../helpers/raw-http.js';
 
 /** Every route a key guards, with the method it answers. */
 const guarded: readonly { method: 'GET' | 'POST'; path: string }[] = [
@@ -68,14 +68,18 @@ describe('guards decide on the route that matched, never on the URL', () => {
     let tried = 0;
     for (const { method, path } of guarded) {
       const key = path === '/metrics' ? 'm' : 'k';
-      const ask = (target: string, headers = '') => rawRequest(app, method === 'GET' ? rawGet(target, headers) : rawPost(target, '{}', headers));
+      const ask = (target: string, headers = '') =>
+        rawRequest(app, method === 'GET' ? rawGet(target, headers) : rawPost(target, '{}', headers));
       const withKey = await ask(path, `Authorization: Bearer ${key}\r\n`);
       assert.notEqual(withKey.status, 401, `${path} with its key`);
       assert.notEqual(withKey.status, 404, `${path} exists`);
       for (const target of spellings(path)) {
         const res = await ask(target);
         tried++;
-        assert.ok(refused(res), `${method} ${target} without a key was answered ${res.status}: ${res.body.slice(0, 200)}`);
+        assert.ok(
+          refused(res),
+          `${method} ${target} without a key was answered ${res.status}: ${res.body.slice(0, 200)}`,
+        );
       }
     }
     assert.ok(tried > 1000, `${tried} spellings tried`);
@@ -97,7 +101,8 @@ describe('guards decide on the route that matched, never on the URL', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const body = JSON.stringify({ input: { shape: [1, 1, 2], data: [1, 2] }, kernelSize: 1 });
     const statuses = [];
-    for (const target of ['/v1/im2col', '/%761/im2col', '/%76%31/im%32col']) statuses.push((await rawRequest(app, rawPost(target, body))).status);
+    for (const target of ['/v1/im2col', '/%761/im2col', '/%76%31/im%32col'])
+      statuses.push((await rawRequest(app, rawPost(target, body))).status);
     assert.deepEqual(statuses, [200, 200, 429]);
     app.pool.stopAdmitting();
     assert.equal((await rawRequest(app, rawPost('/%761/im2col', body))).status, 503);

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { macs, planSplit, ranges, SPLIT_MIN_MACS } from '../../src/split.js';
-import type { ConvGeometry, FloatArray } from '../../workers/geometry.js';
-import { runTask, type OpName, type ResultName, type Task, type TaskResult } from '../../workers/tasks.js';
 import { joined, type Values } from '../../src/tensor/pieces.js';
-import { conv2dGeometry, convTranspose2dGeometry, inputLength, outputLength, weightLength } from '../workers/helpers/geometry.js';
-import { assertClose, random, tolerance, type DType } from '../workers/helpers/tensors.js';
+import type { ConvGeometry, FloatArray } from '../../workers/geometry.js';
+import { type OpName, type ResultName, runTask, type Task, type TaskResult } from '../../workers/tasks.js';
+import {
+  conv2dGeometry,
+  convTranspose2dGeometry,
+  inputLength,
+  outputLength,
+  weightLength,
+} from '../workers/helpers/geometry.js';
+import { assertClose, type DType, random, tolerance } from '../workers/helpers/tensors.js';
 
 const window = { kH: 3, kW: 2, sH: 2, sW: 1, pH: 1, pW: 0, dH: 1, dW: 2 };
 
@@ -25,7 +31,12 @@ function makeTask(g: ConvGeometry, pass: Pass, dtype: DType, computeBias = true)
   const tensors: Task['tensors'] = {
     forward: { input, weight, bias },
     'grad-input': { gradOutput, weight },
-    'grad-parameters': { input, gradOutput, gradWeight: random(dtype, weightLength(g), 5), ...(computeBias ? { gradBias: random(dtype, g.outChannels, 6) } : {}) },
+    'grad-parameters': {
+      input,
+      gradOutput,
+      gradWeight: random(dtype, weightLength(g), 5),
+      ...(computeBias ? { gradBias: random(dtype, g.outChannels, 6) } : {}),
+    },
     backward: { input, gradOutput, weight },
   }[pass];
   return { op: `${g.kind}/${pass}` as OpName, geometry: g, dtype, tensors, scale: 0.5, computeBias };
@@ -63,11 +74,17 @@ describe('planSplit', () => {
   it('shares a batch out by samples and a single sample by channels, one part per worker at most', () => {
     assert.equal(planSplit(makeTask(geometry('conv2d', 4), 'forward', 'float32'), 2, 0)!.parts.length, 2);
     assert.equal(planSplit(makeTask(geometry('conv2d', 3), 'forward', 'float32'), 8, 0)!.parts.length, 3);
-    const batches = planSplit(makeTask(geometry('conv-transpose2d', 5), 'grad-input', 'float32'), 2, 0)!.parts.map((p) => (p.geometry as ConvGeometry).batch);
+    const batches = planSplit(makeTask(geometry('conv-transpose2d', 5), 'grad-input', 'float32'), 2, 0)!.parts.map(
+      (p) => (p.geometry as ConvGeometry).batch,
+    );
     assert.deepEqual(batches, [2, 3]);
-    const channels = planSplit(makeTask(geometry('conv2d', 1), 'forward', 'float32'), 3, 0)!.parts.map((p) => (p.geometry as ConvGeometry).outChannels);
+    const channels = planSplit(makeTask(geometry('conv2d', 1), 'forward', 'float32'), 3, 0)!.parts.map(
+      (p) => (p.geometry as ConvGeometry).outChannels,
+    );
     assert.deepEqual(channels, [2, 2, 3]);
-    const inChannels = planSplit(makeTask(geometry('conv2d', 1), 'grad-input', 'float32'), 2, 0)!.parts.map((p) => (p.geometry as ConvGeometry).inChannels);
+    const inChannels = planSplit(makeTask(geometry('conv2d', 1), 'grad-input', 'float32'), 2, 0)!.parts.map(
+      (p) => (p.geometry as ConvGeometry).inChannels,
+    );
     assert.deepEqual(inChannels, [2, 3]);
   });
 
@@ -103,14 +120,15 @@ describe('planSplit', () => {
 });
 
 describe('Split.merge', () => {
-  it('hands back a result split along its outermost axis as the parts\' own arrays, in order, copying nothing', () => {
+  it("hands back a result split along its outermost axis as the parts' own arrays, in order, copying nothing", () => {
     for (const batch of [1, 4]) {
       const split = planSplit(makeTask(geometry('conv-transpose2d', batch), 'forward', 'float32'), 2, 0)!;
       const results = split.parts.map((p) => runTask(p));
       const merged = split.merge(results).output as readonly FloatArray[];
       assert.ok(Array.isArray(merged), `batch ${batch}: pieces`);
       assert.deepEqual(merged.length, 2);
-      merged.forEach((piece, i) => assert.equal(piece, results[i].output, `batch ${batch}: part ${i}'s own array`));
+      for (const [i, piece] of merged.entries())
+        assert.equal(piece, results[i].output, `batch ${batch}: part ${i}'s own array`);
     }
   });
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { ConvGeometry, FloatArray } from '../../workers/geometry.js';
-import { runTask, type OpName, type Task } from '../../workers/tasks.js';
+import { type OpName, runTask, type Task } from '../../workers/tasks.js';
 import { columnsGeometries, dataSeed, dtypes, seeded } from './helpers/arbitraries.js';
-import { convCases, explicitCases, outputPaddingAtLeastStride, type ConvCase } from './helpers/conv-cases.js';
+import { type ConvCase, convCases, explicitCases, outputPaddingAtLeastStride } from './helpers/conv-cases.js';
 import { columnsLength, imageLength, inputLength, outputLength, weightLength } from './helpers/geometry.js';
-import { assertClose, random, tolerance, type DType } from './helpers/tensors.js';
+import { assertClose, type DType, random, tolerance } from './helpers/tensors.js';
 import { accumulated, references } from './reference/conv.js';
 import { foldReference, unfoldReference } from './reference/unfold.js';
 
@@ -23,7 +23,8 @@ const keys = (result: object): string[] => Object.keys(result).sort();
 
 function checkForward({ g, dtype, data, withBias }: ConvCase): void {
   const bias = withBias ? data.bias : null;
-  const tensors = bias === null ? { input: data.input, weight: data.weight } : { input: data.input, weight: data.weight, bias };
+  const tensors =
+    bias === null ? { input: data.input, weight: data.weight } : { input: data.input, weight: data.weight, bias };
   const result = runTask({ op: `${g.kind}/forward`, geometry: g, dtype, tensors });
   assert.deepEqual(keys(result), ['output']);
   const output = assertDtype(result.output, dtype, outputLength(g), 'output');
@@ -31,20 +32,32 @@ function checkForward({ g, dtype, data, withBias }: ConvCase): void {
 }
 
 function checkGradInput({ g, dtype, data }: ConvCase): void {
-  const result = runTask({ op: `${g.kind}/grad-input`, geometry: g, dtype, tensors: { gradOutput: data.gradOutput, weight: data.weight } });
+  const result = runTask({
+    op: `${g.kind}/grad-input`,
+    geometry: g,
+    dtype,
+    tensors: { gradOutput: data.gradOutput, weight: data.weight },
+  });
   assert.deepEqual(keys(result), ['gradInput']);
   const gradInput = assertDtype(result.gradInput, dtype, inputLength(g), 'gradInput');
   assertClose(gradInput, references.gradInput(g, data.gradOutput, data.weight), tolerance[dtype], 'gradInput');
 }
 
-function checkGradParameters(c: ConvCase, accumulate: boolean, computeBias: boolean | undefined, scale: number | undefined): void {
+function checkGradParameters(
+  c: ConvCase,
+  accumulate: boolean,
+  computeBias: boolean | undefined,
+  scale: number | undefined,
+): void {
   const { g, dtype, data } = c;
   const given = { gradWeight: data.gradWeight.slice(), gradBias: data.gradBias.slice() };
   const task: Task = {
     op: `${g.kind}/grad-parameters`,
     geometry: g,
     dtype,
-    tensors: accumulate ? { input: data.input, gradOutput: data.gradOutput, ...given } : { input: data.input, gradOutput: data.gradOutput },
+    tensors: accumulate
+      ? { input: data.input, gradOutput: data.gradOutput, ...given }
+      : { input: data.input, gradOutput: data.gradOutput },
     ...(scale === undefined ? {} : { scale }),
     ...(computeBias === undefined ? {} : { computeBias }),
   };
@@ -54,12 +67,22 @@ function checkGradParameters(c: ConvCase, accumulate: boolean, computeBias: bool
   const factor = scale ?? 1;
   const gradWeight = assertDtype(result.gradWeight, dtype, weightLength(g), 'gradWeight');
   const weightStart = accumulate ? data.gradWeight : new Float64Array(weightLength(g));
-  assertClose(gradWeight, accumulated(weightStart, factor, references.gradWeight(g, data.input, data.gradOutput)), tolerance[dtype], 'gradWeight');
+  assertClose(
+    gradWeight,
+    accumulated(weightStart, factor, references.gradWeight(g, data.input, data.gradOutput)),
+    tolerance[dtype],
+    'gradWeight',
+  );
   if (accumulate) assert.equal(gradWeight, given.gradWeight, 'gradWeight is accumulated in place');
   if (withBias) {
     const gradBias = assertDtype(result.gradBias, dtype, g.outChannels, 'gradBias');
     const biasStart = accumulate ? data.gradBias : new Float64Array(g.outChannels);
-    assertClose(gradBias, accumulated(biasStart, factor, references.gradBias(g, data.gradOutput)), tolerance[dtype], 'gradBias');
+    assertClose(
+      gradBias,
+      accumulated(biasStart, factor, references.gradBias(g, data.gradOutput)),
+      tolerance[dtype],
+      'gradBias',
+    );
     if (accumulate) assert.equal(gradBias, given.gradBias, 'gradBias is accumulated in place');
   } else {
     assertClose(given.gradBias, data.gradBias, 0, 'gradBias left alone');
@@ -72,7 +95,13 @@ function checkBackward({ g, dtype, data, scale }: ConvCase, computeBias: boolean
     geometry: g,
     dtype,
     // Stray accumulation buffers must not be added into: backward starts from zero.
-    tensors: { input: data.input, weight: data.weight, gradOutput: data.gradOutput, gradWeight: data.gradWeight, gradBias: data.gradBias },
+    tensors: {
+      input: data.input,
+      weight: data.weight,
+      gradOutput: data.gradOutput,
+      gradWeight: data.gradWeight,
+      gradBias: data.gradBias,
+    },
     scale,
     computeBias,
   });
@@ -81,10 +110,20 @@ function checkBackward({ g, dtype, data, scale }: ConvCase, computeBias: boolean
   // scale applies to the parameter gradients only.
   assertClose(gradInput, references.gradInput(g, data.gradOutput, data.weight), tolerance[dtype], 'gradInput');
   const gradWeight = assertDtype(result.gradWeight, dtype, weightLength(g), 'gradWeight');
-  assertClose(gradWeight, references.gradWeight(g, data.input, data.gradOutput).map((v) => scale * v), tolerance[dtype], 'gradWeight');
+  assertClose(
+    gradWeight,
+    references.gradWeight(g, data.input, data.gradOutput).map((v) => scale * v),
+    tolerance[dtype],
+    'gradWeight',
+  );
   if (computeBias) {
     const gradBias = assertDtype(result.gradBias, dtype, g.outChannels, 'gradBias');
-    assertClose(gradBias, references.gradBias(g, data.gradOutput).map((v) => scale * v), tolerance[dtype], 'gradBias');
+    assertClose(
+      gradBias,
+      references.gradBias(g, data.gradOutput).map((v) => scale * v),
+      tolerance[dtype],
+      'gradBias',
+    );
   }
 }
 
@@ -99,15 +138,26 @@ describe('runTask', () => {
     });
 
     it(`${kind}/grad-parameters accumulates scale * gradient into the given gradWeight / gradBias in place and returns them`, () => {
-      fc.assert(fc.property(convCases(kind), fc.boolean(), (c, computeBias) => checkGradParameters(c, true, computeBias, c.scale)), seeded(60));
+      fc.assert(
+        fc.property(convCases(kind), fc.boolean(), (c, computeBias) =>
+          checkGradParameters(c, true, computeBias, c.scale),
+        ),
+        seeded(60),
+      );
     });
 
     it(`${kind}/grad-parameters starts from zero without them, with scale 1 and gradBias by default`, () => {
-      fc.assert(fc.property(convCases(kind), (c) => checkGradParameters(c, false, undefined, undefined)), seeded(40));
+      fc.assert(
+        fc.property(convCases(kind), (c) => checkGradParameters(c, false, undefined, undefined)),
+        seeded(40),
+      );
     });
 
     it(`${kind}/grad-parameters returns no gradBias, and leaves a given one alone, when computeBias is false`, () => {
-      fc.assert(fc.property(convCases(kind), (c) => checkGradParameters(c, true, false, c.scale)), seeded(20));
+      fc.assert(
+        fc.property(convCases(kind), (c) => checkGradParameters(c, true, false, c.scale)),
+        seeded(20),
+      );
     });
 
     it(`${kind}/backward returns gradInput and gradWeight / gradBias started from zero, scale applying to the latter only`, () => {
@@ -130,7 +180,12 @@ describe('runTask', () => {
         const input = random(dtype, imageLength(g), seed);
         const result = runTask({ op: 'im2col', geometry: g, dtype, tensors: { input } });
         assert.deepEqual(keys(result), ['columns']);
-        assertClose(assertDtype(result.columns, dtype, columnsLength(g), 'columns'), unfoldReference(g, input), 0, 'columns');
+        assertClose(
+          assertDtype(result.columns, dtype, columnsLength(g), 'columns'),
+          unfoldReference(g, input),
+          0,
+          'columns',
+        );
       }),
       seeded(60),
     );
@@ -142,7 +197,12 @@ describe('runTask', () => {
         const columns = random(dtype, columnsLength(g), seed);
         const result = runTask({ op: 'col2im', geometry: g, dtype, tensors: { columns } });
         assert.deepEqual(keys(result), ['output']);
-        assertClose(assertDtype(result.output, dtype, imageLength(g), 'output'), foldReference(g, columns), tolerance[dtype], 'output');
+        assertClose(
+          assertDtype(result.output, dtype, imageLength(g), 'output'),
+          foldReference(g, columns),
+          tolerance[dtype],
+          'output',
+        );
       }),
       seeded(60),
     );
@@ -150,28 +210,59 @@ describe('runTask', () => {
 
   it('gives the same results whatever ran before it in the worker (its scratch is reused, never trusted)', () => {
     const cases = explicitCases(outputPaddingAtLeastStride);
-    const first = cases.map((c) => runTask({ op: `${c.g.kind}/forward`, geometry: c.g, dtype: c.dtype, tensors: { input: c.data.input, weight: c.data.weight } }).output);
-    const again = [...cases].reverse().map((c) => runTask({ op: `${c.g.kind}/forward`, geometry: c.g, dtype: c.dtype, tensors: { input: c.data.input, weight: c.data.weight } }).output);
+    const first = cases.map(
+      (c) =>
+        runTask({
+          op: `${c.g.kind}/forward`,
+          geometry: c.g,
+          dtype: c.dtype,
+          tensors: { input: c.data.input, weight: c.data.weight },
+        }).output,
+    );
+    const again = [...cases].reverse().map(
+      (c) =>
+        runTask({
+          op: `${c.g.kind}/forward`,
+          geometry: c.g,
+          dtype: c.dtype,
+          tensors: { input: c.data.input, weight: c.data.weight },
+        }).output,
+    );
     assert.deepEqual(first, again.reverse());
   });
 
   describe('rejects a task that disagrees with itself (a bug upstream, never a wrong answer)', () => {
     const [c] = explicitCases(outputPaddingAtLeastStride) as [ConvCase];
     const g: ConvGeometry = c.g;
-    const run = (op: OpName, tensors: Task['tensors'], geometry: Task['geometry'] = g, dtype: DType = c.dtype) => () =>
-      runTask({ op, geometry, dtype, tensors });
+    const run =
+      (op: OpName, tensors: Task['tensors'], geometry: Task['geometry'] = g, dtype: DType = c.dtype) =>
+      () =>
+        runTask({ op, geometry, dtype, tensors });
 
     it('when a required tensor is missing', () => {
       assert.throws(run('conv-transpose2d/forward', { input: c.data.input }), /weight/);
     });
 
     it("when a tensor is not of the task's dtype", () => {
-      assert.throws(run('conv-transpose2d/forward', { input: c.data.input, weight: c.data.weight }, g, 'float64'), /input/);
+      assert.throws(
+        run('conv-transpose2d/forward', { input: c.data.input, weight: c.data.weight }, g, 'float64'),
+        /input/,
+      );
     });
 
     it('when a tensor length does not match the geometry', () => {
-      assert.throws(run('conv-transpose2d/forward', { input: c.data.input.subarray(1), weight: c.data.weight }), /input/);
-      assert.throws(run('conv-transpose2d/grad-parameters', { input: c.data.input, gradOutput: c.data.gradOutput, gradBias: c.data.bias.subarray(1) }), /gradBias/);
+      assert.throws(
+        run('conv-transpose2d/forward', { input: c.data.input.subarray(1), weight: c.data.weight }),
+        /input/,
+      );
+      assert.throws(
+        run('conv-transpose2d/grad-parameters', {
+          input: c.data.input,
+          gradOutput: c.data.gradOutput,
+          gradBias: c.data.bias.subarray(1),
+        }),
+        /gradBias/,
+      );
     });
 
     it('when the geometry is of another kind', () => {

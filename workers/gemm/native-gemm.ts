@@ -18,25 +18,70 @@ import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
 export interface NativeBlas {
   sgemm(...args: GemmArgs): void;
   dgemm(...args: GemmArgs): void;
-  im2col(...args: [...GridArgs, image: FloatArray, imageOffset: number, columns: FloatArray, columnsOffset: number]): void;
-  col2im(...args: [...GridArgs, image: FloatArray, imageOffset: number, columns: FloatArray, columnsOffset: number]): void;
-  gemmCol2im(...args: [
-    transA: boolean, m: number, n: number, k: number, a: FloatArray, aOffset: number, lda: number,
-    b: FloatArray, bOffset: number, ldb: number, ...GridArgs, image: FloatArray, imageOffset: number, columns: FloatArray,
-  ]): void;
-  im2colGemm(...args: [
-    ...GridArgs, image: FloatArray, imageOffset: number, transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: FloatArray, aOffset: number, lda: number, beta: number, c: FloatArray, cOffset: number, ldc: number,
-    columns: FloatArray,
-  ]): void;
+  im2col(
+    ...args: [...GridArgs, image: FloatArray, imageOffset: number, columns: FloatArray, columnsOffset: number]
+  ): void;
+  col2im(
+    ...args: [...GridArgs, image: FloatArray, imageOffset: number, columns: FloatArray, columnsOffset: number]
+  ): void;
+  gemmCol2im(
+    ...args: [
+      transA: boolean,
+      m: number,
+      n: number,
+      k: number,
+      a: FloatArray,
+      aOffset: number,
+      lda: number,
+      b: FloatArray,
+      bOffset: number,
+      ldb: number,
+      ...GridArgs,
+      image: FloatArray,
+      imageOffset: number,
+      columns: FloatArray,
+    ]
+  ): void;
+  im2colGemm(
+    ...args: [
+      ...GridArgs,
+      image: FloatArray,
+      imageOffset: number,
+      transA: boolean,
+      transB: boolean,
+      m: number,
+      n: number,
+      k: number,
+      alpha: number,
+      a: FloatArray,
+      aOffset: number,
+      lda: number,
+      beta: number,
+      c: FloatArray,
+      cOffset: number,
+      ldc: number,
+      columns: FloatArray,
+    ]
+  ): void;
   /** OpenBLAS's own description: openblas_get_config(), openblas_get_corename(), its thread count. */
   blasInfo(): { readonly config: string; readonly core: string; readonly threads: number };
 }
 
 type GemmArgs = Parameters<Gemm>;
 type GridArgs = [
-  channels: number, height: number, width: number, kH: number, kW: number, sH: number, sW: number,
-  pH: number, pW: number, dH: number, dW: number, colH: number, colW: number,
+  channels: number,
+  height: number,
+  width: number,
+  kH: number,
+  kW: number,
+  sH: number,
+  sW: number,
+  pH: number,
+  pW: number,
+  dH: number,
+  dW: number,
+  colH: number,
+  colW: number,
 ];
 
 /** Where scripts/build-native.mjs puts the addon, relative to the project root. */
@@ -55,7 +100,8 @@ export function loadNative(): Loaded {
 function load(): Loaded {
   const root = projectRoot();
   const path = root === null ? null : join(root, ADDON_PATH);
-  if (path === null || !existsSync(path)) return { blas: null, why: `${ADDON_PATH} was not built (see the npm run build output)` };
+  if (path === null || !existsSync(path))
+    return { blas: null, why: `${ADDON_PATH} was not built (see the npm run build output)` };
   let blas: NativeBlas;
   try {
     blas = createRequire(import.meta.url)(path) as NativeBlas;
@@ -72,7 +118,9 @@ function load(): Loaded {
  * library that loads but computes wrongly (a broken build, a mismatched ABI) is never offered.
  */
 function selfCheck(blas: NativeBlas): string | null {
-  const m = 3, n = 5, k = 4;
+  const m = 3,
+    n = 5,
+    k = 4;
   const filled = (double: boolean, length: number, f: (i: number) => number): FloatArray => {
     const out = double ? new Float64Array(length) : new Float32Array(length);
     for (let i = 0; i < length; i++) out[i] = f(i);
@@ -85,10 +133,12 @@ function selfCheck(blas: NativeBlas): string | null {
         const b = filled(double, k * n + 1, (i) => (i % 5) - 2);
         const want = filled(double, m * n + 2, (i) => i % 3);
         const got = want.slice();
-        const lda = transA ? m : k, ldb = transB ? k : n;
+        const lda = transA ? m : k,
+          ldb = transB ? k : n;
         referenceGemm(transA, transB, m, n, k, 2, a, 1, lda, b, 1, ldb, 0.5, want, 1, n);
         (double ? blas.dgemm : blas.sgemm)(transA, transB, m, n, k, 2, a, 1, lda, b, 1, ldb, 0.5, got, 1, n);
-        if (got.some((v, i) => v !== want[i])) return `${double ? 'dgemm' : 'sgemm'} transA=${transA} transB=${transB} differs from the reference`;
+        if (got.some((v, i) => v !== want[i]))
+          return `${double ? 'dgemm' : 'sgemm'} transA=${transA} transB=${transB} differs from the reference`;
       }
     }
   }
@@ -114,27 +164,60 @@ export const nativeSupported = (): boolean => loadNative().blas !== null;
 export const MACS_PER_CALL = 2 ** 29;
 
 const whole = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
-const span = (rows: number, cols: number, ld: number): number => (rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols);
+const span = (rows: number, cols: number, ld: number): number =>
+  rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
 /** A block that certainly lies inside its array; anything doubtful goes to the addon in one call, which checks it. */
 const inside = (f: FloatArray, offset: number, rows: number, cols: number, ld: number): boolean =>
-  (f instanceof Float32Array || f instanceof Float64Array) && whole(offset) && whole(ld) && ld >= cols && offset + span(rows, cols, ld) <= f.length;
+  (f instanceof Float32Array || f instanceof Float64Array) &&
+  whole(offset) &&
+  whole(ld) &&
+  ld >= cols &&
+  offset + span(rows, cols, ld) <= f.length;
 
 /** Rows of C per call, or 0 when the call goes in one piece. */
 function bandRows<F extends FloatArray>(
-  transA: boolean, transB: boolean, m: number, n: number, k: number,
-  a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number, c: F, cOffset: number, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: F,
+  aOffset: number,
+  lda: number,
+  b: F,
+  bOffset: number,
+  ldb: number,
+  c: F,
+  cOffset: number,
+  ldc: number,
 ): number {
   if (!(whole(m) && whole(n) && whole(k)) || m * n * k <= MACS_PER_CALL || m < 2) return 0;
   // Checked whole before the first band runs: a call the addon would refuse must change nothing.
-  const fits = inside(a, aOffset, transA ? k : m, transA ? m : k, lda) && inside(b, bOffset, transB ? n : k, transB ? k : n, ldb) && inside(c, cOffset, m, n, ldc);
+  const fits =
+    inside(a, aOffset, transA ? k : m, transA ? m : k, lda) &&
+    inside(b, bOffset, transB ? n : k, transB ? k : n, ldb) &&
+    inside(c, cOffset, m, n, ldc);
   return fits ? Math.max(1, Math.floor(MACS_PER_CALL / (n * k))) : 0;
 }
 
 function nativeGemm(double: boolean): Gemm {
   return function gemm<F extends FloatArray>(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number,
-    beta: number, c: F, cOffset: number, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: F,
+    aOffset: number,
+    lda: number,
+    b: F,
+    bOffset: number,
+    ldb: number,
+    beta: number,
+    c: F,
+    cOffset: number,
+    ldc: number,
   ): void {
     const run = double ? blas().dgemm : blas().sgemm;
     const rows = bandRows(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
@@ -144,7 +227,24 @@ function nativeGemm(double: boolean): Gemm {
     }
     for (let i = 0; i < m; i += rows) {
       const band = Math.min(rows, m - i);
-      run(transA, transB, band, n, k, alpha, a, aOffset + (transA ? i : i * lda), lda, b, bOffset, ldb, beta, c, cOffset + i * ldc, ldc);
+      run(
+        transA,
+        transB,
+        band,
+        n,
+        k,
+        alpha,
+        a,
+        aOffset + (transA ? i : i * lda),
+        lda,
+        b,
+        bOffset,
+        ldb,
+        beta,
+        c,
+        cOffset + i * ldc,
+        ldc,
+      );
     }
   } as Gemm;
 }
@@ -160,34 +260,145 @@ const gemmOf = (f: FloatArray): Gemm => (f instanceof Float64Array ? f64GemmNati
  * MACS_PER_CALL runs as the banded GEMM and the addon's col2im / im2col, so it stays cancellable.
  */
 export const nativeGemmCol2im: GemmCol2im = <F extends FloatArray>(
-  transA: boolean, m: number, n: number, k: number,
-  a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number,
-  g: SampleColumns, image: F, imageOffset: number, columns: F,
+  transA: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: F,
+  aOffset: number,
+  lda: number,
+  b: F,
+  bOffset: number,
+  ldb: number,
+  g: SampleColumns,
+  image: F,
+  imageOffset: number,
+  columns: F,
 ): void => {
   if (m * n * k > MACS_PER_CALL && columns.length >= m * n) {
     gemmOf(image)(transA, false, m, n, k, 1, a, aOffset, lda, b, bOffset, ldb, 0, columns, 0, n);
-    blas().col2im(g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW, image, imageOffset, columns, 0);
+    blas().col2im(
+      g.channels,
+      g.height,
+      g.width,
+      g.kH,
+      g.kW,
+      g.sH,
+      g.sW,
+      g.pH,
+      g.pW,
+      g.dH,
+      g.dW,
+      g.colH,
+      g.colW,
+      image,
+      imageOffset,
+      columns,
+      0,
+    );
     return;
   }
   blas().gemmCol2im(
-    transA, m, n, k, a, aOffset, lda, b, bOffset, ldb,
-    g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW,
-    image, imageOffset, columns,
+    transA,
+    m,
+    n,
+    k,
+    a,
+    aOffset,
+    lda,
+    b,
+    bOffset,
+    ldb,
+    g.channels,
+    g.height,
+    g.width,
+    g.kH,
+    g.kW,
+    g.sH,
+    g.sW,
+    g.pH,
+    g.pW,
+    g.dH,
+    g.dW,
+    g.colH,
+    g.colW,
+    image,
+    imageOffset,
+    columns,
   );
 };
 
 export const nativeIm2colGemm: Im2colGemm = <F extends FloatArray>(
-  g: SampleColumns, image: F, imageOffset: number,
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: F, aOffset: number, lda: number, beta: number, c: F, cOffset: number, ldc: number, columns: F,
+  g: SampleColumns,
+  image: F,
+  imageOffset: number,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: F,
+  aOffset: number,
+  lda: number,
+  beta: number,
+  c: F,
+  cOffset: number,
+  ldc: number,
+  columns: F,
 ): void => {
   if (m * n * k > MACS_PER_CALL) {
-    blas().im2col(g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW, image, imageOffset, columns, 0);
+    blas().im2col(
+      g.channels,
+      g.height,
+      g.width,
+      g.kH,
+      g.kW,
+      g.sH,
+      g.sW,
+      g.pH,
+      g.pW,
+      g.dH,
+      g.dW,
+      g.colH,
+      g.colW,
+      image,
+      imageOffset,
+      columns,
+      0,
+    );
     gemmOf(c)(transA, transB, m, n, k, alpha, a, aOffset, lda, columns, 0, g.colH * g.colW, beta, c, cOffset, ldc);
     return;
   }
   blas().im2colGemm(
-    g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW,
-    image, imageOffset, transA, transB, m, n, k, alpha, a, aOffset, lda, beta, c, cOffset, ldc, columns,
+    g.channels,
+    g.height,
+    g.width,
+    g.kH,
+    g.kW,
+    g.sH,
+    g.sW,
+    g.pH,
+    g.pW,
+    g.dH,
+    g.dW,
+    g.colH,
+    g.colW,
+    image,
+    imageOffset,
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    alpha,
+    a,
+    aOffset,
+    lda,
+    beta,
+    c,
+    cOffset,
+    ldc,
+    columns,
   );
 };

@@ -1,10 +1,23 @@
 import type { DType } from '../scratch.js';
+import { type GemmFamily, isGemmFamily } from './family.js';
 import { gemm as referenceGemm } from './gemm.js';
 import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
-import { isGemmFamily, type GemmFamily } from './family.js';
-import { f32GemmNative, f64GemmNative, loadNative, nativeGemmCol2im, nativeIm2colGemm, nativeSupported } from './native-gemm.js';
 import {
-  f32GemmCol2imWasmSimd, f32GemmWasmSimd, f32Im2colGemmWasmSimd, f64GemmCol2imWasmSimd, f64GemmWasmSimd, f64Im2colGemmWasmSimd, wasmSimdSupported,
+  f32GemmNative,
+  f64GemmNative,
+  loadNative,
+  nativeGemmCol2im,
+  nativeIm2colGemm,
+  nativeSupported,
+} from './native-gemm.js';
+import {
+  f32GemmCol2imWasmSimd,
+  f32GemmWasmSimd,
+  f32Im2colGemmWasmSimd,
+  f64GemmCol2imWasmSimd,
+  f64GemmWasmSimd,
+  f64Im2colGemmWasmSimd,
+  wasmSimdSupported,
 } from './wasm-simd-gemm.js';
 
 /**
@@ -30,13 +43,63 @@ export interface GemmVariant {
 const always = (): boolean => true;
 
 export const GEMM_VARIANTS: readonly GemmVariant[] = [
-  { name: 'f32-gemm-reference-ts', dtype: 'float32', family: 'typescript', rank: 0, supported: always, gemm: referenceGemm },
-  { name: 'f64-gemm-reference-ts', dtype: 'float64', family: 'typescript', rank: 0, supported: always, gemm: referenceGemm },
-  { name: 'f32-gemm-4x8-wasmsimd', dtype: 'float32', family: 'wasm', rank: 1, supported: wasmSimdSupported, gemm: f32GemmWasmSimd, gemmCol2im: f32GemmCol2imWasmSimd, im2colGemm: f32Im2colGemmWasmSimd },
-  { name: 'f64-gemm-4x4-wasmsimd', dtype: 'float64', family: 'wasm', rank: 1, supported: wasmSimdSupported, gemm: f64GemmWasmSimd, gemmCol2im: f64GemmCol2imWasmSimd, im2colGemm: f64Im2colGemmWasmSimd },
+  {
+    name: 'f32-gemm-reference-ts',
+    dtype: 'float32',
+    family: 'typescript',
+    rank: 0,
+    supported: always,
+    gemm: referenceGemm,
+  },
+  {
+    name: 'f64-gemm-reference-ts',
+    dtype: 'float64',
+    family: 'typescript',
+    rank: 0,
+    supported: always,
+    gemm: referenceGemm,
+  },
+  {
+    name: 'f32-gemm-4x8-wasmsimd',
+    dtype: 'float32',
+    family: 'wasm',
+    rank: 1,
+    supported: wasmSimdSupported,
+    gemm: f32GemmWasmSimd,
+    gemmCol2im: f32GemmCol2imWasmSimd,
+    im2colGemm: f32Im2colGemmWasmSimd,
+  },
+  {
+    name: 'f64-gemm-4x4-wasmsimd',
+    dtype: 'float64',
+    family: 'wasm',
+    rank: 1,
+    supported: wasmSimdSupported,
+    gemm: f64GemmWasmSimd,
+    gemmCol2im: f64GemmCol2imWasmSimd,
+    im2colGemm: f64Im2colGemmWasmSimd,
+  },
   // Offered where the addon was built, loads and passes its self-check (native-gemm.ts).
-  { name: 'f32-gemm-cblas-openblas', dtype: 'float32', family: 'native', rank: 2, supported: nativeSupported, gemm: f32GemmNative, gemmCol2im: nativeGemmCol2im, im2colGemm: nativeIm2colGemm },
-  { name: 'f64-gemm-cblas-openblas', dtype: 'float64', family: 'native', rank: 2, supported: nativeSupported, gemm: f64GemmNative, gemmCol2im: nativeGemmCol2im, im2colGemm: nativeIm2colGemm },
+  {
+    name: 'f32-gemm-cblas-openblas',
+    dtype: 'float32',
+    family: 'native',
+    rank: 2,
+    supported: nativeSupported,
+    gemm: f32GemmNative,
+    gemmCol2im: nativeGemmCol2im,
+    im2colGemm: nativeIm2colGemm,
+  },
+  {
+    name: 'f64-gemm-cblas-openblas',
+    dtype: 'float64',
+    family: 'native',
+    rank: 2,
+    supported: nativeSupported,
+    gemm: f64GemmNative,
+    gemmCol2im: nativeGemmCol2im,
+    im2colGemm: nativeIm2colGemm,
+  },
 ];
 
 /** The variants this runtime supports. */
@@ -51,7 +114,8 @@ export function offeredVariants(): GemmVariant[] {
 export function forcedFamily(env: NodeJS.ProcessEnv = process.env): GemmFamily | null {
   const value = env.GEMM_VARIANT;
   if (value === undefined || value === '') return null;
-  if (!isGemmFamily(value)) throw new Error(`GEMM_VARIANT=${JSON.stringify(value)}: must be native, wasm or typescript`);
+  if (!isGemmFamily(value))
+    throw new Error(`GEMM_VARIANT=${JSON.stringify(value)}: must be native, wasm or typescript`);
   return value;
 }
 
@@ -59,7 +123,9 @@ export function forcedFamily(env: NodeJS.ProcessEnv = process.env): GemmFamily |
 const best = (dtype: DType): GemmVariant => {
   const family = forcedFamily();
   // Filtered by family before `supported` runs: a forced wasm or typescript never loads OpenBLAS.
-  const candidates = GEMM_VARIANTS.filter((v) => v.dtype === dtype && (family === null || v.family === family) && v.supported());
+  const candidates = GEMM_VARIANTS.filter(
+    (v) => v.dtype === dtype && (family === null || v.family === family) && v.supported(),
+  );
   if (candidates.length === 0) {
     const why = family === 'native' ? loadNative().why : 'it is not offered by this runtime';
     throw new Error(`GEMM_VARIANT=${family}: no ${family} GEMM for ${dtype}: ${why}`);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../project-root.js';
-import { wasm, type WasmMemory } from './wasm-api.js';
+import { type WasmMemory, wasm } from './wasm-api.js';
 
 /** What assembly/index.ts exports. Addresses are byte offsets into `memory`. */
 export interface GemmExports {
@@ -19,13 +19,38 @@ export interface GemmExports {
 
 /** col2im's and im2col's: the source's address, the destination's, then the grid. */
 type ColumnsArgs = [
-  from: number, to: number, channels: number, height: number, width: number,
-  kH: number, kW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, colH: number, colW: number,
+  from: number,
+  to: number,
+  channels: number,
+  height: number,
+  width: number,
+  kH: number,
+  kW: number,
+  sH: number,
+  sW: number,
+  pH: number,
+  pW: number,
+  dH: number,
+  dW: number,
+  colH: number,
+  colW: number,
 ];
 
 type GemmArgs = [
-  transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
-  b: number, ldb: number, beta: number, c: number, ldc: number, packed: number,
+  transA: number,
+  transB: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: number,
+  lda: number,
+  b: number,
+  ldb: number,
+  beta: number,
+  c: number,
+  ldc: number,
+  packed: number,
 ];
 
 /** Where `npm run build:wasm` writes the module, relative to the project root. */

@@ -3,7 +3,7 @@ import { imageLength, type SampleColumns } from '../kernels/sample-columns.js';
 import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
 import { runtimeHasSimd } from './simd-probe.js';
 import type { WasmMemory } from './wasm-api.js';
-import { gemmModule, type GemmExports } from './wasm-module.js';
+import { type GemmExports, gemmModule } from './wasm-module.js';
 
 /**
  * The host side of the WebAssembly SIMD GEMM (assembly/): copies the stored spans of A and B
@@ -19,7 +19,8 @@ const ALIGN = 64;
 const align = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
 /** Elements from the first to the last element of a stored rows x cols block, rows ld apart. */
-const span = (rows: number, cols: number, ld: number): number => (rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols);
+const span = (rows: number, cols: number, ld: number): number =>
+  rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
 
 interface Layout {
   readonly exports: GemmExports;
@@ -61,8 +62,21 @@ interface Operands {
  * `b` leaves B's span for the caller to fill in the module (im2col).
  */
 function placeOperands<F extends FloatArray>(
-  elementBytes: 4 | 8, transA: boolean, transB: boolean, m: number, n: number, k: number, readsAB: boolean,
-  a: F, aOffset: number, lda: number, b: F | null, bOffset: number, ldb: number, cSpan: number, extraBytes: number,
+  elementBytes: 4 | 8,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  readsAB: boolean,
+  a: F,
+  aOffset: number,
+  lda: number,
+  b: F | null,
+  bOffset: number,
+  ldb: number,
+  cSpan: number,
+  extraBytes: number,
 ): Operands {
   const { exports, packed, operands } = currentLayout();
   const aSpan = readsAB ? span(transA ? k : m, transA ? m : k, lda) : 0;
@@ -89,9 +103,20 @@ function checkElement(c: FloatArray, elementBytes: 4 | 8): void {
 
 /** Runs the module's GEMM on placed A and B: C in (when beta reads it), the product, C out. */
 function multiply<F extends FloatArray>(
-  elementBytes: 4 | 8, { exports, packed, aAt, bAt, cAt }: Operands,
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number,
-  beta: number, c: F, cOffset: number, ldc: number,
+  elementBytes: 4 | 8,
+  { exports, packed, aAt, bAt, cAt }: Operands,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  lda: number,
+  ldb: number,
+  beta: number,
+  c: F,
+  cOffset: number,
+  ldc: number,
 ): void {
   const readsC = beta !== 0;
   const cSpan = span(m, n, ldc);
@@ -116,20 +141,50 @@ function multiply<F extends FloatArray>(
 
 function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
   return function gemm<F extends FloatArray>(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number,
-    beta: number, c: F, cOffset: number, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: F,
+    aOffset: number,
+    lda: number,
+    b: F,
+    bOffset: number,
+    ldb: number,
+    beta: number,
+    c: F,
+    cOffset: number,
+    ldc: number,
   ): void {
     if (m === 0 || n === 0) return;
     checkElement(c, elementBytes);
     const readsAB = alpha !== 0 && k !== 0;
-    const placed = placeOperands(elementBytes, transA, transB, m, n, k, readsAB, a, aOffset, lda, b, bOffset, ldb, span(m, n, ldc), 0);
+    const placed = placeOperands(
+      elementBytes,
+      transA,
+      transB,
+      m,
+      n,
+      k,
+      readsAB,
+      a,
+      aOffset,
+      lda,
+      b,
+      bOffset,
+      ldb,
+      span(m, n, ldc),
+      0,
+    );
     multiply(elementBytes, placed, transA, transB, m, n, k, alpha, lda, ldb, beta, c, cOffset, ldc);
   } as Gemm;
 }
 
 /** The grid's arguments to the module's col2im and im2col, after the two addresses. */
-const gridArgs = (g: SampleColumns) => [g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW] as const;
+const gridArgs = (g: SampleColumns) =>
+  [g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW] as const;
 
 /**
  * GEMM then col2im without leaving the module: the columns stay where the GEMM wrote them, are
@@ -138,15 +193,57 @@ const gridArgs = (g: SampleColumns) => [g.channels, g.height, g.width, g.kH, g.k
  */
 function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
   return function gemmCol2im<F extends FloatArray>(
-    transA: boolean, m: number, n: number, k: number,
-    a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number,
-    grid: SampleColumns, image: F, imageOffset: number,
+    transA: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: F,
+    aOffset: number,
+    lda: number,
+    b: F,
+    bOffset: number,
+    ldb: number,
+    grid: SampleColumns,
+    image: F,
+    imageOffset: number,
   ): void {
     checkElement(image, elementBytes);
     const imageSpan = imageLength(grid);
     const readsAB = m !== 0 && n !== 0 && k !== 0;
-    const { exports, packed, aAt, bAt, cAt, end } = placeOperands(elementBytes, transA, false, m, n, k, readsAB, a, aOffset, lda, b, bOffset, ldb, m * n, imageSpan * elementBytes);
-    if (m !== 0 && n !== 0) (elementBytes === 4 ? exports.gemmF32 : exports.gemmF64)(+transA, 0, m, n, k, 1, aAt, lda, bAt, ldb, 0, cAt, n, packed);
+    const { exports, packed, aAt, bAt, cAt, end } = placeOperands(
+      elementBytes,
+      transA,
+      false,
+      m,
+      n,
+      k,
+      readsAB,
+      a,
+      aOffset,
+      lda,
+      b,
+      bOffset,
+      ldb,
+      m * n,
+      imageSpan * elementBytes,
+    );
+    if (m !== 0 && n !== 0)
+      (elementBytes === 4 ? exports.gemmF32 : exports.gemmF64)(
+        +transA,
+        0,
+        m,
+        n,
+        k,
+        1,
+        aAt,
+        lda,
+        bAt,
+        ldb,
+        0,
+        cAt,
+        n,
+        packed,
+      );
     (elementBytes === 4 ? exports.col2imF32 : exports.col2imF64)(cAt, end, ...gridArgs(grid));
     const view = memoryView(exports, elementBytes);
     image.set(view.subarray(end / elementBytes, end / elementBytes + imageSpan), imageOffset);
@@ -160,19 +257,55 @@ function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
  */
 function wasmSimdIm2colGemm(elementBytes: 4 | 8): Im2colGemm {
   return function im2colGemm<F extends FloatArray>(
-    grid: SampleColumns, image: F, imageOffset: number,
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: F, aOffset: number, lda: number, beta: number, c: F, cOffset: number, ldc: number,
+    grid: SampleColumns,
+    image: F,
+    imageOffset: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: F,
+    aOffset: number,
+    lda: number,
+    beta: number,
+    c: F,
+    cOffset: number,
+    ldc: number,
   ): void {
     if (m === 0 || n === 0) return;
     checkElement(c, elementBytes);
     const readsAB = alpha !== 0 && k !== 0;
     const ldb = grid.colH * grid.colW;
     const imageSpan = imageLength(grid);
-    const placed = placeOperands(elementBytes, transA, transB, m, n, k, readsAB, a, aOffset, lda, null, 0, ldb, span(m, n, ldc), imageSpan * elementBytes);
+    const placed = placeOperands(
+      elementBytes,
+      transA,
+      transB,
+      m,
+      n,
+      k,
+      readsAB,
+      a,
+      aOffset,
+      lda,
+      null,
+      0,
+      ldb,
+      span(m, n, ldc),
+      imageSpan * elementBytes,
+    );
     if (readsAB) {
-      memoryView(placed.exports, elementBytes).set(image.subarray(imageOffset, imageOffset + imageSpan), placed.end / elementBytes);
-      (elementBytes === 4 ? placed.exports.im2colF32 : placed.exports.im2colF64)(placed.end, placed.bAt, ...gridArgs(grid));
+      memoryView(placed.exports, elementBytes).set(
+        image.subarray(imageOffset, imageOffset + imageSpan),
+        placed.end / elementBytes,
+      );
+      (elementBytes === 4 ? placed.exports.im2colF32 : placed.exports.im2colF64)(
+        placed.end,
+        placed.bAt,
+        ...gridArgs(grid),
+      );
     }
     multiply(elementBytes, placed, transA, transB, m, n, k, alpha, lda, ldb, beta, c, cOffset, ldc);
   } as Im2colGemm;

@@ -13,7 +13,12 @@ export function addBias<F extends FloatArray>(g: ConvGeometry, bias: F, output: 
 }
 
 /** gradBias[c] += scale * (sum of gradOutput[n, c, h, w] over n, h, w): the THNN beta = 1 contract. */
-export function accumulateGradBias<F extends FloatArray>(g: ConvGeometry, gradOutput: F, scale: number, gradBias: F): void {
+export function accumulateGradBias<F extends FloatArray>(
+  g: ConvGeometry,
+  gradOutput: F,
+  scale: number,
+  gradBias: F,
+): void {
   const plane = g.outH * g.outW;
   for (let c = 0; c < g.outChannels; c++) {
     let sum = 0;

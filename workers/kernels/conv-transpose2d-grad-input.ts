@@ -26,7 +26,25 @@ export function convTranspose2dGradInput<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * inPerGroup * rows;
-      im2colThenGemm(grid, gradOutput, y, false, false, inPerGroup, inPlane, rows, 1, weight, w, rows, 0, gradInput, x, inPlane, columns);
+      im2colThenGemm(
+        grid,
+        gradOutput,
+        y,
+        false,
+        false,
+        inPerGroup,
+        inPlane,
+        rows,
+        1,
+        weight,
+        w,
+        rows,
+        0,
+        gradInput,
+        x,
+        inPlane,
+        columns,
+      );
     }
   }
 }

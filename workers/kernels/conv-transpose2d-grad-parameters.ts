@@ -30,7 +30,25 @@ export function convTranspose2dGradParameters<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * inPerGroup * rows;
-      im2colThenGemm(grid, gradOutput, y, false, true, inPerGroup, rows, inPlane, scale, input, x, inPlane, 1, gradWeight, w, rows, columns);
+      im2colThenGemm(
+        grid,
+        gradOutput,
+        y,
+        false,
+        true,
+        inPerGroup,
+        rows,
+        inPlane,
+        scale,
+        input,
+        x,
+        inPlane,
+        1,
+        gradWeight,
+        w,
+        rows,
+        columns,
+      );
     }
   }
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);

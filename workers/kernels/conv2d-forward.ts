@@ -28,7 +28,25 @@ export function conv2dForward<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * outPerGroup * rows;
-      im2colThenGemm(grid, input, x, false, false, outPerGroup, outPlane, rows, 1, weight, w, rows, 0, output, y, outPlane, columns);
+      im2colThenGemm(
+        grid,
+        input,
+        x,
+        false,
+        false,
+        outPerGroup,
+        outPlane,
+        rows,
+        1,
+        weight,
+        w,
+        rows,
+        0,
+        output,
+        y,
+        outPlane,
+        columns,
+      );
     }
   }
   if (bias !== null) addBias(g, bias, output);

@@ -25,7 +25,22 @@ export function conv2dGradInput<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * outPerGroup * rows;
-      gemmThenCol2im(true, rows, outPlane, outPerGroup, weight, w, rows, gradOutput, y, outPlane, grid, gradInput, x, columns);
+      gemmThenCol2im(
+        true,
+        rows,
+        outPlane,
+        outPerGroup,
+        weight,
+        w,
+        rows,
+        gradOutput,
+        y,
+        outPlane,
+        grid,
+        gradInput,
+        x,
+        columns,
+      );
     }
   }
 }

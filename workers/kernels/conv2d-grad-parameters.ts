@@ -30,7 +30,25 @@ export function conv2dGradParameters<F extends FloatArray>(
       const x = (n * g.inChannels + group * inPerGroup) * inPlane;
       const y = (n * g.outChannels + group * outPerGroup) * outPlane;
       const w = group * outPerGroup * rows;
-      im2colThenGemm(grid, input, x, false, true, outPerGroup, rows, outPlane, scale, gradOutput, y, outPlane, 1, gradWeight, w, rows, columns);
+      im2colThenGemm(
+        grid,
+        input,
+        x,
+        false,
+        true,
+        outPerGroup,
+        rows,
+        outPlane,
+        scale,
+        gradOutput,
+        y,
+        outPlane,
+        1,
+        gradWeight,
+        w,
+        rows,
+        columns,
+      );
     }
   }
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);

@@ -17,9 +17,20 @@ const variantOf = (a: FloatArray) => selectedVariant(a instanceof Float32Array ?
 
 /** columns = op(A) B (alpha 1, beta 0), folded by col2im onto `image` at `imageOffset`. */
 export function gemmThenCol2im<F extends FloatArray>(
-  transA: boolean, m: number, n: number, k: number,
-  a: F, aOffset: number, lda: number, b: F, bOffset: number, ldb: number,
-  grid: SampleColumns, image: F, imageOffset: number, columns: F,
+  transA: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: F,
+  aOffset: number,
+  lda: number,
+  b: F,
+  bOffset: number,
+  ldb: number,
+  grid: SampleColumns,
+  image: F,
+  imageOffset: number,
+  columns: F,
 ): void {
   if (columnsAreImage(grid)) {
     gemm(transA, false, m, n, k, 1, a, aOffset, lda, b, bOffset, ldb, 0, image, imageOffset, n);
@@ -36,12 +47,43 @@ export function gemmThenCol2im<F extends FloatArray>(
 
 /** B = im2col of `image` at `imageOffset` on `grid`, then C = alpha * op(A) op(B) + beta * C. */
 export function im2colThenGemm<F extends FloatArray>(
-  grid: SampleColumns, image: F, imageOffset: number,
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: F, aOffset: number, lda: number, beta: number, c: F, cOffset: number, ldc: number, columns: F,
+  grid: SampleColumns,
+  image: F,
+  imageOffset: number,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: F,
+  aOffset: number,
+  lda: number,
+  beta: number,
+  c: F,
+  cOffset: number,
+  ldc: number,
+  columns: F,
 ): void {
   if (columnsAreImage(grid)) {
-    gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, image, imageOffset, grid.colH * grid.colW, beta, c, cOffset, ldc);
+    gemm(
+      transA,
+      transB,
+      m,
+      n,
+      k,
+      alpha,
+      a,
+      aOffset,
+      lda,
+      image,
+      imageOffset,
+      grid.colH * grid.colW,
+      beta,
+      c,
+      cOffset,
+      ldc,
+    );
     return;
   }
   const fused = variantOf(c).im2colGemm;

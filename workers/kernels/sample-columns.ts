@@ -39,8 +39,14 @@ export function groupColumns(g: ConvGeometry): SampleColumns {
  */
 export function columnsAreImage(c: SampleColumns): boolean {
   return (
-    c.kH === 1 && c.kW === 1 && c.sH === 1 && c.sW === 1 && c.pH === 0 && c.pW === 0 &&
-    c.colH === c.height && c.colW === c.width
+    c.kH === 1 &&
+    c.kW === 1 &&
+    c.sH === 1 &&
+    c.sW === 1 &&
+    c.pH === 0 &&
+    c.pW === 0 &&
+    c.colH === c.height &&
+    c.colW === c.width
   );
 }
 

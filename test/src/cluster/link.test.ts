@@ -13,7 +13,7 @@ class FakeChannel extends EventEmitter {
   }
 }
 
-describe('a server process\'s link to the primary', () => {
+describe("a server process's link to the primary", () => {
   it('is not ready until the primary says every process is up, nor while one is down or the service drains', () => {
     const channel = new FakeChannel();
     const link = new ClusterLink(channel);
@@ -28,12 +28,15 @@ describe('a server process\'s link to the primary', () => {
     assert.equal(link.notReady, 'the primary process is gone');
   });
 
-  it('asks the primary to count a request against the service\'s rate limit, and takes its answer', async () => {
+  it("asks the primary to count a request against the service's rate limit, and takes its answer", async () => {
     const channel = new FakeChannel();
     const link = new ClusterLink(channel);
     const counted = link.countRate('ip:127.0.0.1', 60_000, 10);
     const question = channel.sent[0]!;
-    assert.deepEqual({ ...question, id: 0 }, { convsvc: 'rate?', id: 0, key: 'ip:127.0.0.1', windowMs: 60_000, max: 10 });
+    assert.deepEqual(
+      { ...question, id: 0 },
+      { convsvc: 'rate?', id: 0, key: 'ip:127.0.0.1', windowMs: 60_000, max: 10 },
+    );
     channel.emit('message', { convsvc: 'rate', id: 999, current: 1, ttl: 1 }); // someone else's
     channel.emit('message', { convsvc: 'rate', id: question.id, current: 3, ttl: 59_000 });
     assert.deepEqual(await counted, { current: 3, ttl: 59_000 });
@@ -48,7 +51,7 @@ describe('a server process\'s link to the primary', () => {
     await assert.rejects(link.countRate('k', 1000, 1), /primary process is gone/);
   });
 
-  it('shares its own registry\'s metrics when the primary asks, and passes on the primary\'s sum', async () => {
+  it("shares its own registry's metrics when the primary asks, and passes on the primary's sum", async () => {
     const channel = new FakeChannel();
     const link = new ClusterLink(channel);
     const registry = new Registry();
@@ -56,9 +59,15 @@ describe('a server process\'s link to the primary', () => {
     link.shareMetrics(registry);
     channel.emit('message', { convsvc: 'share?', id: 7 });
     await new Promise((r) => setImmediate(r));
-    const share = channel.sent.find((m) => m.convsvc === 'share') as { id: number; metrics: { name: string; values: { value: number }[] }[] };
+    const share = channel.sent.find((m) => m.convsvc === 'share') as {
+      id: number;
+      metrics: { name: string; values: { value: number }[] }[];
+    };
     assert.equal(share.id, 7);
-    assert.deepEqual(share.metrics.map((m) => [m.name, m.values[0]!.value]), [['shared_total', 5]]);
+    assert.deepEqual(
+      share.metrics.map((m) => [m.name, m.values[0]!.value]),
+      [['shared_total', 5]],
+    );
 
     const text = link.serviceMetrics();
     const asked = channel.sent.at(-1)!;

@@ -61,8 +61,11 @@ export const garbageShape: fc.Arbitrary<number[]> = fc.oneof(
 );
 export const garbagePair: fc.Arbitrary<[number, number]> = fc.tuple(garbageInt, garbageInt);
 export const garbageConv: fc.Arbitrary<ConvParams> = fc.record({
-  stride: garbagePair, padding: garbagePair.map(([h, w]) => [h - 1, w - 1] as [number, number]),
-  outputPadding: garbagePair.map(([h, w]) => [h - 1, w - 1] as [number, number]), dilation: garbagePair, groups: garbageInt,
+  stride: garbagePair,
+  padding: garbagePair.map(([h, w]) => [h - 1, w - 1] as [number, number]),
+  outputPadding: garbagePair.map(([h, w]) => [h - 1, w - 1] as [number, number]),
+  dilation: garbagePair,
+  groups: garbageInt,
 });
 /** Small limits too, so that garbage also reaches the 413 rules. */
 export const someLimits: fc.Arbitrary<Limits> = fc.constantFrom(LIMITS, NO_LIMITS, { maxElements: 64, maxMacs: 1000 });
@@ -81,7 +84,8 @@ function replaceNumbers<T>(value: T, edits: readonly (readonly [number, number])
   const rebuild = (v: unknown): unknown => {
     if (typeof v === 'number') return targets.get(index++) ?? v;
     if (Array.isArray(v)) return v.map(rebuild);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rebuild(x)]));
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rebuild(x)]));
     return v;
   };
   return rebuild(value) as T;

@@ -13,11 +13,20 @@ describe('size formulas', () => {
   });
 
   it('agrees with the float formula wherever floats are exact', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 5 }),
-      fc.nat({ max: 5 }), fc.integer({ min: 1, max: 4 }), (h, k, s, p, d) => {
-        assert.equal(windowCount(h, k, s, p, d).value, BigInt(Math.floor((h + 2 * p - d * (k - 1) - 1) / s) + 1));
-        assert.equal(transposedOutputSize(h, k, s, p, d, 0).value, BigInt((h - 1) * s - 2 * p + d * (k - 1) + 1));
-      }), { seed: 42, numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.nat({ max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        (h, k, s, p, d) => {
+          assert.equal(windowCount(h, k, s, p, d).value, BigInt(Math.floor((h + 2 * p - d * (k - 1) - 1) / s) + 1));
+          assert.equal(transposedOutputSize(h, k, s, p, d, 0).value, BigInt((h - 1) * s - 2 * p + d * (k - 1) + 1));
+        },
+      ),
+      { seed: 42, numRuns: 300 },
+    );
   });
 
   it('stays exact where (H - 1) * stride passes 2^53', () => {
@@ -27,12 +36,22 @@ describe('size formulas', () => {
   });
 
   it('inverts the transposed output size, outputPadding included, and reports a remainder as no size', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 5 }),
-      fc.nat({ max: 5 }), fc.integer({ min: 1, max: 4 }), fc.nat({ max: 4 }), (h, k, s, p, d, a) => {
-        const out = transposedOutputSize(h, k, s, p, d, a).value;
-        fc.pre(out >= 1n);
-        assert.equal(transposedInputSize(Number(out), k, s, p, d, a).value, BigInt(h));
-      }), { seed: 42, numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.nat({ max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.nat({ max: 4 }),
+        (h, k, s, p, d, a) => {
+          const out = transposedOutputSize(h, k, s, p, d, a).value;
+          fc.pre(out >= 1n);
+          assert.equal(transposedInputSize(Number(out), k, s, p, d, a).value, BigInt(h));
+        },
+      ),
+      { seed: 42, numRuns: 300 },
+    );
     assert.equal(transposedInputSize(6, 3, 2, 0, 1, 0).value, undefined);
     assert.match(transposedInputSize(6, 3, 2, 0, 1, 0).formula, /= 2\.5$/);
   });

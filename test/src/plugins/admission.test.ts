@@ -3,11 +3,11 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { expectedCost } from '../../../src/memory-model.js';
 import { build } from '../../helpers/build.js';
 import { faultyWorker, sleepingBody, smallBody, until } from '../../helpers/faults.js';
 import { send } from '../../helpers/http.js';
-import { expectedCost } from '../../../src/memory-model.js';
-import { rawRequest, trickle, type Trickler } from '../../helpers/raw-http.js';
+import { rawRequest, type Trickler, trickle } from '../../helpers/raw-http.js';
 
 interface Outcome {
   readonly status: number;
@@ -28,7 +28,11 @@ function postExpectingContinue(app: FastifyInstance, url: string, payload: unkno
       port,
       path: url,
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        expect: '100-continue',
+      },
     });
     req.on('continue', () => {
       bodySent = true;
@@ -81,8 +85,11 @@ describe('slow uploads', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const tricklers: Trickler[] = [];
-    t.after(() => tricklers.forEach((s) => s.stop()));
-    for (let i = 0; i < 150; i++) tricklers.push(trickle(port, i % 2 ? '/v1/conv2d/forward' : '/v2/models/conv2d/infer'));
+    t.after(() => {
+      for (const s of tricklers) s.stop();
+    });
+    for (let i = 0; i < 150; i++)
+      tricklers.push(trickle(port, i % 2 ? '/v1/conv2d/forward' : '/v2/models/conv2d/infer'));
     await until(() => app.pool.saturated === false && tricklers.every((s) => !s.closed()), 1000);
     for (let i = 0; i < 20; i++) {
       const res = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
@@ -95,10 +102,13 @@ describe('slow uploads', () => {
       assert.equal(a.status, 408, a.head);
       assert.match(a.body, /below the minimum/);
     }
-    assert.ok(tricklers.every((s) => s.closed()), 'and their connections closed');
+    assert.ok(
+      tricklers.every((s) => s.closed()),
+      'and their connections closed',
+    );
   });
 
-  it('spend the request\'s own deadline: a body still arriving at REQUEST_TIMEOUT_MS gets 408', async (t) => {
+  it("spend the request's own deadline: a body still arriving at REQUEST_TIMEOUT_MS gets 408", async (t) => {
     const app = await build(t, { requestTimeoutMs: 800, minBodyBytesPerSecond: 0 });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
@@ -147,7 +157,9 @@ describe('the memory budget', () => {
     t.after(() => holder.destroy());
     await new Promise<void>((r) => holder.connect(port, '127.0.0.1', r));
     // Its stated 20 MiB could fit (at least 3 x 20 MiB once parsed); 19 MiB of it are sent.
-    holder.write(`POST /v1/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${20 * MiB}\r\n\r\n`);
+    holder.write(
+      `POST /v1/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${20 * MiB}\r\n\r\n`,
+    );
     holder.write(Buffer.alloc(19 * MiB, 0x20));
     // Charged in proportion as it arrives: 19/20 of what 20 MiB of JSON numbers may hold, capped at the budget.
     const share = Math.ceil(19 * MiB * (Math.min(expectedCost(20 * MiB, false), 64 * MiB) / (20 * MiB)));
@@ -173,7 +185,11 @@ describe('the memory budget', () => {
   it('charges the answer once its size is planned: a small body whose answer could never fit is refused 413 before the work, and gives its charge back', async (t) => {
     const app = await build(t, { memoryBudgetBytes: 64 * MiB });
     // 1 x 1 x 2 x 2 scattered at stride 2000: 4 M output elements of float32, 16 MB, ~160 MB as JSON numbers.
-    const body = { input: { shape: [1, 1, 2, 2], data: [1, 2, 3, 4] }, weight: { shape: [1, 1, 1, 1], data: [1] }, stride: 2000 };
+    const body = {
+      input: { shape: [1, 1, 2, 2], data: [1, 2, 3, 4] },
+      weight: { shape: [1, 1, 1, 1], data: [1] },
+      stride: 2000,
+    };
     const res = await send(app, { method: 'POST', url: '/v1/conv-transpose2d/forward', payload: body });
     assert.equal(res.statusCode, 413, res.body);
     assert.match(res.json().detail, /its answer/);
@@ -185,7 +201,10 @@ describe('an absolute-form or encoded target', () => {
   it('is admitted like its plain spelling', async (t) => {
     const app = await build(t, { memoryBudgetBytes: 32 * MiB });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    const res = await rawRequest(app, `POST /%761/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${20 * MiB}\r\nExpect: 100-continue\r\n\r\n`);
+    const res = await rawRequest(
+      app,
+      `POST /%761/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${20 * MiB}\r\nExpect: 100-continue\r\n\r\n`,
+    );
     assert.equal(res.status, 413, res.body);
   });
 });

@@ -17,12 +17,27 @@ describe('API keys', () => {
     assert.equal(none.statusCode, 401);
     assert.equal(none.json().type, '/problems/unauthorized');
     assert.equal(none.headers['www-authenticate'], 'Bearer');
-    const wrong = await send(app, { method: 'POST', url: '/v1/im2col', payload: body, headers: { authorization: 'Bearer k-on' } });
+    const wrong = await send(app, {
+      method: 'POST',
+      url: '/v1/im2col',
+      payload: body,
+      headers: { authorization: 'Bearer k-on' },
+    });
     assert.equal(wrong.statusCode, 401);
-    const basic = await send(app, { method: 'POST', url: '/v1/im2col', payload: body, headers: { authorization: 'Basic k-one' } });
+    const basic = await send(app, {
+      method: 'POST',
+      url: '/v1/im2col',
+      payload: body,
+      headers: { authorization: 'Basic k-one' },
+    });
     assert.equal(basic.statusCode, 401);
     for (const key of ['k-one', 'k-two']) {
-      const ok = await send(app, { method: 'POST', url: '/v1/im2col', payload: body, headers: { authorization: `Bearer ${key}` } });
+      const ok = await send(app, {
+        method: 'POST',
+        url: '/v1/im2col',
+        payload: body,
+        headers: { authorization: `Bearer ${key}` },
+      });
       assert.equal(ok.statusCode, 200, ok.body);
     }
   });
@@ -31,7 +46,11 @@ describe('API keys', () => {
     const app = await build(t, { apiKeys: ['k'] });
     for (const url of ['/v2', '/v2/health/live', '/v2/models/conv2d']) {
       assert.equal((await send(app, { method: 'GET', url })).statusCode, 401, url);
-      assert.equal((await send(app, { method: 'GET', url, headers: { authorization: 'Bearer k' } })).statusCode, 200, url);
+      assert.equal(
+        (await send(app, { method: 'GET', url, headers: { authorization: 'Bearer k' } })).statusCode,
+        200,
+        url,
+      );
     }
   });
 

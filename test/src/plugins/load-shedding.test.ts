@@ -20,7 +20,8 @@ describe('load shedding (under-pressure)', () => {
     const ready = await send(app, { method: 'GET', url: '/health/ready' });
     assert.equal(ready.statusCode, 503);
     assert.match(ready.json().detail, /overloaded.*heap/);
-    for (const url of ['/health/live', '/metrics', '/openapi.json']) assert.equal((await send(app, { method: 'GET', url })).statusCode, 200, url);
+    for (const url of ['/health/live', '/metrics', '/openapi.json'])
+      assert.equal((await send(app, { method: 'GET', url })).statusCode, 200, url);
   });
 
   it('leaves a healthy process alone', async (t) => {

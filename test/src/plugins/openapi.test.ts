@@ -7,8 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { renderOpenApi } from '../../../src/openapi-document.js';
 import { opRoutes } from '../../../src/routes/op-routes.js';
 import { build } from '../../helpers/build.js';
-import { projectRoot } from '../../helpers/paths.js';
 import { send } from '../../helpers/http.js';
+import { projectRoot } from '../../helpers/paths.js';
 
 type Operation = {
   summary?: string;
@@ -47,7 +47,10 @@ describe('the OpenAPI document', () => {
       const example = op.requestBody?.content['application/json']?.example;
       assert.ok(example, `${route.op}: example request`);
       for (const status of ['400', '413', '415', '422', '503', '504']) {
-        assert.ok(op.responses[status]?.content?.['application/problem+json'], `${route.op}: ${status} problem document`);
+        assert.ok(
+          op.responses[status]?.content?.['application/problem+json'],
+          `${route.op}: ${status} problem document`,
+        );
       }
     }
   });
@@ -68,7 +71,7 @@ describe('the OpenAPI document', () => {
 });
 
 describe('Swagger UI at /docs', () => {
-  it('is served with a browser\'s security headers, scripts from its own origin only', async () => {
+  it("is served with a browser's security headers, scripts from its own origin only", async () => {
     for (const url of ['/docs', '/docs/', '/docs/static/swagger-initializer.js', '/docs/json']) {
       const res = await send(app, { method: 'GET', url });
       assert.equal(res.statusCode, 200, url);
@@ -80,7 +83,11 @@ describe('Swagger UI at /docs', () => {
       assert.ok(res.headers['strict-transport-security'], url);
     }
     const page = await send(app, { method: 'GET', url: '/docs/' });
-    assert.doesNotMatch(page.body, /<script>(?!\s*<\/script>)|<script(?![^>]*\bsrc=)[^>]*>\s*\S/, 'no inline script the CSP would block');
+    assert.doesNotMatch(
+      page.body,
+      /<script>(?!\s*<\/script>)|<script(?![^>]*\bsrc=)[^>]*>\s*\S/,
+      'no inline script the CSP would block',
+    );
   });
 
   it('leaves the JSON answers of the API without them', async () => {

@@ -4,7 +4,12 @@ import { build } from '../../helpers/build.js';
 import { send } from '../../helpers/http.js';
 
 const body = { input: { shape: [1, 1, 2], data: [1, 2] }, kernelSize: 1 };
-const op = (headers: Record<string, string> = {}) => ({ method: 'POST' as const, url: '/v1/im2col', payload: body, headers });
+const op = (headers: Record<string, string> = {}) => ({
+  method: 'POST' as const,
+  url: '/v1/im2col',
+  payload: body,
+  headers,
+});
 
 describe('rate limit', () => {
   it('is off by default: no budget, no rate-limit headers', async (t) => {

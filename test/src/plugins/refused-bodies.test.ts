@@ -43,7 +43,16 @@ async function appWith(
   const seen: Seen = {};
   await app.register(refusedBodiesPlugin, { bytesPerSecond, maxBodyBytes, uploads, deadlineMs: 60_000 });
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.post('/refused', { onRequest: async (request, reply) => ((seen.refused = request.raw), reply.code(503).send({ refused: true })) }, async () => ({}));
+  app.post(
+    '/refused',
+    {
+      onRequest: async (request, reply) => {
+        seen.refused = request.raw;
+        return reply.code(503).send({ refused: true });
+      },
+    },
+    async () => ({}),
+  );
   app.post('/read', async (request) => ({ bytes: (request.body as Buffer).length }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.after(() => app.close());
@@ -60,7 +69,14 @@ interface Posted {
 
 function post(port: number, path: string, bytes: number, agent: Agent): Promise<Posted> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/octet-stream', 'content-length': bytes } });
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path,
+      method: 'POST',
+      agent,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': bytes },
+    });
     let finished = false;
     req.once('finish', () => (finished = true));
     const uploaded = new Promise<boolean>((done) => req.once('close', () => done(finished)));
@@ -90,7 +106,7 @@ describe('bodies of refused requests', () => {
     const next = await post(port, '/read', 1000, agent);
     assert.equal(next.status, 200);
     assert.deepEqual(JSON.parse(next.body), { bytes: 1000 });
-    assert.ok(next.reusedSocket, 'the second request went over the first one\'s connection');
+    assert.ok(next.reusedSocket, "the second request went over the first one's connection");
   });
 
   it('are read no faster than the shared rate: the answer comes first, the body waits', async (t) => {
@@ -104,7 +120,7 @@ describe('bodies of refused requests', () => {
     assert.equal(seen.refused?.complete, false);
   });
 
-  it('are finished at once when they have wholly arrived, so the connection\'s next requests do not stack up behind them', async (t) => {
+  it("are finished at once when they have wholly arrived, so the connection's next requests do not stack up behind them", async (t) => {
     const { seen, port } = await appWith(t, 1, 64 * MiB);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     t.after(() => agent.destroy());
@@ -132,10 +148,18 @@ describe('bodies of refused requests', () => {
     const { seen, port } = await appWith(t, Infinity, 4 * MiB);
     // The body is sent only once the answer is in: a connection closed with bytes unread is reset,
     // and a reset arriving before the client has read the answer would take the answer with it.
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/refused', method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': 32 * MiB } });
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path: '/refused',
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': 32 * MiB },
+    });
     t.after(() => req.destroy());
     req.on('error', () => {});
-    const closed = new Promise<void>((done) => req.socket?.once('close', done) ?? req.once('socket', (socket) => socket.once('close', done)));
+    const closed = new Promise<void>(
+      (done) => req.socket?.once('close', done) ?? req.once('socket', (socket) => socket.once('close', done)),
+    );
     req.flushHeaders();
     const res = await new Promise<IncomingMessage>((done) => req.once('response', done));
     assert.equal(res.statusCode, 503);

@@ -3,12 +3,12 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { build } from '../../helpers/build.js';
-import { randomTensor, readTensor, withBase64Tensors, type JsonTensor } from '../../helpers/tensors.js';
 import { SPLIT_MIN_MACS } from '../../../src/split.js';
 import { OFF_LOOP_BYTES } from '../../../src/tensor/off-loop-parse.js';
-import { GOLDEN_ROUTES, assertClose, assertDtype, loadGolden, type GoldenCase } from '../../golden/fixtures.js';
+import { assertClose, assertDtype, GOLDEN_ROUTES, type GoldenCase, loadGolden } from '../../golden/fixtures.js';
+import { build } from '../../helpers/build.js';
 import { send } from '../../helpers/http.js';
+import { type JsonTensor, randomTensor, readTensor, withBase64Tensors } from '../../helpers/tensors.js';
 
 /**
  * Every op route against the PyTorch golden vectors, in both request encodings and with the
@@ -36,7 +36,11 @@ function checkAnswer(c: GoldenCase, answer: Record<string, JsonTensor>, encoding
     const got = answer[name];
     assert.deepEqual(got.shape, want!.shape, `${name}.shape`);
     assert.equal(got.dtype, c.dtype, `${name}.dtype`);
-    assert.equal(encoding === 'base64' ? typeof got.b64 : Array.isArray(got.data) ? 'array' : 'none', encoding === 'base64' ? 'string' : 'array', `${name} encoding`);
+    assert.equal(
+      encoding === 'base64' ? typeof got.b64 : Array.isArray(got.data) ? 'array' : 'none',
+      encoding === 'base64' ? 'string' : 'array',
+      `${name} encoding`,
+    );
     const values = readTensor(got);
     assertDtype(values, c.dtype, name);
     assertClose(values, want!, c.dtype, `${c.name} ${name}`);
@@ -71,7 +75,7 @@ for (const route of GOLDEN_ROUTES) {
         checkAnswer(c, b64.json(), 'base64');
       }
     });
-    it('follows outputEncoding over the first tensor\'s encoding', async () => {
+    it("follows outputEncoding over the first tensor's encoding", async () => {
       const c = cases[0];
       const asB64 = await post(route, { ...c.request, outputEncoding: 'base64' });
       assert.equal(asB64.statusCode, 200, asB64.body.slice(0, 300));
@@ -100,7 +104,10 @@ describe('tensor values', () => {
   });
 
   it('treats null fields as absent and takes one integer for a pair', async () => {
-    const base = { input: { shape: [1, 2, 2], data: [1, 2, 3, 4] }, weight: { shape: [1, 1, 2, 2], data: [1, 1, 1, 1] } };
+    const base = {
+      input: { shape: [1, 2, 2], data: [1, 2, 3, 4] },
+      weight: { shape: [1, 1, 2, 2], data: [1, 1, 1, 1] },
+    };
     const withNulls = await post('/v1/conv-transpose2d/forward', { ...base, bias: null, stride: 2, padding: null });
     const explicit = await post('/v1/conv-transpose2d/forward', { ...base, stride: [2, 2], padding: [0, 0] });
     assert.equal(withNulls.statusCode, 200, withNulls.body);
@@ -117,10 +124,19 @@ describe('tensor values', () => {
     const spelled = values.map((v, i) => (i % 101 === 5 ? 'NaN' : i % 103 === 7 ? '-Infinity' : v));
     for (const dtype of ['float64', 'float32'] as const) {
       const typed = dtype === 'float64' ? Float64Array.from(spelled, Number) : Float32Array.from(spelled, Number);
-      const body = (input: object) => ({ input: { shape: [1, 1, n], dtype, ...input }, kernelSize: 1, outputEncoding: 'base64' });
+      const body = (input: object) => ({
+        input: { shape: [1, 1, n], dtype, ...input },
+        kernelSize: 1,
+        outputEncoding: 'base64',
+      });
       // JSON.stringify writes -0 as 0; this keeps the minus sign.
       const text = JSON.stringify(body({ data: spelled })).replace(/([[,])0(?=[,\]])/g, '$1-0');
-      const json = await send(app, { method: 'POST', url: '/v1/im2col', payload: text, headers: { 'content-type': 'application/json' } });
+      const json = await send(app, {
+        method: 'POST',
+        url: '/v1/im2col',
+        payload: text,
+        headers: { 'content-type': 'application/json' },
+      });
       const b64 = await post('/v1/im2col', body({ b64: Buffer.from(typed.buffer).toString('base64') }));
       assert.equal(json.statusCode, 200, json.body.slice(0, 300));
       assert.equal(json.json().columns.b64, Buffer.from(typed.buffer).toString('base64'), dtype);
@@ -139,8 +155,20 @@ describe('a request large enough to be shared by the workers', () => {
   // conv-transpose2d forward, k4 s2 p1, 16x16 -> 32x32: a batch of 2 is shared by sample, one
   // sample by output channel; both are past twice SPLIT_MIN_MACS.
   const bodies = [
-    { input: randomTensor([2, 64, 16, 16], 'float32', 1), weight: randomTensor([64, 32, 4, 4], 'float32', 2), bias: randomTensor([32], 'float32', 3), stride: 2, padding: 1 },
-    { input: randomTensor([1, 64, 16, 16], 'float64', 4), weight: randomTensor([64, 48, 4, 4], 'float64', 5), bias: randomTensor([48], 'float64', 6), stride: 2, padding: 1 },
+    {
+      input: randomTensor([2, 64, 16, 16], 'float32', 1),
+      weight: randomTensor([64, 32, 4, 4], 'float32', 2),
+      bias: randomTensor([32], 'float32', 3),
+      stride: 2,
+      padding: 1,
+    },
+    {
+      input: randomTensor([1, 64, 16, 16], 'float64', 4),
+      weight: randomTensor([64, 48, 4, 4], 'float64', 5),
+      bias: randomTensor([48], 'float64', 6),
+      stride: 2,
+      padding: 1,
+    },
   ];
 
   it('answers byte for byte as one worker does, in base64 and in JSON', async (t) => {
@@ -164,21 +192,38 @@ describe('request bodies on the wire', () => {
     const server = await build(t);
     await server.listen({ port: 0, host: '127.0.0.1' });
     const { port } = server.server.address() as AddressInfo;
-    const body = JSON.stringify(withBase64Tensors({ input: randomTensor([1, 4, 128, 128], 'float32', 7), weight: randomTensor([4, 3, 3, 3], 'float32', 8), padding: 1 }));
-    const want = (await send(server, { method: 'POST', url: '/v1/conv-transpose2d/forward', payload: body, headers: { 'content-type': 'application/json' } })).body;
+    const body = JSON.stringify(
+      withBase64Tensors({
+        input: randomTensor([1, 4, 128, 128], 'float32', 7),
+        weight: randomTensor([4, 3, 3, 3], 'float32', 8),
+        padding: 1,
+      }),
+    );
+    const want = (
+      await send(server, {
+        method: 'POST',
+        url: '/v1/conv-transpose2d/forward',
+        payload: body,
+        headers: { 'content-type': 'application/json' },
+      })
+    ).body;
     for (const chunked of [false, true]) {
       const got = await new Promise<{ status: number; text: string }>((resolve, reject) => {
         const headers: Record<string, string | number> = { 'content-type': 'application/json' };
         if (!chunked) headers['content-length'] = Buffer.byteLength(body);
-        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/conv-transpose2d/forward', headers }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        });
+        const req = httpRequest(
+          { host: '127.0.0.1', port, method: 'POST', path: '/v1/conv-transpose2d/forward', headers },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
         req.on('error', reject);
         // Uneven pieces, so keys and the long base64 value (~350 KB) are cut at arbitrary bytes.
-        for (let at = 0, n = 1; at < body.length; at += n, n = (n * 7 + 3) % 9000 + 1) req.write(body.slice(at, at + n));
+        for (let at = 0, n = 1; at < body.length; at += n, n = ((n * 7 + 3) % 9000) + 1)
+          req.write(body.slice(at, at + n));
         req.end();
       });
       assert.equal(got.status, 200, got.text.slice(0, 200));

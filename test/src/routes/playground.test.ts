@@ -14,7 +14,11 @@ describe('GET /playground', () => {
     assert.equal(page.statusCode, 200);
     assert.match(String(page.headers['content-type']), /^text\/html/);
     assert.match(page.body, /<script type="module" src="main.js"><\/script>/);
-    assert.doesNotMatch(page.body, /<script>|<style|style="|https?:\/\//, 'no inline script or style, no asset from elsewhere');
+    assert.doesNotMatch(
+      page.body,
+      /<script>|<style|style="|https?:\/\//,
+      'no inline script or style, no asset from elsewhere',
+    );
     const csp = String(page.headers['content-security-policy']);
     assert.match(csp, /script-src 'self'/);
     assert.match(csp, /style-src 'self'/);
@@ -23,13 +27,19 @@ describe('GET /playground', () => {
 
   it('serves the compiled scripts and styles from the service itself', async (t) => {
     const app = await build(t);
-    for (const [file, type] of [['main.js', /javascript/], ['geometry.js', /javascript/], ['style.css', /text\/css/], ['favicon.svg', /image\/svg\+xml/]] as const) {
+    for (const [file, type] of [
+      ['main.js', /javascript/],
+      ['geometry.js', /javascript/],
+      ['style.css', /text\/css/],
+      ['favicon.svg', /image\/svg\+xml/],
+    ] as const) {
       const res = await send(app, { method: 'GET', url: `/playground/${file}` });
       assert.equal(res.statusCode, 200, file);
       assert.match(String(res.headers['content-type']), type, file);
     }
     const main = await send(app, { method: 'GET', url: '/playground/main.js' });
-    for (const [, spec] of main.body.matchAll(/from '([^']+)'/g)) assert.match(spec, /^\.\/[\w-]+\.js$/, 'imports stay within the folder');
+    for (const [, spec] of main.body.matchAll(/from '([^']+)'/g))
+      assert.match(spec, /^\.\/[\w-]+\.js$/, 'imports stay within the folder');
   });
 
   it('answers a missing file with a problem document, and stays out of the OpenAPI document', async (t) => {

@@ -17,9 +17,18 @@ describe('request arrays', () => {
     assert.ok(issuesOf(TensorSchema, { shape: new Array(100_000).fill('x'), data: [1] }).length <= 5);
     assert.ok(issuesOf(pair(1, 'a pair'), new Array(100_000).fill('x')).length <= 5);
     const input = { name: 'input', shape: [1], datatype: 'FP32', data: [1] };
-    assert.deepEqual(issuesOf(InferenceRequestSchema, { inputs: new Array(100_000).fill({}) }).map((i) => i.path), [['inputs']]);
-    assert.deepEqual(issuesOf(InferenceRequestSchema, { inputs: new Array(17).fill(input) }).map((i) => i.path), [['inputs']]);
-    assert.deepEqual(issuesOf(InferenceRequestSchema, { inputs: [input], outputs: new Array(100_000).fill({}) }).map((i) => i.path), [['outputs']]);
+    assert.deepEqual(
+      issuesOf(InferenceRequestSchema, { inputs: new Array(100_000).fill({}) }).map((i) => i.path),
+      [['inputs']],
+    );
+    assert.deepEqual(
+      issuesOf(InferenceRequestSchema, { inputs: new Array(17).fill(input) }).map((i) => i.path),
+      [['inputs']],
+    );
+    assert.deepEqual(
+      issuesOf(InferenceRequestSchema, { inputs: [input], outputs: new Array(100_000).fill({}) }).map((i) => i.path),
+      [['outputs']],
+    );
   });
 });
 
@@ -35,7 +44,7 @@ describe('firstFailureRecord', () => {
     assert.deepEqual(issues[0].path, ['k3']);
   });
 
-  it('gives zod\'s verdict on any value (fast-check)', () => {
+  it("gives zod's verdict on any value (fast-check)", () => {
     const plain = z.record(z.string(), value);
     const entry = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null));
     fc.assert(

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ELEMENT_MESSAGE, firstBadElement, firstFloat32Overflow, PackedData, TensorDataSchema } from '../../../src/schemas/tensor-data.js';
+import {
+  ELEMENT_MESSAGE,
+  firstBadElement,
+  firstFloat32Overflow,
+  PackedData,
+  TensorDataSchema,
+} from '../../../src/schemas/tensor-data.js';
 
 /** What float32 overflow means: a finite double that rounds to an infinity. */
 const overflows = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && !Number.isFinite(Math.fround(v));
@@ -11,7 +17,12 @@ describe('firstFloat32Overflow', () => {
     // Around the rounding edge (2^128 - 2^103) and anywhere else, with the spellings in between.
     const edge = 2 ** 128 - 2 ** 103;
     const near = fc.integer({ min: -3, max: 3 }).map((k) => edge + k * 2 ** 75);
-    const value = fc.oneof(near, near.map((v) => -v), fc.double(), fc.constantFrom(3.4028234663852886e38, Infinity, -Infinity, NaN));
+    const value = fc.oneof(
+      near,
+      near.map((v) => -v),
+      fc.double(),
+      fc.constantFrom(3.4028234663852886e38, Infinity, -Infinity, NaN),
+    );
     fc.assert(
       fc.property(fc.array(value, { maxLength: 20 }), (values) => {
         const expected = values.findIndex(overflows);
@@ -28,7 +39,10 @@ describe('TensorDataSchema', () => {
     const data = [1, 'NaN', 'x', 'nan', {}];
     const result = TensorDataSchema.safeParse(data);
     assert.equal(result.success, false);
-    assert.deepEqual(result.error!.issues.map((i) => [i.path, i.message]), [[[2], ELEMENT_MESSAGE]]);
+    assert.deepEqual(
+      result.error!.issues.map((i) => [i.path, i.message]),
+      [[[2], ELEMENT_MESSAGE]],
+    );
     assert.equal(firstBadElement(new Array(100_000).fill('x')), 0);
   });
 
@@ -36,10 +50,14 @@ describe('TensorDataSchema', () => {
     const packed = new PackedData(Float64Array.of(1, 2));
     assert.equal(TensorDataSchema.parse(packed), packed);
     const bad = TensorDataSchema.safeParse(new PackedData(Float64Array.of(1), 1));
-    assert.deepEqual(bad.error!.issues.map((i) => i.path), [[1]]);
+    assert.deepEqual(
+      bad.error!.issues.map((i) => i.path),
+      [[1]],
+    );
   });
 
   it('refuses what is not an array, and a plain object dressed as packed data', () => {
-    for (const v of ['1', 1, {}, { values: [1], firstBad: -1, length: 1 }, null]) assert.equal(TensorDataSchema.safeParse(v).success, false, JSON.stringify(v));
+    for (const v of ['1', 1, {}, { values: [1], firstBad: -1, length: 1 }, null])
+      assert.equal(TensorDataSchema.safeParse(v).success, false, JSON.stringify(v));
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { answerJson, CHUNK_ELEMENTS, type AnswerEntry } from '../../../src/tensor/answer-json.js';
 import fc from 'fast-check';
+import { type AnswerEntry, answerJson, CHUNK_ELEMENTS } from '../../../src/tensor/answer-json.js';
 import { encodeTensor } from '../../../src/tensor/codec.js';
 import { joined } from '../../../src/tensor/pieces.js';
 
@@ -54,7 +54,11 @@ describe('answerJson', () => {
 
   it('writes pieces larger than a chunk, with seams inside and between chunks', async () => {
     for (const encoding of ['json', 'base64'] as const) {
-      const pieces = [ramp(Float32Array, CHUNK_ELEMENTS + 1), ramp(Float32Array, 2 * CHUNK_ELEMENTS + 7), ramp(Float32Array, 5)];
+      const pieces = [
+        ramp(Float32Array, CHUNK_ELEMENTS + 1),
+        ramp(Float32Array, 2 * CHUNK_ELEMENTS + 7),
+        ramp(Float32Array, 5),
+      ];
       const n = pieces.reduce((a, p) => a + p.length, 0);
       const entries = [{ name: 'output', values: pieces, shape: [n] }];
       assert.equal((await answerJson(entries, encoding)).toString('utf8'), reference(entries, encoding));

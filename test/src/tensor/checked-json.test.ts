@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import Fastify, { type FastifyRequest } from 'fastify';
 import fc from 'fast-check';
+import Fastify, { type FastifyRequest } from 'fastify';
 import { JsonRefusal, parseCheckedJson } from '../../../src/tensor/checked-json.js';
 
 const fastify = Fastify();
@@ -37,17 +37,31 @@ describe('parseCheckedJson', () => {
     assert.deepEqual(ours('\uFEFF{"constructor": 1, "prototype": {}}').value, { constructor: 1, prototype: {} });
   });
 
-  it('accepts and refuses what Fastify\'s default parser does, with the same values (fast-check)', () => {
-    const key = fc.constantFrom('__proto__', 'constructor', 'prototype', 'a', '\\u005f_proto__', 'constructo\\u0072', 'b64');
+  it("accepts and refuses what Fastify's default parser does, with the same values (fast-check)", () => {
+    const key = fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'a',
+      '\\u005f_proto__',
+      'constructo\\u0072',
+      'b64',
+    );
     const tree = fc.letrec((tie) => ({
       node: fc.oneof(
         { depthSize: 'small' },
         fc.constantFrom('1', '-0', '"x"', 'null', 'true', '[]', '{}'),
         fc.array(tie('node'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
-        fc.array(fc.tuple(key, tie('node')), { maxLength: 3 }).map((entries) => `{${entries.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
+        fc
+          .array(fc.tuple(key, tie('node')), { maxLength: 3 })
+          .map((entries) => `{${entries.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
       ),
     })).node;
-    const text = fc.oneof({ weight: 8, arbitrary: tree }, { weight: 1, arbitrary: tree.map((t) => `\uFEFF${t}`) }, { weight: 1, arbitrary: tree.map((t) => t.slice(1)) });
+    const text = fc.oneof(
+      { weight: 8, arbitrary: tree },
+      { weight: 1, arbitrary: tree.map((t) => `\uFEFF${t}`) },
+      { weight: 1, arbitrary: tree.map((t) => t.slice(1)) },
+    );
     fc.assert(
       fc.property(text, (t) => {
         const theirs = fastifyParse(t);

@@ -9,19 +9,42 @@ function reference(text: string, byteLength: number): Buffer | null {
   return bytes.write(text, 'base64') === byteLength && bytes.toString('base64') === text ? bytes : null;
 }
 
-const base64 = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) & 0xff)).toString('base64');
+const base64 = (n: number, seed: number) =>
+  Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) & 0xff)).toString('base64');
 
 describe('decodeCanonical', () => {
   it('accepts exactly the canonical base64 of the stated byte count, whatever characters are changed (fast-check)', () => {
     const chars = fc.oneof(
-      fc.constantFrom('=', '-', '_', ' ', '\n', '*', '.', 'A', 'Q', 'g', '+', '/', '\u00e9', '\u0141', '\u0161', '\u012b', '\u2603', '\u0000', '\u00c1'),
+      fc.constantFrom(
+        '=',
+        '-',
+        '_',
+        ' ',
+        '\n',
+        '*',
+        '.',
+        'A',
+        'Q',
+        'g',
+        '+',
+        '/',
+        '\u00e9',
+        '\u0141',
+        '\u0161',
+        '\u012b',
+        '\u2603',
+        '\u0000',
+        '\u00c1',
+      ),
       fc.string({ minLength: 1, maxLength: 1 }),
     );
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 40 }),
         fc.integer({ min: -2, max: 2 }),
-        fc.array(fc.record({ at: fc.nat(), char: chars, insert: fc.boolean(), inLastGroup: fc.boolean() }), { maxLength: 3 }),
+        fc.array(fc.record({ at: fc.nat(), char: chars, insert: fc.boolean(), inLastGroup: fc.boolean() }), {
+          maxLength: 3,
+        }),
         (n, stated, changes) => {
           let text = base64(n, n);
           for (const { at, char, insert, inLastGroup } of changes) {
@@ -54,6 +77,8 @@ describe('decodeTensor', () => {
     assert.deepEqual(out, values);
     assert.equal(out.buffer.byteLength, 12);
     const bad = `${b64.slice(0, -2)}B=`;
-    assert.throws(() => decodeTensor({ shape: [3], dtype: 'float32', b64: bad }, 'weight'), { message: /^weight\.b64 is not the canonical base64 of 12 bytes/ });
+    assert.throws(() => decodeTensor({ shape: [3], dtype: 'float32', b64: bad }, 'weight'), {
+      message: /^weight\.b64 is not the canonical base64 of 12 bytes/,
+    });
   });
 });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BASE64_PIECE, DECODED_BASE64, LONG_BASE64, longBase64Bytes, parseJsonBody } from '../../../src/tensor/json-body.js';
+import {
+  BASE64_PIECE,
+  DECODED_BASE64,
+  LONG_BASE64,
+  longBase64Bytes,
+  parseJsonBody,
+} from '../../../src/tensor/json-body.js';
 
 const parse = (text: string): unknown => JSON.parse(text);
 const bytesOf = (text: string) => Buffer.from(text, 'utf8');
@@ -19,7 +25,11 @@ const medium = base64(DECODED_BASE64, 3);
 
 describe('parseJsonBody', () => {
   it('gives what JSON.parse gives, with each long "b64" value decoded once', () => {
-    const text = JSON.stringify({ input: { shape: [4], b64: long }, weight: { shape: [2], b64: longer, dtype: 'float32' }, stride: 2 });
+    const text = JSON.stringify({
+      input: { shape: [4], b64: long },
+      weight: { shape: [2], b64: longer, dtype: 'float32' },
+      stride: 2,
+    });
     const { value, decoded } = parseJsonBody(bytesOf(text), parse);
     assert.deepEqual(value, JSON.parse(text));
     assert.deepEqual(decoded?.take(long), Buffer.from(long, 'base64'));
@@ -50,15 +60,18 @@ describe('parseJsonBody', () => {
     const text = JSON.stringify({ input: { shape: [1], b64: at }, weight: { b64: below } });
     const { value, decoded } = parseJsonBody(bytesOf(text), parse);
     assert.deepEqual(value, JSON.parse(text));
-    assert.deepEqual(decoded?.values.map((v) => v.text), [at]);
+    assert.deepEqual(
+      decoded?.values.map((v) => v.text),
+      [at],
+    );
     assert.deepEqual(decoded?.take(at), Buffer.from(at, 'base64'));
     assert.equal(longBase64Bytes(bytesOf(text)), 0);
     assert.equal(longBase64Bytes(bytesOf(JSON.stringify({ input: { b64: long } }))), long.length);
   });
 
   it('leaves short values, values of other keys and non-canonical base64 to JSON.parse', () => {
-    const notCanonical = long.slice(0, -4) + 'AAB=';
-    const withSpace = long.slice(0, 100) + ' ' + long.slice(101);
+    const notCanonical = `${long.slice(0, -4)}AAB=`;
+    const withSpace = `${long.slice(0, 100)} ${long.slice(101)}`;
     const text = JSON.stringify({ a: { b64: 'AAAA' }, note: long, b: { b64: notCanonical }, c: { b64: withSpace } });
     const { value, decoded } = parseJsonBody(bytesOf(text), parse);
     assert.deepEqual(value, JSON.parse(text));
@@ -97,8 +110,12 @@ describe('parseJsonBody', () => {
     assert.equal((value as { input: { b64: string } }).input.b64, long);
   });
 
-  it('refuses an invalid body with the body\'s own error, positions and all', () => {
-    for (const text of [`{"input": {"b64": "${long}"}} x`, `{"input": {"b64": "${long}"}`, `{"input": {"b64": "${long}" "b64": 1}}`]) {
+  it("refuses an invalid body with the body's own error, positions and all", () => {
+    for (const text of [
+      `{"input": {"b64": "${long}"}} x`,
+      `{"input": {"b64": "${long}"}`,
+      `{"input": {"b64": "${long}" "b64": 1}}`,
+    ]) {
       const expected = (() => {
         try {
           JSON.parse(text);
@@ -128,7 +145,13 @@ describe('parseJsonBody', () => {
     for (const text of ['{"a": 1, "proto": "constructo"}', `{"input": {"b64": "${long}"}}`]) {
       assert.deepEqual(parseJsonBody(bytesOf(text), checked).value, JSON.parse(text));
     }
-    assert.throws(() => parseJsonBody(bytesOf('{"a": '), () => { throw new Error('the checking parser\'s words'); }), { message: "the checking parser's words" });
+    assert.throws(
+      () =>
+        parseJsonBody(bytesOf('{"a": '), () => {
+          throw new Error("the checking parser's words");
+        }),
+      { message: "the checking parser's words" },
+    );
   });
 
   it('decodes a long value exactly when it is canonical base64, whatever one character is changed to (fast-check)', () => {
@@ -138,17 +161,24 @@ describe('parseJsonBody', () => {
       fc.string({ minLength: 1, maxLength: 1 }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: LONG_BASE64, max: LONG_BASE64 + 8 }), fc.nat(), fc.boolean(), chars, fc.boolean(), (n, at, inLastGroup, char, insert) => {
-        const text = base64(n, n);
-        // The last group is where padding and its bits live: changed in half the runs.
-        const i = inLastGroup ? text.length - 1 - (at % 4) : at % text.length;
-        const changed = text.slice(0, i) + char + text.slice(insert ? i : i + 1);
-        const { value, decoded } = parseJsonBody(bytesOf(JSON.stringify({ input: { b64: changed } })), parse);
-        assert.deepEqual(value, { input: { b64: changed } });
-        const bytes = decoded?.take(changed);
-        assert.equal(bytes !== undefined, canonical(changed), JSON.stringify({ n, i, char, insert, inLastGroup }));
-        if (bytes) assert.deepEqual(bytes, Buffer.from(changed, 'base64'));
-      }),
+      fc.property(
+        fc.integer({ min: LONG_BASE64, max: LONG_BASE64 + 8 }),
+        fc.nat(),
+        fc.boolean(),
+        chars,
+        fc.boolean(),
+        (n, at, inLastGroup, char, insert) => {
+          const text = base64(n, n);
+          // The last group is where padding and its bits live: changed in half the runs.
+          const i = inLastGroup ? text.length - 1 - (at % 4) : at % text.length;
+          const changed = text.slice(0, i) + char + text.slice(insert ? i : i + 1);
+          const { value, decoded } = parseJsonBody(bytesOf(JSON.stringify({ input: { b64: changed } })), parse);
+          assert.deepEqual(value, { input: { b64: changed } });
+          const bytes = decoded?.take(changed);
+          assert.equal(bytes !== undefined, canonical(changed), JSON.stringify({ n, i, char, insert, inLastGroup }));
+          if (bytes) assert.deepEqual(bytes, Buffer.from(changed, 'base64'));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -163,7 +193,11 @@ describe('parseJsonBody', () => {
     ];
     for (const body of bodies) {
       assert.deepEqual(parseJsonBody(body, parse).value, asUtf8(body), body.toString('hex'));
-      assert.deepEqual(parseJsonBody(body, (text) => JSON.parse(text) as unknown).value, asUtf8(body), body.toString('hex'));
+      assert.deepEqual(
+        parseJsonBody(body, (text) => JSON.parse(text) as unknown).value,
+        asUtf8(body),
+        body.toString('hex'),
+      );
     }
   });
 
@@ -180,12 +214,32 @@ describe('parseJsonBody', () => {
 
   it('agrees with JSON.parse on generated bodies (fast-check)', () => {
     const b64Value = fc.oneof(
-      fc.constantFrom(long, longer, medium, long.slice(0, -4) + 'AAB=', `${long.slice(0, 8)}\\"${long.slice(10)}`, 'AAAA', medium.slice(4)),
+      fc.constantFrom(
+        long,
+        longer,
+        medium,
+        `${long.slice(0, -4)}AAB=`,
+        `${long.slice(0, 8)}\\"${long.slice(10)}`,
+        'AAAA',
+        medium.slice(4),
+      ),
       fc.string(),
     );
-    const leaf = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.string(), b64Value);
+    const leaf = fc.oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.string(),
+      b64Value,
+    );
     const tree = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('b64', 'shape', 'x', 'input'), tie('node'), { maxKeys: 4 })),
+      node: fc.oneof(
+        { depthSize: 'small' },
+        leaf,
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(fc.constantFrom('b64', 'shape', 'x', 'input'), tie('node'), { maxKeys: 4 }),
+      ),
     })).node;
     fc.assert(
       fc.property(tree, fc.constantFrom(0, 1, '\t'), (node, space) => {

@@ -16,11 +16,15 @@ function parse(parser: JsonBodyParser, body: Buffer, op?: string): { sync: boole
   let sync = false;
   let returned = false;
   const result = new Promise<ParsedJson>((resolve, reject) => {
-    parser.parse(body, (err, parsed) => {
-      sync = !returned;
-      if (err) reject(err);
-      else resolve(parsed!);
-    }, op);
+    parser.parse(
+      body,
+      (err, parsed) => {
+        sync = !returned;
+        if (err) reject(err);
+        else resolve(parsed!);
+      },
+      op,
+    );
   });
   returned = true;
   return { sync, result };
@@ -32,7 +36,10 @@ const manyValues = (n = OFF_LOOP_BYTES / 2) => Array.from({ length: n }, (_, i) 
 
 describe('JsonBodyParser', () => {
   it('parses a small body at once, on the event loop, as JSON.parse does', async () => {
-    const text = JSON.stringify({ input: { shape: [1, 1, 1, 3], data: [1, 'NaN', 2.5] }, weight: { shape: [1, 1, 1, 1], data: [1] } });
+    const text = JSON.stringify({
+      input: { shape: [1, 1, 1, 3], data: [1, 'NaN', 2.5] },
+      weight: { shape: [1, 1, 1, 1], data: [1] },
+    });
     const { sync, result } = parse(v1, Buffer.from(text), 'conv2d/forward');
     assert.equal(sync, true);
     assert.deepEqual((await result).value, JSON.parse(text));
@@ -41,28 +48,44 @@ describe('JsonBodyParser', () => {
   it(`parses a body of ${OFF_LOOP_BYTES} bytes or more off the event loop, its tensor data read into doubles`, async () => {
     const data = [...manyValues(), 'NaN', '-Infinity', 'Infinity', -0];
     // JSON.stringify writes -0 as 0: the last value is written by hand.
-    const text = JSON.stringify({ input: { shape: [1, 1, 1, data.length], data: data.slice(0, -1) }, weight: { shape: [1, 1, 1, 1], data: [2] }, stride: 1 }).replace('"Infinity"]', '"Infinity",-0]');
+    const text = JSON.stringify({
+      input: { shape: [1, 1, 1, data.length], data: data.slice(0, -1) },
+      weight: { shape: [1, 1, 1, 1], data: [2] },
+      stride: 1,
+    }).replace('"Infinity"]', '"Infinity",-0]');
     const { sync, result } = parse(v1, Buffer.from(text), 'conv2d/forward');
     assert.equal(sync, false);
     const { value } = (await result) as { value: Record<string, { data: unknown }> };
     const input = value.input.data as PackedData;
     assert.ok(input instanceof PackedData);
     assert.equal(input.firstBad, -1);
-    assert.deepEqual([...input.values], data.map((v) => (typeof v === 'string' ? SPELLED[v] : v)));
+    assert.deepEqual(
+      [...input.values],
+      data.map((v) => (typeof v === 'string' ? SPELLED[v] : v)),
+    );
     assert.ok(Object.is(input.values[data.length - 1], -0));
     assert.deepEqual([...(value.weight.data as PackedData).values], [2]);
     assert.equal((value as unknown as { stride: number }).stride, 1);
   });
 
-  it('keeps a body\'s long base64 out of the count: such a body stays on the event loop', () => {
+  it("keeps a body's long base64 out of the count: such a body stays on the event loop", () => {
     const b64 = Buffer.alloc(OFF_LOOP_BYTES * 2).toString('base64');
-    assert.equal(JsonBodyParser.offLoop(Buffer.from(JSON.stringify({ input: { shape: [OFF_LOOP_BYTES / 2], b64 } }))), false);
-    assert.equal(JsonBodyParser.offLoop(Buffer.from(JSON.stringify({ input: { shape: [1], data: manyValues() } }))), true);
+    assert.equal(
+      JsonBodyParser.offLoop(Buffer.from(JSON.stringify({ input: { shape: [OFF_LOOP_BYTES / 2], b64 } }))),
+      false,
+    );
+    assert.equal(
+      JsonBodyParser.offLoop(Buffer.from(JSON.stringify({ input: { shape: [1], data: manyValues() } }))),
+      true,
+    );
   });
 
   it('decodes the long base64 of a body it parses off the event loop, as on it', async () => {
     const b64 = Buffer.from(Float32Array.from({ length: 2 ** 16 }, (_, i) => i / 3).buffer).toString('base64');
-    const text = JSON.stringify({ input: { shape: [1, 1, 1, OFF_LOOP_BYTES / 2], data: manyValues() }, weight: { shape: [1, 1, 256, 256], b64 } });
+    const text = JSON.stringify({
+      input: { shape: [1, 1, 1, OFF_LOOP_BYTES / 2], data: manyValues() },
+      weight: { shape: [1, 1, 256, 256], b64 },
+    });
     const { sync, result } = parse(v1, Buffer.from(text), 'conv2d/forward');
     assert.equal(sync, false);
     const { value, decoded } = await result;
@@ -77,52 +100,92 @@ describe('JsonBodyParser', () => {
       fc.double({ noNaN: true, noDefaultInfinity: true }),
       fc.integer(),
       fc.tuple(fc.integer({ min: -999, max: 999 }), fc.integer({ min: -330, max: 330 })).map(([m, e]) => `${m}e${e}`),
-      fc.tuple(fc.nat(99), fc.nat(9999), fc.integer({ min: -20, max: 20 })).map(([a, b, e]) => `${a}.${String(b).padStart(4, '0')}E${e >= 0 ? '+' : ''}${e}`),
+      fc
+        .tuple(fc.nat(99), fc.nat(9999), fc.integer({ min: -20, max: 20 }))
+        .map(([a, b, e]) => `${a}.${String(b).padStart(4, '0')}E${e >= 0 ? '+' : ''}${e}`),
     );
-    const element = fc.oneof({ weight: 8, arbitrary: number }, { weight: 1, arbitrary: fc.constantFrom('"NaN"', '"Infinity"', '"-Infinity"') });
+    const element = fc.oneof(
+      { weight: 8, arbitrary: number },
+      { weight: 1, arbitrary: fc.constantFrom('"NaN"', '"Infinity"', '"-Infinity"') },
+    );
     await fc.assert(
-      fc.asyncProperty(fc.array(element, { minLength: 1, maxLength: 200 }), fc.constantFrom(',', ', ', ',\n\t'), async (elements, comma) => {
-        const written = elements.map(String);
-        // Repeated past the threshold, so the parse thread reads them.
-        const all = Array.from({ length: Math.ceil(OFF_LOOP_BYTES / written.join(comma).length) + 1 }, () => written).flat();
-        const text = `{"input": {"shape": [${all.length}], "data": [${all.join(comma)}]}}`;
-        const expected = (JSON.parse(text) as { input: { data: unknown[] } }).input.data.map((v) => (typeof v === 'string' ? SPELLED[v] : v) as number);
-        const { value } = await parse(v1, Buffer.from(text)).result;
-        const got = ((value as { input: { data: PackedData } }).input.data).values;
-        assert.equal(got.length, expected.length);
-        for (let i = 0; i < got.length; i++) if (!Object.is(got[i], expected[i])) assert.fail(`element ${i}: ${got[i]} is not ${expected[i]}`);
-      }),
+      fc.asyncProperty(
+        fc.array(element, { minLength: 1, maxLength: 200 }),
+        fc.constantFrom(',', ', ', ',\n\t'),
+        async (elements, comma) => {
+          const written = elements.map(String);
+          // Repeated past the threshold, so the parse thread reads them.
+          const all = Array.from(
+            { length: Math.ceil(OFF_LOOP_BYTES / written.join(comma).length) + 1 },
+            () => written,
+          ).flat();
+          const text = `{"input": {"shape": [${all.length}], "data": [${all.join(comma)}]}}`;
+          const expected = (JSON.parse(text) as { input: { data: unknown[] } }).input.data.map(
+            (v) => (typeof v === 'string' ? SPELLED[v] : v) as number,
+          );
+          const { value } = await parse(v1, Buffer.from(text)).result;
+          const got = (value as { input: { data: PackedData } }).input.data.values;
+          assert.equal(got.length, expected.length);
+          for (let i = 0; i < got.length; i++)
+            if (!Object.is(got[i], expected[i])) assert.fail(`element ${i}: ${got[i]} is not ${expected[i]}`);
+        },
+      ),
       { numRuns: 25 },
     );
   });
 
-  it('refuses a large body that breaks its route\'s schema with the field errors alone', async () => {
+  it("refuses a large body that breaks its route's schema with the field errors alone", async () => {
     const data: unknown[] = manyValues();
     data[1000] = 'x';
-    const text = JSON.stringify({ input: { shape: [1, 1, 1, data.length], data }, weight: { shape: [1, 1, 1, 1], data: [1] }, junk: 1 });
+    const text = JSON.stringify({
+      input: { shape: [1, 1, 1, data.length], data },
+      weight: { shape: [1, 1, 1, 1], data: [1] },
+      junk: 1,
+    });
     await assert.rejects(parse(v1, Buffer.from(text), 'conv2d/forward').result, (err: unknown) => {
       assert.ok(err instanceof RequestValidationError);
-      assert.deepEqual(err.errors.map((e) => e.path), ['input.data[1000]', 'junk']);
+      assert.deepEqual(
+        err.errors.map((e) => e.path),
+        ['input.data[1000]', 'junk'],
+      );
       return true;
     });
   });
 
   it('refuses a large body with a forbidden key in words that say so, and bad JSON as Fastify does', async () => {
     const big = JSON.stringify(manyValues());
-    await assert.rejects(parse(v1, Buffer.from(`{"a": ${big}, "__proto__": {"x": 1}}`)).result, (err: unknown) => err instanceof ProblemError && /key "__proto__"/.test(err.detail));
-    await assert.rejects(parse(v1, Buffer.from(`{"a": ${big}, "b": {"constructor": {"prototype": 1}}}`)).result, (err: unknown) => err instanceof ProblemError && /"constructor" holding a "prototype"/.test(err.detail));
-    await assert.rejects(parse(v1, Buffer.from(`{"a": ${big}`)).result, { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 });
+    await assert.rejects(
+      parse(v1, Buffer.from(`{"a": ${big}, "__proto__": {"x": 1}}`)).result,
+      (err: unknown) => err instanceof ProblemError && /key "__proto__"/.test(err.detail),
+    );
+    await assert.rejects(
+      parse(v1, Buffer.from(`{"a": ${big}, "b": {"constructor": {"prototype": 1}}}`)).result,
+      (err: unknown) => err instanceof ProblemError && /"constructor" holding a "prototype"/.test(err.detail),
+    );
+    await assert.rejects(parse(v1, Buffer.from(`{"a": ${big}`)).result, {
+      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+      statusCode: 400,
+    });
   });
 
   it('reads /v2 data nested by dimension, four levels at most, and marks its first bad value', async () => {
-    const rows = Array.from({ length: OFF_LOOP_BYTES / 16 }, (_, i) => [[[i, 'NaN'], [0.5, 1]]]);
-    const text = JSON.stringify({ inputs: [{ name: 'input', shape: [rows.length, 1, 2, 2], datatype: 'FP64', data: rows }] });
+    const rows = Array.from({ length: OFF_LOOP_BYTES / 16 }, (_, i) => [
+      [
+        [i, 'NaN'],
+        [0.5, 1],
+      ],
+    ]);
+    const text = JSON.stringify({
+      inputs: [{ name: 'input', shape: [rows.length, 1, 2, 2], datatype: 'FP64', data: rows }],
+    });
     const { value } = await parse(v2, Buffer.from(text)).result;
     const packed = (value as { inputs: { data: PackedData }[] }).inputs[0].data;
     assert.equal(packed.firstBad, -1);
     assert.deepEqual([...packed.values.subarray(0, 8)], [0, NaN, 0.5, 1, 1, NaN, 0.5, 1]);
 
-    const tooDeep = JSON.stringify({ inputs: [{ name: 'input', shape: [1], datatype: 'FP64', data: [...manyValues(), [[[[1]]]]] }] });
+    const tooDeep = JSON.stringify({
+      inputs: [{ name: 'input', shape: [1], datatype: 'FP64', data: [...manyValues(), [[[[1]]]]] }],
+    });
     const deep = (await parse(v2, Buffer.from(tooDeep)).result).value as { inputs: { data: PackedData }[] };
     assert.equal(deep.inputs[0].data.firstBad, OFF_LOOP_BYTES / 2);
   });

@@ -20,10 +20,15 @@ describe('v2Path', () => {
 describe('v2Text', () => {
   it('rewrites the /v1 names inside a message and leaves other words alone', () => {
     assert.equal(
-      v2Text('outputPadding[0] (2) must be smaller than stride[0] or dilation[0]; gradOutput.shape[1] must equal weight.shape[1]'),
+      v2Text(
+        'outputPadding[0] (2) must be smaller than stride[0] or dilation[0]; gradOutput.shape[1] must equal weight.shape[1]',
+      ),
       'output_padding_h (2) must be smaller than stride_h or dilation_h; grad_output.shape[1] must equal weight.shape[1]',
     );
-    assert.equal(v2Text('kernelSize is required when gradWeight is not given'), 'kernel_h/kernel_w is required when grad_weight is not given');
+    assert.equal(
+      v2Text('kernelSize is required when gradWeight is not given'),
+      'kernel_h/kernel_w is required when grad_weight is not given',
+    );
     assert.equal(v2Text('zero padding of the input'), 'zero padding of the input');
   });
 });

@@ -79,11 +79,28 @@ describe('GET /v2/models/{name}', () => {
 
   it('names the tensors as /v1 does, in snake_case', async () => {
     const meta = (await get('/v2/models/conv_transpose2d_grad_parameters')).json();
-    assert.deepEqual(meta.inputs.map((t: { name: string }) => t.name), ['input', 'grad_output', 'grad_weight', 'grad_bias']);
-    assert.deepEqual(meta.outputs.map((t: { name: string }) => t.name), ['grad_weight', 'grad_bias']);
+    assert.deepEqual(
+      meta.inputs.map((t: { name: string }) => t.name),
+      ['input', 'grad_output', 'grad_weight', 'grad_bias'],
+    );
+    assert.deepEqual(
+      meta.outputs.map((t: { name: string }) => t.name),
+      ['grad_weight', 'grad_bias'],
+    );
     const fwd = (await get('/v2/models/conv2d')).json();
-    assert.deepEqual(fwd.inputs.map((t: { name: string; shape: number[] }) => [t.name, t.shape.length]), [['input', 4], ['weight', 4], ['bias', 1]]);
-    assert.deepEqual((await get('/v2/models/col2im')).json().inputs[0], { name: 'columns', datatype: 'FP32', shape: [-1, -1, -1] });
+    assert.deepEqual(
+      fwd.inputs.map((t: { name: string; shape: number[] }) => [t.name, t.shape.length]),
+      [
+        ['input', 4],
+        ['weight', 4],
+        ['bias', 1],
+      ],
+    );
+    assert.deepEqual((await get('/v2/models/col2im')).json().inputs[0], {
+      name: 'columns',
+      datatype: 'FP32',
+      shape: [-1, -1, -1],
+    });
   });
 
   it('answers 404 {"error"} for an unknown model or route under /v2', async () => {

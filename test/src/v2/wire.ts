@@ -7,10 +7,21 @@ import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import type { GoldenRequest, GoldenRoute, GoldenTensor } from '../../golden/fixtures.js';
 
-export const modelOf = (route: GoldenRoute): string => route.replace(/^\/v1\//, '').replace(/\/forward$/, '').replace(/[/-]/g, '_');
+export const modelOf = (route: GoldenRoute): string =>
+  route
+    .replace(/^\/v1\//, '')
+    .replace(/\/forward$/, '')
+    .replace(/[/-]/g, '_');
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const PAIRS: Record<string, string> = { stride: 'stride', padding: 'padding', outputPadding: 'output_padding', dilation: 'dilation', kernelSize: 'kernel', outputSize: 'output' };
+const PAIRS: Record<string, string> = {
+  stride: 'stride',
+  padding: 'padding',
+  outputPadding: 'output_padding',
+  dilation: 'dilation',
+  kernelSize: 'kernel',
+  outputSize: 'output',
+};
 const TENSORS = ['input', 'gradOutput', 'columns', 'weight', 'bias', 'gradWeight', 'gradBias'] as const;
 
 export interface V2Input {
@@ -36,10 +47,14 @@ export interface V2Output {
 
 export const datatypeOf = (dtype: string): 'FP32' | 'FP64' => (dtype === 'float64' ? 'FP64' : 'FP32');
 
-export const typed = (t: GoldenTensor): Float32Array | Float64Array => (t.dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data));
+export const typed = (t: GoldenTensor): Float32Array | Float64Array =>
+  t.dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
 
 /** A /v1 body as a v2 request: pairs split into _h/_w, inputShape as input_h/input_w. */
-export function toV2(body: GoldenRequest, { binary = false } = {}): { request: V2Request; tensors: (Float32Array | Float64Array)[] } {
+export function toV2(
+  body: GoldenRequest,
+  { binary = false } = {},
+): { request: V2Request; tensors: (Float32Array | Float64Array)[] } {
   const parameters: Record<string, number | boolean> = {};
   for (const [k, v] of Object.entries(body)) {
     if (k in PAIRS) {
@@ -61,7 +76,12 @@ export function toV2(body: GoldenRequest, { binary = false } = {}): { request: V
     if (!t) continue;
     const values = typed(t);
     if (binary) {
-      inputs.push({ name: snake(f), shape: [...t.shape], datatype: datatypeOf(t.dtype), parameters: { binary_data_size: values.byteLength } });
+      inputs.push({
+        name: snake(f),
+        shape: [...t.shape],
+        datatype: datatypeOf(t.dtype),
+        parameters: { binary_data_size: values.byteLength },
+      });
       tensors.push(values);
     } else {
       inputs.push({ name: snake(f), shape: [...t.shape], datatype: datatypeOf(t.dtype), data: [...t.data] });
@@ -73,7 +93,10 @@ export function toV2(body: GoldenRequest, { binary = false } = {}): { request: V
 /** The extension's framing: JSON header, then the tensors' little-endian bytes. */
 export function frame(header: unknown, tensors: readonly ArrayBufferView[]): { body: Buffer; headerLength: number } {
   const json = Buffer.from(JSON.stringify(header));
-  return { body: Buffer.concat([json, ...tensors.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength))]), headerLength: json.length };
+  return {
+    body: Buffer.concat([json, ...tensors.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength))]),
+    headerLength: json.length,
+  };
 }
 
 export interface RawResponse {
@@ -84,7 +107,13 @@ export interface RawResponse {
 }
 
 /** One request over a real socket; the body comes back as bytes. */
-export async function sendRaw(app: FastifyInstance, method: 'GET' | 'POST', url: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<RawResponse> {
+export async function sendRaw(
+  app: FastifyInstance,
+  method: 'GET' | 'POST',
+  url: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   let test = request(app.server)[method === 'GET' ? 'get' : 'post'](url);
   for (const [k, v] of Object.entries(headers)) test = test.set(k, v);
   if (body !== undefined) test = test.send(body);
@@ -94,19 +123,36 @@ export async function sendRaw(app: FastifyInstance, method: 'GET' | 'POST', url:
     stream.on('end', () => done(null, Buffer.concat(chunks)));
   });
   const raw = res.body as Buffer;
-  return { status: res.status, headers: res.headers as Record<string, string | undefined>, body: raw, json: () => JSON.parse(raw.toString('utf8')) };
+  return {
+    status: res.status,
+    headers: res.headers as Record<string, string | undefined>,
+    body: raw,
+    json: () => JSON.parse(raw.toString('utf8')),
+  };
 }
 
 export const postJson = (app: FastifyInstance, model: string, req: unknown) =>
   sendRaw(app, 'POST', `/v2/models/${model}/infer`, JSON.stringify(req), { 'content-type': 'application/json' });
 
-export const postBinary = (app: FastifyInstance, model: string, req: unknown, tensors: readonly ArrayBufferView[], headers: Record<string, string> = { 'content-type': 'application/octet-stream' }) => {
+export const postBinary = (
+  app: FastifyInstance,
+  model: string,
+  req: unknown,
+  tensors: readonly ArrayBufferView[],
+  headers: Record<string, string> = { 'content-type': 'application/octet-stream' },
+) => {
   const { body, headerLength } = frame(req, tensors);
-  return sendRaw(app, 'POST', `/v2/models/${model}/infer`, body, { ...headers, 'inference-header-content-length': String(headerLength) });
+  return sendRaw(app, 'POST', `/v2/models/${model}/infer`, body, {
+    ...headers,
+    'inference-header-content-length': String(headerLength),
+  });
 };
 
 /** A response's outputs by name, as typed arrays, from JSON data or the binary section. */
-export function outputsOf(res: RawResponse): { header: { outputs: V2Output[]; model_name: string; id?: string }; values: Record<string, Float32Array | Float64Array> } {
+export function outputsOf(res: RawResponse): {
+  header: { outputs: V2Output[]; model_name: string; id?: string };
+  values: Record<string, Float32Array | Float64Array>;
+} {
   const declared = res.headers['inference-header-content-length'];
   const headerLength = declared === undefined ? res.body.length : Number(declared);
   const header = JSON.parse(res.body.subarray(0, headerLength).toString('utf8'));

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { gemm } from '../../../workers/gemm/gemm.js';
 import { dataSeed, dtypes, seeded } from '../helpers/arbitraries.js';
-import { assertClose, filled, tolerance } from '../helpers/tensors.js';
 import { buffers, type Layout } from '../helpers/gemm-layout.js';
+import { assertClose, filled, tolerance } from '../helpers/tensors.js';
 import { gemmReference } from '../reference/gemm.js';
 
 const layouts = fc.record({
@@ -24,15 +24,54 @@ const layouts = fc.record({
 const coefficients = fc.oneof(fc.constantFrom(0, 1, -1), fc.double({ min: -2, max: 2, noNaN: true }));
 
 function run(l: Layout, alpha: number, beta: number, x: ReturnType<typeof buffers>): void {
-  gemm(l.transA, l.transB, l.m, l.n, l.k, alpha, x.a, l.aOffset, x.lda, x.b, l.bOffset, x.ldb, beta, x.c, l.cOffset, x.ldc);
+  gemm(
+    l.transA,
+    l.transB,
+    l.m,
+    l.n,
+    l.k,
+    alpha,
+    x.a,
+    l.aOffset,
+    x.lda,
+    x.b,
+    l.bOffset,
+    x.ldb,
+    beta,
+    x.c,
+    l.cOffset,
+    x.ldc,
+  );
 }
 
 function reference(l: Layout, alpha: number, beta: number, x: ReturnType<typeof buffers>): Float64Array {
-  return gemmReference(l.transA, l.transB, l.m, l.n, l.k, alpha, x.a, l.aOffset, x.lda, x.b, l.bOffset, x.ldb, beta, x.c, l.cOffset, x.ldc);
+  return gemmReference(
+    l.transA,
+    l.transB,
+    l.m,
+    l.n,
+    l.k,
+    alpha,
+    x.a,
+    l.aOffset,
+    x.lda,
+    x.b,
+    l.bOffset,
+    x.ldb,
+    beta,
+    x.c,
+    l.cOffset,
+    x.ldc,
+  );
 }
 
 describe('gemm', () => {
-  for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+  for (const [transA, transB] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const) {
     it(`matches the naive triple loop with transA=${transA}, transB=${transB} for any alpha, beta, offsets and leading dimensions, leaving the rest of C untouched`, () => {
       fc.assert(
         fc.property(layouts, coefficients, coefficients, dtypes, dataSeed, (shape, alpha, beta, dtype, seed) => {
@@ -84,7 +123,12 @@ describe('gemm', () => {
   });
 
   it('does not skip zero entries: 0 * NaN and 0 * Infinity reach C as NaN', () => {
-    for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [transA, transB] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       for (const poison of [Number.NaN, Number.POSITIVE_INFINITY]) {
         // A = [0 1], B = [[poison], [2]]: the product is 0 * poison + 1 * 2 = NaN.
         const a = Float64Array.of(0, 1);

@@ -20,7 +20,9 @@ describe('the native GEMM host', () => {
   describe('a GEMM past MACS_PER_CALL', { skip: blas === null ? `not offered here: ${why}` : false }, () => {
     const b = blas as NativeBlas;
     // 1100 x 700 x 700 is just past 2^29 multiply-adds: two bands of C's rows.
-    const m = 1100, n = 700, k = 700;
+    const m = 1100,
+      n = 700,
+      k = 700;
     assert.ok(m * n * k > MACS_PER_CALL && m * n * k < 2 * MACS_PER_CALL);
 
     for (const transA of [false, true]) {

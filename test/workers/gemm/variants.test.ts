@@ -8,24 +8,41 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { FloatArray } from '../../../workers/geometry.js';
-import { GEMM_VARIANTS, forcedFamily, offeredVariants, selectVariant, selectedVariant, type GemmVariant } from '../../../workers/gemm/registry.js';
 import { loadNative } from '../../../workers/gemm/native-gemm.js';
+import {
+  forcedFamily,
+  GEMM_VARIANTS,
+  type GemmVariant,
+  offeredVariants,
+  selectedVariant,
+  selectVariant,
+} from '../../../workers/gemm/registry.js';
 import { runtimeHasSimd } from '../../../workers/gemm/simd-probe.js';
 import { wasmBytes } from '../../../workers/gemm/wasm-module.js';
-import { runTask, type OpName, type TensorName } from '../../../workers/tasks.js';
-import { assertClose as assertGoldenClose, goldenOp, loadGolden, toTypedArray, type ResultName } from '../../golden/fixtures.js';
+import type { FloatArray } from '../../../workers/geometry.js';
+import { type OpName, runTask, type TensorName } from '../../../workers/tasks.js';
+import {
+  assertClose as assertGoldenClose,
+  goldenOp,
+  loadGolden,
+  type ResultName,
+  toTypedArray,
+} from '../../golden/fixtures.js';
 import { computeBiasOf, scaleOf } from '../../golden/request.js';
 import { dataSeed, seeded } from '../helpers/arbitraries.js';
+import { buffers, type Layout } from '../helpers/gemm-layout.js';
 import { CONV_ROUTES, goldenGeometry } from '../helpers/golden-plan.js';
 import { assertClose, tolerance } from '../helpers/tensors.js';
-import { buffers, type Layout } from '../helpers/gemm-layout.js';
 import { gemmReference } from '../reference/gemm.js';
 
 /** What scripts/build-native.mjs needs to build the addon. */
-const toolchain = ['pkg-config --exists openblas', 'cc --version', 'c++ --version', 'make --version', 'python3 --version'].every(
-  (command) => spawnSync('sh', ['-c', command], { stdio: 'ignore' }).status === 0,
-);
+const toolchain = [
+  'pkg-config --exists openblas',
+  'cc --version',
+  'c++ --version',
+  'make --version',
+  'python3 --version',
+].every((command) => spawnSync('sh', ['-c', command], { stdio: 'ignore' }).status === 0);
 
 /** A layout with its coefficients. */
 interface Call extends Layout {
@@ -43,14 +60,49 @@ function check(variant: GemmVariant, call: Call, seed: number, poison?: 'c' | 'a
     b.fill(Number.NaN);
   }
   // With beta = 0 C's block is not read: the reference must not read the poison either.
-  const expected = gemmReference(transA, transB, m, n, k, call.alpha, a, call.aOffset, lda, b, call.bOffset, ldb, call.beta, c, call.cOffset, ldc);
+  const expected = gemmReference(
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    call.alpha,
+    a,
+    call.aOffset,
+    lda,
+    b,
+    call.bOffset,
+    ldb,
+    call.beta,
+    c,
+    call.cOffset,
+    ldc,
+  );
   if (poison === 'ab') {
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      const at = call.cOffset + i * ldc + j;
-      expected[at] = call.beta === 0 ? 0 : call.beta * c[at];
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        const at = call.cOffset + i * ldc + j;
+        expected[at] = call.beta === 0 ? 0 : call.beta * c[at];
+      }
   }
-  variant.gemm(transA, transB, m, n, k, call.alpha, a, call.aOffset, lda, b, call.bOffset, ldb, call.beta, c, call.cOffset, ldc);
+  variant.gemm(
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    call.alpha,
+    a,
+    call.aOffset,
+    lda,
+    b,
+    call.bOffset,
+    ldb,
+    call.beta,
+    c,
+    call.cOffset,
+    ldc,
+  );
   assertClose(c, expected, tolerance[variant.dtype], `${variant.name} C`);
 }
 
@@ -95,7 +147,8 @@ describe('the GEMM registry', () => {
   it('offers the WebAssembly SIMD variants exactly when the runtime validates SIMD and the module is built', () => {
     const expected = runtimeHasSimd() && wasmBytes() !== null;
     const offered = offeredVariants().map((v) => v.name);
-    for (const name of ['f32-gemm-4x8-wasmsimd', 'f64-gemm-4x4-wasmsimd']) assert.equal(offered.includes(name), expected, name);
+    for (const name of ['f32-gemm-4x8-wasmsimd', 'f64-gemm-4x4-wasmsimd'])
+      assert.equal(offered.includes(name), expected, name);
   });
 
   it('finds the module built by `npm run build:wasm` on this Node, which has SIMD', () => {
@@ -107,7 +160,9 @@ describe('the GEMM registry', () => {
     // Of the family GEMM_VARIANT forces, when it forces one (CI runs this file again under wasm).
     const family = forcedFamily();
     const best = (dtype: 'float32' | 'float64') =>
-      offeredVariants().filter((v) => v.dtype === dtype && (family === null || v.family === family)).sort((a, b) => b.rank - a.rank)[0].name;
+      offeredVariants()
+        .filter((v) => v.dtype === dtype && (family === null || v.family === family))
+        .sort((a, b) => b.rank - a.rank)[0].name;
     selectVariant();
     assert.equal(selectedVariant('float32').name, best('float32'));
     assert.equal(selectedVariant('float64').name, best('float64'));
@@ -120,10 +175,13 @@ describe('the GEMM registry', () => {
 
   it('offers the native (OpenBLAS) variants exactly when the addon was built, loads and passes its self-check', () => {
     const offered = offeredVariants().map((v) => v.name);
-    for (const name of ['f32-gemm-cblas-openblas', 'f64-gemm-cblas-openblas']) assert.equal(offered.includes(name), loadNative().blas !== null, name);
+    for (const name of ['f32-gemm-cblas-openblas', 'f64-gemm-cblas-openblas'])
+      assert.equal(offered.includes(name), loadNative().blas !== null, name);
   });
 
-  it('builds the native variant wherever pkg-config finds OpenBLAS and a compiler is there (as in CI)', { skip: toolchain ? false : 'no pkg-config/OpenBLAS/cc here' }, () => {
+  it('builds the native variant wherever pkg-config finds OpenBLAS and a compiler is there (as in CI)', {
+    skip: toolchain ? false : 'no pkg-config/OpenBLAS/cc here',
+  }, () => {
     assert.equal(loadNative().why, null);
   });
 
@@ -137,11 +195,14 @@ for (const variant of offeredVariants()) {
     after(() => selectVariant());
 
     it('matches the naive triple loop for any transposes, sizes, alpha, beta, offsets and leading dimensions, leaving the rest of C untouched', () => {
-      fc.assert(fc.property(smallCalls, dataSeed, (call, seed) => check(variant, call, seed)), seeded(150));
+      fc.assert(
+        fc.property(smallCalls, dataSeed, (call, seed) => check(variant, call, seed)),
+        seeded(150),
+      );
     });
 
     it('matches it on blocks crossing every cache-block and tile edge', () => {
-      blockEdgeCalls.forEach((call, i) => check(variant, call, 1000 + i));
+      for (const [i, call] of blockEdgeCalls.entries()) check(variant, call, 1000 + i);
     });
 
     it('never reads C when beta is 0 (NaN there does not leak) and never reads A or B when alpha is 0', () => {
@@ -182,7 +243,10 @@ for (const variant of offeredVariants()) {
             scale: scaleOf(golden.request),
             computeBias: computeBiasOf(golden.request),
           });
-          for (const [name, want] of Object.entries(golden.response) as [ResultName, { readonly data: readonly number[] }][]) {
+          for (const [name, want] of Object.entries(golden.response) as [
+            ResultName,
+            { readonly data: readonly number[] },
+          ][]) {
             const got = results[name];
             assert.ok(got !== undefined, `${golden.name}: no ${name}`);
             assertGoldenClose(got, want.data, golden.dtype, `${golden.name} ${name}`);

@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import type { ColumnsGeometry, ConvGeometry } from '../../../workers/geometry.js';
-import {
-  columnsGeometry,
-  conv2dGeometry,
-  convTranspose2dGeometry,
-  convolvedSize,
-  hasOutput,
-} from './geometry.js';
+import { columnsGeometry, conv2dGeometry, convolvedSize, convTranspose2dGeometry, hasOutput } from './geometry.js';
 import type { DType } from './tensors.js';
 
 /** Every property runs from this seed, so a failure reproduces. */
@@ -65,8 +59,7 @@ const convSpec = (b: Bounds) =>
     .map(([w, c, s]) => ({ ...w, ...c, ...s }));
 
 /** PyTorch's rule: each outputPadding is below its stride or below its dilation. */
-const legalOutputPadding = (g: ConvGeometry): boolean =>
-  (g.aH < g.sH || g.aH < g.dH) && (g.aW < g.sW || g.aW < g.dW);
+const legalOutputPadding = (g: ConvGeometry): boolean => (g.aH < g.sH || g.aH < g.dH) && (g.aW < g.sW || g.aW < g.dW);
 
 export function convTranspose2dGeometries(b: Bounds = small): fc.Arbitrary<ConvGeometry> {
   return convSpec(b)
@@ -75,9 +68,7 @@ export function convTranspose2dGeometries(b: Bounds = small): fc.Arbitrary<ConvG
 }
 
 export function conv2dGeometries(b: Bounds = small): fc.Arbitrary<ConvGeometry> {
-  return convSpec(b)
-    .map(conv2dGeometry)
-    .filter(hasOutput);
+  return convSpec(b).map(conv2dGeometry).filter(hasOutput);
 }
 
 export function convGeometries(kind: ConvGeometry['kind'], b: Bounds = small): fc.Arbitrary<ConvGeometry> {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import type { ConvGeometry, FloatArray } from '../../../workers/geometry.js';
 import { scratchLength } from '../../../workers/kernels/columns-length.js';
-import { convGeometries, dataSeed, dtypes, scales, type Bounds } from './arbitraries.js';
-import { convData, type ConvData } from './conv-data.js';
-import { conv2dGeometry, convTranspose2dGeometry, type ConvSpec } from './geometry.js';
-import { filled, type DType } from './tensors.js';
+import { type Bounds, convGeometries, dataSeed, dtypes, scales } from './arbitraries.js';
+import { type ConvData, convData } from './conv-data.js';
+import { type ConvSpec, conv2dGeometry, convTranspose2dGeometry } from './geometry.js';
+import { type DType, filled } from './tensors.js';
 
 /** One random convolution with its data, the bias switch and a grad-parameters scale. */
 export interface ConvCase {
@@ -24,7 +24,13 @@ export function convCases(kind: ConvGeometry['kind'], bounds?: Bounds): fc.Arbit
 /** The explicit geometries below, with data in both dtypes. */
 export function explicitCases(geometries: readonly ConvGeometry[]): ConvCase[] {
   return geometries.flatMap((g, i) =>
-    (['float32', 'float64'] as const).map((dtype) => ({ g, dtype, data: convData(g, dtype, 1000 + i), withBias: true, scale: 0.5 })),
+    (['float32', 'float64'] as const).map((dtype) => ({
+      g,
+      dtype,
+      data: convData(g, dtype, 1000 + i),
+      withBias: true,
+      scale: 0.5,
+    })),
   );
 }
 
@@ -37,8 +43,22 @@ export function scratchFor(g: ConvGeometry, dtype: DType): FloatArray {
 }
 
 const base: ConvSpec = {
-  batch: 2, groups: 1, inChannels: 2, outChannels: 3, inH: 3, inW: 4,
-  kH: 3, kW: 2, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, aH: 0, aW: 0,
+  batch: 2,
+  groups: 1,
+  inChannels: 2,
+  outChannels: 3,
+  inH: 3,
+  inW: 4,
+  kH: 3,
+  kW: 2,
+  sH: 1,
+  sW: 1,
+  pH: 0,
+  pW: 0,
+  dH: 1,
+  dW: 1,
+  aH: 0,
+  aW: 0,
 };
 
 /**
@@ -58,7 +78,21 @@ export const outputPaddingAtLeastStride: readonly ConvGeometry[] = [
  */
 export const strideLeavesRemainder: readonly ConvGeometry[] = [
   { ...base, inH: 6, inW: 7, sH: 2, sW: 3, pH: 0, pW: 1 },
-  { ...base, groups: 2, inChannels: 4, outChannels: 2, inH: 7, inW: 5, kH: 2, kW: 3, sH: 3, sW: 2, dH: 2, dW: 1, pH: 1 },
+  {
+    ...base,
+    groups: 2,
+    inChannels: 4,
+    outChannels: 2,
+    inH: 7,
+    inW: 5,
+    kH: 2,
+    kW: 3,
+    sH: 3,
+    sW: 2,
+    dH: 2,
+    dW: 1,
+    pH: 1,
+  },
 ].map(conv2dGeometry);
 
 /** 1x1 kernel, stride 1, no padding (dilation immaterial): the columns are the image itself. */

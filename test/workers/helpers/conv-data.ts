@@ -1,6 +1,6 @@
 import type { ConvGeometry, FloatArray } from '../../../workers/geometry.js';
 import { inputLength, outputLength, weightLength } from './geometry.js';
-import { random, type DType } from './tensors.js';
+import { type DType, random } from './tensors.js';
 
 /** Random tensors for every role a convolution of geometry g can take, in one dtype. */
 export interface ConvData {

@@ -1,4 +1,4 @@
-import { random, type DType } from './tensors.js';
+import { type DType, random } from './tensors.js';
 
 /** A gemm call laid out in buffers with offsets and leading dimensions wider than the matrices. */
 export interface Layout {

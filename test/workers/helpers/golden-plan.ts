@@ -25,7 +25,11 @@ function shape(r: GoldenRequest, field: 'input' | 'weight' | 'gradOutput'): Shap
 const optional = <K extends string>(key: K, tensor: GoldenTensor | undefined) =>
   (tensor === undefined ? {} : { [key]: tensor.shape }) as Partial<Record<K, Shape>>;
 
-const forwardShapes = (r: GoldenRequest) => ({ input: shape(r, 'input'), weight: shape(r, 'weight'), ...optional('bias', r.bias) });
+const forwardShapes = (r: GoldenRequest) => ({
+  input: shape(r, 'input'),
+  weight: shape(r, 'weight'),
+  ...optional('bias', r.bias),
+});
 const backwardShapes = (r: GoldenRequest) => ({
   input: shape(r, 'input'),
   gradOutput: shape(r, 'gradOutput'),
@@ -45,13 +49,22 @@ const inputShape = (r: GoldenRequest) => (r.inputShape === undefined ? {} : { in
 const planners: Record<ConvRoute, (r: GoldenRequest) => { geometry: unknown }> = {
   '/v1/conv-transpose2d/forward': (r) => convTranspose2d.forward(forwardShapes(r), convParams(r), LIMITS),
   '/v1/conv-transpose2d/grad-input': (r) =>
-    convTranspose2d.gradInput({ gradOutput: shape(r, 'gradOutput'), weight: shape(r, 'weight'), ...inputShape(r) }, convParams(r), LIMITS),
-  '/v1/conv-transpose2d/grad-parameters': (r) => convTranspose2d.gradParameters(gradParametersShapes(r), convParams(r), LIMITS),
+    convTranspose2d.gradInput(
+      { gradOutput: shape(r, 'gradOutput'), weight: shape(r, 'weight'), ...inputShape(r) },
+      convParams(r),
+      LIMITS,
+    ),
+  '/v1/conv-transpose2d/grad-parameters': (r) =>
+    convTranspose2d.gradParameters(gradParametersShapes(r), convParams(r), LIMITS),
   '/v1/conv-transpose2d/backward': (r) => convTranspose2d.backward(backwardShapes(r), convParams(r), LIMITS),
   '/v1/conv2d/forward': (r) => conv2d.forward(forwardShapes(r), convParams(r), LIMITS),
   '/v1/conv2d/grad-input': (r) => {
     if (r.inputShape === undefined) throw new Error('conv2d grad-input requests carry inputShape');
-    return conv2d.gradInput({ gradOutput: shape(r, 'gradOutput'), weight: shape(r, 'weight'), inputShape: r.inputShape }, convParams(r), LIMITS);
+    return conv2d.gradInput(
+      { gradOutput: shape(r, 'gradOutput'), weight: shape(r, 'weight'), inputShape: r.inputShape },
+      convParams(r),
+      LIMITS,
+    );
   },
   '/v1/conv2d/grad-parameters': (r) => conv2d.gradParameters(gradParametersShapes(r), convParams(r), LIMITS),
   '/v1/conv2d/backward': (r) => conv2d.backward(backwardShapes(r), convParams(r), LIMITS),

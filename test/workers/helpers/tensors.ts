@@ -32,7 +32,12 @@ export function random(dtype: DType, length: number, seed: number): FloatArray {
  * Element-wise |actual - expected| <= rtol * (1 + |expected|); NaN must meet NaN and an infinity
  * the same infinity, as IEEE arithmetic gives them.
  */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what = 'result'): void {
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  what = 'result',
+): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i];

@@ -35,7 +35,20 @@ describe('col2imBatch', () => {
 
   it('sums overlapping windows: folding ones counts the windows covering each pixel', () => {
     // 2x2 windows at stride 1 over a 3x3 image: corners are in 1 window, edges in 2, the centre in 4.
-    const g = columnsGeometry({ batch: 1, channels: 1, height: 3, width: 3, kH: 2, kW: 2, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1 });
+    const g = columnsGeometry({
+      batch: 1,
+      channels: 1,
+      height: 3,
+      width: 3,
+      kH: 2,
+      kW: 2,
+      sH: 1,
+      sW: 1,
+      pH: 0,
+      pW: 0,
+      dH: 1,
+      dW: 1,
+    });
     const image = new Float32Array(9);
     col2imBatch(g, new Float32Array(columnsLength(g)).fill(1), image);
     assert.deepEqual(Array.from(image), [1, 2, 1, 2, 4, 2, 1, 2, 1]);
@@ -43,7 +56,20 @@ describe('col2imBatch', () => {
 
   it('drops entries that fall in the padding', () => {
     // A 3x3 window with padding 1 over a 1x1 image: only the centre tap lands on the image.
-    const g = columnsGeometry({ batch: 1, channels: 1, height: 1, width: 1, kH: 3, kW: 3, sH: 1, sW: 1, pH: 1, pW: 1, dH: 1, dW: 1 });
+    const g = columnsGeometry({
+      batch: 1,
+      channels: 1,
+      height: 1,
+      width: 1,
+      kH: 3,
+      kW: 3,
+      sH: 1,
+      sW: 1,
+      pH: 1,
+      pW: 1,
+      dH: 1,
+      dW: 1,
+    });
     const columns = Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9);
     const image = new Float64Array(1);
     col2imBatch(g, columns, image);

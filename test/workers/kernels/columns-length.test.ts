@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { selectVariant } from '../../../workers/gemm/registry.js';
-import type { ConvGeometry, FloatArray } from '../../../workers/geometry.js';
+import type { FloatArray } from '../../../workers/geometry.js';
 import { scratchLength } from '../../../workers/kernels/columns-length.js';
-import { conv2dForward } from '../../../workers/kernels/conv2d-forward.js';
-import { conv2dGradInput } from '../../../workers/kernels/conv2d-grad-input.js';
-import { conv2dGradParameters } from '../../../workers/kernels/conv2d-grad-parameters.js';
 import { convTranspose2dForward } from '../../../workers/kernels/conv-transpose2d-forward.js';
 import { convTranspose2dGradInput } from '../../../workers/kernels/conv-transpose2d-grad-input.js';
 import { convTranspose2dGradParameters } from '../../../workers/kernels/conv-transpose2d-grad-parameters.js';
+import { conv2dForward } from '../../../workers/kernels/conv2d-forward.js';
+import { conv2dGradInput } from '../../../workers/kernels/conv2d-grad-input.js';
+import { conv2dGradParameters } from '../../../workers/kernels/conv2d-grad-parameters.js';
 import { seeded } from '../helpers/arbitraries.js';
-import { convCases, pointwise, scratchFor, type ConvCase } from '../helpers/conv-cases.js';
+import { type ConvCase, convCases, pointwise, scratchFor } from '../helpers/conv-cases.js';
 import { inputLength, outputLength } from '../helpers/geometry.js';
 import { zeros } from '../helpers/tensors.js';
 
@@ -31,7 +31,10 @@ function kernelRuns({ g, dtype, data }: ConvCase): Array<[string, (columns: Floa
   return [
     ['forward', (c) => convTranspose2dForward(g, data.input, data.weight, data.bias, output, c)],
     ['grad-input', (c) => convTranspose2dGradInput(g, data.gradOutput, data.weight, gradInput, c)],
-    ['grad-parameters', (c) => convTranspose2dGradParameters(g, data.input, data.gradOutput, gradWeight, gradBias, 1, c)],
+    [
+      'grad-parameters',
+      (c) => convTranspose2dGradParameters(g, data.input, data.gradOutput, gradWeight, gradBias, 1, c),
+    ],
   ];
 }
 
@@ -40,7 +43,9 @@ describe('scratchLength', () => {
   // and get the reference results, so it is enough; this shows it is no more than they use. With
   // the TypeScript GEMM, whose col2im steps go through the scratch (the WebAssembly variant folds
   // inside its own memory and leaves it untouched).
-  before(() => ['f32-gemm-reference-ts', 'f64-gemm-reference-ts'].forEach((name) => selectVariant(name)));
+  before(() => {
+    for (const name of ['f32-gemm-reference-ts', 'f64-gemm-reference-ts']) selectVariant(name);
+  });
   after(() => selectVariant());
   for (const kind of ['conv-transpose2d', 'conv2d'] as const) {
     it(`is exactly what every ${kind} kernel uses with the TypeScript GEMM: each overwrites all of it`, () => {
@@ -57,7 +62,7 @@ describe('scratchLength', () => {
     });
 
     it(`is 0 for a 1x1, stride 1, unpadded ${kind}, whose columns are the image itself`, () => {
-      pointwise(kind).forEach((g: ConvGeometry) => assert.equal(scratchLength(g), 0));
+      for (const g of pointwise(kind)) assert.equal(scratchLength(g), 0);
     });
   }
 });

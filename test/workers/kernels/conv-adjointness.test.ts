@@ -3,10 +3,16 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { ConvGeometry } from '../../../workers/geometry.js';
 import { scratchLength } from '../../../workers/kernels/columns-length.js';
-import { conv2dForward } from '../../../workers/kernels/conv2d-forward.js';
 import { convTranspose2dForward } from '../../../workers/kernels/conv-transpose2d-forward.js';
+import { conv2dForward } from '../../../workers/kernels/conv2d-forward.js';
 import { conv2dGeometries, convTranspose2dGeometries, dataSeed, seeded } from '../helpers/arbitraries.js';
-import { conv2dGeometry, convTranspose2dGeometry, inputLength, outputLength, weightLength } from '../helpers/geometry.js';
+import {
+  conv2dGeometry,
+  convTranspose2dGeometry,
+  inputLength,
+  outputLength,
+  weightLength,
+} from '../helpers/geometry.js';
 import { dot, dotScale, random } from '../helpers/tensors.js';
 
 // A transposed convolution and the plain convolution with the same weight and window, run from
@@ -25,8 +31,13 @@ function mirror(g: ConvGeometry): ConvGeometry {
   const spec = { ...g, inChannels: g.outChannels, outChannels: g.inChannels, inH: g.outH, inW: g.outW };
   if (g.kind === 'conv-transpose2d') return conv2dGeometry(spec);
   // outputPadding recovers the rows and columns the plain convolution's stride left out.
-  const rest = (size: number, k: number, s: number, p: number, d: number): number => (size + 2 * p - d * (k - 1) - 1) % s;
-  return convTranspose2dGeometry({ ...spec, aH: rest(g.inH, g.kH, g.sH, g.pH, g.dH), aW: rest(g.inW, g.kW, g.sW, g.pW, g.dW) });
+  const rest = (size: number, k: number, s: number, p: number, d: number): number =>
+    (size + 2 * p - d * (k - 1) - 1) % s;
+  return convTranspose2dGeometry({
+    ...spec,
+    aH: rest(g.inH, g.kH, g.sH, g.pH, g.dH),
+    aW: rest(g.inW, g.kW, g.sW, g.pW, g.dW),
+  });
 }
 
 function checkAdjoint(g: ConvGeometry, seed: number): void {

@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { ConvGeometry } from '../../../workers/geometry.js';
 import { scratchLength } from '../../../workers/kernels/columns-length.js';
-import { conv2dForward } from '../../../workers/kernels/conv2d-forward.js';
-import { conv2dGradInput } from '../../../workers/kernels/conv2d-grad-input.js';
-import { conv2dGradParameters } from '../../../workers/kernels/conv2d-grad-parameters.js';
 import { convTranspose2dForward } from '../../../workers/kernels/conv-transpose2d-forward.js';
 import { convTranspose2dGradInput } from '../../../workers/kernels/conv-transpose2d-grad-input.js';
 import { convTranspose2dGradParameters } from '../../../workers/kernels/conv-transpose2d-grad-parameters.js';
+import { conv2dForward } from '../../../workers/kernels/conv2d-forward.js';
+import { conv2dGradInput } from '../../../workers/kernels/conv2d-grad-input.js';
+import { conv2dGradParameters } from '../../../workers/kernels/conv2d-grad-parameters.js';
 import { convGeometries, dataSeed, seeded } from '../helpers/arbitraries.js';
 import { inputLength, outputLength, weightLength } from '../helpers/geometry.js';
 import { dot, random } from '../helpers/tensors.js';
@@ -46,7 +46,11 @@ function checkGradients(g: ConvGeometry, seed: number): void {
   k.gradInput(g, r, w, gradInput, columns);
   k.gradParameters(g, x, r, gradWeight, gradBias, 1, columns);
 
-  for (const [name, values, gradient] of [['input', x, gradInput], ['weight', w, gradWeight], ['bias', b, gradBias]] as const) {
+  for (const [name, values, gradient] of [
+    ['input', x, gradInput],
+    ['weight', w, gradWeight],
+    ['bias', b, gradBias],
+  ] as const) {
     for (let i = 0; i < values.length; i++) {
       const kept = values[i];
       values[i] = kept + step;
@@ -55,7 +59,10 @@ function checkGradients(g: ConvGeometry, seed: number): void {
       const down = loss();
       values[i] = kept;
       const difference = (up - down) / (2 * step);
-      assert.ok(Math.abs(difference - gradient[i]) <= 1e-9 * (1 + Math.abs(difference)), `d L / d ${name}[${i}]: kernel ${gradient[i]}, central difference ${difference}`);
+      assert.ok(
+        Math.abs(difference - gradient[i]) <= 1e-9 * (1 + Math.abs(difference)),
+        `d L / d ${name}[${i}]: kernel ${gradient[i]}, central difference ${difference}`,
+      );
     }
   }
 }

@@ -5,13 +5,13 @@ import { scratchLength } from '../../../workers/kernels/columns-length.js';
 import { convTranspose2dForward } from '../../../workers/kernels/conv-transpose2d-forward.js';
 import { seeded } from '../helpers/arbitraries.js';
 import {
+  type ConvCase,
   convCases,
   explicitCases,
   nearlyPointwise,
   outputPaddingAtLeastStride,
   pointwise,
   scratchFor,
-  type ConvCase,
 } from '../helpers/conv-cases.js';
 import { convolvedSize, outputLength } from '../helpers/geometry.js';
 import { assertClose, filled, tolerance, zeros } from '../helpers/tensors.js';
@@ -27,13 +27,18 @@ function check({ g, dtype, data, withBias }: ConvCase, columns = scratchFor(g, d
 
 describe('convTranspose2dForward', () => {
   it('scatters each input pixel times the weight into the output and adds the bias, as the direct loop does', () => {
-    fc.assert(fc.property(convCases('conv-transpose2d'), (c) => check(c)), seeded(200));
+    fc.assert(
+      fc.property(convCases('conv-transpose2d'), (c) => check(c)),
+      seeded(200),
+    );
   });
 
   it('folds onto the input grid when outputPadding >= stride (legal below the dilation)', () => {
     for (const c of explicitCases(outputPaddingAtLeastStride)) {
       const { g } = c;
-      assert.ok(convolvedSize(g.outH, g.kH, g.sH, g.pH, g.dH) > g.inH || convolvedSize(g.outW, g.kW, g.sW, g.pW, g.dW) > g.inW);
+      assert.ok(
+        convolvedSize(g.outH, g.kH, g.sH, g.pH, g.dH) > g.inH || convolvedSize(g.outW, g.kW, g.sW, g.pW, g.dW) > g.inW,
+      );
       check(c);
     }
   });

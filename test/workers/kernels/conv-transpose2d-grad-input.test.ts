@@ -5,13 +5,13 @@ import { scratchLength } from '../../../workers/kernels/columns-length.js';
 import { convTranspose2dGradInput } from '../../../workers/kernels/conv-transpose2d-grad-input.js';
 import { seeded } from '../helpers/arbitraries.js';
 import {
+  type ConvCase,
   convCases,
   explicitCases,
   nearlyPointwise,
   outputPaddingAtLeastStride,
   pointwise,
   scratchFor,
-  type ConvCase,
 } from '../helpers/conv-cases.js';
 import { inputLength } from '../helpers/geometry.js';
 import { assertClose, filled, tolerance, zeros } from '../helpers/tensors.js';
@@ -21,12 +21,20 @@ import { convTranspose2dGradInputReference } from '../reference/conv-transpose2d
 function check({ g, dtype, data }: ConvCase, columns = scratchFor(g, dtype)): void {
   const gradInput = filled(dtype, inputLength(g), Number.NaN);
   convTranspose2dGradInput(g, data.gradOutput, data.weight, gradInput, columns);
-  assertClose(gradInput, convTranspose2dGradInputReference(g, data.gradOutput, data.weight), tolerance[dtype], 'gradInput');
+  assertClose(
+    gradInput,
+    convTranspose2dGradInputReference(g, data.gradOutput, data.weight),
+    tolerance[dtype],
+    'gradInput',
+  );
 }
 
 describe('convTranspose2dGradInput', () => {
   it('gives each input pixel the sum of gradOutput times weight over the taps it scattered to', () => {
-    fc.assert(fc.property(convCases('conv-transpose2d'), (c) => check(c)), seeded(200));
+    fc.assert(
+      fc.property(convCases('conv-transpose2d'), (c) => check(c)),
+      seeded(200),
+    );
   });
 
   it('unfolds gradOutput on the input grid when outputPadding >= stride', () => {

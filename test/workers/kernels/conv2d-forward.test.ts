@@ -5,13 +5,13 @@ import { scratchLength } from '../../../workers/kernels/columns-length.js';
 import { conv2dForward } from '../../../workers/kernels/conv2d-forward.js';
 import { seeded } from '../helpers/arbitraries.js';
 import {
+  type ConvCase,
   convCases,
   explicitCases,
   nearlyPointwise,
   pointwise,
   scratchFor,
   strideLeavesRemainder,
-  type ConvCase,
 } from '../helpers/conv-cases.js';
 import { outputLength } from '../helpers/geometry.js';
 import { assertClose, filled, tolerance, zeros } from '../helpers/tensors.js';
@@ -27,7 +27,10 @@ function check({ g, dtype, data, withBias }: ConvCase, columns = scratchFor(g, d
 
 describe('conv2dForward', () => {
   it('sums input times weight over each window (the textbook loop) and adds the bias', () => {
-    fc.assert(fc.property(convCases('conv2d'), (c) => check(c)), seeded(200));
+    fc.assert(
+      fc.property(convCases('conv2d'), (c) => check(c)),
+      seeded(200),
+    );
   });
 
   it('leaves out input rows and columns the last window does not reach', () => {

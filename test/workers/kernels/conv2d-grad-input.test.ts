@@ -5,13 +5,13 @@ import { scratchLength } from '../../../workers/kernels/columns-length.js';
 import { conv2dGradInput } from '../../../workers/kernels/conv2d-grad-input.js';
 import { seeded } from '../helpers/arbitraries.js';
 import {
+  type ConvCase,
   convCases,
   explicitCases,
   nearlyPointwise,
   pointwise,
   scratchFor,
   strideLeavesRemainder,
-  type ConvCase,
 } from '../helpers/conv-cases.js';
 import { inputLength } from '../helpers/geometry.js';
 import { assertClose, filled, tolerance, zeros } from '../helpers/tensors.js';
@@ -26,7 +26,10 @@ function check({ g, dtype, data }: ConvCase, columns = scratchFor(g, dtype)): vo
 
 describe('conv2dGradInput', () => {
   it('gives each input pixel the sum of gradOutput times weight over the windows that read it', () => {
-    fc.assert(fc.property(convCases('conv2d'), (c) => check(c)), seeded(200));
+    fc.assert(
+      fc.property(convCases('conv2d'), (c) => check(c)),
+      seeded(200),
+    );
   });
 
   it('gives 0 to input rows and columns no window reaches', () => {

@@ -5,13 +5,13 @@ import { scratchLength } from '../../../workers/kernels/columns-length.js';
 import { conv2dGradParameters } from '../../../workers/kernels/conv2d-grad-parameters.js';
 import { seeded } from '../helpers/arbitraries.js';
 import {
+  type ConvCase,
   convCases,
   explicitCases,
   nearlyPointwise,
   pointwise,
   scratchFor,
   strideLeavesRemainder,
-  type ConvCase,
 } from '../helpers/conv-cases.js';
 import { assertClose, tolerance, zeros } from '../helpers/tensors.js';
 import { gradBiasReference } from '../reference/bias.js';
@@ -29,17 +29,28 @@ function check({ g, dtype, data, withBias, scale }: ConvCase, columns = scratchF
   const expectedWeight = accumulated(data.gradWeight, scale, conv2dGradWeightReference(g, data.input, data.gradOutput));
   assertClose(gradWeight, expectedWeight, tolerance[dtype], 'gradWeight');
   if (gradBias !== null) {
-    assertClose(gradBias, accumulated(data.gradBias, scale, gradBiasReference(g, data.gradOutput)), tolerance[dtype], 'gradBias');
+    assertClose(
+      gradBias,
+      accumulated(data.gradBias, scale, gradBiasReference(g, data.gradOutput)),
+      tolerance[dtype],
+      'gradBias',
+    );
   }
 }
 
 describe('conv2dGradParameters', () => {
   it('adds scale times the sum over the batch of gradOutput times the input each weight read to gradWeight, and the scaled gradOutput sums to gradBias', () => {
-    fc.assert(fc.property(convCases('conv2d'), (c) => check(c)), seeded(200));
+    fc.assert(
+      fc.property(convCases('conv2d'), (c) => check(c)),
+      seeded(200),
+    );
   });
 
   it('skips gradBias when it is null and still accumulates gradWeight', () => {
-    fc.assert(fc.property(convCases('conv2d'), (c) => check({ ...c, withBias: false })), seeded(30));
+    fc.assert(
+      fc.property(convCases('conv2d'), (c) => check({ ...c, withBias: false })),
+      seeded(30),
+    );
   });
 
   it('with scale 0 leaves gradWeight and gradBias as they were', () => {

@@ -33,7 +33,20 @@ describe('im2colBatch', () => {
   });
 
   it('reads each kernel offset with its dilation: a 2x2 window dilated by 2 on a 3x3 image takes the corners', () => {
-    const g = columnsGeometry({ batch: 1, channels: 1, height: 3, width: 3, kH: 2, kW: 2, sH: 1, sW: 1, pH: 0, pW: 0, dH: 2, dW: 2 });
+    const g = columnsGeometry({
+      batch: 1,
+      channels: 1,
+      height: 3,
+      width: 3,
+      kH: 2,
+      kW: 2,
+      sH: 1,
+      sW: 1,
+      pH: 0,
+      pW: 0,
+      dH: 2,
+      dW: 2,
+    });
     const columns = new Float64Array(4);
     im2colBatch(g, Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9), columns);
     assert.deepEqual(Array.from(columns), [1, 3, 7, 9]);

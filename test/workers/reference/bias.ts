@@ -14,7 +14,8 @@ export function gradBiasReference(g: ConvGeometry, gradOutput: ArrayLike<number>
   const gradBias = new Float64Array(g.outChannels);
   for (let n = 0; n < g.batch; n++) {
     for (let c = 0; c < g.outChannels; c++) {
-      for (let i = 0; i < g.outH * g.outW; i++) gradBias[c] += gradOutput[(n * g.outChannels + c) * g.outH * g.outW + i];
+      for (let i = 0; i < g.outH * g.outW; i++)
+        gradBias[c] += gradOutput[(n * g.outChannels + c) * g.outH * g.outW + i];
     }
   }
   return gradBias;

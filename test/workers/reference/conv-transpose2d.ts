@@ -24,7 +24,11 @@ function forEachTap(g: ConvGeometry, visit: (input: number, weight: number, outp
               for (let iw = 0; iw < g.inW; iw++) {
                 const ow = iw * g.sW - g.pW + kw * g.dW;
                 if (ow < 0 || ow >= g.outW) continue;
-                visit(((n * g.inChannels + ci) * g.inH + ih) * g.inW + iw, w, ((n * g.outChannels + oc) * g.outH + oh) * g.outW + ow);
+                visit(
+                  ((n * g.inChannels + ci) * g.inH + ih) * g.inW + iw,
+                  w,
+                  ((n * g.outChannels + oc) * g.outH + oh) * g.outW + ow,
+                );
               }
             }
           }

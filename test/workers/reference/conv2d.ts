@@ -24,7 +24,11 @@ function forEachTap(g: ConvGeometry, visit: (input: number, weight: number, outp
               for (let kw = 0; kw < g.kW; kw++) {
                 const iw = ow * g.sW - g.pW + kw * g.dW;
                 if (iw < 0 || iw >= g.inW) continue;
-                visit(((n * g.inChannels + ic) * g.inH + ih) * g.inW + iw, ((oc * inPerGroup + ci) * g.kH + kh) * g.kW + kw, y);
+                visit(
+                  ((n * g.inChannels + ic) * g.inH + ih) * g.inW + iw,
+                  ((oc * inPerGroup + ci) * g.kH + kh) * g.kW + kw,
+                  y,
+                );
               }
             }
           }
