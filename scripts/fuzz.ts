@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fuzz } from './fuzz/run.js';
-import { errorLines, startServer } from './load/harness.js';
+import { startServer } from './load/harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,15 +36,15 @@ const report = await fuzz({
 });
 const seconds = (performance.now() - started) / 1000;
 const alive = server?.alive() ?? true;
-const exitCode = server ? await server.stop() : 0;
+const exitCode = server ? (await server.stop()).code : 0;
 const failure =
   report.failure ??
   (!alive
     ? 'the server died'
     : exitCode !== 0
       ? `the server exited ${exitCode} on SIGTERM`
-      : errorLines.length > 0
-        ? `the server logged errors:\n    ${errorLines.slice(0, 5).join('\n    ')}`
+      : server && server.errorLines.length > 0
+        ? `the server logged errors:\n    ${server.errorLines.slice(0, 5).join('\n    ')}`
         : undefined);
 
 console.log(

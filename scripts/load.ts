@@ -20,7 +20,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { errorLines, peakRss, percentile, probeLiveness, startServer, statuses } from './load/harness.js';
+import { peakRss, percentile, probeLiveness, showServerErrors, startServer, statuses } from './load/harness.js';
 import { rssBound } from './load/memory-model.js';
 import { runMemoryScenario } from './load/memory-scenario.js';
 import { startTricklers } from './load/tricklers.js';
@@ -143,7 +143,7 @@ if (scenario === 'memory') {
   let peak = peakRss(server.pid);
   const watch = setInterval(() => (peak = Math.max(peak, treeMemory(server.pid).peaks)), 20);
   const stopping = performance.now();
-  const exitCode = await server.stop();
+  const { code: exitCode } = await server.stop();
   const stopMs = performance.now() - stopping;
   clearInterval(watch);
   const lastStatuses: Record<string, number> = {};
@@ -198,8 +198,7 @@ if (scenario === 'memory') {
   if ((tricklers.answers['408'] ?? 0) === 0) failures.push('no trickling body was cut off (408)');
   const trickled = Object.keys(tricklers.answers).filter((c) => c !== '408' && c !== '503');
   if (trickled.length > 0) failures.push(`trickling sockets were answered ${trickled.join(', ')}`);
-  if (errorLines.length > 0)
-    console.error(`  server errors (${errorLines.length}, first 5):\n    ${errorLines.slice(0, 5).join('\n    ')}`);
+  showServerErrors(server);
   if (failures.length > 0) {
     console.error(`FAILED: ${failures.join('; ')}`);
     process.exit(1);

@@ -5,7 +5,7 @@
  * alive; and, per encoding, how many requests the budget admits at once.
  */
 import autocannon from 'autocannon';
-import { errorLines, peakRss, percentile, probeLiveness, startServer, statuses } from './harness.js';
+import { peakRss, percentile, probeLiveness, showServerErrors, startServer, statuses } from './harness.js';
 
 const MiB = 2 ** 20;
 const CLIENTS = 16;
@@ -112,7 +112,7 @@ export async function runMemoryScenario(opts: MemoryScenario): Promise<void> {
   const refusals = await fetch(`${server.url}/metrics`)
     .then((r) => r.text())
     .then((t) => Number(/^convsvc_memory_refusals_total (\d+)/m.exec(t)?.[1] ?? NaN));
-  const exitCode = await server.stop();
+  const { code: exitCode } = await server.stop();
   const counts = statuses(result);
 
   console.log(
@@ -141,8 +141,7 @@ export async function runMemoryScenario(opts: MemoryScenario): Promise<void> {
   if (live.some((ms) => !Number.isFinite(ms))) failures.push('a liveness probe went unanswered');
   if (!alive) failures.push('the server died');
   if (exitCode !== 0) failures.push(`the server exited ${exitCode} on SIGTERM`);
-  if (errorLines.length > 0)
-    console.error(`  server errors (${errorLines.length}, first 5):\n    ${errorLines.slice(0, 5).join('\n    ')}`);
+  showServerErrors(server);
   if (failures.length > 0) {
     console.error(`FAILED: ${failures.join('; ')}`);
     process.exit(1);

@@ -10,8 +10,8 @@ import {
   tensor,
   toV1Tensor,
 } from '../../client/index.js';
+import { type RunningServer, startServer } from '../../scripts/server-process.js';
 import { assertClose, loadGolden, toTypedArray } from '../golden/fixtures.js';
-import { type RunningServer, startServer } from '../helpers/server-process.js';
 
 /** The typed client against a live instance: the built server as a real process on loopback. */
 const entry = fileURLToPath(new URL('../../src/server.js', import.meta.url));

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type RunningServer, startServer } from '../../scripts/server-process.js';
 import { projectRoot } from '../helpers/paths.js';
-import { type RunningServer, startServer } from '../helpers/server-process.js';
 
 /** Every example, run as a user would against the built server on loopback. */
 const run = promisify(execFile);

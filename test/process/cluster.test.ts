@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
+import { type RunningServer, startServer } from '../../scripts/server-process.js';
 import { availableCores } from '../../src/cpu-limit.js';
-import { type RunningServer, startServer } from '../helpers/server-process.js';
 
 /** HTTP_PROCESSES=2: a primary and two server processes on one port (src/cluster/primary.ts). */
 

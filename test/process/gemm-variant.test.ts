@@ -9,9 +9,9 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { startServer } from '../../scripts/server-process.js';
 import { offeredVariants } from '../../workers/gemm/registry.js';
 import { projectRoot } from '../helpers/paths.js';
-import { startServer } from '../helpers/server-process.js';
 
 const nativeOffered = offeredVariants().some((v) => v.family === 'native');
 const serverJs = join(projectRoot, 'dist', 'src', 'server.js');

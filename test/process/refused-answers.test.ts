@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
-import { startServer } from '../helpers/server-process.js';
+import { startServer } from '../../scripts/server-process.js';
 
 /** The real process, answering bodies over MAX_BODY_BYTES to the clients services use most. */
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { startServer } from '../../scripts/server-process.js';
 import { projectRoot } from '../helpers/paths.js';
 import { trickle } from '../helpers/raw-http.js';
-import { startServer } from '../helpers/server-process.js';
 
 /** The real process: start-up, configuration errors, and SIGTERM with work in flight. */
 
