@@ -64,7 +64,11 @@ describe('deadlines', () => {
     await until(() => app.pool.workers === 1 && !app.pool.threadIds.includes(before));
     assert.ok(!app.pool.threadIds.includes(before), 'the thread that ran the kernel is gone');
     assert.equal(app.pool.workers, 1);
-    const next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
+    // The new thread's first task loads its GEMM; on a busy machine that alone can pass 100 ms,
+    // so a few more tries are allowed, each of them a 504 at worst, never an error.
+    let next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
+    for (let tries = 1; next.statusCode === 504 && tries < 5; tries++)
+      next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
     assert.equal(next.statusCode, 200, next.body);
   });
 });
@@ -167,7 +171,11 @@ describe('client disconnect', () => {
     assert.ok(!app.pool.threadIds.includes(before), 'the kernel was stopped with its thread');
     await until(() => app.pool.reserved === 0);
     assert.equal(app.pool.reserved, 0);
-    const next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
+    // The new thread's first task loads its GEMM; on a busy machine that alone can pass 100 ms,
+    // so a few more tries are allowed, each of them a 504 at worst, never an error.
+    let next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
+    for (let tries = 1; next.statusCode === 504 && tries < 5; tries++)
+      next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
     assert.equal(next.statusCode, 200, next.body);
   });
 });
