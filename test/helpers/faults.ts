@@ -9,8 +9,8 @@ export const exitingBody = { input: { shape: [1, 1, 2], data: [EXIT, 0] }, kerne
 export const sleepingBody = (ms: number) => ({ input: { shape: [1, 1, 2], data: [SLEEP, ms] }, kernelSize: 1 });
 export const smallBody = { input: { shape: [1, 1, 2], data: [1, 2] }, kernelSize: 1 };
 
-/** Waits (bounded) until `condition` holds; the caller asserts it afterwards. */
-export async function until(condition: () => boolean, ms = 5000): Promise<void> {
+/** Waits (bounded: generously, for a busy machine) until `condition` holds; the caller asserts it afterwards. */
+export async function until(condition: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
 }

@@ -75,7 +75,7 @@ describe('deadlines', () => {
 
 describe('admission', () => {
   it('answers 503 with Retry-After when every worker is busy and the queue is full', async (t) => {
-    const app = await build(t, { ...limits, workers: 1, maxQueue: 0, requestTimeoutMs: 1000 });
+    const app = await build(t, { ...limits, workers: 1, maxQueue: 0, requestTimeoutMs: 10_000 });
     const busy = send(app, { method: 'POST', url: '/v1/conv2d/forward', payload: huge });
     await until(() => app.pool.saturated);
     assert.ok(app.pool.saturated, 'the pool is busy');
@@ -171,11 +171,7 @@ describe('client disconnect', () => {
     assert.ok(!app.pool.threadIds.includes(before), 'the kernel was stopped with its thread');
     await until(() => app.pool.reserved === 0);
     assert.equal(app.pool.reserved, 0);
-    // The new thread's first task loads its GEMM; on a busy machine that alone can pass 100 ms,
-    // so a few more tries are allowed, each of them a 504 at worst, never an error.
-    let next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
-    for (let tries = 1; next.statusCode === 504 && tries < 5; tries++)
-      next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
+    const next = await send(app, { method: 'POST', url: '/v1/im2col', payload: smallBody });
     assert.equal(next.statusCode, 200, next.body);
   });
 });
