@@ -1,20 +1,16 @@
 /**
  * Shape inference and validation of a transposed convolution (THNN SpatialFullConvolution,
- * torch.nn.functional.conv_transpose2d), weight [Cin, Cout/groups, kH, kW].
- *
- * Each pass checks its own fields (400), then runs the one `check` all passes share (422), as
- * ATen's slow_conv_transpose2d_shape_check does, then the size limits (413).
+ * torch.nn.functional.conv_transpose2d), weight [Cin, Cout/groups, kH, kW]: the family's rules,
+ * one `check` as ATen's slow_conv_transpose2d_shape_check; the passes are conv-plan.ts's.
  */
 import type { ConvGeometry } from '../../workers/geometry.js';
-import { convPlan, inputShapeOf, outputShapeOf } from './conv-plan.js';
+import { type ConvFamily, convPasses, inputShapeOf } from './conv-plan.js';
 import { OpError } from './errors.js';
-import { batchOf, imageAxes, quote, type ShapeField, sameShape, shapeField, showShape, tensorField } from './fields.js';
-import { checkAccumulators, readGradParameters } from './grad-parameters.js';
-import { checkImage, checkImageLike, checkVector, checkWeight } from './guards.js';
+import { batchOf, imageAxes, quote, type ShapeField, sameShape, showShape } from './fields.js';
 import { resultDim } from './limits.js';
-import { checkConvParams, checkOutputPadding, toWindow } from './params.js';
+import { checkOutputPadding, toWindow } from './params.js';
 import { LazySize, transposedInputSize, transposedOutputSize } from './sizes.js';
-import type { ConvParams, ConvPlan, Limits, Pair, Shape } from './types.js';
+import type { ConvParams } from './types.js';
 
 const KIND = 'conv-transpose2d';
 const AXES = ['height', 'width'] as const;
@@ -133,86 +129,22 @@ function inputExtent(gradOutput: ShapeField, weight: ShapeField, p: ConvParams, 
   return [resultDim('gradInput', { value: size.value, formula: size.formula }, name), gradOutput.shape[h]];
 }
 
-export function forward(
-  t: { input: Shape; weight: Shape; bias?: Shape },
-  p: ConvParams,
-  limits: Limits,
-): ConvPlan<'output'> {
-  const input = tensorField('input', t.input);
-  checkImage(input);
-  const weight = tensorField('weight', t.weight);
-  checkWeight(weight);
-  const bias = t.bias === undefined ? undefined : tensorField('bias', t.bias);
-  if (bias) checkVector(bias);
-  checkConvParams(p, KIND);
-  const geometry = check({ input, weight, bias }, p);
-  const batched = input.shape.length === 4;
-  return convPlan(geometry, batched, [input, weight, bias], { output: outputShapeOf(geometry, batched) }, 1, limits);
-}
+const family: ConvFamily = {
+  kind: KIND,
+  check,
+  needsInputShape: false,
+  gradInput({ gradOutput, weight, inputShape }, p, batched) {
+    const geometry = check({ weight, gradOutput }, p);
+    const derived = inputShapeOf(geometry, batched);
+    if (inputShape && !sameShape(inputShape.shape, derived)) {
+      throw new OpError(
+        422,
+        'inputShape',
+        `inputShape ${showShape(inputShape.shape)} must equal ${showShape(derived)}, the input shape gradOutput, weight and the params imply`,
+      );
+    }
+    return { geometry, gradInput: derived };
+  },
+};
 
-export function gradInput(
-  t: { gradOutput: Shape; weight: Shape; inputShape?: Shape },
-  p: ConvParams,
-  limits: Limits,
-): ConvPlan<'gradInput'> {
-  const gradOutput = tensorField('gradOutput', t.gradOutput);
-  checkImage(gradOutput);
-  const weight = tensorField('weight', t.weight);
-  checkWeight(weight);
-  const inputShape = t.inputShape === undefined ? undefined : shapeField('inputShape', t.inputShape);
-  if (inputShape) checkImageLike(inputShape, gradOutput);
-  checkConvParams(p, KIND);
-  const geometry = check({ weight, gradOutput }, p);
-  const batched = gradOutput.shape.length === 4;
-  const derived = inputShapeOf(geometry, batched);
-  if (inputShape && !sameShape(inputShape.shape, derived)) {
-    throw new OpError(
-      422,
-      'inputShape',
-      `inputShape ${showShape(inputShape.shape)} must equal ${showShape(derived)}, the input shape gradOutput, weight and the params imply`,
-    );
-  }
-  return convPlan(geometry, batched, [gradOutput, weight], { gradInput: derived }, 1, limits);
-}
-
-export function gradParameters(
-  t: { input: Shape; gradOutput: Shape; kernelSize?: Pair; gradWeight?: Shape; gradBias?: Shape; computeBias: boolean },
-  p: ConvParams,
-  limits: Limits,
-): ConvPlan<'gradWeight' | 'gradBias', 'gradBias'> {
-  const f = readGradParameters(t);
-  checkConvParams(p, KIND);
-  const { weight, outChannels } = checkAccumulators(f, p, KIND);
-  const geometry = check({ input: f.input, weight, gradOutput: f.gradOutput }, p);
-  const shapes: ConvPlan<'gradWeight' | 'gradBias', 'gradBias'>['shapes'] = t.computeBias
-    ? { gradWeight: weight.shape, gradBias: [outChannels] }
-    : { gradWeight: weight.shape };
-  return convPlan(
-    geometry,
-    f.input.shape.length === 4,
-    [f.input, f.gradOutput, f.gradWeight, f.gradBias],
-    shapes,
-    1,
-    limits,
-  );
-}
-
-export function backward(
-  t: { input: Shape; gradOutput: Shape; weight: Shape; computeBias: boolean },
-  p: ConvParams,
-  limits: Limits,
-): ConvPlan<'gradInput' | 'gradWeight' | 'gradBias', 'gradBias'> {
-  const input = tensorField('input', t.input);
-  checkImage(input);
-  const gradOutput = tensorField('gradOutput', t.gradOutput);
-  checkImageLike(gradOutput, input);
-  const weight = tensorField('weight', t.weight);
-  checkWeight(weight);
-  checkConvParams(p, KIND);
-  const geometry = check({ input, weight, gradOutput }, p);
-  const gradients = { gradInput: [...input.shape], gradWeight: [...weight.shape] };
-  const shapes: ConvPlan<'gradInput' | 'gradWeight' | 'gradBias', 'gradBias'>['shapes'] = t.computeBias
-    ? { ...gradients, gradBias: [geometry.outChannels] }
-    : gradients;
-  return convPlan(geometry, input.shape.length === 4, [input, gradOutput, weight], shapes, 2, limits);
-}
+export const { forward, gradInput, gradParameters, backward } = convPasses(family);
