@@ -1,6 +1,7 @@
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
 import { gemmThenCol2im } from './fused-columns.js';
+import { forEachGroupBlock } from './group-blocks.js';
 import { groupColumns } from './sample-columns.js';
 
 /**
@@ -22,14 +23,8 @@ export function convTranspose2dForward<F extends FloatArray>(
   const outPerGroup = g.outChannels / g.groups;
   const rows = outPerGroup * g.kH * g.kW;
   const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * inPerGroup * rows;
-      gemmThenCol2im(true, rows, inPlane, inPerGroup, weight, w, rows, input, x, inPlane, grid, output, y, columns);
-    }
-  }
+  forEachGroupBlock(g, (x, y, w) => {
+    gemmThenCol2im(true, rows, inPlane, inPerGroup, weight, w, rows, input, x, inPlane, grid, output, y, columns);
+  });
   if (bias !== null) addBias(g, bias, output);
 }

@@ -1,5 +1,6 @@
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { im2colThenGemm } from './fused-columns.js';
+import { forEachGroupBlock } from './group-blocks.js';
 import { groupColumns } from './sample-columns.js';
 
 /**
@@ -20,31 +21,25 @@ export function convTranspose2dGradInput<F extends FloatArray>(
   const outPerGroup = g.outChannels / g.groups;
   const rows = outPerGroup * g.kH * g.kW;
   const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * inPerGroup * rows;
-      im2colThenGemm(
-        grid,
-        gradOutput,
-        y,
-        false,
-        false,
-        inPerGroup,
-        inPlane,
-        rows,
-        1,
-        weight,
-        w,
-        rows,
-        0,
-        gradInput,
-        x,
-        inPlane,
-        columns,
-      );
-    }
-  }
+  forEachGroupBlock(g, (x, y, w) => {
+    im2colThenGemm(
+      grid,
+      gradOutput,
+      y,
+      false,
+      false,
+      inPerGroup,
+      inPlane,
+      rows,
+      1,
+      weight,
+      w,
+      rows,
+      0,
+      gradInput,
+      x,
+      inPlane,
+      columns,
+    );
+  });
 }

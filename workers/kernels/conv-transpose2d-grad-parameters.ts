@@ -1,6 +1,7 @@
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
 import { im2colThenGemm } from './fused-columns.js';
+import { forEachGroupBlock } from './group-blocks.js';
 import { groupColumns } from './sample-columns.js';
 
 /**
@@ -24,32 +25,26 @@ export function convTranspose2dGradParameters<F extends FloatArray>(
   const outPerGroup = g.outChannels / g.groups;
   const rows = outPerGroup * g.kH * g.kW;
   const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * inPerGroup * rows;
-      im2colThenGemm(
-        grid,
-        gradOutput,
-        y,
-        false,
-        true,
-        inPerGroup,
-        rows,
-        inPlane,
-        scale,
-        input,
-        x,
-        inPlane,
-        1,
-        gradWeight,
-        w,
-        rows,
-        columns,
-      );
-    }
-  }
+  forEachGroupBlock(g, (x, y, w) => {
+    im2colThenGemm(
+      grid,
+      gradOutput,
+      y,
+      false,
+      true,
+      inPerGroup,
+      rows,
+      inPlane,
+      scale,
+      input,
+      x,
+      inPlane,
+      1,
+      gradWeight,
+      w,
+      rows,
+      columns,
+    );
+  });
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
 }

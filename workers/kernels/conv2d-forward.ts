@@ -1,6 +1,7 @@
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
 import { im2colThenGemm } from './fused-columns.js';
+import { forEachGroupBlock } from './group-blocks.js';
 import { groupColumns } from './sample-columns.js';
 
 /**
@@ -21,33 +22,27 @@ export function conv2dForward<F extends FloatArray>(
   const inPerGroup = g.inChannels / g.groups;
   const outPerGroup = g.outChannels / g.groups;
   const rows = inPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
   const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * outPerGroup * rows;
-      im2colThenGemm(
-        grid,
-        input,
-        x,
-        false,
-        false,
-        outPerGroup,
-        outPlane,
-        rows,
-        1,
-        weight,
-        w,
-        rows,
-        0,
-        output,
-        y,
-        outPlane,
-        columns,
-      );
-    }
-  }
+  forEachGroupBlock(g, (x, y, w) => {
+    im2colThenGemm(
+      grid,
+      input,
+      x,
+      false,
+      false,
+      outPerGroup,
+      outPlane,
+      rows,
+      1,
+      weight,
+      w,
+      rows,
+      0,
+      output,
+      y,
+      outPlane,
+      columns,
+    );
+  });
   if (bias !== null) addBias(g, bias, output);
 }

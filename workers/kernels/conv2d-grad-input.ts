@@ -1,5 +1,6 @@
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { gemmThenCol2im } from './fused-columns.js';
+import { forEachGroupBlock } from './group-blocks.js';
 import { groupColumns } from './sample-columns.js';
 
 /**
@@ -18,29 +19,23 @@ export function conv2dGradInput<F extends FloatArray>(
   const inPerGroup = g.inChannels / g.groups;
   const outPerGroup = g.outChannels / g.groups;
   const rows = inPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
   const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * outPerGroup * rows;
-      gemmThenCol2im(
-        true,
-        rows,
-        outPlane,
-        outPerGroup,
-        weight,
-        w,
-        rows,
-        gradOutput,
-        y,
-        outPlane,
-        grid,
-        gradInput,
-        x,
-        columns,
-      );
-    }
-  }
+  forEachGroupBlock(g, (x, y, w) => {
+    gemmThenCol2im(
+      true,
+      rows,
+      outPlane,
+      outPerGroup,
+      weight,
+      w,
+      rows,
+      gradOutput,
+      y,
+      outPlane,
+      grid,
+      gradInput,
+      x,
+      columns,
+    );
+  });
 }
