@@ -1,5 +1,5 @@
 import type { FloatArray } from '../geometry.js';
-import { imageLength, type SampleColumns } from '../kernels/sample-columns.js';
+import { gridArgs, imageLength } from '../kernels/sample-columns.js';
 import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
 import { runtimeHasSimd } from './simd-probe.js';
 import type { WasmMemory } from './wasm-api.js';
@@ -140,24 +140,7 @@ function multiply<F extends FloatArray>(
 }
 
 function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
-  return function gemm<F extends FloatArray>(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: F,
-    aOffset: number,
-    lda: number,
-    b: F,
-    bOffset: number,
-    ldb: number,
-    beta: number,
-    c: F,
-    cOffset: number,
-    ldc: number,
-  ): void {
+  return (transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) => {
     if (m === 0 || n === 0) return;
     checkElement(c, elementBytes);
     const readsAB = alpha !== 0 && k !== 0;
@@ -179,12 +162,8 @@ function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
       0,
     );
     multiply(elementBytes, placed, transA, transB, m, n, k, alpha, lda, ldb, beta, c, cOffset, ldc);
-  } as Gemm;
+  };
 }
-
-/** The grid's arguments to the module's col2im and im2col, after the two addresses. */
-const gridArgs = (g: SampleColumns) =>
-  [g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW] as const;
 
 /**
  * GEMM then col2im without leaving the module: the columns stay where the GEMM wrote them, are
@@ -192,21 +171,8 @@ const gridArgs = (g: SampleColumns) =>
  * size for a 4x4 window at stride 2.
  */
 function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
-  return function gemmCol2im<F extends FloatArray>(
-    transA: boolean,
-    m: number,
-    n: number,
-    k: number,
-    a: F,
-    aOffset: number,
-    lda: number,
-    b: F,
-    bOffset: number,
-    ldb: number,
-    grid: SampleColumns,
-    image: F,
-    imageOffset: number,
-  ): void {
+  return (call) => {
+    const { transA, m, n, k, a, aOffset, lda, b, bOffset, ldb, grid, image, imageOffset } = call;
     checkElement(image, elementBytes);
     const imageSpan = imageLength(grid);
     const readsAB = m !== 0 && n !== 0 && k !== 0;
@@ -247,7 +213,7 @@ function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
     (elementBytes === 4 ? exports.col2imF32 : exports.col2imF64)(cAt, end, ...gridArgs(grid));
     const view = memoryView(exports, elementBytes);
     image.set(view.subarray(end / elementBytes, end / elementBytes + imageSpan), imageOffset);
-  } as GemmCol2im;
+  };
 }
 
 /**
@@ -256,24 +222,8 @@ function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
  * into B's place, and the GEMM reads it.
  */
 function wasmSimdIm2colGemm(elementBytes: 4 | 8): Im2colGemm {
-  return function im2colGemm<F extends FloatArray>(
-    grid: SampleColumns,
-    image: F,
-    imageOffset: number,
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: F,
-    aOffset: number,
-    lda: number,
-    beta: number,
-    c: F,
-    cOffset: number,
-    ldc: number,
-  ): void {
+  return (call) => {
+    const { grid, image, imageOffset, transA, transB, m, n, k, alpha, a, aOffset, lda, beta, c, cOffset, ldc } = call;
     if (m === 0 || n === 0) return;
     checkElement(c, elementBytes);
     const readsAB = alpha !== 0 && k !== 0;
@@ -308,7 +258,7 @@ function wasmSimdIm2colGemm(elementBytes: 4 | 8): Im2colGemm {
       );
     }
     multiply(elementBytes, placed, transA, transB, m, n, k, alpha, lda, ldb, beta, c, cOffset, ldc);
-  } as Im2colGemm;
+  };
 }
 
 /** True when the runtime runs WebAssembly SIMD and the module was built (and validates). */

@@ -24,7 +24,22 @@ export function convTranspose2dForward<F extends FloatArray>(
   const rows = outPerGroup * g.kH * g.kW;
   const inPlane = g.inH * g.inW;
   forEachGroupBlock(g, (x, y, w) => {
-    gemmThenCol2im(true, rows, inPlane, inPerGroup, weight, w, rows, input, x, inPlane, grid, output, y, columns);
+    gemmThenCol2im({
+      grid,
+      image: output,
+      imageOffset: y,
+      columns,
+      transA: true,
+      m: rows,
+      n: inPlane,
+      k: inPerGroup,
+      a: weight,
+      aOffset: w,
+      lda: rows,
+      b: input,
+      bOffset: x,
+      ldb: inPlane,
+    });
   });
   if (bias !== null) addBias(g, bias, output);
 }

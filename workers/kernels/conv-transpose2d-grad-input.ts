@@ -22,24 +22,24 @@ export function convTranspose2dGradInput<F extends FloatArray>(
   const rows = outPerGroup * g.kH * g.kW;
   const inPlane = g.inH * g.inW;
   forEachGroupBlock(g, (x, y, w) => {
-    im2colThenGemm(
+    im2colThenGemm({
       grid,
-      gradOutput,
-      y,
-      false,
-      false,
-      inPerGroup,
-      inPlane,
-      rows,
-      1,
-      weight,
-      w,
-      rows,
-      0,
-      gradInput,
-      x,
-      inPlane,
+      image: gradOutput,
+      imageOffset: y,
       columns,
-    );
+      transA: false,
+      transB: false,
+      m: inPerGroup,
+      n: inPlane,
+      k: rows,
+      alpha: 1,
+      a: weight,
+      aOffset: w,
+      lda: rows,
+      beta: 0,
+      c: gradInput,
+      cOffset: x,
+      ldc: inPlane,
+    });
   });
 }

@@ -26,25 +26,25 @@ export function convTranspose2dGradParameters<F extends FloatArray>(
   const rows = outPerGroup * g.kH * g.kW;
   const inPlane = g.inH * g.inW;
   forEachGroupBlock(g, (x, y, w) => {
-    im2colThenGemm(
+    im2colThenGemm({
       grid,
-      gradOutput,
-      y,
-      false,
-      true,
-      inPerGroup,
-      rows,
-      inPlane,
-      scale,
-      input,
-      x,
-      inPlane,
-      1,
-      gradWeight,
-      w,
-      rows,
+      image: gradOutput,
+      imageOffset: y,
       columns,
-    );
+      transA: false,
+      transB: true,
+      m: inPerGroup,
+      n: rows,
+      k: inPlane,
+      alpha: scale,
+      a: input,
+      aOffset: x,
+      lda: inPlane,
+      beta: 1,
+      c: gradWeight,
+      cOffset: w,
+      ldc: rows,
+    });
   });
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
 }

@@ -24,25 +24,25 @@ export function conv2dForward<F extends FloatArray>(
   const rows = inPerGroup * g.kH * g.kW;
   const outPlane = g.outH * g.outW;
   forEachGroupBlock(g, (x, y, w) => {
-    im2colThenGemm(
+    im2colThenGemm({
       grid,
-      input,
-      x,
-      false,
-      false,
-      outPerGroup,
-      outPlane,
-      rows,
-      1,
-      weight,
-      w,
-      rows,
-      0,
-      output,
-      y,
-      outPlane,
+      image: input,
+      imageOffset: x,
       columns,
-    );
+      transA: false,
+      transB: false,
+      m: outPerGroup,
+      n: outPlane,
+      k: rows,
+      alpha: 1,
+      a: weight,
+      aOffset: w,
+      lda: rows,
+      beta: 0,
+      c: output,
+      cOffset: y,
+      ldc: outPlane,
+    });
   });
   if (bias !== null) addBias(g, bias, output);
 }

@@ -21,21 +21,21 @@ export function conv2dGradInput<F extends FloatArray>(
   const rows = inPerGroup * g.kH * g.kW;
   const outPlane = g.outH * g.outW;
   forEachGroupBlock(g, (x, y, w) => {
-    gemmThenCol2im(
-      true,
-      rows,
-      outPlane,
-      outPerGroup,
-      weight,
-      w,
-      rows,
-      gradOutput,
-      y,
-      outPlane,
+    gemmThenCol2im({
       grid,
-      gradInput,
-      x,
+      image: gradInput,
+      imageOffset: x,
       columns,
-    );
+      transA: true,
+      m: rows,
+      n: outPlane,
+      k: outPerGroup,
+      a: weight,
+      aOffset: w,
+      lda: rows,
+      b: gradOutput,
+      bOffset: y,
+      ldb: outPlane,
+    });
   });
 }

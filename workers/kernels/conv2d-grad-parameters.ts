@@ -26,25 +26,25 @@ export function conv2dGradParameters<F extends FloatArray>(
   const rows = inPerGroup * g.kH * g.kW;
   const outPlane = g.outH * g.outW;
   forEachGroupBlock(g, (x, y, w) => {
-    im2colThenGemm(
+    im2colThenGemm({
       grid,
-      input,
-      x,
-      false,
-      true,
-      outPerGroup,
-      rows,
-      outPlane,
-      scale,
-      gradOutput,
-      y,
-      outPlane,
-      1,
-      gradWeight,
-      w,
-      rows,
+      image: input,
+      imageOffset: x,
       columns,
-    );
+      transA: false,
+      transB: true,
+      m: outPerGroup,
+      n: rows,
+      k: outPlane,
+      alpha: scale,
+      a: gradOutput,
+      aOffset: y,
+      lda: outPlane,
+      beta: 1,
+      c: gradWeight,
+      cOffset: w,
+      ldc: rows,
+    });
   });
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
 }
