@@ -1,13 +1,12 @@
 import { z } from 'zod';
+import { DTYPES, type Dtype } from '../../workers/geometry.js';
 import { int } from './common.js';
 import { type Element, ElementSchema, firstFloat32Overflow, TensorDataSchema, valueAt } from './tensor-data.js';
 
+export type { Dtype };
 export { type Element, ElementSchema };
 
-export const DtypeSchema = z
-  .enum(['float32', 'float64'])
-  .describe('Element type; all tensors of one request share it.');
-export type Dtype = z.infer<typeof DtypeSchema>;
+export const DtypeSchema = z.enum(DTYPES).describe('Element type; all tensors of one request share it.');
 
 export const BYTES_PER_ELEMENT: Readonly<Record<Dtype, number>> = { float32: 4, float64: 8 };
 
