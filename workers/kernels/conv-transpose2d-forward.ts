@@ -1,8 +1,6 @@
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
-import { gemmThenCol2im } from './fused-columns.js';
-import { forEachGroupBlock } from './group-blocks.js';
-import { groupColumns } from './sample-columns.js';
+import { multiplyThenFold } from './group-steps.js';
 
 /**
  * Transposed convolution (THNN SpatialFullConvolution updateOutput). Per sample and group:
@@ -18,28 +16,6 @@ export function convTranspose2dForward<F extends FloatArray>(
   output: F,
   columns: F,
 ): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = outPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
-  forEachGroupBlock(g, (x, y, w) => {
-    gemmThenCol2im({
-      grid,
-      image: output,
-      imageOffset: y,
-      columns,
-      transA: true,
-      m: rows,
-      n: inPlane,
-      k: inPerGroup,
-      a: weight,
-      aOffset: w,
-      lda: rows,
-      b: input,
-      bOffset: x,
-      ldb: inPlane,
-    });
-  });
+  multiplyThenFold(g, input, weight, output, columns);
   if (bias !== null) addBias(g, bias, output);
 }

@@ -1,8 +1,6 @@
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
-import { im2colThenGemm } from './fused-columns.js';
-import { forEachGroupBlock } from './group-blocks.js';
-import { groupColumns } from './sample-columns.js';
+import { accumulateWeightGradient } from './group-steps.js';
 
 /**
  * Parameter gradients of a transposed convolution (THNN accGradParameters), accumulated into the
@@ -20,31 +18,6 @@ export function convTranspose2dGradParameters<F extends FloatArray>(
   scale: number,
   columns: F,
 ): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = outPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
-  forEachGroupBlock(g, (x, y, w) => {
-    im2colThenGemm({
-      grid,
-      image: gradOutput,
-      imageOffset: y,
-      columns,
-      transA: false,
-      transB: true,
-      m: inPerGroup,
-      n: rows,
-      k: inPlane,
-      alpha: scale,
-      a: input,
-      aOffset: x,
-      lda: inPlane,
-      beta: 1,
-      c: gradWeight,
-      cOffset: w,
-      ldc: rows,
-    });
-  });
+  accumulateWeightGradient(g, gradOutput, input, gradWeight, scale, columns);
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
 }

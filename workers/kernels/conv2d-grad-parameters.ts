@@ -1,8 +1,6 @@
 import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
-import { im2colThenGemm } from './fused-columns.js';
-import { forEachGroupBlock } from './group-blocks.js';
-import { groupColumns } from './sample-columns.js';
+import { accumulateWeightGradient } from './group-steps.js';
 
 /**
  * Parameter gradients of a plain convolution (THNN accGradParameters), accumulated into the given
@@ -20,31 +18,6 @@ export function conv2dGradParameters<F extends FloatArray>(
   scale: number,
   columns: F,
 ): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = inPerGroup * g.kH * g.kW;
-  const outPlane = g.outH * g.outW;
-  forEachGroupBlock(g, (x, y, w) => {
-    im2colThenGemm({
-      grid,
-      image: input,
-      imageOffset: x,
-      columns,
-      transA: false,
-      transB: true,
-      m: outPerGroup,
-      n: rows,
-      k: outPlane,
-      alpha: scale,
-      a: gradOutput,
-      aOffset: y,
-      lda: outPlane,
-      beta: 1,
-      c: gradWeight,
-      cOffset: w,
-      ldc: rows,
-    });
-  });
+  accumulateWeightGradient(g, input, gradOutput, gradWeight, scale, columns);
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
 }
