@@ -2,14 +2,63 @@
  * The passes of both convolution families, written once over what tells them apart (a
  * ConvFamily), and the plan each ends in: result shapes, scratch, cost and the 413 rules.
  */
-import type { ConvGeometry } from '../../workers/geometry.js';
+import type { ConvGeometry, Window } from '../../workers/geometry.js';
 import { OpError } from './errors.js';
-import { imageShape, type ShapeField, shapeField, tensorField } from './fields.js';
+import { AXES, imageAxes, imageShape, quote, type ShapeField, shapeField, tensorField } from './fields.js';
 import { checkAccumulators, type GradParametersRequest, readGradParameters } from './grad-parameters.js';
 import { checkImage, checkImageLike, checkVector, checkWeight } from './guards.js';
-import { checkSizes } from './limits.js';
-import { checkConvParams } from './params.js';
+import { checkSizes, resultDim } from './limits.js';
+import { checkConvParams, toWindow } from './params.js';
+import type { Size } from './sizes.js';
 import type { ConvParams, ConvPlan, Limits, Shape } from './types.js';
+
+/** The sizes a family's check settles; the rest of a geometry comes from the params. */
+export type ConvSizes = Omit<ConvGeometry, keyof Window | 'kind' | 'groups' | 'aH' | 'aW'>;
+
+/** A checked geometry: outputPadding is [0, 0] for conv2d (checkConvParams). */
+export function convGeometry(
+  kind: ConvGeometry['kind'],
+  s: ConvSizes,
+  weight: ShapeField,
+  p: ConvParams,
+): ConvGeometry {
+  return {
+    kind,
+    batch: s.batch,
+    groups: p.groups,
+    inChannels: s.inChannels,
+    outChannels: s.outChannels,
+    inH: s.inH,
+    inW: s.inW,
+    outH: s.outH,
+    outW: s.outW,
+    aH: p.outputPadding[0],
+    aW: p.outputPadding[1],
+    ...toWindow([weight.shape[2], weight.shape[3]], p),
+  };
+}
+
+/**
+ * One axis of the output, `size` being the family's formula for it on the input: a 422 below 1;
+ * else the result's size, or gradOutput's, which must equal it.
+ */
+export function outputExtent(input: ShapeField, axis: number, size: Size, gradOutput?: ShapeField): number {
+  const h = imageAxes(input).h + axis;
+  const name = AXES[axis];
+  if (size.value < 1n) {
+    // PyTorch words this as the kernel not fitting in the padded input.
+    throw new OpError(422, input.at(h), `${quote(input, h)} gives an output ${name} below 1: ${size.formula}`);
+  }
+  if (!gradOutput) return resultDim('output', size, name);
+  if (BigInt(gradOutput.shape[h]) !== size.value) {
+    throw new OpError(
+      422,
+      gradOutput.at(h),
+      `${quote(gradOutput, h)} must equal the output ${name} that ${input.at(h)} and the params give: ${size.formula}`,
+    );
+  }
+  return gradOutput.shape[h];
+}
 
 export function inputShapeOf(g: ConvGeometry, batched: boolean): Shape {
   return imageShape(batched, g.batch, g.inChannels, g.inH, g.inW);

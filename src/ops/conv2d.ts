@@ -5,16 +5,13 @@
  * output size when the stride does not divide evenly.
  */
 import type { ConvGeometry } from '../../workers/geometry.js';
-import { type ConvFamily, type ConvTensors, convPasses } from './conv-plan.js';
+import { type ConvFamily, type ConvTensors, convGeometry, convPasses, outputExtent } from './conv-plan.js';
 import { OpError } from './errors.js';
-import { batchOf, imageAxes, quote, type ShapeField } from './fields.js';
-import { resultDim } from './limits.js';
-import { toWindow } from './params.js';
+import { batchOf, imageAxes, quote } from './fields.js';
 import { windowCount } from './sizes.js';
 import type { ConvParams } from './types.js';
 
 const KIND = 'conv2d';
-const AXES = ['height', 'width'] as const;
 
 /** Every 422 rule of a plain convolution, for whichever tensors a pass has. */
 function check(t: ConvTensors, p: ConvParams): ConvGeometry {
@@ -49,46 +46,13 @@ function check(t: ConvTensors, p: ConvParams): ConvGeometry {
       );
     }
   }
-  const [outH, outW] = [0, 1].map((axis) => outputExtent(input, weight, p, axis, gradOutput));
-  return {
-    kind: KIND,
-    batch: batchOf(input),
-    groups,
-    inChannels,
-    outChannels,
-    inH: input.shape[c + 1],
-    inW: input.shape[c + 2],
-    outH,
-    outW,
-    aH: 0,
-    aW: 0,
-    ...toWindow([weight.shape[2], weight.shape[3]], p),
-  };
-}
-
-function outputExtent(
-  input: ShapeField,
-  weight: ShapeField,
-  p: ConvParams,
-  axis: number,
-  gradOutput?: ShapeField,
-): number {
-  const h = imageAxes(input).h + axis;
-  const name = AXES[axis];
-  const out = windowCount(input.shape[h], weight.shape[2 + axis], p.stride[axis], p.padding[axis], p.dilation[axis]);
-  if (out.value < 1n) {
-    // PyTorch words this as the kernel not fitting in the padded input.
-    throw new OpError(422, input.at(h), `${quote(input, h)} gives an output ${name} below 1: ${out.formula}`);
-  }
-  if (!gradOutput) return resultDim('output', out, name);
-  if (BigInt(gradOutput.shape[h]) !== out.value) {
-    throw new OpError(
-      422,
-      gradOutput.at(h),
-      `${quote(gradOutput, h)} must equal the output ${name} that ${input.at(h)} and the params give: ${out.formula}`,
-    );
-  }
-  return gradOutput.shape[h];
+  const [outH, outW] = [0, 1].map((axis) => {
+    const h = imageAxes(input).h + axis;
+    const size = windowCount(input.shape[h], weight.shape[2 + axis], p.stride[axis], p.padding[axis], p.dilation[axis]);
+    return outputExtent(input, axis, size, gradOutput);
+  });
+  const [inH, inW] = [input.shape[c + 1], input.shape[c + 2]];
+  return convGeometry(KIND, { batch: batchOf(input), inChannels, outChannels, inH, inW, outH, outW }, weight, p);
 }
 
 const family: ConvFamily = {
