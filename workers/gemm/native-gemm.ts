@@ -14,7 +14,11 @@ import type { Gemm, GemmArgs, GemmCol2im, Im2colGemm } from './gemm-signature.js
  * computes, and adapts the grid object to its positional arguments.
  */
 
-/** What the addon exports. The grid travels as its 13 fields, in GridArgs order. */
+/**
+ * What the addon exports. The grid travels as its 13 fields, in GridArgs order. The fused steps'
+ * argument lists mirror native/convsvc_blas.c's, which reads them by position: they are declared
+ * here as the C side takes them, not derived from the TypeScript records.
+ */
 export interface NativeBlas {
   sgemm(...args: GemmArgs<FloatArray>): void;
   dgemm(...args: GemmArgs<FloatArray>): void;

@@ -1,6 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
 import { multiplyThenFold } from './group-steps.js';
+import type { ForwardKernel } from './pass-signatures.js';
 
 /**
  * Transposed convolution (THNN SpatialFullConvolution updateOutput). Per sample and group:
@@ -8,14 +8,7 @@ import { multiplyThenFold } from './group-steps.js';
  * input's), then bias per output channel. weight [inChannels, outChannels/groups, kH, kW];
  * bias may be null. columns holds scratchLength(g) elements.
  */
-export function convTranspose2dForward<F extends FloatArray>(
-  g: ConvGeometry,
-  input: F,
-  weight: F,
-  bias: F | null,
-  output: F,
-  columns: F,
-): void {
+export const convTranspose2dForward: ForwardKernel = (g, input, weight, bias, output, columns) => {
   multiplyThenFold(g, input, weight, output, columns);
   if (bias !== null) addBias(g, bias, output);
-}
+};

@@ -1,5 +1,5 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { unfoldThenMultiply } from './group-steps.js';
+import type { GradInputKernel } from './pass-signatures.js';
 
 /**
  * Gradient of a transposed convolution with respect to its input (THNN updateGradInput), i.e. a
@@ -7,12 +7,6 @@ import { unfoldThenMultiply } from './group-steps.js';
  * gradInput_n,g = weight_g · im2col(gradOutput_n,g), the im2col taken on the input's grid.
  * gradInput is overwritten. columns holds scratchLength(g) elements.
  */
-export function convTranspose2dGradInput<F extends FloatArray>(
-  g: ConvGeometry,
-  gradOutput: F,
-  weight: F,
-  gradInput: F,
-  columns: F,
-): void {
+export const convTranspose2dGradInput: GradInputKernel = (g, gradOutput, weight, gradInput, columns) => {
   unfoldThenMultiply(g, gradOutput, weight, gradInput, columns);
-}
+};

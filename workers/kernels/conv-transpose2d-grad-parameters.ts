@@ -1,6 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
 import { accumulateWeightGradient } from './group-steps.js';
+import type { GradParametersKernel } from './pass-signatures.js';
 
 /**
  * Parameter gradients of a transposed convolution (THNN accGradParameters), accumulated into the
@@ -8,16 +8,18 @@ import { accumulateWeightGradient } from './group-steps.js';
  * gradWeight_g += scale * input_n,g · im2col(gradOutput_n,g)^T and
  * gradBias[c] += scale * sum of gradOutput over n, h, w (skipped when gradBias is null).
  * gradWeight [inChannels, outChannels/groups, kH, kW]. columns holds scratchLength(g) elements.
+ * It is conv2d-grad-parameters.ts with the sides swapped (gradOutput is unfolded here), kept as
+ * its own kernel so that each pass of each family has one, named for THNN's function.
  */
-export function convTranspose2dGradParameters<F extends FloatArray>(
-  g: ConvGeometry,
-  input: F,
-  gradOutput: F,
-  gradWeight: F,
-  gradBias: F | null,
-  scale: number,
-  columns: F,
-): void {
+export const convTranspose2dGradParameters: GradParametersKernel = (
+  g,
+  input,
+  gradOutput,
+  gradWeight,
+  gradBias,
+  scale,
+  columns,
+) => {
   accumulateWeightGradient(g, gradOutput, input, gradWeight, scale, columns);
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
-}
+};

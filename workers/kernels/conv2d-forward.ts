@@ -1,6 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
 import { unfoldThenMultiply } from './group-steps.js';
+import type { ForwardKernel } from './pass-signatures.js';
 
 /**
  * Plain convolution (THNN SpatialConvolutionMM updateOutput). Per sample and group:
@@ -8,14 +8,7 @@ import { unfoldThenMultiply } from './group-steps.js';
  * weight [outChannels, inChannels/groups, kH, kW]; bias may be null. columns holds
  * scratchLength(g) elements.
  */
-export function conv2dForward<F extends FloatArray>(
-  g: ConvGeometry,
-  input: F,
-  weight: F,
-  bias: F | null,
-  output: F,
-  columns: F,
-): void {
+export const conv2dForward: ForwardKernel = (g, input, weight, bias, output, columns) => {
   unfoldThenMultiply(g, input, weight, output, columns);
   if (bias !== null) addBias(g, bias, output);
-}
+};

@@ -1,6 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
 import { accumulateWeightGradient } from './group-steps.js';
+import type { GradParametersKernel } from './pass-signatures.js';
 
 /**
  * Parameter gradients of a plain convolution (THNN accGradParameters), accumulated into the given
@@ -9,15 +9,15 @@ import { accumulateWeightGradient } from './group-steps.js';
  * gradBias[c] += scale * sum of gradOutput over n, h, w (skipped when gradBias is null).
  * gradWeight [outChannels, inChannels/groups, kH, kW]. columns holds scratchLength(g) elements.
  */
-export function conv2dGradParameters<F extends FloatArray>(
-  g: ConvGeometry,
-  input: F,
-  gradOutput: F,
-  gradWeight: F,
-  gradBias: F | null,
-  scale: number,
-  columns: F,
-): void {
+export const conv2dGradParameters: GradParametersKernel = (
+  g,
+  input,
+  gradOutput,
+  gradWeight,
+  gradBias,
+  scale,
+  columns,
+) => {
   accumulateWeightGradient(g, input, gradOutput, gradWeight, scale, columns);
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
-}
+};

@@ -80,6 +80,8 @@ export function multiplyThenFold<F extends FloatArray>(
   });
 }
 
+// Its record differs from unfoldThenMultiply's in the product's operands; a shared base spread
+// into both would be a spread per block (see groupColumns on what V8 makes of one).
 /** gradWeight_g += scale * gridSide_n,g · im2col(imageSide_n,g)^T, summed over the batch (beta = 1). */
 export function accumulateWeightGradient<F extends FloatArray>(
   g: ConvGeometry,
