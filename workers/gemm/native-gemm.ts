@@ -204,7 +204,37 @@ export const nativeGemmCol2im: GemmCol2im = (call) => {
     blas().col2im(...gridArgs(grid), image, imageOffset, columns, 0);
     return;
   }
-  blas().gemmCol2im(transA, m, n, k, a, aOffset, lda, b, bOffset, ldb, ...gridArgs(grid), image, imageOffset, columns);
+  // The grid's fields by name, not `...gridArgs(grid)`: a spread call per block cost the small
+  // op's native pass a measurable share (about 2%); the large paths above keep the spread.
+  const { channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW } = grid;
+  blas().gemmCol2im(
+    transA,
+    m,
+    n,
+    k,
+    a,
+    aOffset,
+    lda,
+    b,
+    bOffset,
+    ldb,
+    channels,
+    height,
+    width,
+    kH,
+    kW,
+    sH,
+    sW,
+    pH,
+    pW,
+    dH,
+    dW,
+    colH,
+    colW,
+    image,
+    imageOffset,
+    columns,
+  );
 };
 
 export const nativeIm2colGemm: Im2colGemm = (call) => {
@@ -216,8 +246,22 @@ export const nativeIm2colGemm: Im2colGemm = (call) => {
     gemmOf(c)(transA, transB, m, n, k, alpha, a, aOffset, lda, columns, 0, ldb, beta, c, cOffset, ldc);
     return;
   }
+  // By name, not spread, as in nativeGemmCol2im.
+  const { channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW } = grid;
   blas().im2colGemm(
-    ...gridArgs(grid),
+    channels,
+    height,
+    width,
+    kH,
+    kW,
+    sH,
+    sW,
+    pH,
+    pW,
+    dH,
+    dW,
+    colH,
+    colW,
     image,
     imageOffset,
     transA,
