@@ -1,11 +1,8 @@
 import { Piscina } from 'piscina';
-import type { FloatArray } from '../workers/geometry.js';
-import { type ResultName, runTask, type Task } from '../workers/tasks.js';
+import { runTask, type Task, type TaskResult } from '../workers/tasks.js';
 import { ProblemError } from './problems.js';
 import { elements, macs } from './split.js';
 import { workerExecArgv } from './worker-exec-argv.js';
-
-export type TaskResults = Partial<Record<ResultName, FloatArray>>;
 
 export interface PoolOptions {
   /** Kernel threads at most; a large task is split into this many parts (src/split.ts). */
@@ -73,7 +70,7 @@ export const WORKER_NICENESS = 10;
  * no cancelled kernel keeps burning a core; a thread that dies is replaced.
  */
 export class KernelPool {
-  readonly #piscina: Piscina<Task, TaskResults>;
+  readonly #piscina: Piscina<Task, TaskResult>;
   readonly #maxTasks: number;
   readonly #capacity: number;
   readonly #onTaskDone: NonNullable<PoolOptions['onTaskDone']>;
@@ -208,7 +205,7 @@ export class KernelPool {
    * Runs a task (see `runsInline`) on the calling thread. Too short to need a deadline or a
    * hang-up watch; a task that comes after the shutdown grace period ran out is still refused.
    */
-  runInline(task: Task): TaskResults {
+  runInline(task: Task): TaskResult {
     this.admit();
     if (this.#cancelled) throw whyAborted(this.#cancelled);
     const started = performance.now();
@@ -224,7 +221,7 @@ export class KernelPool {
   }
 
   /** Runs a task on a worker, whatever its size; `signal` cancels it, queued or running. */
-  async run(task: Task, signal: AbortSignal): Promise<TaskResults> {
+  async run(task: Task, signal: AbortSignal): Promise<TaskResult> {
     this.admit();
     const transferList = Object.values(task.tensors).map((t) => t!.buffer as ArrayBuffer);
     const started = performance.now();

@@ -5,6 +5,10 @@
  * All tensors are dense, row-major, NCHW; an unbatched request is run with batch = 1.
  */
 
+/** The element types, as the API names them: a request's tensors all share one. */
+export const DTYPES = ['float32', 'float64'] as const;
+export type Dtype = (typeof DTYPES)[number];
+
 /** Float storage the kernels run on. All arrays of one call share one of the two types. */
 export type FloatArray = Float32Array | Float64Array;
 

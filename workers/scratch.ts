@@ -1,6 +1,4 @@
-import type { FloatArray } from './geometry.js';
-
-export type DType = 'float32' | 'float64';
+import type { Dtype, FloatArray } from './geometry.js';
 
 /**
  * One column buffer per dtype for this thread's module instance (each worker thread has its
@@ -14,7 +12,7 @@ const buffers: { float32: Float32Array; float64: Float64Array } = {
 };
 
 /** A view of exactly `length` elements of this thread's scratch buffer for `dtype`. */
-export function scratch(dtype: DType, length: number): FloatArray {
+export function scratch(dtype: Dtype, length: number): FloatArray {
   if (buffers[dtype].length < length) {
     if (dtype === 'float32') buffers.float32 = new Float32Array(length);
     else buffers.float64 = new Float64Array(length);

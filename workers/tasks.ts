@@ -1,4 +1,4 @@
-import type { ColumnsGeometry, ConvGeometry, FloatArray } from './geometry.js';
+import type { ColumnsGeometry, ConvGeometry, Dtype, FloatArray } from './geometry.js';
 import { col2imBatch } from './kernels/col2im.js';
 import { scratchLength } from './kernels/columns-length.js';
 import { convTranspose2dForward } from './kernels/conv-transpose2d-forward.js';
@@ -9,7 +9,7 @@ import { conv2dGradInput } from './kernels/conv2d-grad-input.js';
 import { conv2dGradParameters } from './kernels/conv2d-grad-parameters.js';
 import { im2colBatch } from './kernels/im2col.js';
 import { columnsLength, imageLength } from './kernels/sample-columns.js';
-import { type DType, scratch } from './scratch.js';
+import { scratch } from './scratch.js';
 
 export type OpName =
   | 'conv-transpose2d/forward'
@@ -31,7 +31,7 @@ export interface Task {
   op: OpName;
   /** ConvGeometry for the conv ops, ColumnsGeometry for im2col / col2im. */
   geometry: ConvGeometry | ColumnsGeometry;
-  dtype: DType;
+  dtype: Dtype;
   /** Inputs by their API field names. */
   tensors: Partial<Record<TensorName, FloatArray>>;
   /** grad-parameters / backward: factor on gradWeight and gradBias, default 1. */
@@ -137,7 +137,7 @@ const inputLength = (g: ConvGeometry): number => g.batch * g.inChannels * g.inH 
 const outputLength = (g: ConvGeometry): number => g.batch * g.outChannels * g.outH * g.outW;
 const weightLength = (g: ConvGeometry): number => ((g.inChannels * g.outChannels) / g.groups) * g.kH * g.kW;
 
-function allocate(dtype: DType, length: number): FloatArray {
+function allocate(dtype: Dtype, length: number): FloatArray {
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
 

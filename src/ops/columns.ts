@@ -5,17 +5,26 @@
  */
 import type { ColumnsGeometry, Window } from '../../workers/geometry.js';
 import { OpError } from './errors.js';
-import { batchOf, imageAxes, imageShape, quote, type ShapeField, tensorField } from './fields.js';
+import { AXES, batchOf, imageAxes, imageShape, quote, type ShapeField, tensorField } from './fields.js';
 import { checkImage, checkPair, checkShape } from './guards.js';
 import { checkSizes, product, resultDim } from './limits.js';
 import { checkWindowParams, toWindow } from './params.js';
 import { type Size, windowCount } from './sizes.js';
 import type { ColumnsPlan, Limits, Pair, Shape, WindowParams } from './types.js';
 
-const AXES = ['height', 'width'] as const;
-
 function windowCounts(size: Pair, w: Window): [Size, Size] {
   return [windowCount(size[0], w.kH, w.sH, w.pH, w.dH), windowCount(size[1], w.kW, w.sW, w.pW, w.dW)];
+}
+
+/** The image's size and the window's counts along it (checked >= 1) as the kernels take them. */
+function columnsGeometry(
+  batch: number,
+  channels: number,
+  [height, width]: Pair,
+  counts: [Size, Size],
+  window: Window,
+): ColumnsGeometry {
+  return { batch, channels, height, width, colH: Number(counts[0].value), colW: Number(counts[1].value), ...window };
 }
 
 /** The kernels read every column once (a copy or an add per element). */
@@ -64,15 +73,7 @@ export function im2col(t: { input: Shape }, p: WindowParams, limits: Limits): Co
   ];
   const batched = input.shape.length === 4;
   const batch = batchOf(input);
-  const geometry: ColumnsGeometry = {
-    batch,
-    channels,
-    height,
-    width,
-    colH: Number(counts[0].value),
-    colW: Number(counts[1].value),
-    ...window,
-  };
+  const geometry = columnsGeometry(batch, channels, [height, width], counts, window);
   const shape = batched ? [batch, ...columns] : columns;
   return columnsPlan(geometry, batched, input, { columns: shape }, shape, limits);
 }
@@ -120,15 +121,7 @@ export function col2im(
   const batched = rank === 3;
   const batch = batched ? columns.shape[0] : 1;
   const channels = Number(BigInt(columns.shape[rowAxis]) / taps);
-  const geometry: ColumnsGeometry = {
-    batch,
-    channels,
-    height,
-    width,
-    colH: Number(counts[0].value),
-    colW: Number(counts[1].value),
-    ...window,
-  };
+  const geometry = columnsGeometry(batch, channels, [height, width], counts, window);
   return columnsPlan(
     geometry,
     batched,

@@ -28,6 +28,9 @@ export function quote(field: ShapeField, i: number): string {
   return `${field.at(i)} (${field.shape[i]})`;
 }
 
+/** The image axes, as messages name them. */
+export const AXES = ['height', 'width'] as const;
+
 /** Where N, C, H and W sit in an image shape: [N, C, H, W] or unbatched [C, H, W]. */
 export interface ImageAxes {
   /** Absent when the shape is unbatched. */

@@ -17,6 +17,8 @@ import type { OpRoute, TensorField } from './op-routes.js';
 export interface TensorSource {
   readonly shape: readonly number[];
   readonly dtype: Dtype;
+  /** false when the request left dtype to its default; absent where a protocol always states it. */
+  readonly dtypeGiven?: boolean;
   /** A typed array over a buffer of its own (it is moved to a worker). */
   decode(): FloatArray;
 }
@@ -34,19 +36,24 @@ export interface OpOutcome {
   readonly shapes: Readonly<Partial<Record<ResultName, Shape>>>;
 }
 
-/** All tensors of one request share one dtype (docs/semantics.md, "Numbers"). */
+/**
+ * All tensors of one request share one dtype (docs/semantics.md, "Numbers"). A mismatch is
+ * measured against the first tensor that took the default dtype, if one did, so that the fields
+ * blamed are ones the request set, and the default is named as such.
+ */
 function commonDtype(tensors: readonly (readonly [TensorField, TensorSource])[]): Dtype {
-  const [firstField, first] = tensors[0];
+  const [refField, ref] = tensors.find(([, t]) => t.dtypeGiven === false) ?? tensors[0];
+  const refDtype = `${refField}.dtype is ${ref.dtype}${ref.dtypeGiven === false ? ' (the default)' : ''}`;
   const errors: FieldError[] = tensors
-    .filter(([, t]) => t.dtype !== first.dtype)
-    .map(([f, t]) => ({ path: `${f}.dtype`, message: `is ${t.dtype} but ${firstField}.dtype is ${first.dtype}` }));
+    .filter(([, t]) => t.dtype !== ref.dtype)
+    .map(([f, t]) => ({ path: `${f}.dtype`, message: `is ${t.dtype} but ${refDtype}` }));
   if (errors.length > 0)
     throw new ProblemError(
       'inconsistent-request',
       `all tensors must share one dtype: ${errors[0].path} ${errors[0].message}`,
       errors,
     );
-  return first.dtype;
+  return ref.dtype;
 }
 
 /**

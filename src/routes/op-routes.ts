@@ -89,102 +89,111 @@ const backwardShapes = (b: { input: Shaped; gradOutput: Shaped; weight: Shaped; 
 /** Declared one by one so each keeps its body's type; `opRoutes` lists them for registration. */
 const route = <B extends z.ZodType>(r: OpRoute<B>): OpRoute<B> => r;
 
-const transposed =
-  'Transposed ("full") convolution, THNN SpatialFullConvolution / torch.nn.functional.conv_transpose2d';
-const plain = 'Convolution, THNN SpatialConvolutionMM / torch.nn.functional.conv2d';
+/** One convolution family's words and bodies; its four routes are made from them alike. */
+interface ConvFamilyRoutes {
+  readonly kind: 'conv-transpose2d' | 'conv2d';
+  /** The summaries' subject. */
+  readonly noun: string;
+  /** The descriptions' first words: the op and what it is in THNN and PyTorch. */
+  readonly lead: string;
+  readonly passes: typeof ops.conv2d;
+  /** forward's result and its size. */
+  readonly output: string;
+  /** How grad-input comes by the input's size. */
+  readonly inputSize: string;
+  /** What grad-parameters adds about kernelSize, if anything. */
+  readonly kernelSize: string;
+  /** How backward names its gradInput. */
+  readonly gradInput: string;
+  readonly bodies: {
+    readonly forward: typeof S.ConvTranspose2dForwardBody | typeof S.Conv2dForwardBody;
+    readonly gradInput: typeof S.ConvTranspose2dGradInputBody | typeof S.Conv2dGradInputBody;
+    readonly gradParameters: typeof S.ConvTranspose2dGradParametersBody | typeof S.Conv2dGradParametersBody;
+    readonly backward: typeof S.ConvTranspose2dBackwardBody | typeof S.Conv2dBackwardBody;
+  };
+}
+
+const convRoutes = (f: ConvFamilyRoutes) =>
+  [
+    route({
+      op: `${f.kind}/forward`,
+      summary: `${f.noun}: forward`,
+      description: `${f.lead} (updateOutput). ${f.output}`,
+      body: f.bodies.forward,
+      answer: S.OutputAnswer,
+      tensors: ['input', 'weight', 'bias'],
+      plan: (b, limits) =>
+        f.passes.forward({ input: b.input.shape, weight: b.weight.shape, bias: b.bias?.shape }, convParams(b), limits),
+    }),
+    route({
+      op: `${f.kind}/grad-input`,
+      summary: `${f.noun}: gradient of the input`,
+      description: `${f.lead} (updateGradInput): dL/dinput from dL/doutput. ${f.inputSize}`,
+      body: f.bodies.gradInput,
+      answer: S.GradInputAnswer,
+      tensors: ['gradOutput', 'weight'],
+      plan: (b, limits) =>
+        f.passes.gradInput(
+          { gradOutput: b.gradOutput.shape, weight: b.weight.shape, inputShape: b.inputShape },
+          convParams(b),
+          limits,
+        ),
+    }),
+    route({
+      op: `${f.kind}/grad-parameters`,
+      summary: `${f.noun}: gradients of weight and bias`,
+      description: `${f.lead} (accGradParameters): gradWeight += scale * dL/dweight, gradBias += scale * dL/dbias, accumulated into the given gradWeight / gradBias (zeros when omitted).${f.kernelSize}`,
+      body: f.bodies.gradParameters,
+      answer: S.GradParametersAnswer,
+      tensors: ['input', 'gradOutput', 'gradWeight', 'gradBias'],
+      plan: (b, limits) => f.passes.gradParameters(gradParametersShapes(b), convParams(b), limits),
+      gradOptions,
+    }),
+    route({
+      op: `${f.kind}/backward`,
+      summary: `${f.noun}: all gradients`,
+      description: `${f.lead}: ${f.gradInput}, and gradWeight / gradBias scaled by scale (no accumulation), in one request.`,
+      body: f.bodies.backward,
+      answer: S.BackwardAnswer,
+      tensors: ['input', 'gradOutput', 'weight'],
+      plan: (b, limits) => f.passes.backward(backwardShapes(b), convParams(b), limits),
+      gradOptions,
+    }),
+  ] as const;
 
 export const opRoutes = [
-  route({
-    op: 'conv-transpose2d/forward',
-    summary: 'Transposed convolution: forward',
-    description: `${transposed} (updateOutput). output [N, Cout, Ho, Wo] with Ho = (H-1)*sH - 2*pH + dH*(kH-1) + aH + 1, plus bias per output channel.`,
-    body: S.ConvTranspose2dForwardBody,
-    answer: S.OutputAnswer,
-    tensors: ['input', 'weight', 'bias'],
-    plan: (b, limits) =>
-      ops.convTranspose2d.forward(
-        { input: b.input.shape, weight: b.weight.shape, bias: b.bias?.shape },
-        convParams(b),
-        limits,
-      ),
+  ...convRoutes({
+    kind: 'conv-transpose2d',
+    noun: 'Transposed convolution',
+    lead: 'Transposed ("full") convolution, THNN SpatialFullConvolution / torch.nn.functional.conv_transpose2d',
+    passes: ops.convTranspose2d,
+    output: 'output [N, Cout, Ho, Wo] with Ho = (H-1)*sH - 2*pH + dH*(kH-1) + aH + 1, plus bias per output channel.',
+    inputSize:
+      'The input size is derived from gradOutput and the params (outputPadding included); a non-whole size is a 422, and inputShape, if given, must equal it.',
+    kernelSize: " kernelSize may come from gradWeight's shape.",
+    gradInput: 'gradInput',
+    bodies: {
+      forward: S.ConvTranspose2dForwardBody,
+      gradInput: S.ConvTranspose2dGradInputBody,
+      gradParameters: S.ConvTranspose2dGradParametersBody,
+      backward: S.ConvTranspose2dBackwardBody,
+    },
   }),
-  route({
-    op: 'conv-transpose2d/grad-input',
-    summary: 'Transposed convolution: gradient of the input',
-    description: `${transposed} (updateGradInput): dL/dinput from dL/doutput. The input size is derived from gradOutput and the params (outputPadding included); a non-whole size is a 422, and inputShape, if given, must equal it.`,
-    body: S.ConvTranspose2dGradInputBody,
-    answer: S.GradInputAnswer,
-    tensors: ['gradOutput', 'weight'],
-    plan: (b, limits) =>
-      ops.convTranspose2d.gradInput(
-        { gradOutput: b.gradOutput.shape, weight: b.weight.shape, inputShape: b.inputShape },
-        convParams(b),
-        limits,
-      ),
-  }),
-  route({
-    op: 'conv-transpose2d/grad-parameters',
-    summary: 'Transposed convolution: gradients of weight and bias',
-    description: `${transposed} (accGradParameters): gradWeight += scale * dL/dweight, gradBias += scale * dL/dbias, accumulated into the given gradWeight / gradBias (zeros when omitted). kernelSize may come from gradWeight's shape.`,
-    body: S.ConvTranspose2dGradParametersBody,
-    answer: S.GradParametersAnswer,
-    tensors: ['input', 'gradOutput', 'gradWeight', 'gradBias'],
-    plan: (b, limits) => ops.convTranspose2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
-    gradOptions,
-  }),
-  route({
-    op: 'conv-transpose2d/backward',
-    summary: 'Transposed convolution: all gradients',
-    description: `${transposed}: gradInput, and gradWeight / gradBias scaled by scale (no accumulation), in one request.`,
-    body: S.ConvTranspose2dBackwardBody,
-    answer: S.BackwardAnswer,
-    tensors: ['input', 'gradOutput', 'weight'],
-    plan: (b, limits) => ops.convTranspose2d.backward(backwardShapes(b), convParams(b), limits),
-    gradOptions,
-  }),
-  route({
-    op: 'conv2d/forward',
-    summary: 'Convolution: forward',
-    description: `${plain} (updateOutput). output [N, Cout, Ho, Wo] with Ho = floor((H + 2*pH - dH*(kH-1) - 1) / sH) + 1, plus bias.`,
-    body: S.Conv2dForwardBody,
-    answer: S.OutputAnswer,
-    tensors: ['input', 'weight', 'bias'],
-    plan: (b, limits) =>
-      ops.conv2d.forward({ input: b.input.shape, weight: b.weight.shape, bias: b.bias?.shape }, convParams(b), limits),
-  }),
-  route({
-    op: 'conv2d/grad-input',
-    summary: 'Convolution: gradient of the input',
-    description: `${plain} (updateGradInput): dL/dinput from dL/doutput. inputShape is required: several input sizes give the same output size.`,
-    body: S.Conv2dGradInputBody,
-    answer: S.GradInputAnswer,
-    tensors: ['gradOutput', 'weight'],
-    plan: (b, limits) =>
-      ops.conv2d.gradInput(
-        { gradOutput: b.gradOutput.shape, weight: b.weight.shape, inputShape: b.inputShape },
-        convParams(b),
-        limits,
-      ),
-  }),
-  route({
-    op: 'conv2d/grad-parameters',
-    summary: 'Convolution: gradients of weight and bias',
-    description: `${plain} (accGradParameters): gradWeight += scale * dL/dweight, gradBias += scale * dL/dbias, accumulated into the given gradWeight / gradBias (zeros when omitted).`,
-    body: S.Conv2dGradParametersBody,
-    answer: S.GradParametersAnswer,
-    tensors: ['input', 'gradOutput', 'gradWeight', 'gradBias'],
-    plan: (b, limits) => ops.conv2d.gradParameters(gradParametersShapes(b), convParams(b), limits),
-    gradOptions,
-  }),
-  route({
-    op: 'conv2d/backward',
-    summary: 'Convolution: all gradients',
-    description: `${plain}: gradInput (shaped like input), and gradWeight / gradBias scaled by scale (no accumulation), in one request.`,
-    body: S.Conv2dBackwardBody,
-    answer: S.BackwardAnswer,
-    tensors: ['input', 'gradOutput', 'weight'],
-    plan: (b, limits) => ops.conv2d.backward(backwardShapes(b), convParams(b), limits),
-    gradOptions,
+  ...convRoutes({
+    kind: 'conv2d',
+    noun: 'Convolution',
+    lead: 'Convolution, THNN SpatialConvolutionMM / torch.nn.functional.conv2d',
+    passes: ops.conv2d,
+    output: 'output [N, Cout, Ho, Wo] with Ho = floor((H + 2*pH - dH*(kH-1) - 1) / sH) + 1, plus bias.',
+    inputSize: 'inputShape is required: several input sizes give the same output size.',
+    kernelSize: '',
+    gradInput: 'gradInput (shaped like input)',
+    bodies: {
+      forward: S.Conv2dForwardBody,
+      gradInput: S.Conv2dGradInputBody,
+      gradParameters: S.Conv2dGradParametersBody,
+      backward: S.Conv2dBackwardBody,
+    },
   }),
   route({
     op: 'im2col',

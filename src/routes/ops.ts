@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { bodyBytesParser } from '../body-bytes.js';
 import type { OutputEncoding } from '../schemas/common.js';
 import { ProblemSchema } from '../schemas/problem.js';
-import type { TensorInput } from '../schemas/tensor.js';
+import { dtypeGiven, type TensorInput } from '../schemas/tensor.js';
 import { answerJson } from '../tensor/answer-json.js';
 import { decodeTensor, encodingOf } from '../tensor/codec.js';
 import type { DecodedBase64 } from '../tensor/json-body.js';
@@ -43,7 +43,10 @@ function presentTensors(
     .filter((f) => body[f] != null)
     .map((f) => {
       const t = body[f] as TensorInput;
-      return [f, { shape: t.shape, dtype: t.dtype, decode: () => decodeTensor(t, f, decoded) }];
+      return [
+        f,
+        { shape: t.shape, dtype: t.dtype, dtypeGiven: dtypeGiven(t), decode: () => decodeTensor(t, f, decoded) },
+      ];
     });
 }
 

@@ -1,13 +1,32 @@
 import { z } from 'zod';
+import { DTYPES, type Dtype } from '../../workers/geometry.js';
 import { int } from './common.js';
 import { type Element, ElementSchema, firstFloat32Overflow, TensorDataSchema, valueAt } from './tensor-data.js';
 
+export type { Dtype };
 export { type Element, ElementSchema };
 
-export const DtypeSchema = z
-  .enum(['float32', 'float64'])
-  .describe('Element type; all tensors of one request share it.');
-export type Dtype = z.infer<typeof DtypeSchema>;
+export const DtypeSchema = z.enum(DTYPES).describe('Element type; all tensors of one request share it.');
+
+const DEFAULT_DTYPE: Dtype = 'float32';
+
+/** On a parsed tensor whose request left dtype out (or null): errors about its dtype say so. */
+const DTYPE_DEFAULTED = Symbol('dtype defaulted');
+
+/**
+ * Fills in the default dtype, marking the tensor with a symbol that no serialisation or spread
+ * sees (the parsed body is otherwise what the schema documents).
+ */
+function withDefaultDtype<T extends { dtype?: Dtype | null }>(t: T): T {
+  if (t.dtype != null) return t;
+  return Object.defineProperty({ ...t, dtype: DEFAULT_DTYPE }, DTYPE_DEFAULTED, { value: true });
+}
+
+/** True when the request gave this parsed tensor's dtype itself, false when it took the default. */
+export const dtypeGiven = (t: object): boolean => !(DTYPE_DEFAULTED in t);
+
+/** The dtype once `withDefaultDtype` has run (it runs before every later check). */
+const dtypeOf = (t: { dtype?: Dtype | null }): Dtype => t.dtype ?? DEFAULT_DTYPE;
 
 export const BYTES_PER_ELEMENT: Readonly<Record<Dtype, number>> = { float32: 4, float64: 8 };
 
@@ -32,15 +51,16 @@ const describeShape = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 export const TensorSchema = z
   .strictObject({
     shape: z.array(int(1)).min(1).max(4).describe('Dimensions, each an integer >= 1.'),
-    dtype: DtypeSchema.nullable()
-      .default('float32')
-      .transform((v) => v ?? 'float32'),
+    // Absent here and filled in by `withDefaultDtype`, which remembers that it was absent; the
+    // document still shows the default.
+    dtype: DtypeSchema.nullish().meta({ default: DEFAULT_DTYPE }),
     data: TensorDataSchema.nullish().describe('Row-major values; give exactly one of `data` and `b64`.'),
     b64: z
       .string()
       .nullish()
       .describe('Base64 of the row-major little-endian bytes; give exactly one of `data` and `b64`.'),
   })
+  .overwrite(withDefaultDtype)
   .superRefine((t, ctx) => {
     const hasData = t.data !== undefined && t.data !== null;
     const hasB64 = t.b64 !== undefined && t.b64 !== null;
@@ -63,7 +83,7 @@ export const TensorSchema = z
         });
         return;
       }
-      const overflow = t.dtype === 'float32' ? firstFloat32Overflow(data) : -1;
+      const overflow = dtypeOf(t) === 'float32' ? firstFloat32Overflow(data) : -1;
       if (overflow >= 0)
         ctx.addIssue({
           code: 'custom',
@@ -72,18 +92,19 @@ export const TensorSchema = z
         });
       return;
     }
-    const want = count * BYTES_PER_ELEMENT[t.dtype];
+    const want = count * BYTES_PER_ELEMENT[dtypeOf(t)];
     const length = t.b64!.length;
     if (length !== base64Length(want)) {
       ctx.addIssue({
         code: 'custom',
         path: ['b64'],
-        message: `has ${length} characters but shape ${describeShape(t.shape)} of ${t.dtype} is ${want} bytes: ${base64Length(want)} characters of base64 (RFC 4648, with padding)`,
+        message: `has ${length} characters but shape ${describeShape(t.shape)} of ${dtypeOf(t)} is ${want} bytes: ${base64Length(want)} characters of base64 (RFC 4648, with padding)`,
       });
     }
   })
   .meta({ id: 'Tensor', description: 'A dense row-major (NCHW) tensor.' });
-export type TensorInput = z.output<typeof TensorSchema>;
+/** A parsed request tensor: its dtype always set, the default filled in. */
+export type TensorInput = Omit<z.output<typeof TensorSchema>, 'dtype'> & { readonly dtype: Dtype };
 
 /** A tensor in an answer, in the encoding the request asked for. */
 export const ResultTensorSchema = z

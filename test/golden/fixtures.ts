@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { DTYPES, type Dtype } from '../../workers/geometry.js';
 
 import { fixturePath } from '../helpers/paths.js';
 
-export type Dtype = 'float32' | 'float64';
-export const DTYPES: readonly Dtype[] = ['float32', 'float64'];
+export { DTYPES, type Dtype };
 
 export const GOLDEN_ROUTES = [
   '/v1/conv-transpose2d/forward',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { macs, planSplit, ranges, SPLIT_MIN_MACS } from '../../src/split.js';
 import { joined, type Values } from '../../src/tensor/pieces.js';
-import type { ConvGeometry, FloatArray } from '../../workers/geometry.js';
+import type { ConvGeometry, Dtype, FloatArray } from '../../workers/geometry.js';
 import { type OpName, type ResultName, runTask, type Task, type TaskResult } from '../../workers/tasks.js';
 import {
   conv2dGeometry,
@@ -11,7 +11,7 @@ import {
   outputLength,
   weightLength,
 } from '../workers/helpers/geometry.js';
-import { assertClose, type DType, random, tolerance } from '../workers/helpers/tensors.js';
+import { assertClose, random, tolerance } from '../workers/helpers/tensors.js';
 
 const window = { kH: 3, kW: 2, sH: 2, sW: 1, pH: 1, pW: 0, dH: 1, dW: 2 };
 
@@ -23,7 +23,7 @@ function geometry(kind: ConvGeometry['kind'], batch: number): ConvGeometry {
 type Pass = 'forward' | 'grad-input' | 'grad-parameters' | 'backward';
 
 /** A task of `pass` with seeded tensors; grad-parameters accumulates into given buffers, with a scale. */
-function makeTask(g: ConvGeometry, pass: Pass, dtype: DType, computeBias = true): Task {
+function makeTask(g: ConvGeometry, pass: Pass, dtype: Dtype, computeBias = true): Task {
   const input = random(dtype, inputLength(g), 1);
   const weight = random(dtype, weightLength(g), 2);
   const gradOutput = random(dtype, outputLength(g), 3);
@@ -48,7 +48,7 @@ const cloneTask = (t: Task): Task => ({
   tensors: Object.fromEntries(Object.entries(t.tensors).map(([k, v]) => [k, (v as FloatArray).slice()])),
 });
 
-function assertSameResults(got: Partial<Record<ResultName, Values>>, want: TaskResult, dtype: DType): void {
+function assertSameResults(got: Partial<Record<ResultName, Values>>, want: TaskResult, dtype: Dtype): void {
   assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort());
   for (const [name, w] of Object.entries(want)) {
     const g = joined(got[name as ResultName]!);

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { ConvGeometry, FloatArray } from '../../workers/geometry.js';
+import type { ConvGeometry, Dtype, FloatArray } from '../../workers/geometry.js';
 import { type OpName, runTask, type Task } from '../../workers/tasks.js';
 import { columnsGeometries, dataSeed, dtypes, seeded } from './helpers/arbitraries.js';
 import { type ConvCase, convCases, explicitCases, outputPaddingAtLeastStride } from './helpers/conv-cases.js';
 import { columnsLength, imageLength, inputLength, outputLength, weightLength } from './helpers/geometry.js';
-import { assertClose, type DType, random, tolerance } from './helpers/tensors.js';
+import { assertClose, random, tolerance } from './helpers/tensors.js';
 import { accumulated, references } from './reference/conv.js';
 import { foldReference, unfoldReference } from './reference/unfold.js';
 
 const kinds = ['conv-transpose2d', 'conv2d'] as const;
 
-function assertDtype(result: FloatArray | undefined, dtype: DType, length: number, what: string): FloatArray {
+function assertDtype(result: FloatArray | undefined, dtype: Dtype, length: number, what: string): FloatArray {
   assert.ok(result !== undefined, `${what} missing`);
   assert.ok(result instanceof (dtype === 'float32' ? Float32Array : Float64Array), `${what} is not ${dtype}`);
   assert.equal(result.length, length, `${what} length`);
@@ -235,7 +235,7 @@ describe('runTask', () => {
     const [c] = explicitCases(outputPaddingAtLeastStride) as [ConvCase];
     const g: ConvGeometry = c.g;
     const run =
-      (op: OpName, tensors: Task['tensors'], geometry: Task['geometry'] = g, dtype: DType = c.dtype) =>
+      (op: OpName, tensors: Task['tensors'], geometry: Task['geometry'] = g, dtype: Dtype = c.dtype) =>
       () =>
         runTask({ op, geometry, dtype, tensors });
 

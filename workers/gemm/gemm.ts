@@ -1,4 +1,5 @@
 import type { FloatArray } from '../geometry.js';
+import type { Gemm, GemmArgs } from './gemm-signature.js';
 
 /**
  * Row-major `C[m x n] = alpha * op(A)[m x k] * op(B)[k x n] + beta * C`, where op transposes its
@@ -17,32 +18,18 @@ import type { FloatArray } from '../geometry.js';
  * This is the readable reference implementation; each loop order keeps the innermost loop on
  * contiguous memory for the layouts the convolution kernels use.
  */
-export function gemm<F extends FloatArray>(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: F,
-  aOffset: number,
-  lda: number,
-  b: F,
-  bOffset: number,
-  ldb: number,
-  beta: number,
-  c: F,
-  cOffset: number,
-  ldc: number,
-): void {
+export const gemm: Gemm = (transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) => {
   scaleRows(m, n, beta, c, cOffset, ldc);
   if (alpha === 0 || k === 0) return;
-  if (transB) {
-    dotProducts(transA, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-  } else {
-    rowUpdates(transA, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-  }
-}
+  const product = transB ? dotProducts : rowUpdates;
+  product(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+};
+
+/**
+ * C += alpha * op(A) op(B), for one of the two layouts of B: GEMM's arguments, beta already
+ * applied and transB chosen by the caller.
+ */
+type Product = (...args: GemmArgs<FloatArray>) => void;
 
 function scaleRows(m: number, n: number, beta: number, c: FloatArray, cOffset: number, ldc: number): void {
   if (beta === 1) return;
@@ -60,22 +47,24 @@ function scaleRows(m: number, n: number, beta: number, c: FloatArray, cOffset: n
  * op(B) = B, stored [k x n]: order i-p-j, so row i of C stays hot while rows of B stream past it
  * and the inner loop walks both contiguously.
  */
-function rowUpdates(
-  transA: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: FloatArray,
-  aOffset: number,
-  lda: number,
-  b: FloatArray,
-  bOffset: number,
-  ldb: number,
-  c: FloatArray,
-  cOffset: number,
-  ldc: number,
-): void {
+const rowUpdates: Product = (
+  transA,
+  _transB,
+  m,
+  n,
+  k,
+  alpha,
+  a,
+  aOffset,
+  lda,
+  b,
+  bOffset,
+  ldb,
+  _beta,
+  c,
+  cOffset,
+  ldc,
+) => {
   // op(A)[i, p] lives at rowStep * i + colStep * p.
   const rowStep = transA ? 1 : lda;
   const colStep = transA ? lda : 1;
@@ -88,28 +77,32 @@ function rowUpdates(
       for (let j = 0; j < n; j++) c[cRow + j] += s * b[bRow + j];
     }
   }
-}
+};
 
 /**
  * op(B) = B^T, stored [n x k]: each C[i, j] is a dot product of two stored rows (contiguous when
  * A is not transposed, which is the case the kernels use).
  */
-function dotProducts(
-  transA: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: FloatArray,
-  aOffset: number,
-  lda: number,
-  b: FloatArray,
-  bOffset: number,
-  ldb: number,
-  c: FloatArray,
-  cOffset: number,
-  ldc: number,
-): void {
+// The same walk over A as rowUpdates', in the other loop order: each order keeps its innermost
+// loop on contiguous memory, which one shared loop nest could not.
+const dotProducts: Product = (
+  transA,
+  _transB,
+  m,
+  n,
+  k,
+  alpha,
+  a,
+  aOffset,
+  lda,
+  b,
+  bOffset,
+  ldb,
+  _beta,
+  c,
+  cOffset,
+  ldc,
+) => {
   const rowStep = transA ? 1 : lda;
   const colStep = transA ? lda : 1;
   for (let i = 0; i < m; i++) {
@@ -122,4 +115,4 @@ function dotProducts(
       c[cRow + j] += alpha * sum;
     }
   }
-}
+};

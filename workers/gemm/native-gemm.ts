@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { FloatArray } from '../geometry.js';
-import type { SampleColumns } from '../kernels/sample-columns.js';
+import { type GridArgs, gridArgs } from '../kernels/sample-columns.js';
 import { projectRoot } from '../project-root.js';
 import { gemm as referenceGemm } from './gemm.js';
-import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
+import type { Gemm, GemmArgs, GemmCol2im, Im2colGemm } from './gemm-signature.js';
 
 /**
  * The host side of the native GEMM (native/convsvc_blas.c): CBLAS from the system's OpenBLAS,
@@ -14,10 +14,14 @@ import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
  * computes, and adapts the grid object to its positional arguments.
  */
 
-/** What the addon exports. The grid travels as its 13 fields, in GridArgs order. */
+/**
+ * What the addon exports. The grid travels as its 13 fields, in GridArgs order. The fused steps'
+ * argument lists mirror native/convsvc_blas.c's, which reads them by position: they are declared
+ * here as the C side takes them, not derived from the TypeScript records.
+ */
 export interface NativeBlas {
-  sgemm(...args: GemmArgs): void;
-  dgemm(...args: GemmArgs): void;
+  sgemm(...args: GemmArgs<FloatArray>): void;
+  dgemm(...args: GemmArgs<FloatArray>): void;
   im2col(
     ...args: [...GridArgs, image: FloatArray, imageOffset: number, columns: FloatArray, columnsOffset: number]
   ): void;
@@ -66,23 +70,6 @@ export interface NativeBlas {
   /** OpenBLAS's own description: openblas_get_config(), openblas_get_corename(), its thread count. */
   blasInfo(): { readonly config: string; readonly core: string; readonly threads: number };
 }
-
-type GemmArgs = Parameters<Gemm>;
-type GridArgs = [
-  channels: number,
-  height: number,
-  width: number,
-  kH: number,
-  kW: number,
-  sH: number,
-  sW: number,
-  pH: number,
-  pW: number,
-  dH: number,
-  dW: number,
-  colH: number,
-  colW: number,
-];
 
 /** Where scripts/build-native.mjs puts the addon, relative to the project root. */
 export const ADDON_PATH = join('build', 'native', 'convsvc_blas.node');
@@ -174,79 +161,30 @@ const inside = (f: FloatArray, offset: number, rows: number, cols: number, ld: n
   ld >= cols &&
   offset + span(rows, cols, ld) <= f.length;
 
-/** Rows of C per call, or 0 when the call goes in one piece. */
-function bandRows<F extends FloatArray>(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: F,
-  aOffset: number,
-  lda: number,
-  b: F,
-  bOffset: number,
-  ldb: number,
-  c: F,
-  cOffset: number,
-  ldc: number,
-): number {
-  if (!(whole(m) && whole(n) && whole(k)) || m * n * k <= MACS_PER_CALL || m < 2) return 0;
-  // Checked whole before the first band runs: a call the addon would refuse must change nothing.
-  const fits =
-    inside(a, aOffset, transA ? k : m, transA ? m : k, lda) &&
-    inside(b, bOffset, transB ? n : k, transB ? k : n, ldb) &&
-    inside(c, cOffset, m, n, ldc);
-  return fits ? Math.max(1, Math.floor(MACS_PER_CALL / (n * k))) : 0;
-}
+/** True when a product is worth cutting into bands: past MACS_PER_CALL and more than one row. */
+const large = (m: number, n: number, k: number): boolean =>
+  whole(m) && whole(n) && whole(k) && m * n * k > MACS_PER_CALL && m > 1;
 
 function nativeGemm(double: boolean): Gemm {
-  return function gemm<F extends FloatArray>(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: F,
-    aOffset: number,
-    lda: number,
-    b: F,
-    bOffset: number,
-    ldb: number,
-    beta: number,
-    c: F,
-    cOffset: number,
-    ldc: number,
-  ): void {
+  return (transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) => {
     const run = double ? blas().dgemm : blas().sgemm;
-    const rows = bandRows(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-    if (rows === 0) {
+    // Checked whole before the first band runs: a call the addon would refuse must change nothing.
+    const banded =
+      large(m, n, k) &&
+      inside(a, aOffset, transA ? k : m, transA ? m : k, lda) &&
+      inside(b, bOffset, transB ? n : k, transB ? k : n, ldb) &&
+      inside(c, cOffset, m, n, ldc);
+    if (!banded) {
       run(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
       return;
     }
+    const rows = Math.max(1, Math.floor(MACS_PER_CALL / (n * k)));
     for (let i = 0; i < m; i += rows) {
       const band = Math.min(rows, m - i);
-      run(
-        transA,
-        transB,
-        band,
-        n,
-        k,
-        alpha,
-        a,
-        aOffset + (transA ? i : i * lda),
-        lda,
-        b,
-        bOffset,
-        ldb,
-        beta,
-        c,
-        cOffset + i * ldc,
-        ldc,
-      );
+      const aBand = aOffset + (transA ? i : i * lda);
+      run(transA, transB, band, n, k, alpha, a, aBand, lda, b, bOffset, ldb, beta, c, cOffset + i * ldc, ldc);
     }
-  } as Gemm;
+  };
 }
 
 export const f32GemmNative: Gemm = nativeGemm(false);
@@ -259,45 +197,16 @@ const gemmOf = (f: FloatArray): Gemm => (f instanceof Float64Array ? f64GemmNati
  * JavaScript owns but never reads, and no copy is made either way. A product past
  * MACS_PER_CALL runs as the banded GEMM and the addon's col2im / im2col, so it stays cancellable.
  */
-export const nativeGemmCol2im: GemmCol2im = <F extends FloatArray>(
-  transA: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: F,
-  aOffset: number,
-  lda: number,
-  b: F,
-  bOffset: number,
-  ldb: number,
-  g: SampleColumns,
-  image: F,
-  imageOffset: number,
-  columns: F,
-): void => {
+export const nativeGemmCol2im: GemmCol2im = (call) => {
+  const { transA, m, n, k, a, aOffset, lda, b, bOffset, ldb, grid, image, imageOffset, columns } = call;
   if (m * n * k > MACS_PER_CALL && columns.length >= m * n) {
     gemmOf(image)(transA, false, m, n, k, 1, a, aOffset, lda, b, bOffset, ldb, 0, columns, 0, n);
-    blas().col2im(
-      g.channels,
-      g.height,
-      g.width,
-      g.kH,
-      g.kW,
-      g.sH,
-      g.sW,
-      g.pH,
-      g.pW,
-      g.dH,
-      g.dW,
-      g.colH,
-      g.colW,
-      image,
-      imageOffset,
-      columns,
-      0,
-    );
+    blas().col2im(...gridArgs(grid), image, imageOffset, columns, 0);
     return;
   }
+  // The grid's fields by name, not `...gridArgs(grid)`: a spread call per block cost the small
+  // op's native pass a measurable share (about 2%); the large paths above keep the spread.
+  const { channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW } = grid;
   blas().gemmCol2im(
     transA,
     m,
@@ -309,81 +218,50 @@ export const nativeGemmCol2im: GemmCol2im = <F extends FloatArray>(
     b,
     bOffset,
     ldb,
-    g.channels,
-    g.height,
-    g.width,
-    g.kH,
-    g.kW,
-    g.sH,
-    g.sW,
-    g.pH,
-    g.pW,
-    g.dH,
-    g.dW,
-    g.colH,
-    g.colW,
+    channels,
+    height,
+    width,
+    kH,
+    kW,
+    sH,
+    sW,
+    pH,
+    pW,
+    dH,
+    dW,
+    colH,
+    colW,
     image,
     imageOffset,
     columns,
   );
 };
 
-export const nativeIm2colGemm: Im2colGemm = <F extends FloatArray>(
-  g: SampleColumns,
-  image: F,
-  imageOffset: number,
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: F,
-  aOffset: number,
-  lda: number,
-  beta: number,
-  c: F,
-  cOffset: number,
-  ldc: number,
-  columns: F,
-): void => {
+export const nativeIm2colGemm: Im2colGemm = (call) => {
+  const { grid, image, imageOffset, columns, transA, transB, m, n, k, alpha, a, aOffset, lda, beta, c, cOffset, ldc } =
+    call;
   if (m * n * k > MACS_PER_CALL) {
-    blas().im2col(
-      g.channels,
-      g.height,
-      g.width,
-      g.kH,
-      g.kW,
-      g.sH,
-      g.sW,
-      g.pH,
-      g.pW,
-      g.dH,
-      g.dW,
-      g.colH,
-      g.colW,
-      image,
-      imageOffset,
-      columns,
-      0,
-    );
-    gemmOf(c)(transA, transB, m, n, k, alpha, a, aOffset, lda, columns, 0, g.colH * g.colW, beta, c, cOffset, ldc);
+    blas().im2col(...gridArgs(grid), image, imageOffset, columns, 0);
+    const ldb = grid.colH * grid.colW;
+    gemmOf(c)(transA, transB, m, n, k, alpha, a, aOffset, lda, columns, 0, ldb, beta, c, cOffset, ldc);
     return;
   }
+  // By name, not spread, as in nativeGemmCol2im.
+  const { channels, height, width, kH, kW, sH, sW, pH, pW, dH, dW, colH, colW } = grid;
   blas().im2colGemm(
-    g.channels,
-    g.height,
-    g.width,
-    g.kH,
-    g.kW,
-    g.sH,
-    g.sW,
-    g.pH,
-    g.pW,
-    g.dH,
-    g.dW,
-    g.colH,
-    g.colW,
+    channels,
+    height,
+    width,
+    kH,
+    kW,
+    sH,
+    sW,
+    pH,
+    pW,
+    dH,
+    dW,
+    colH,
+    colW,
     image,
     imageOffset,
     transA,

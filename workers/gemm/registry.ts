@@ -1,4 +1,4 @@
-import type { DType } from '../scratch.js';
+import type { Dtype } from '../geometry.js';
 import { type GemmFamily, isGemmFamily } from './family.js';
 import { gemm as referenceGemm } from './gemm.js';
 import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
@@ -28,7 +28,7 @@ import {
  */
 export interface GemmVariant {
   readonly name: string;
-  readonly dtype: DType;
+  readonly dtype: Dtype;
   /** What GEMM_VARIANT calls it. */
   readonly family: GemmFamily;
   /** Higher wins when several are offered. */
@@ -120,7 +120,7 @@ export function forcedFamily(env: NodeJS.ProcessEnv = process.env): GemmFamily |
 }
 
 /** The best offered variant for `dtype` (of the forced family, if any); throws if it has none. */
-const best = (dtype: DType): GemmVariant => {
+const best = (dtype: Dtype): GemmVariant => {
   const family = forcedFamily();
   // Filtered by family before `supported` runs: a forced wasm or typescript never loads OpenBLAS.
   const candidates = GEMM_VARIANTS.filter(
@@ -133,10 +133,10 @@ const best = (dtype: DType): GemmVariant => {
   return candidates.reduce((a, b) => (b.rank > a.rank ? b : a));
 };
 
-let selected: Record<DType, GemmVariant> | null = null;
+let selected: Record<Dtype, GemmVariant> | null = null;
 
 /** The variant the kernels use for `dtype` in this thread. */
-export function selectedVariant(dtype: DType): GemmVariant {
+export function selectedVariant(dtype: Dtype): GemmVariant {
   selected ??= { float32: best('float32'), float64: best('float64') };
   return selected[dtype];
 }

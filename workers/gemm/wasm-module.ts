@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GridArgs } from '../kernels/sample-columns.js';
 import { projectRoot } from '../project-root.js';
 import { type WasmMemory, wasm } from './wasm-api.js';
 
@@ -18,24 +19,9 @@ export interface GemmExports {
 }
 
 /** col2im's and im2col's: the source's address, the destination's, then the grid. */
-type ColumnsArgs = [
-  from: number,
-  to: number,
-  channels: number,
-  height: number,
-  width: number,
-  kH: number,
-  kW: number,
-  sH: number,
-  sW: number,
-  pH: number,
-  pW: number,
-  dH: number,
-  dW: number,
-  colH: number,
-  colW: number,
-];
+type ColumnsArgs = [from: number, to: number, ...grid: GridArgs];
 
+/** The host's GemmArgs with the operands as addresses in `memory` (offsets folded in), and the packing workspace's. */
 type GemmArgs = [
   transA: number,
   transB: number,

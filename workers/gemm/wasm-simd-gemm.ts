@@ -1,6 +1,6 @@
 import type { FloatArray } from '../geometry.js';
-import { imageLength, type SampleColumns } from '../kernels/sample-columns.js';
-import type { Gemm, GemmCol2im, Im2colGemm } from './gemm-signature.js';
+import { gridArgs, imageLength, type SampleColumns } from '../kernels/sample-columns.js';
+import type { Gemm, GemmArgs, GemmCol2im, Im2colGemm } from './gemm-signature.js';
 import { runtimeHasSimd } from './simd-probe.js';
 import type { WasmMemory } from './wasm-api.js';
 import { type GemmExports, gemmModule } from './wasm-module.js';
@@ -58,39 +58,25 @@ interface Operands {
 }
 
 /**
- * Lays out A, B and C (and `extraBytes` after them) and copies A and, when given, B in; a null
- * `b` leaves B's span for the caller to fill in the module (im2col).
+ * Lays out A, B and C (and `extraBytes` after them) and copies the spans of A and B in; a B
+ * given as a length alone is left for the caller to fill in the module (im2col).
  */
-function placeOperands<F extends FloatArray>(
+function placeOperands(
   elementBytes: 4 | 8,
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  readsAB: boolean,
-  a: F,
-  aOffset: number,
-  lda: number,
-  b: F | null,
-  bOffset: number,
-  ldb: number,
+  a: FloatArray,
+  b: FloatArray | number,
   cSpan: number,
   extraBytes: number,
 ): Operands {
   const { exports, packed, operands } = currentLayout();
-  const aSpan = readsAB ? span(transA ? k : m, transA ? m : k, lda) : 0;
-  const bSpan = readsAB ? span(transB ? n : k, transB ? k : n, ldb) : 0;
   const aAt = operands;
-  const bAt = aAt + align(aSpan * elementBytes);
-  const cAt = bAt + align(bSpan * elementBytes);
+  const bAt = aAt + align(a.length * elementBytes);
+  const cAt = bAt + align((typeof b === 'number' ? b : b.length) * elementBytes);
   const end = cAt + align(cSpan * elementBytes);
   ensureBytes(exports.memory, end + extraBytes);
-  if (readsAB) {
-    const view = memoryView(exports, elementBytes);
-    view.set(a.subarray(aOffset, aOffset + aSpan), aAt / elementBytes);
-    if (b !== null) view.set(b.subarray(bOffset, bOffset + bSpan), bAt / elementBytes);
-  }
+  const view = memoryView(exports, elementBytes);
+  view.set(a, aAt / elementBytes);
+  if (typeof b !== 'number') view.set(b, bAt / elementBytes);
   return { exports, packed, aAt, bAt, cAt, end };
 }
 
@@ -101,27 +87,39 @@ function checkElement(c: FloatArray, elementBytes: 4 | 8): void {
   if (c.BYTES_PER_ELEMENT !== elementBytes) throw new TypeError(`this GEMM runs on ${elementBytes * 8}-bit floats`);
 }
 
-/** Runs the module's GEMM on placed A and B: C in (when beta reads it), the product, C out. */
-function multiply<F extends FloatArray>(
+/**
+ * The module's GEMM on the host's arrays: A in, B in (or, given `unfold`, made in the module as
+ * the im2col of its image, `b` and `bOffset` then unused), C in when beta reads it, the
+ * product, C out.
+ */
+function moduleGemm<F extends FloatArray>(
   elementBytes: 4 | 8,
-  { exports, packed, aAt, bAt, cAt }: Operands,
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  lda: number,
-  ldb: number,
-  beta: number,
-  c: F,
-  cOffset: number,
-  ldc: number,
+  [transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc]: GemmArgs<F>,
+  unfold?: { readonly grid: SampleColumns; readonly image: F; readonly imageOffset: number },
 ): void {
-  const readsC = beta !== 0;
+  if (m === 0 || n === 0) return;
+  checkElement(c, elementBytes);
+  const readsAB = alpha !== 0 && k !== 0;
+  const aSpan = readsAB ? span(transA ? k : m, transA ? m : k, lda) : 0;
+  const bSpan = readsAB ? span(transB ? n : k, transB ? k : n, ldb) : 0;
+  const imageSpan = unfold ? imageLength(unfold.grid) : 0;
+  const bIn = unfold ? bSpan : b.subarray(bOffset, bOffset + bSpan);
   const cSpan = span(m, n, ldc);
+  const placed = placeOperands(
+    elementBytes,
+    a.subarray(aOffset, aOffset + aSpan),
+    bIn,
+    cSpan,
+    imageSpan * elementBytes,
+  );
+  const { exports, packed, aAt, bAt, cAt, end } = placed;
   const view = memoryView(exports, elementBytes) as F;
   const index = (address: number): number => address / elementBytes;
+  if (unfold && readsAB) {
+    view.set(unfold.image.subarray(unfold.imageOffset, unfold.imageOffset + imageSpan), index(end));
+    (elementBytes === 4 ? exports.im2colF32 : exports.im2colF64)(end, bAt, ...gridArgs(unfold.grid));
+  }
+  const readsC = beta !== 0;
   if (readsC) view.set(c.subarray(cOffset, cOffset + cSpan), index(cAt));
 
   const run = elementBytes === 4 ? exports.gemmF32 : exports.gemmF64;
@@ -140,51 +138,8 @@ function multiply<F extends FloatArray>(
 }
 
 function wasmSimdGemm(elementBytes: 4 | 8): Gemm {
-  return function gemm<F extends FloatArray>(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: F,
-    aOffset: number,
-    lda: number,
-    b: F,
-    bOffset: number,
-    ldb: number,
-    beta: number,
-    c: F,
-    cOffset: number,
-    ldc: number,
-  ): void {
-    if (m === 0 || n === 0) return;
-    checkElement(c, elementBytes);
-    const readsAB = alpha !== 0 && k !== 0;
-    const placed = placeOperands(
-      elementBytes,
-      transA,
-      transB,
-      m,
-      n,
-      k,
-      readsAB,
-      a,
-      aOffset,
-      lda,
-      b,
-      bOffset,
-      ldb,
-      span(m, n, ldc),
-      0,
-    );
-    multiply(elementBytes, placed, transA, transB, m, n, k, alpha, lda, ldb, beta, c, cOffset, ldc);
-  } as Gemm;
+  return (...args) => moduleGemm(elementBytes, args);
 }
-
-/** The grid's arguments to the module's col2im and im2col, after the two addresses. */
-const gridArgs = (g: SampleColumns) =>
-  [g.channels, g.height, g.width, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.colH, g.colW] as const;
 
 /**
  * GEMM then col2im without leaving the module: the columns stay where the GEMM wrote them, are
@@ -192,62 +147,27 @@ const gridArgs = (g: SampleColumns) =>
  * size for a 4x4 window at stride 2.
  */
 function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
-  return function gemmCol2im<F extends FloatArray>(
-    transA: boolean,
-    m: number,
-    n: number,
-    k: number,
-    a: F,
-    aOffset: number,
-    lda: number,
-    b: F,
-    bOffset: number,
-    ldb: number,
-    grid: SampleColumns,
-    image: F,
-    imageOffset: number,
-  ): void {
+  return ({ transA, m, n, k, a, aOffset, lda, b, bOffset, ldb, grid, image, imageOffset }) => {
     checkElement(image, elementBytes);
     const imageSpan = imageLength(grid);
     const readsAB = m !== 0 && n !== 0 && k !== 0;
+    const aSpan = readsAB ? span(transA ? k : m, transA ? m : k, lda) : 0;
+    const bSpan = readsAB ? span(k, n, ldb) : 0;
+    const aIn = a.subarray(aOffset, aOffset + aSpan);
+    const bIn = b.subarray(bOffset, bOffset + bSpan);
     const { exports, packed, aAt, bAt, cAt, end } = placeOperands(
       elementBytes,
-      transA,
-      false,
-      m,
-      n,
-      k,
-      readsAB,
-      a,
-      aOffset,
-      lda,
-      b,
-      bOffset,
-      ldb,
+      aIn,
+      bIn,
       m * n,
       imageSpan * elementBytes,
     );
-    if (m !== 0 && n !== 0)
-      (elementBytes === 4 ? exports.gemmF32 : exports.gemmF64)(
-        +transA,
-        0,
-        m,
-        n,
-        k,
-        1,
-        aAt,
-        lda,
-        bAt,
-        ldb,
-        0,
-        cAt,
-        n,
-        packed,
-      );
+    const run = elementBytes === 4 ? exports.gemmF32 : exports.gemmF64;
+    if (m !== 0 && n !== 0) run(+transA, 0, m, n, k, 1, aAt, lda, bAt, ldb, 0, cAt, n, packed);
     (elementBytes === 4 ? exports.col2imF32 : exports.col2imF64)(cAt, end, ...gridArgs(grid));
     const view = memoryView(exports, elementBytes);
     image.set(view.subarray(end / elementBytes, end / elementBytes + imageSpan), imageOffset);
-  } as GemmCol2im;
+  };
 }
 
 /**
@@ -256,59 +176,15 @@ function wasmSimdGemmCol2im(elementBytes: 4 | 8): GemmCol2im {
  * into B's place, and the GEMM reads it.
  */
 function wasmSimdIm2colGemm(elementBytes: 4 | 8): Im2colGemm {
-  return function im2colGemm<F extends FloatArray>(
-    grid: SampleColumns,
-    image: F,
-    imageOffset: number,
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: F,
-    aOffset: number,
-    lda: number,
-    beta: number,
-    c: F,
-    cOffset: number,
-    ldc: number,
-  ): void {
-    if (m === 0 || n === 0) return;
-    checkElement(c, elementBytes);
-    const readsAB = alpha !== 0 && k !== 0;
+  return (call) => {
+    const { grid, image, transA, transB, m, n, k, alpha, a, aOffset, lda, beta, c, cOffset, ldc } = call;
     const ldb = grid.colH * grid.colW;
-    const imageSpan = imageLength(grid);
-    const placed = placeOperands(
+    moduleGemm(
       elementBytes,
-      transA,
-      transB,
-      m,
-      n,
-      k,
-      readsAB,
-      a,
-      aOffset,
-      lda,
-      null,
-      0,
-      ldb,
-      span(m, n, ldc),
-      imageSpan * elementBytes,
+      [transA, transB, m, n, k, alpha, a, aOffset, lda, image, 0, ldb, beta, c, cOffset, ldc],
+      call,
     );
-    if (readsAB) {
-      memoryView(placed.exports, elementBytes).set(
-        image.subarray(imageOffset, imageOffset + imageSpan),
-        placed.end / elementBytes,
-      );
-      (elementBytes === 4 ? placed.exports.im2colF32 : placed.exports.im2colF64)(
-        placed.end,
-        placed.bAt,
-        ...gridArgs(grid),
-      );
-    }
-    multiply(elementBytes, placed, transA, transB, m, n, k, alpha, lda, ldb, beta, c, cOffset, ldc);
-  } as Im2colGemm;
+  };
 }
 
 /** True when the runtime runs WebAssembly SIMD and the module was built (and validates). */

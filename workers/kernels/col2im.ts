@@ -5,7 +5,8 @@ import { columnsLength, imageLength, type SampleColumns } from './sample-columns
 /**
  * Folds one sample, the adjoint of im2col (same argument list, data flowing the other way):
  * zeroes the image region, then adds every column entry into the pixel im2col would have read it
- * from. Overlapping windows sum; entries that fall in the padding are dropped.
+ * from. Overlapping windows sum; entries that fall in the padding are dropped. The loop nest is
+ * im2col.ts's, written again rather than shared through a callback in the innermost loop.
  */
 export function col2im<F extends FloatArray>(
   g: SampleColumns,

@@ -1,7 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
-import { gemmThenCol2im } from './fused-columns.js';
-import { groupColumns } from './sample-columns.js';
+import { multiplyThenFold } from './group-steps.js';
+import type { ForwardKernel } from './pass-signatures.js';
 
 /**
  * Transposed convolution (THNN SpatialFullConvolution updateOutput). Per sample and group:
@@ -9,27 +8,7 @@ import { groupColumns } from './sample-columns.js';
  * input's), then bias per output channel. weight [inChannels, outChannels/groups, kH, kW];
  * bias may be null. columns holds scratchLength(g) elements.
  */
-export function convTranspose2dForward<F extends FloatArray>(
-  g: ConvGeometry,
-  input: F,
-  weight: F,
-  bias: F | null,
-  output: F,
-  columns: F,
-): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = outPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * inPerGroup * rows;
-      gemmThenCol2im(true, rows, inPlane, inPerGroup, weight, w, rows, input, x, inPlane, grid, output, y, columns);
-    }
-  }
+export const convTranspose2dForward: ForwardKernel = (g, input, weight, bias, output, columns) => {
+  multiplyThenFold(g, input, weight, output, columns);
   if (bias !== null) addBias(g, bias, output);
-}
+};

@@ -1,6 +1,5 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
-import { im2colThenGemm } from './fused-columns.js';
-import { groupColumns } from './sample-columns.js';
+import { unfoldThenMultiply } from './group-steps.js';
+import type { GradInputKernel } from './pass-signatures.js';
 
 /**
  * Gradient of a transposed convolution with respect to its input (THNN updateGradInput), i.e. a
@@ -8,43 +7,6 @@ import { groupColumns } from './sample-columns.js';
  * gradInput_n,g = weight_g · im2col(gradOutput_n,g), the im2col taken on the input's grid.
  * gradInput is overwritten. columns holds scratchLength(g) elements.
  */
-export function convTranspose2dGradInput<F extends FloatArray>(
-  g: ConvGeometry,
-  gradOutput: F,
-  weight: F,
-  gradInput: F,
-  columns: F,
-): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = outPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * inPerGroup * rows;
-      im2colThenGemm(
-        grid,
-        gradOutput,
-        y,
-        false,
-        false,
-        inPerGroup,
-        inPlane,
-        rows,
-        1,
-        weight,
-        w,
-        rows,
-        0,
-        gradInput,
-        x,
-        inPlane,
-        columns,
-      );
-    }
-  }
-}
+export const convTranspose2dGradInput: GradInputKernel = (g, gradOutput, weight, gradInput, columns) => {
+  unfoldThenMultiply(g, gradOutput, weight, gradInput, columns);
+};

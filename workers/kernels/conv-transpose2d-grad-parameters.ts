@@ -1,7 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
-import { im2colThenGemm } from './fused-columns.js';
-import { groupColumns } from './sample-columns.js';
+import { accumulateWeightGradient } from './group-steps.js';
+import type { GradParametersKernel } from './pass-signatures.js';
 
 /**
  * Parameter gradients of a transposed convolution (THNN accGradParameters), accumulated into the
@@ -9,47 +8,18 @@ import { groupColumns } from './sample-columns.js';
  * gradWeight_g += scale * input_n,g · im2col(gradOutput_n,g)^T and
  * gradBias[c] += scale * sum of gradOutput over n, h, w (skipped when gradBias is null).
  * gradWeight [inChannels, outChannels/groups, kH, kW]. columns holds scratchLength(g) elements.
+ * It is conv2d-grad-parameters.ts with the sides swapped (gradOutput is unfolded here), kept as
+ * its own kernel so that each pass of each family has one, named for THNN's function.
  */
-export function convTranspose2dGradParameters<F extends FloatArray>(
-  g: ConvGeometry,
-  input: F,
-  gradOutput: F,
-  gradWeight: F,
-  gradBias: F | null,
-  scale: number,
-  columns: F,
-): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = outPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * inPerGroup * rows;
-      im2colThenGemm(
-        grid,
-        gradOutput,
-        y,
-        false,
-        true,
-        inPerGroup,
-        rows,
-        inPlane,
-        scale,
-        input,
-        x,
-        inPlane,
-        1,
-        gradWeight,
-        w,
-        rows,
-        columns,
-      );
-    }
-  }
+export const convTranspose2dGradParameters: GradParametersKernel = (
+  g,
+  input,
+  gradOutput,
+  gradWeight,
+  gradBias,
+  scale,
+  columns,
+) => {
+  accumulateWeightGradient(g, gradOutput, input, gradWeight, scale, columns);
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
-}
+};

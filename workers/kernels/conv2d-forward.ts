@@ -1,7 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { addBias } from './bias.js';
-import { im2colThenGemm } from './fused-columns.js';
-import { groupColumns } from './sample-columns.js';
+import { unfoldThenMultiply } from './group-steps.js';
+import type { ForwardKernel } from './pass-signatures.js';
 
 /**
  * Plain convolution (THNN SpatialConvolutionMM updateOutput). Per sample and group:
@@ -9,45 +8,7 @@ import { groupColumns } from './sample-columns.js';
  * weight [outChannels, inChannels/groups, kH, kW]; bias may be null. columns holds
  * scratchLength(g) elements.
  */
-export function conv2dForward<F extends FloatArray>(
-  g: ConvGeometry,
-  input: F,
-  weight: F,
-  bias: F | null,
-  output: F,
-  columns: F,
-): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = inPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * outPerGroup * rows;
-      im2colThenGemm(
-        grid,
-        input,
-        x,
-        false,
-        false,
-        outPerGroup,
-        outPlane,
-        rows,
-        1,
-        weight,
-        w,
-        rows,
-        0,
-        output,
-        y,
-        outPlane,
-        columns,
-      );
-    }
-  }
+export const conv2dForward: ForwardKernel = (g, input, weight, bias, output, columns) => {
+  unfoldThenMultiply(g, input, weight, output, columns);
   if (bias !== null) addBias(g, bias, output);
-}
+};

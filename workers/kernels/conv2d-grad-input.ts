@@ -1,46 +1,11 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
-import { gemmThenCol2im } from './fused-columns.js';
-import { groupColumns } from './sample-columns.js';
+import { multiplyThenFold } from './group-steps.js';
+import type { GradInputKernel } from './pass-signatures.js';
 
 /**
  * Gradient of a plain convolution with respect to its input (THNN updateGradInput). Per sample
  * and group: gradInput_n,g = col2im(weight_g^T · gradOutput_n,g). gradInput is overwritten.
  * columns holds scratchLength(g) elements.
  */
-export function conv2dGradInput<F extends FloatArray>(
-  g: ConvGeometry,
-  gradOutput: F,
-  weight: F,
-  gradInput: F,
-  columns: F,
-): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = inPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * outPerGroup * rows;
-      gemmThenCol2im(
-        true,
-        rows,
-        outPlane,
-        outPerGroup,
-        weight,
-        w,
-        rows,
-        gradOutput,
-        y,
-        outPlane,
-        grid,
-        gradInput,
-        x,
-        columns,
-      );
-    }
-  }
-}
+export const conv2dGradInput: GradInputKernel = (g, gradOutput, weight, gradInput, columns) => {
+  multiplyThenFold(g, gradOutput, weight, gradInput, columns);
+};

@@ -1,7 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../geometry.js';
 import { accumulateGradBias } from './bias.js';
-import { im2colThenGemm } from './fused-columns.js';
-import { groupColumns } from './sample-columns.js';
+import { accumulateWeightGradient } from './group-steps.js';
+import type { GradParametersKernel } from './pass-signatures.js';
 
 /**
  * Parameter gradients of a plain convolution (THNN accGradParameters), accumulated into the given
@@ -10,46 +9,15 @@ import { groupColumns } from './sample-columns.js';
  * gradBias[c] += scale * sum of gradOutput over n, h, w (skipped when gradBias is null).
  * gradWeight [outChannels, inChannels/groups, kH, kW]. columns holds scratchLength(g) elements.
  */
-export function conv2dGradParameters<F extends FloatArray>(
-  g: ConvGeometry,
-  input: F,
-  gradOutput: F,
-  gradWeight: F,
-  gradBias: F | null,
-  scale: number,
-  columns: F,
-): void {
-  const grid = groupColumns(g);
-  const inPerGroup = g.inChannels / g.groups;
-  const outPerGroup = g.outChannels / g.groups;
-  const rows = inPerGroup * g.kH * g.kW;
-  const inPlane = g.inH * g.inW;
-  const outPlane = g.outH * g.outW;
-  for (let n = 0; n < g.batch; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      const x = (n * g.inChannels + group * inPerGroup) * inPlane;
-      const y = (n * g.outChannels + group * outPerGroup) * outPlane;
-      const w = group * outPerGroup * rows;
-      im2colThenGemm(
-        grid,
-        input,
-        x,
-        false,
-        true,
-        outPerGroup,
-        rows,
-        outPlane,
-        scale,
-        gradOutput,
-        y,
-        outPlane,
-        1,
-        gradWeight,
-        w,
-        rows,
-        columns,
-      );
-    }
-  }
+export const conv2dGradParameters: GradParametersKernel = (
+  g,
+  input,
+  gradOutput,
+  gradWeight,
+  gradBias,
+  scale,
+  columns,
+) => {
+  accumulateWeightGradient(g, input, gradOutput, gradWeight, scale, columns);
   if (gradBias !== null) accumulateGradBias(g, gradOutput, scale, gradBias);
-}
+};

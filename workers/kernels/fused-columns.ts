@@ -1,9 +1,10 @@
 import { gemm } from '../gemm/dispatch.js';
+import type { GemmCol2imCall, Im2colGemmCall } from '../gemm/gemm-signature.js';
 import { selectedVariant } from '../gemm/registry.js';
 import type { FloatArray } from '../geometry.js';
 import { col2im } from './col2im.js';
 import { im2col } from './im2col.js';
-import { columnsAreImage, type SampleColumns } from './sample-columns.js';
+import { columnsAreImage } from './sample-columns.js';
 
 /**
  * The two steps every column-based convolution takes, each as one call: the selected GEMM
@@ -15,82 +16,37 @@ import { columnsAreImage, type SampleColumns } from './sample-columns.js';
  */
 const variantOf = (a: FloatArray) => selectedVariant(a instanceof Float32Array ? 'float32' : 'float64');
 
-/** columns = op(A) B (alpha 1, beta 0), folded by col2im onto `image` at `imageOffset`. */
-export function gemmThenCol2im<F extends FloatArray>(
-  transA: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: F,
-  aOffset: number,
-  lda: number,
-  b: F,
-  bOffset: number,
-  ldb: number,
-  grid: SampleColumns,
-  image: F,
-  imageOffset: number,
-  columns: F,
-): void {
+/** columns = op(A) B (alpha 1, beta 0), folded by col2im onto the image. */
+export function gemmThenCol2im<F extends FloatArray>(call: GemmCol2imCall<F>): void {
+  const { transA, m, n, k, a, aOffset, lda, b, bOffset, ldb, grid, image, imageOffset, columns } = call;
   if (columnsAreImage(grid)) {
     gemm(transA, false, m, n, k, 1, a, aOffset, lda, b, bOffset, ldb, 0, image, imageOffset, n);
     return;
   }
   const fused = variantOf(image).gemmCol2im;
   if (fused !== undefined) {
-    fused(transA, m, n, k, a, aOffset, lda, b, bOffset, ldb, grid, image, imageOffset, columns);
+    fused(call);
     return;
   }
   gemm(transA, false, m, n, k, 1, a, aOffset, lda, b, bOffset, ldb, 0, columns, 0, n);
   col2im(grid, image, imageOffset, columns, 0);
 }
 
-/** B = im2col of `image` at `imageOffset` on `grid`, then C = alpha * op(A) op(B) + beta * C. */
-export function im2colThenGemm<F extends FloatArray>(
-  grid: SampleColumns,
-  image: F,
-  imageOffset: number,
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: F,
-  aOffset: number,
-  lda: number,
-  beta: number,
-  c: F,
-  cOffset: number,
-  ldc: number,
-  columns: F,
-): void {
+/** B = im2col of the image, then C = alpha * op(A) op(B) + beta * C. */
+export function im2colThenGemm<F extends FloatArray>(call: Im2colGemmCall<F>): void {
+  const { grid, image, imageOffset, columns, transA, transB, m, n, k, alpha, a, aOffset, lda, beta, c, cOffset, ldc } =
+    call;
+  // The columns' rows are colH * colW long, whether they are the image or the scratch.
+  const ldb = grid.colH * grid.colW;
   if (columnsAreImage(grid)) {
-    gemm(
-      transA,
-      transB,
-      m,
-      n,
-      k,
-      alpha,
-      a,
-      aOffset,
-      lda,
-      image,
-      imageOffset,
-      grid.colH * grid.colW,
-      beta,
-      c,
-      cOffset,
-      ldc,
-    );
+    gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, image, imageOffset, ldb, beta, c, cOffset, ldc);
     return;
   }
   const fused = variantOf(c).im2colGemm;
   if (fused !== undefined) {
-    fused(grid, image, imageOffset, transA, transB, m, n, k, alpha, a, aOffset, lda, beta, c, cOffset, ldc, columns);
+    fused(call);
     return;
   }
   im2col(grid, image, imageOffset, columns, 0);
-  gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, columns, 0, grid.colH * grid.colW, beta, c, cOffset, ldc);
+  gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, columns, 0, ldb, beta, c, cOffset, ldc);
 }

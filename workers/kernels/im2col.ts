@@ -7,7 +7,8 @@ import { columnsLength, imageLength, type SampleColumns } from './sample-columns
  * c = c_col / (kH*kW), kernel offset (kh, kw) = ((c_col / kW) % kH, c_col % kW),
  * h_im = h_col*sH - pH + kh*dH (w likewise), and 0 where (h_im, w_im) falls in the padding.
  * The grid (colH, colW) is taken from g, never derived from the image size.
- * Same argument list as col2im, its adjoint.
+ * Same argument list as col2im, its adjoint, whose loop nest this is with the copy reversed: the
+ * two stay apart because sharing the nest would put a callback in the innermost loop.
  */
 export function im2col<F extends FloatArray>(
   g: SampleColumns,

@@ -59,3 +59,36 @@ export function columnsLength(c: SampleColumns): number {
 export function imageLength(c: SampleColumns): number {
   return c.channels * c.height * c.width;
 }
+
+/** A grid as the native addon and the WebAssembly module take it: its 13 fields, in this order. */
+export type GridArgs = [
+  channels: number,
+  height: number,
+  width: number,
+  kH: number,
+  kW: number,
+  sH: number,
+  sW: number,
+  pH: number,
+  pW: number,
+  dH: number,
+  dW: number,
+  colH: number,
+  colW: number,
+];
+
+export const gridArgs = (g: SampleColumns): GridArgs => [
+  g.channels,
+  g.height,
+  g.width,
+  g.kH,
+  g.kW,
+  g.sH,
+  g.sW,
+  g.pH,
+  g.pW,
+  g.dH,
+  g.dW,
+  g.colH,
+  g.colW,
+];

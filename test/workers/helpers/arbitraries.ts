@@ -1,12 +1,11 @@
 import fc from 'fast-check';
-import type { ColumnsGeometry, ConvGeometry } from '../../../workers/geometry.js';
+import type { ColumnsGeometry, ConvGeometry, Dtype } from '../../../workers/geometry.js';
 import { columnsGeometry, conv2dGeometry, convolvedSize, convTranspose2dGeometry, hasOutput } from './geometry.js';
-import type { DType } from './tensors.js';
 
 /** Every property runs from this seed, so a failure reproduces. */
 export const seeded = (numRuns: number): fc.Parameters<unknown> => ({ seed: 42, numRuns });
 
-export const dtypes = fc.constantFrom<DType>('float32', 'float64');
+export const dtypes = fc.constantFrom<Dtype>('float32', 'float64');
 
 /** Seeds for the value streams of a case's tensors. */
 export const dataSeed = fc.integer({ min: 0, max: 2 ** 31 - 1 });

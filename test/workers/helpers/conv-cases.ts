@@ -1,15 +1,15 @@
 import fc from 'fast-check';
-import type { ConvGeometry, FloatArray } from '../../../workers/geometry.js';
+import type { ConvGeometry, Dtype, FloatArray } from '../../../workers/geometry.js';
 import { scratchLength } from '../../../workers/kernels/columns-length.js';
 import { type Bounds, convGeometries, dataSeed, dtypes, scales } from './arbitraries.js';
 import { type ConvData, convData } from './conv-data.js';
 import { type ConvSpec, conv2dGeometry, convTranspose2dGeometry } from './geometry.js';
-import { type DType, filled } from './tensors.js';
+import { filled } from './tensors.js';
 
 /** One random convolution with its data, the bias switch and a grad-parameters scale. */
 export interface ConvCase {
   readonly g: ConvGeometry;
-  readonly dtype: DType;
+  readonly dtype: Dtype;
   readonly data: ConvData;
   readonly withBias: boolean;
   readonly scale: number;
@@ -38,7 +38,7 @@ export function explicitCases(geometries: readonly ConvGeometry[]): ConvCase[] {
  * Scratch of exactly scratchLength(g) elements, filled with NaN: a kernel that read scratch
  * before writing it, or needed more of it, would show NaN in its results.
  */
-export function scratchFor(g: ConvGeometry, dtype: DType): FloatArray {
+export function scratchFor(g: ConvGeometry, dtype: Dtype): FloatArray {
   return filled(dtype, scratchLength(g), Number.NaN);
 }
 

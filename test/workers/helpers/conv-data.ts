@@ -1,6 +1,6 @@
-import type { ConvGeometry, FloatArray } from '../../../workers/geometry.js';
+import type { ConvGeometry, Dtype, FloatArray } from '../../../workers/geometry.js';
 import { inputLength, outputLength, weightLength } from './geometry.js';
-import { type DType, random } from './tensors.js';
+import { random } from './tensors.js';
 
 /** Random tensors for every role a convolution of geometry g can take, in one dtype. */
 export interface ConvData {
@@ -13,7 +13,7 @@ export interface ConvData {
   readonly gradBias: FloatArray;
 }
 
-export function convData(g: ConvGeometry, dtype: DType, seed: number): ConvData {
+export function convData(g: ConvGeometry, dtype: Dtype, seed: number): ConvData {
   return {
     input: random(dtype, inputLength(g), seed),
     weight: random(dtype, weightLength(g), seed + 1),

@@ -1,4 +1,5 @@
-import { type DType, random } from './tensors.js';
+import type { Dtype } from '../../../workers/geometry.js';
+import { random } from './tensors.js';
 
 /** A gemm call laid out in buffers with offsets and leading dimensions wider than the matrices. */
 export interface Layout {
@@ -17,7 +18,7 @@ export interface Layout {
 }
 
 /** Buffers for a layout: stored A is [m x k] or [k x m] when transposed, B [k x n] or [n x k]. */
-export function buffers(l: Layout, dtype: DType, seed: number) {
+export function buffers(l: Layout, dtype: Dtype, seed: number) {
   const [aRows, aCols] = l.transA ? [l.k, l.m] : [l.m, l.k];
   const [bRows, bCols] = l.transB ? [l.n, l.k] : [l.k, l.n];
   const lda = aCols + l.aPad;

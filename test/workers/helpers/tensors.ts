@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import type { FloatArray } from '../../../workers/geometry.js';
-
-export type DType = 'float32' | 'float64';
+import type { Dtype, FloatArray } from '../../../workers/geometry.js';
 
 /** Relative tolerances against a float64 reference, as docs/semantics.md states them (float64 tighter). */
-export const tolerance: Record<DType, number> = { float32: 1e-4, float64: 1e-12 };
+export const tolerance: Record<Dtype, number> = { float32: 1e-4, float64: 1e-12 };
 
-export function zeros(dtype: DType, length: number): FloatArray {
+export function zeros(dtype: Dtype, length: number): FloatArray {
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
 
-export function filled(dtype: DType, length: number, value: number): FloatArray {
+export function filled(dtype: Dtype, length: number, value: number): FloatArray {
   return zeros(dtype, length).fill(value);
 }
 
 /** Uniform values in [-1, 1) from a seeded mulberry32 stream, so every case is reproducible. */
-export function random(dtype: DType, length: number, seed: number): FloatArray {
+export function random(dtype: Dtype, length: number, seed: number): FloatArray {
   const out = zeros(dtype, length);
   let state = seed >>> 0;
   for (let i = 0; i < length; i++) {

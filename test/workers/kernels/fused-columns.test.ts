@@ -38,7 +38,9 @@ describe("a GEMM variant's fused steps", () => {
             const got = want.slice();
             variant.gemm(transA, false, m, n, k, 1, a, 0, lda, b, 0, n, 0, columns, 0, n);
             col2im(grid, want, 3, columns, 0);
-            variant.gemmCol2im!(transA, m, n, k, a, 0, lda, b, 0, n, grid, got, 3, zeros(dtype, columnsLength(grid)));
+            const scratch = zeros(dtype, columnsLength(grid));
+            const image = { grid, image: got, imageOffset: 3, columns: scratch };
+            variant.gemmCol2im!({ ...image, transA, m, n, k, a, aOffset: 0, lda, b, bOffset: 0, ldb: n });
             assert.deepEqual(got, want);
           },
         ),
@@ -68,25 +70,9 @@ describe("a GEMM variant's fused steps", () => {
             const columns = zeros(dtype, columnsLength(grid));
             im2col(grid, image, 2, columns, 0);
             variant.gemm(transA, transB, m, n, k, 0.5, a, 0, lda, columns, 0, plane, 1, want, 0, n);
-            variant.im2colGemm!(
-              grid,
-              image,
-              2,
-              transA,
-              transB,
-              m,
-              n,
-              k,
-              0.5,
-              a,
-              0,
-              lda,
-              1,
-              got,
-              0,
-              n,
-              zeros(dtype, columnsLength(grid)),
-            );
+            const unfolded = { grid, image, imageOffset: 2, columns: zeros(dtype, columnsLength(grid)) };
+            const product = { transA, transB, m, n, k, alpha: 0.5, a, aOffset: 0, lda };
+            variant.im2colGemm!({ ...unfolded, ...product, beta: 1, c: got, cOffset: 0, ldc: n });
             assert.deepEqual(got, want);
           },
         ),
