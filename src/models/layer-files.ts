@@ -1,0 +1,109 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { LayerError, type SharedTensor, shareTensor } from './layer.js';
+import { MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from './safetensors.js';
+
+/**
+ * A layer's two files, wherever they come from: a load request's parameters (`config`, and the
+ * weights file in base64 as tritonclient's load_model(files=...) sends it) or a repository
+ * directory (`<name>/config.json`, `<name>/1/model.safetensors`, as Triton lays a model out).
+ * Everything here runs in the load thread (src/models/load-worker.ts): the base64 decoding,
+ * the safetensors checks and the copy into shared memory of a 64 MiB layer take the event
+ * loop's time otherwise.
+ */
+
+/** The weights file of version 1, as a repository holds it and a load request names it. */
+export const WEIGHTS_FILE = '1/model.safetensors';
+export const CONFIG_FILE = 'config.json';
+export const FILE_PARAMETER = `file:${WEIGHTS_FILE}`;
+
+/** A configuration is a few hundred bytes; this bounds what is read of one. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
+
+/** The bytes a weights file may take for a layer of `maxStoredBytes`. */
+export const maxFileBytes = (maxStoredBytes: number): number => maxStoredBytes + 8 + MAX_HEADER_BYTES;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** A load request's body: the parameters Triton's load API takes for a model with its files. */
+export const LoadRequestSchema = z.strictObject({
+  parameters: z
+    .strictObject({
+      config: z.string().max(MAX_CONFIG_BYTES).describe("The model configuration's JSON text (config.json)."),
+      [FILE_PARAMETER]: z
+        .string()
+        .describe('The safetensors file of the layer (tensors `weight` and optional `bias`), base64.'),
+    })
+    .partial()
+    .optional(),
+});
+
+export interface LayerFiles {
+  readonly configText: string;
+  readonly tensors: [string, SharedTensor][];
+}
+
+export interface LayerFilesRefusal {
+  readonly status: 400 | 413 | 422;
+  readonly message: string;
+}
+
+/** The tensors of a weights file, checked and copied into shared memory. */
+function shareFile(file: Uint8Array): [string, SharedTensor][] {
+  try {
+    return [...parseSafetensors(file)].map(([name, t]) => [name, shareTensor(t)]);
+  } catch (err) {
+    if (err instanceof SafetensorsError) throw new LayerError(400, `${WEIGHTS_FILE}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The files of a load request's parameters (both present: a load without them reads the repository). */
+export function filesOfParameters(configText: string, base64: string, maxStoredBytes: number): LayerFiles {
+  if (base64.length % 4 !== 0 || !BASE64.test(base64))
+    throw new LayerError(400, `parameters["${FILE_PARAMETER}"] is not base64`);
+  const bytes = (base64.length / 4) * 3 - (base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0);
+  if (bytes > maxFileBytes(maxStoredBytes))
+    throw new LayerError(
+      413,
+      `${WEIGHTS_FILE} has ${bytes} bytes, more than MAX_STORED_BYTES (${maxStoredBytes}) allows`,
+    );
+  return { configText, tensors: shareFile(Buffer.from(base64, 'base64')) };
+}
+
+/** A file of at most `max` bytes, or a refusal saying which bound it passes. */
+function readBounded(path: string, shownAs: string, max: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    throw new LayerError(400, `the repository has no ${shownAs}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > max) throw new LayerError(413, `${shownAs} has ${size} bytes, over ${max}`);
+    const out = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, out, at, size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    if (at !== size) throw new LayerError(400, `${shownAs} changed while it was read`);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A layer's files in a repository directory. */
+export function filesOfDirectory(repository: string, name: string, maxStoredBytes: number): LayerFiles {
+  const configText = readBounded(join(repository, name, CONFIG_FILE), `${name}/${CONFIG_FILE}`, MAX_CONFIG_BYTES);
+  const file = readBounded(
+    join(repository, name, WEIGHTS_FILE),
+    `${name}/${WEIGHTS_FILE}`,
+    maxFileBytes(maxStoredBytes),
+  );
+  return { configText: configText.toString('utf8'), tensors: shareFile(file) };
+}

@@ -1,0 +1,143 @@
+import { readdirSync } from 'node:fs';
+import { Piscina } from 'piscina';
+import type { MemoryBudget } from '../memory-budget.js';
+import { WORKER_NICENESS } from '../pool.js';
+import { workerExecArgv } from '../worker-exec-argv.js';
+import { LayerError, type StoredLayer } from './layer.js';
+import { LayerConfigError } from './layer-config.js';
+import type { LayerFiles } from './layer-files.js';
+import type { LoadOutcome, LoadTask } from './load-worker.js';
+import { LAYER_NAME } from './names.js';
+import { LayerRegistry } from './registry.js';
+import { ModelStatistics } from './stats.js';
+
+export interface LayersOptions {
+  /** Bytes all stored layers may hold together (MAX_STORED_BYTES). */
+  readonly maxStoredBytes: number;
+  readonly maxElements: number;
+  /** MODEL_REPOSITORY: read at start, and by a load without files. */
+  readonly repository?: string;
+  /** Charged with a load's body and decoded copies while it runs. */
+  readonly memory?: MemoryBudget;
+}
+
+/** A load holds its body, the decoded file and the shared copy at once, about this many times the body. */
+const LOAD_HELD_PER_BODY_BYTE = 2.5;
+
+/** The load thread ends after this long without a load. */
+const LOAD_THREAD_IDLE_MS = 30_000;
+
+/**
+ * The stored layers of this process: the registry, the load thread that reads their files, and
+ * their statistics. Loads of one name run one after another (the last one sent wins); loads of
+ * different names run side by side.
+ */
+export class Layers {
+  readonly registry: LayerRegistry;
+  readonly stats = new ModelStatistics();
+  readonly #opts: LayersOptions;
+  readonly #queues = new Map<string, Promise<unknown>>();
+  #threads: Piscina<LoadTask, LoadOutcome> | null = null;
+
+  constructor(opts: LayersOptions) {
+    this.#opts = opts;
+    this.registry = new LayerRegistry({ maxStoredBytes: opts.maxStoredBytes, maxElements: opts.maxElements });
+  }
+
+  get repository(): string | undefined {
+    return this.#opts.repository;
+  }
+
+  /** Every layer of MODEL_REPOSITORY; one that fails is UNAVAILABLE with its reason, the others serve. */
+  async loadRepository(): Promise<void> {
+    const repository = this.#opts.repository;
+    if (repository === undefined) return;
+    const names = readdirSync(repository, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort();
+    for (const name of names) {
+      if (!LAYER_NAME.test(name)) continue;
+      try {
+        await this.load(name, new Uint8Array(0));
+      } catch (err) {
+        if (!(err instanceof LayerError || err instanceof LayerConfigError)) throw err;
+      }
+    }
+  }
+
+  /**
+   * Loads (or reloads) `name` from a load request's body (empty: from the repository). On
+   * failure the index shows why, the previous version (if any) keeps serving, and the error is
+   * thrown: LayerError or LayerConfigError, a client's mistake.
+   */
+  load(name: string, body: Uint8Array): Promise<StoredLayer> {
+    return this.#serially(name, async () => {
+      const charge = this.#opts.memory?.open();
+      try {
+        charge?.set(Math.ceil(body.length * LOAD_HELD_PER_BODY_BYTE), `the load of ${name}`);
+        const files = await this.#files({
+          body,
+          name,
+          repository: this.#opts.repository,
+          maxStoredBytes: this.#opts.maxStoredBytes,
+        });
+        const layer = this.registry.install(name, files.configText, new Map(files.tensors));
+        this.stats.reset(name);
+        return layer;
+      } catch (err) {
+        if (err instanceof LayerError || err instanceof LayerConfigError) this.registry.failed(name, err.message);
+        throw err;
+      } finally {
+        charge?.release();
+      }
+    });
+  }
+
+  unload(name: string): Promise<boolean> {
+    return this.#serially(name, async () => this.registry.unload(name));
+  }
+
+  async close(): Promise<void> {
+    await this.#threads?.close();
+    this.#threads = null;
+  }
+
+  async #files(task: LoadTask): Promise<LayerFiles> {
+    const transferList =
+      task.body.byteLength > 0 &&
+      task.body.buffer instanceof ArrayBuffer &&
+      task.body.buffer.byteLength === task.body.byteLength
+        ? [task.body.buffer]
+        : [];
+    const outcome = await this.#pool().run(task, { transferList });
+    if ('refused' in outcome) throw new LayerError(outcome.refused.status, outcome.refused.message);
+    return outcome.files;
+  }
+
+  #serially<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#queues.get(name) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.catch(() => {});
+    this.#queues.set(name, settled);
+    void settled.then(() => {
+      if (this.#queues.get(name) === settled) this.#queues.delete(name);
+    });
+    return run;
+  }
+
+  #pool(): Piscina<LoadTask, LoadOutcome> {
+    if (this.#threads) return this.#threads;
+    this.#threads = new Piscina({
+      filename: new URL('./load-worker.js', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: LOAD_THREAD_IDLE_MS,
+      atomics: 'disabled',
+      execArgv: workerExecArgv(),
+      niceIncrement: WORKER_NICENESS,
+    });
+    this.#threads.on('error', () => {});
+    return this.#threads;
+  }
+}
