@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { LayerError, type SharedTensor, shareTensor } from './layer.js';
 import { MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from './safetensors.js';
@@ -42,6 +42,8 @@ export const LoadRequestSchema = z.strictObject({
 export interface LayerFiles {
   readonly configText: string;
   readonly tensors: [string, SharedTensor][];
+  /** The weights file as read or decoded, for a copy on disk (not sent back to the main thread). */
+  readonly file?: Uint8Array;
 }
 
 export interface LayerFilesRefusal {
@@ -69,7 +71,8 @@ export function filesOfParameters(configText: string, base64: string, maxStoredB
       413,
       `${WEIGHTS_FILE} has ${bytes} bytes, more than MAX_STORED_BYTES (${maxStoredBytes}) allows`,
     );
-  return { configText, tensors: shareFile(Buffer.from(base64, 'base64')) };
+  const file = Buffer.from(base64, 'base64');
+  return { configText, tensors: shareFile(file), file };
 }
 
 /** A file of at most `max` bytes, or a refusal saying which bound it passes. */
@@ -97,13 +100,23 @@ function readBounded(path: string, shownAs: string, max: number): Buffer {
   }
 }
 
-/** A layer's files in a repository directory. */
-export function filesOfDirectory(repository: string, name: string, maxStoredBytes: number): LayerFiles {
-  const configText = readBounded(join(repository, name, CONFIG_FILE), `${name}/${CONFIG_FILE}`, MAX_CONFIG_BYTES);
-  const file = readBounded(
-    join(repository, name, WEIGHTS_FILE),
-    `${name}/${WEIGHTS_FILE}`,
-    maxFileBytes(maxStoredBytes),
-  );
-  return { configText: configText.toString('utf8'), tensors: shareFile(file) };
+/** A layer's files in its directory (`<repository>/<name>`), `name` naming it in messages. */
+export function filesOfDirectory(directory: string, name: string, maxStoredBytes: number): LayerFiles {
+  const configText = readBounded(join(directory, CONFIG_FILE), `${name}/${CONFIG_FILE}`, MAX_CONFIG_BYTES);
+  const file = readBounded(join(directory, WEIGHTS_FILE), `${name}/${WEIGHTS_FILE}`, maxFileBytes(maxStoredBytes));
+  return { configText: configText.toString('utf8'), tensors: shareFile(file), file };
+}
+
+/**
+ * Writes a layer's files into `directory` (which must not exist) as a repository lays them out,
+ * whole or not at all: they are written beside it and renamed into place, so a reader never
+ * meets half a layer.
+ */
+export function saveLayerFiles(directory: string, configText: string, file: Uint8Array): void {
+  const staging = `${directory}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, dirname(WEIGHTS_FILE)), { recursive: true });
+  writeFileSync(join(staging, CONFIG_FILE), configText);
+  writeFileSync(join(staging, WEIGHTS_FILE), file);
+  renameSync(staging, directory);
 }

@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { MemoryBudget } from '../memory-budget.js';
 import { WORKER_NICENESS } from '../pool.js';
@@ -19,6 +21,17 @@ export interface LayersOptions {
   readonly repository?: string;
   /** Charged with a load's body and decoded copies while it runs. */
   readonly memory?: MemoryBudget;
+  /**
+   * With several server processes: where each load leaves a copy of the layer's files for the
+   * others to load (`<dir>/<name>/<unique>`); they never travel over IPC.
+   */
+  readonly saveDir?: string;
+}
+
+export interface Loaded {
+  readonly layer: StoredLayer;
+  /** The copy of its files, when `saveDir` is set. */
+  readonly saved?: string;
 }
 
 /** A load holds its body, the decoded file and the shared copy at once, about this many times the body. */
@@ -71,21 +84,37 @@ export class Layers {
    * failure the index shows why, the previous version (if any) keeps serving, and the error is
    * thrown: LayerError or LayerConfigError, a client's mistake.
    */
-  load(name: string, body: Uint8Array): Promise<StoredLayer> {
+  load(name: string, body: Uint8Array): Promise<Loaded> {
+    return this.#load(name, body, undefined);
+  }
+
+  /** Loads `name` from a layer directory another server process saved. */
+  loadDirectory(name: string, directory: string): Promise<Loaded> {
+    return this.#load(name, new Uint8Array(0), directory);
+  }
+
+  #load(name: string, body: Uint8Array, directory: string | undefined): Promise<Loaded> {
     return this.#serially(name, async () => {
       const charge = this.#opts.memory?.open();
+      const saveTo =
+        this.#opts.saveDir !== undefined && directory === undefined
+          ? join(this.#opts.saveDir, name, randomUUID())
+          : undefined;
       try {
         charge?.set(Math.ceil(body.length * LOAD_HELD_PER_BODY_BYTE), `the load of ${name}`);
         const files = await this.#files({
           body,
           name,
           repository: this.#opts.repository,
+          directory,
+          saveTo,
           maxStoredBytes: this.#opts.maxStoredBytes,
         });
         const layer = this.registry.install(name, files.configText, new Map(files.tensors));
         this.stats.reset(name);
-        return layer;
+        return { layer, saved: saveTo };
       } catch (err) {
+        if (saveTo !== undefined) rmSync(saveTo, { recursive: true, force: true });
         if (err instanceof LayerError || err instanceof LayerConfigError) this.registry.failed(name, err.message);
         throw err;
       } finally {

@@ -4,6 +4,7 @@
  * JSON of a 64 MiB layer in base64 is 86 MiB. The shared tensors go back to the main thread
  * shared, not copied.
  */
+import { join } from 'node:path';
 import { LayerError } from './layer.js';
 import {
   FILE_PARAMETER,
@@ -12,6 +13,7 @@ import {
   type LayerFiles,
   type LayerFilesRefusal,
   LoadRequestSchema,
+  saveLayerFiles,
 } from './layer-files.js';
 
 export interface LoadTask {
@@ -20,6 +22,10 @@ export interface LoadTask {
   readonly name: string;
   /** MODEL_REPOSITORY, when set: where a load without a weights file reads its files. */
   readonly repository: string | undefined;
+  /** A layer directory to read instead (what another server process saved). */
+  readonly directory?: string;
+  /** Where to save a copy of the files, for the other server processes to load. */
+  readonly saveTo?: string;
   readonly maxStoredBytes: number;
 }
 
@@ -44,6 +50,7 @@ function parameters(body: Uint8Array): { config?: string; file?: string } {
 }
 
 export function loadLayerFiles(task: LoadTask): LayerFiles {
+  if (task.directory !== undefined) return filesOfDirectory(task.directory, task.name, task.maxStoredBytes);
   const { config, file } = parameters(task.body);
   if (file !== undefined) {
     if (config === undefined)
@@ -58,13 +65,15 @@ export function loadLayerFiles(task: LoadTask): LayerFiles {
       400,
       `no MODEL_REPOSITORY to load ${task.name} from: send parameters.config and parameters["${FILE_PARAMETER}"]`,
     );
-  const files = filesOfDirectory(task.repository, task.name, task.maxStoredBytes);
+  const files = filesOfDirectory(join(task.repository, task.name), task.name, task.maxStoredBytes);
   return config === undefined ? files : { ...files, configText: config };
 }
 
 export default function load(task: LoadTask): LoadOutcome {
   try {
-    return { files: loadLayerFiles(task) };
+    const { file, ...files } = loadLayerFiles(task);
+    if (task.saveTo !== undefined && file !== undefined) saveLayerFiles(task.saveTo, files.configText, file);
+    return { files };
   } catch (err) {
     if (err instanceof LayerError) return { refused: { status: err.status, message: err.message } };
     throw err;

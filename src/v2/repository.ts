@@ -30,8 +30,8 @@ import { DATATYPE_OF } from './tensors.js';
 
 export interface RepositoryOptions {
   readonly layers: Layers;
-  /** Tells every server process of a load or unload, once this one has done it (src/cluster). */
-  readonly publish?: (action: 'load' | 'unload', name: string) => Promise<void>;
+  /** Tells every server process of a load (with the copy of its files) or unload, once this one has done it (src/cluster). */
+  readonly publish?: (action: 'load' | 'unload', name: string, directory?: string) => Promise<void>;
 }
 
 const tags = ['open-inference'];
@@ -201,8 +201,8 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
       },
       async (request) => {
         const name = nameOf(request.params.model_name);
-        await layers.load(name, bytesOf(request.body)).catch(refusal);
-        await opts.publish?.('load', name);
+        const { saved } = await layers.load(name, bytesOf(request.body)).catch(refusal);
+        await opts.publish?.('load', name, saved);
         return {};
       },
     );

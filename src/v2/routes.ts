@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { layerCopiesDir } from '../cluster/layer-copies.js';
 import type { ClusterLink } from '../cluster/link.js';
 import type { Config } from '../config.js';
 import type { MemoryBudget } from '../memory-budget.js';
@@ -41,14 +42,33 @@ function notReady(pool: KernelPool): string | null {
 
 async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
   const { pool, config } = opts;
+  const { cluster } = opts;
   const layers = new Layers({
     maxStoredBytes: config.maxStoredBytes,
     maxElements: config.maxElements,
     repository: config.modelRepository,
     memory: opts.memory,
+    saveDir: cluster ? layerCopiesDir(process.ppid) : undefined,
   });
   app.addHook('onClose', async () => layers.close());
   await layers.loadRepository();
+  let publish: ((action: 'load' | 'unload', name: string, directory?: string) => Promise<void>) | undefined;
+  if (cluster) {
+    // Every server process serves the same layers: what the others loaded or unloaded since
+    // start is done here before this one listens, and each later change reaches all of them.
+    cluster.onLayerOrder(async (order) => {
+      if (order.action === 'load') await layers.loadDirectory(order.name, order.directory!);
+      else await layers.unload(order.name);
+    });
+    for (const { name, directory } of await cluster.layerSet()) {
+      if (directory === null) await layers.unload(name);
+      else
+        await layers
+          .loadDirectory(name, directory)
+          .catch((err: unknown) => app.log.error({ err, name }, 'layer load failed'));
+    }
+    publish = (action, name, directory) => cluster.publishLayer(action, name, directory);
+  }
   const { registry } = layers;
   const known = knownModelOrLayer(
     (name) => registry.get(name) !== undefined,
@@ -178,7 +198,7 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
     },
   );
   await app.register(inferRoute, { ...ctx, layers });
-  await app.register(repositoryRoutes, { layers });
+  await app.register(repositoryRoutes, { layers, publish });
 }
 
 /** The Open Inference Protocol (KServe v2) REST API under /v2, beside /v1. */
