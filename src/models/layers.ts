@@ -88,6 +88,14 @@ export class Layers {
     return this.#load(name, body, undefined);
   }
 
+  /**
+   * Refuses a load whose body could not be held now (503) or ever (413), before a byte of it is
+   * read: it is charged to the memory budget only once read whole.
+   */
+  checkLoad(bodyBytes: number): void {
+    this.#opts.memory?.check(Math.ceil(bodyBytes * LOAD_HELD_PER_BODY_BYTE), 'the load');
+  }
+
   /** Loads `name` from a layer directory another server process saved. */
   loadDirectory(name: string, directory: string): Promise<Loaded> {
     return this.#load(name, new Uint8Array(0), directory);

@@ -180,6 +180,11 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
       {
         config: { guard: 'admin' },
         bodyLimit: loadBodyLimit(layers.registry.maxStoredBytes),
+        // After the key check (auth's onRequest runs first): strangers learn nothing of the budget.
+        onRequest: async (request) => {
+          const declared = Number(request.headers['content-length']);
+          if (Number.isSafeInteger(declared) && declared > 0) layers.checkLoad(declared);
+        },
         validatorCompiler: rawBody,
         schema: {
           tags,

@@ -278,3 +278,14 @@ describe('MODEL_REPOSITORY', () => {
     assert.equal((await infer(app, 'broken', { inputs: [input()] })).statusCode, 200);
   });
 });
+
+describe('memory of loads', () => {
+  it('refuses a load body the memory budget could never hold with 413, before reading it', async (t) => {
+    const app = await build(t, { memoryBudgetBytes: 16 * 2 ** 20, maxStoredBytes: 64 * 2 ** 20 });
+    const w = [512, 512, 4, 4];
+    const res = await loadLayer(app, 'huge', UP, { weight: { shape: w, values: new Float32Array(512 * 512 * 16) } });
+    assert.equal(res.statusCode, 413);
+    assert.match(res.json().error, /memory budget/);
+    assert.deepEqual(await index(app), []);
+  });
+});
