@@ -9,7 +9,7 @@ import { LayerError, type StoredLayer } from './layer.js';
 import { LayerConfigError } from './layer-config.js';
 import type { LayerFiles } from './layer-files.js';
 import type { LoadOutcome, LoadTask } from './load-worker.js';
-import { LAYER_NAME } from './names.js';
+import { badLayerName } from './names.js';
 import { LayerRegistry } from './registry.js';
 import { ModelStatistics } from './stats.js';
 
@@ -26,6 +26,8 @@ export interface LayersOptions {
    * others to load (`<dir>/<name>/<unique>`); they never travel over IPC.
    */
   readonly saveDir?: string;
+  /** Names a layer may not take (the built-in models'). */
+  readonly reserved?: (name: string) => boolean;
 }
 
 export interface Loaded {
@@ -49,11 +51,13 @@ export class Layers {
   readonly registry: LayerRegistry;
   readonly stats = new ModelStatistics();
   readonly #opts: LayersOptions;
+  readonly #reserved: (name: string) => boolean;
   readonly #queues = new Map<string, Promise<unknown>>();
   #threads: Piscina<LoadTask, LoadOutcome> | null = null;
 
   constructor(opts: LayersOptions) {
     this.#opts = opts;
+    this.#reserved = opts.reserved ?? (() => false);
     this.registry = new LayerRegistry({ maxStoredBytes: opts.maxStoredBytes, maxElements: opts.maxElements });
   }
 
@@ -70,7 +74,11 @@ export class Layers {
       .map((d) => d.name)
       .sort();
     for (const name of names) {
-      if (!LAYER_NAME.test(name)) continue;
+      const bad = badLayerName(name, this.#reserved);
+      if (bad !== null) {
+        this.registry.failed(name.slice(0, 64), bad);
+        continue;
+      }
       try {
         await this.load(name, new Uint8Array(0));
       } catch (err) {
@@ -102,6 +110,8 @@ export class Layers {
   }
 
   #load(name: string, body: Uint8Array, directory: string | undefined): Promise<Loaded> {
+    const bad = badLayerName(name, this.#reserved);
+    if (bad !== null) return Promise.reject(new LayerError(400, bad));
     return this.#serially(name, async () => {
       const charge = this.#opts.memory?.open();
       const saveTo =

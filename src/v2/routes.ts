@@ -49,6 +49,7 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
     repository: config.modelRepository,
     memory: opts.memory,
     saveDir: cluster ? layerCopiesDir(process.ppid) : undefined,
+    reserved: (name) => findModel(name) !== undefined,
   });
   app.addHook('onClose', async () => layers.close());
   await layers.loadRepository();

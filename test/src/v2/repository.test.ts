@@ -256,18 +256,21 @@ describe('MODEL_REPOSITORY', () => {
     put('good', JSON.stringify(layerConfig(UP)), safetensors(upTensors()));
     put('broken', '{"backend": "convsvc", "parameters": {}}', safetensors(upTensors()));
     put('nofile', JSON.stringify(layerConfig(UP)));
+    put('conv2d', JSON.stringify(layerConfig(UP)), safetensors(upTensors()));
     const app = await build(t, { modelRepository: dir });
     const entries = await index(app);
     assert.deepEqual(
       entries.map((e: { name: string; state: string }) => [e.name, e.state]),
       [
         ['broken', 'UNAVAILABLE'],
+        ['conv2d', 'UNAVAILABLE'],
         ['good', 'READY'],
         ['nofile', 'UNAVAILABLE'],
       ],
     );
     assert.match(entries[0].reason, /parameters\.op/);
-    assert.match(entries[2].reason, /no nofile\/1\/model\.safetensors/);
+    assert.match(entries[1].reason, /built-in model/);
+    assert.match(entries[3].reason, /no nofile\/1\/model\.safetensors/);
     assert.equal((await infer(app, 'good', { inputs: [input()] })).statusCode, 200);
     const notServing = await infer(app, 'broken', { inputs: [input()] });
     assert.equal(notServing.statusCode, 404);
