@@ -420,6 +420,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/models/{model_name}/versions/{model_version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model metadata
+         * @description The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias. A stored layer lists its forward pass's tensors with their channels, and in `parameters` what each pass takes and gives and the parameters it fixes.
+         */
+        get: operations["v2ModelVersionMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/models/{model_name}/ready": {
         parameters: {
             query?: never;
@@ -432,6 +452,26 @@ export interface paths {
          * @description Every built-in model and serving layer is ready when the server is: they share one worker pool. A layer that is not serving is a 404.
          */
         get: operations["v2ModelReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/versions/{model_version}/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model readiness
+         * @description Every built-in model and serving layer is ready when the server is: they share one worker pool. A layer that is not serving is a 404.
+         */
+        get: operations["v2ModelVersionReady"];
         put?: never;
         post?: never;
         delete?: never;
@@ -454,6 +494,26 @@ export interface paths {
          * @description Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1. A stored layer takes only its own inputs (`input` for the forward pass); its weight, bias and parameters are stored, and `parameters.pass` (`forward`, `grad_input`, `grad_parameters`, `backward`) picks the pass run with them (GET /v2/models/{layer} lists each pass's tensors).
          */
         post: operations["v2ModelInfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/versions/{model_version}/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a model (an op or a stored layer)
+         * @description Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1. A stored layer takes only its own inputs (`input` for the forward pass); its weight, bias and parameters are stored, and `parameters.pass` (`forward`, `grad_input`, `grad_parameters`, `backward`) picks the pass run with them (GET /v2/models/{layer} lists each pass's tensors).
+         */
+        post: operations["v2ModelVersionInfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2720,6 +2780,31 @@ export interface operations {
             };
         };
     };
+    v2ModelVersionMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+                /** @description The version: every model has version `1` only. */
+                model_version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayerMetadata"];
+                };
+            };
+        };
+    };
     v2ModelReady: {
         parameters: {
             query?: never;
@@ -2755,6 +2840,43 @@ export interface operations {
             };
         };
     };
+    v2ModelVersionReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+                /** @description The version: every model has version `1` only. */
+                model_version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        ready: boolean;
+                    };
+                };
+            };
+            /** @description Not ready: starting, shutting down, or the work queue is full. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
     v2ModelInfer: {
         parameters: {
             query?: never;
@@ -2762,6 +2884,197 @@ export interface operations {
             path: {
                 /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
                 model_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "parameters": {
+                 *         "stride_h": 2,
+                 *         "stride_w": 2
+                 *       },
+                 *       "inputs": [
+                 *         {
+                 *           "name": "input",
+                 *           "shape": [
+                 *             1,
+                 *             1,
+                 *             2,
+                 *             2
+                 *           ],
+                 *           "datatype": "FP32",
+                 *           "data": [
+                 *             1,
+                 *             2,
+                 *             3,
+                 *             4
+                 *           ]
+                 *         },
+                 *         {
+                 *           "name": "weight",
+                 *           "shape": [
+                 *             1,
+                 *             1,
+                 *             3,
+                 *             3
+                 *           ],
+                 *           "datatype": "FP32",
+                 *           "data": [
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Echoed in the response. */
+                    id?: string;
+                    /** @description Op hyper-parameters, scalars only: pairs are split (`stride_h`, `stride_w`, `padding_h`, `padding_w`, `output_padding_h`, `output_padding_w`, `dilation_h`, `dilation_w`, `kernel_h`, `kernel_w`, `output_h`, `output_w`, `input_h`, `input_w`), plus `groups`, `scale`, `compute_bias`, and the extension's `binary_data_output`. Which ones a model takes, and their defaults, are those of its /v1 route; an unknown one is a 400. */
+                    parameters?: {
+                        [key: string]: string | number | boolean;
+                    };
+                    inputs: {
+                        /** @description The tensor: `input`, `weight`, `bias`, `grad_output`, `columns`, `grad_weight` or `grad_bias`, as the model lists. */
+                        name: string;
+                        /** @description Dimensions, each an integer >= 1. */
+                        shape: number[];
+                        /**
+                         * @description Element type: FP32 (float32) or FP64 (float64); all tensors of one request share it.
+                         * @enum {string}
+                         */
+                        datatype: "FP32" | "FP64";
+                        parameters?: {
+                            /** @description Binary extension: the tensor's bytes follow the JSON header, in input order (little-endian). */
+                            binary_data_size?: number;
+                        };
+                        /** @description Row-major values (flat, or nested by dimension); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings. Omitted when binary_data_size is given. */
+                        data?: unknown[];
+                    }[];
+                    /** @description The outputs wanted, in order; all of the model's by default. */
+                    outputs?: {
+                        /** @description An output the model lists. */
+                        name: string;
+                        parameters?: {
+                            /** @description Return this output in the binary section. */
+                            binary_data?: boolean;
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The outputs: JSON, or the binary framing when any output is binary (the JSON header's length in Inference-Header-Content-Length). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceResponse"];
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Malformed JSON or binary framing, a schema violation, an unknown input, output or parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description API keys are configured and the bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description No such model. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description A content type other than application/json or application/octet-stream. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Well-formed but inconsistent: channels, groups, output size, output_padding, mixed datatypes, shapes. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT_MS passed; the work was cancelled. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2ModelVersionInfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+                /** @description The version: every model has version `1` only. */
+                model_version: string;
             };
             cookie?: never;
         };

@@ -15,7 +15,7 @@ import { MEDIA_TYPE, V2Error } from './errors.js';
 import { layerRun, withStored } from './layer-infer.js';
 import { findModel, type Model } from './models.js';
 import { BINARY_DATA_OUTPUT, v1Body } from './parameters.js';
-import { AnyModelParams, errorAnswers, knownModelOrLayer } from './route-schemas.js';
+import { AnyModelParams, errorAnswers, knownModelOrLayer, VersionedModelParams } from './route-schemas.js';
 import {
   type InferenceRequest,
   InferenceRequestSchema,
@@ -149,70 +149,72 @@ export async function inferRoute(app: FastifyInstance, opts: InferOptions): Prom
     }, inferCost),
   );
 
-  app.withTypeProvider<ZodTypeProvider>().post(
-    '/models/:model_name/infer',
-    {
-      config: { guard: 'op' },
-      onRequest: knownModelOrLayer(
-        (name) => registry.get(name) !== undefined,
-        (name) => registry.index().find((e) => e.name === name)?.reason,
-      ),
-      schema: {
-        tags: ['open-inference'],
-        operationId: 'v2ModelInfer',
-        summary: 'Run a model (an op or a stored layer)',
-        description:
-          "Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1. A stored layer takes only its own inputs (`input` for the forward pass); its weight, bias and parameters are stored, and `parameters.pass` (`forward`, `grad_input`, `grad_parameters`, `backward`) picks the pass run with them (GET /v2/models/{layer} lists each pass's tensors).",
-        params: AnyModelParams,
-        // Every body parser of this route yields the JSON header, so one schema checks them all.
-        body: InferenceRequestSchema,
-        response: {
-          200: {
-            description:
-              "The outputs: JSON, or the binary framing when any output is binary (the JSON header's length in Inference-Header-Content-Length).",
-            content: {
-              'application/json': { schema: InferenceResponseSchema },
-              [BINARY_CONTENT_TYPE]: { schema: BinaryBodySchema },
+  for (const versioned of [false, true]) {
+    app.withTypeProvider<ZodTypeProvider>().post(
+      versioned ? '/models/:model_name/versions/:model_version/infer' : '/models/:model_name/infer',
+      {
+        config: { guard: 'op' },
+        onRequest: knownModelOrLayer(
+          (name) => registry.get(name) !== undefined,
+          (name) => registry.index().find((e) => e.name === name)?.reason,
+        ),
+        schema: {
+          tags: ['open-inference'],
+          operationId: versioned ? 'v2ModelVersionInfer' : 'v2ModelInfer',
+          summary: 'Run a model (an op or a stored layer)',
+          description:
+            "Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1. A stored layer takes only its own inputs (`input` for the forward pass); its weight, bias and parameters are stored, and `parameters.pass` (`forward`, `grad_input`, `grad_parameters`, `backward`) picks the pass run with them (GET /v2/models/{layer} lists each pass's tensors).",
+          params: versioned ? VersionedModelParams : AnyModelParams,
+          // Every body parser of this route yields the JSON header, so one schema checks them all.
+          body: InferenceRequestSchema,
+          response: {
+            200: {
+              description:
+                "The outputs: JSON, or the binary framing when any output is binary (the JSON header's length in Inference-Header-Content-Length).",
+              content: {
+                'application/json': { schema: InferenceResponseSchema },
+                [BINARY_CONTENT_TYPE]: { schema: BinaryBodySchema },
+              },
             },
+            ...errorAnswers,
           },
-          ...errorAnswers,
         },
       },
-    },
-    async (request, reply) => {
-      const name = request.params.model_name;
-      const start = process.hrtime.bigint();
-      const builtIn = findModel(name);
-      // The layer this request runs with, held to its end whatever loads and unloads meanwhile.
-      const layer = builtIn ? undefined : registry.get(name);
-      if (!builtIn && !layer) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
-      try {
-        const header = request.body;
-        const run = layer ? layerRun(layer, header) : undefined;
-        const model = run?.model ?? builtIn!;
-        const view = run?.view ?? model;
-        const given = tensorSources(view, header.inputs, binarySection(request));
-        const tensors = run ? withStored(model, given, run.stored) : given;
-        const body = v1Body(model, run ? run.parameters : header.parameters, tensors);
-        // Unknown or impossible outputs fail before the work, not after it.
-        if (header.outputs) wantedOutputs(view, header, body, []);
-        const inferStart = process.hrtime.bigint();
-        const { results, shapes } = await executeOp(model.route, body, tensors, ctx, request);
-        const inferEnd = process.hrtime.bigint();
-        const sent = answer(
-          reply,
-          view,
-          header,
-          wantedOutputs(view, header, body, Object.keys(shapes)),
-          results,
-          shapes,
-        );
-        stats.succeeded(name, batchOf(header), { start, inferStart, inferEnd, end: process.hrtime.bigint() });
-        return sent;
-      } catch (err) {
-        stats.failed(name, { start, end: process.hrtime.bigint() });
-        throw err;
-      }
-    },
-  );
+      async (request, reply) => {
+        const name = request.params.model_name;
+        const start = process.hrtime.bigint();
+        const builtIn = findModel(name);
+        // The layer this request runs with, held to its end whatever loads and unloads meanwhile.
+        const layer = builtIn ? undefined : registry.get(name);
+        if (!builtIn && !layer) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
+        try {
+          const header = request.body;
+          const run = layer ? layerRun(layer, header) : undefined;
+          const model = run?.model ?? builtIn!;
+          const view = run?.view ?? model;
+          const given = tensorSources(view, header.inputs, binarySection(request));
+          const tensors = run ? withStored(model, given, run.stored) : given;
+          const body = v1Body(model, run ? run.parameters : header.parameters, tensors);
+          // Unknown or impossible outputs fail before the work, not after it.
+          if (header.outputs) wantedOutputs(view, header, body, []);
+          const inferStart = process.hrtime.bigint();
+          const { results, shapes } = await executeOp(model.route, body, tensors, ctx, request);
+          const inferEnd = process.hrtime.bigint();
+          const sent = answer(
+            reply,
+            view,
+            header,
+            wantedOutputs(view, header, body, Object.keys(shapes)),
+            results,
+            shapes,
+          );
+          stats.succeeded(name, batchOf(header), { start, inferStart, inferEnd, end: process.hrtime.bigint() });
+          return sent;
+        } catch (err) {
+          stats.failed(name, { start, end: process.hrtime.bigint() });
+          throw err;
+        }
+      },
+    );
+  }
 }

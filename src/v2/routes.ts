@@ -15,7 +15,7 @@ import { inferRoute } from './infer.js';
 import { LAYER_PASSES, passTensors } from './layer-infer.js';
 import { findModel } from './models.js';
 import { repositoryRoutes } from './repository.js';
-import { AnyModelParams, knownModelOrLayer, notReadyAnswer } from './route-schemas.js';
+import { AnyModelParams, knownModelOrLayer, notReadyAnswer, VersionedModelParams } from './route-schemas.js';
 import { LayerMetadataSchema, ServerMetadataSchema } from './schemas.js';
 
 export interface V2Options {
@@ -130,74 +130,78 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
       return { ready: true };
     },
   );
-  typed.get(
-    '/models/:model_name',
-    {
-      onRequest: known,
-      schema: {
-        tags,
-        operationId: 'v2ModelMetadata',
-        summary: 'Model metadata',
-        description:
-          "The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias. A stored layer lists its forward pass's tensors with their channels, and in `parameters` what each pass takes and gives and the parameters it fixes.",
-        params: AnyModelParams,
-        response: { 200: LayerMetadataSchema },
+  for (const versioned of [false, true]) {
+    typed.get(
+      versioned ? '/models/:model_name/versions/:model_version' : '/models/:model_name',
+      {
+        onRequest: known,
+        schema: {
+          tags,
+          operationId: versioned ? 'v2ModelVersionMetadata' : 'v2ModelMetadata',
+          summary: 'Model metadata',
+          description:
+            "The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias. A stored layer lists its forward pass's tensors with their channels, and in `parameters` what each pass takes and gives and the parameters it fixes.",
+          params: versioned ? VersionedModelParams : AnyModelParams,
+          response: { 200: LayerMetadataSchema },
+        },
       },
-    },
-    async (request) => {
-      const name = request.params.model_name;
-      const layer = findModel(name) ? undefined : registry.get(name);
-      if (layer) {
-        const passes = Object.fromEntries(LAYER_PASSES.map((p) => [p, passTensors(layer, p)]));
-        const strip = (t: { name: string; datatype: 'FP32' | 'FP64'; shape: number[] }) => ({
+      async (request) => {
+        const name = request.params.model_name;
+        const layer = findModel(name) ? undefined : registry.get(name);
+        if (layer) {
+          const passes = Object.fromEntries(LAYER_PASSES.map((p) => [p, passTensors(layer, p)]));
+          const strip = (t: { name: string; datatype: 'FP32' | 'FP64'; shape: number[] }) => ({
+            name: t.name,
+            datatype: t.datatype,
+            shape: t.shape,
+          });
+          return {
+            name,
+            versions: ['1'],
+            platform: packageInfo.name,
+            inputs: passes.forward.inputs.map(strip),
+            outputs: passes.forward.outputs,
+            parameters: { passes, fixed: { ...layer.fixed } },
+          };
+        }
+        const model = findModel(name);
+        if (!model) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
+        const tensor = (t: { name: string; shape: readonly number[] }) => ({
           name: t.name,
-          datatype: t.datatype,
-          shape: t.shape,
+          datatype: 'FP32' as const,
+          shape: [...t.shape],
         });
         return {
-          name,
+          name: model.name,
           versions: ['1'],
           platform: packageInfo.name,
-          inputs: passes.forward.inputs.map(strip),
-          outputs: passes.forward.outputs,
-          parameters: { passes, fixed: { ...layer.fixed } },
+          inputs: model.inputs.map(tensor),
+          outputs: model.outputs.map(tensor),
         };
-      }
-      const model = findModel(name);
-      if (!model) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
-      const tensor = (t: { name: string; shape: readonly number[] }) => ({
-        name: t.name,
-        datatype: 'FP32' as const,
-        shape: [...t.shape],
-      });
-      return {
-        name: model.name,
-        versions: ['1'],
-        platform: packageInfo.name,
-        inputs: model.inputs.map(tensor),
-        outputs: model.outputs.map(tensor),
-      };
-    },
-  );
-  typed.get(
-    '/models/:model_name/ready',
-    {
-      onRequest: known,
-      schema: {
-        tags,
-        operationId: 'v2ModelReady',
-        summary: 'Model readiness',
-        description:
-          'Every built-in model and serving layer is ready when the server is: they share one worker pool. A layer that is not serving is a 404.',
-        params: AnyModelParams,
-        response: { 200: z.object({ name: z.string(), ready: z.boolean() }), ...notReadyAnswer },
       },
-    },
-    async (request) => {
-      ready();
-      return { name: request.params.model_name, ready: true };
-    },
-  );
+    );
+  }
+  for (const versioned of [false, true]) {
+    typed.get(
+      versioned ? '/models/:model_name/versions/:model_version/ready' : '/models/:model_name/ready',
+      {
+        onRequest: known,
+        schema: {
+          tags,
+          operationId: versioned ? 'v2ModelVersionReady' : 'v2ModelReady',
+          summary: 'Model readiness',
+          description:
+            'Every built-in model and serving layer is ready when the server is: they share one worker pool. A layer that is not serving is a 404.',
+          params: versioned ? VersionedModelParams : AnyModelParams,
+          response: { 200: z.object({ name: z.string(), ready: z.boolean() }), ...notReadyAnswer },
+        },
+      },
+      async (request) => {
+        ready();
+        return { name: request.params.model_name, ready: true };
+      },
+    );
+  }
   await app.register(inferRoute, { ...ctx, layers });
   await app.register(repositoryRoutes, { layers, publish });
 }

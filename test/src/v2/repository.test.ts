@@ -57,6 +57,13 @@ describe('POST /v2/repository/models/{name}/load, /unload and the index', () => 
     });
     const out = await infer(app, 'up', { inputs: [input()] });
     assert.equal(out.statusCode, 200, out.body);
+    // Triton's versioned paths: version 1 is the model, any other a 404.
+    const versioned = await infer(app, 'up/versions/1', { inputs: [input()] });
+    assert.deepEqual(versioned.json(), out.json());
+    assert.equal((await infer(app, 'up/versions/2', { inputs: [input()] })).statusCode, 404);
+    assert.deepEqual((await send(app, { method: 'GET', url: '/v2/models/up/versions/1' })).json(), meta);
+    assert.equal((await send(app, { method: 'GET', url: '/v2/models/up/versions/1/ready' })).statusCode, 200);
+    assert.equal((await send(app, { method: 'GET', url: '/v2/models/conv2d/versions/3/ready' })).statusCode, 404);
     assert.deepEqual(out.json().outputs[0].shape, [1, 2, 6, 6]);
     assert.equal(out.json().model_name, 'up');
   });
