@@ -36,8 +36,11 @@ export interface Loaded {
   readonly saved?: string;
 }
 
-/** A load holds its body, the decoded file and the shared copy at once, about this many times the body. */
-const LOAD_HELD_PER_BODY_BYTE = 2.5;
+/**
+ * What a load holds at its peak, per byte of its body: the body, its text and the parsed string
+ * (one byte a character each), the decoded file and the shared copy (3/4 of a byte each).
+ */
+const LOAD_HELD_PER_BODY_BYTE = 4.5;
 
 /** The load thread ends after this long without a load. */
 const LOAD_THREAD_IDLE_MS = 30_000;
