@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   encodeSafetensors,
   MAX_HEADER_BYTES,
@@ -103,5 +104,38 @@ describe('parseSafetensors', () => {
       Array.from({ length: 40 }, (_, i) => [`t${i}`, { dtype: 'F32', shape: [1], data_offsets: [4 * i, 4 * i + 4] }]),
     );
     refused(file(header, 160), /at most/);
+  });
+
+  it('answers any bytes, and any mutation of a valid file, with the tensors or a SafetensorsError: never another error', () => {
+    const valid = encodeSafetensors({
+      weight: { shape: [2, 2], values: Float32Array.from([1, 2, 3, 4]) },
+      bias: { shape: [2], values: Float64Array.from([5, 6]) },
+    });
+    const answers = (bytes: Uint8Array) => {
+      try {
+        for (const t of parseSafetensors(bytes).values()) assert.ok(t.bytes.byteLength >= 0);
+      } catch (err) {
+        if (!(err instanceof SafetensorsError)) throw err;
+      }
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => answers(bytes)),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        (edits) => {
+          const bytes = valid.slice();
+          for (const [at, value] of edits) bytes[at] = value;
+          answers(bytes);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.nat(64), (header, data) => answers(file(header, data))),
+      { numRuns: 1000 },
+    );
   });
 });
