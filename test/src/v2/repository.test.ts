@@ -187,6 +187,22 @@ describe('POST /v2/repository/models/{name}/load, /unload and the index', () => 
     assert.equal((await send(app, { method: 'POST', url: '/v2/repository/models/stat/unload' })).statusCode, 404);
   });
 
+  it('answers every request during reloads with one version or the other, never a mix', async () => {
+    const version = (v: number) => ({ weight: { shape: [4, 2, 4, 4], values: weight([4, 2, 4, 4], () => v) } });
+    assert.equal((await loadLayer(app, 'flip', UP, version(1))).statusCode, 200);
+    const one = (await infer(app, 'flip', { inputs: [input()] })).json().outputs[0].data;
+    const requests = Array.from({ length: 24 }, () => infer(app, 'flip', { inputs: [input()] }));
+    const reloads = [2, 1, 2].map((v) => loadLayer(app, 'flip', UP, version(v)));
+    const answers = await Promise.all(requests);
+    for (const r of await Promise.all(reloads)) assert.equal(r.statusCode, 200);
+    const two = (await infer(app, 'flip', { inputs: [input()] })).json().outputs[0].data;
+    assert.notDeepEqual(one, two);
+    for (const res of answers) {
+      const data = res.json().outputs[0].data;
+      assert.ok(JSON.stringify(data) === JSON.stringify(one) || JSON.stringify(data) === JSON.stringify(two));
+    }
+  });
+
   it('lets requests that hold a layer finish while it is unloaded', async () => {
     const big = { weight: { shape: [64, 64, 4, 4], values: weight([64, 64, 4, 4]) } };
     assert.equal((await loadLayer(app, 'busy', UP, big)).statusCode, 200);
