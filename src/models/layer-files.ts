@@ -61,17 +61,48 @@ function shareFile(file: Uint8Array): [string, SharedTensor][] {
   }
 }
 
-/** The files of a load request's parameters (both present: a load without them reads the repository). */
-export function filesOfParameters(configText: string, base64: string, maxStoredBytes: number): LayerFiles {
-  if (base64.length % 4 !== 0 || !BASE64.test(base64))
-    throw new LayerError(400, `parameters["${FILE_PARAMETER}"] is not base64`);
-  const bytes = (base64.length / 4) * 3 - (base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0);
+/**
+ * Base64 text: a string, or the latin1 bytes of a body where it stands. Bytes are read a piece at
+ * a time, so a 86 MiB value never becomes one string.
+ */
+export type Base64Text = string | Uint8Array;
+
+/** Characters decoded at a time: a multiple of 4. */
+const BASE64_PIECE = 4 * 2 ** 18;
+const BASE64_BODY = /^[A-Za-z0-9+/]*$/;
+
+/** The weights file from its base64 (bounded by MAX_STORED_BYTES before anything is decoded). */
+export function decodeWeightsFile(text: Base64Text, maxStoredBytes: number): Buffer {
+  const length = text.length;
+  const piece = (from: number, to: number) =>
+    typeof text === 'string'
+      ? text.slice(from, to)
+      : Buffer.from(text.buffer, text.byteOffset + from, to - from).toString('latin1');
+  const notBase64 = () => new LayerError(400, `parameters["${FILE_PARAMETER}"] is not base64`);
+  if (length % 4 !== 0) throw notBase64();
+  const tail = piece(Math.max(0, length - 2), length);
+  const bytes = (length / 4) * 3 - (tail.endsWith('==') ? 2 : tail.endsWith('=') ? 1 : 0);
   if (bytes > maxFileBytes(maxStoredBytes))
     throw new LayerError(
       413,
       `${WEIGHTS_FILE} has ${bytes} bytes, more than MAX_STORED_BYTES (${maxStoredBytes}) allows`,
     );
-  const file = Buffer.from(base64, 'base64');
+  const file = Buffer.allocUnsafeSlow(bytes);
+  let written = 0;
+  for (let from = 0; from < length; from += BASE64_PIECE) {
+    const to = Math.min(length, from + BASE64_PIECE);
+    const chars = piece(from, to);
+    // Padding belongs to the last group only, which the last piece holds (pieces are whole groups).
+    if (!(to === length ? BASE64 : BASE64_BODY).test(chars)) throw notBase64();
+    written += file.write(chars, written, 'base64');
+  }
+  if (written !== bytes) throw notBase64();
+  return file;
+}
+
+/** The files of a load request's parameters (both present: a load without them reads the repository). */
+export function filesOfParameters(configText: string, base64: Base64Text, maxStoredBytes: number): LayerFiles {
+  const file = decodeWeightsFile(base64, maxStoredBytes);
   return { configText, tensors: shareFile(file), file };
 }
 

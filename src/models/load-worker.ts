@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { LayerError } from './layer.js';
 import {
+  type Base64Text,
   FILE_PARAMETER,
   filesOfDirectory,
   filesOfParameters,
@@ -15,6 +16,7 @@ import {
   LoadRequestSchema,
   saveLayerFiles,
 } from './layer-files.js';
+import { splitLoadBody } from './load-body.js';
 
 export interface LoadTask {
   /** A load request's body (empty: none was sent). */
@@ -31,22 +33,24 @@ export interface LoadTask {
 
 export type LoadOutcome = { readonly files: LayerFiles } | { readonly refused: LayerFilesRefusal };
 
-function parameters(body: Uint8Array): { config?: string; file?: string } {
+function parameters(body: Uint8Array): { config?: string; file?: Base64Text } {
   if (body.length === 0) return {};
-  let json: unknown;
+  const split = splitLoadBody(body);
+  const json = split?.rest ?? Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let value: unknown;
   try {
-    json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    value = JSON.parse(json.toString('utf8'));
   } catch {
     throw new LayerError(400, 'the body is not JSON');
   }
-  const parsed = LoadRequestSchema.safeParse(json);
+  const parsed = LoadRequestSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const at = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     throw new LayerError(400, `the request does not match the schema: ${at}${issue.message}`);
   }
   const p = parsed.data.parameters ?? {};
-  return { config: p.config, file: p[FILE_PARAMETER] };
+  return { config: p.config, file: split?.base64 ?? p[FILE_PARAMETER] };
 }
 
 export function loadLayerFiles(task: LoadTask): LayerFiles {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LayerError } from '../../../src/models/layer.js';
-import { saveLayerFiles } from '../../../src/models/layer-files.js';
+import { decodeWeightsFile, saveLayerFiles } from '../../../src/models/layer-files.js';
+import { splitLoadBody } from '../../../src/models/load-body.js';
 import load, { type LoadTask, loadLayerFiles } from '../../../src/models/load-worker.js';
 import { layerConfig, loadBody, safetensors } from '../../helpers/layers.js';
 
@@ -85,5 +86,59 @@ describe('the load thread', () => {
     writeFileSync(join(root, 'blocked'), '');
     assert.throws(() => saveLayerFiles(join(root, 'blocked', 'v1'), CONFIG, FILE));
     assert.ok(!existsSync(join(root, 'blocked', 'v1')));
+  });
+});
+
+describe('the load body split around its base64', () => {
+  const body = (text: string) => new TextEncoder().encode(text);
+  const b64 = FILE.toString('base64');
+
+  it('finds the one base64 value and leaves JSON with "" in its place', () => {
+    const split = splitLoadBody(body(JSON.stringify(loadBody(CONFIG, FILE))))!;
+    assert.equal(Buffer.from(split.base64).toString('latin1'), b64);
+    assert.deepEqual(JSON.parse(split.rest.toString()), {
+      parameters: { config: CONFIG, 'file:1/model.safetensors': '' },
+    });
+  });
+
+  it('leaves to the whole parse what it cannot take apart safely, with the same outcome', () => {
+    const cases = [
+      // An escaped character in the key or the value, the key twice, the key as text in a string, no key.
+      `{"parameters": {"config": ${JSON.stringify(CONFIG)}, "file:1\\/model.safetensors": "${b64}"}}`,
+      `{"parameters": {"config": ${JSON.stringify(CONFIG)}, "file:1/model.safetensors": "\\u00${b64.charCodeAt(0).toString(16)}${b64.slice(1)}"}}`,
+      `{"parameters": {"file:1/model.safetensors": "AAAA", "config": ${JSON.stringify(CONFIG)}, "file:1/model.safetensors": "${b64}"}}`,
+      `{"parameters": {"config": ${JSON.stringify(CONFIG)}}, "x": "\\"file:1/model.safetensors\\": \\"AAAA\\""}`,
+    ];
+    for (const text of cases) {
+      assert.equal(splitLoadBody(body(text)), null, text.slice(0, 80));
+      const whole = (() => {
+        try {
+          return JSON.stringify(loadLayerFiles(task(text)).tensors.map(([n, t]) => [n, [...t.values]]));
+        } catch (err) {
+          return (err as Error).message;
+        }
+      })();
+      const parsed = (() => {
+        try {
+          const json = JSON.parse(text);
+          const file = Buffer.from(json.parameters['file:1/model.safetensors'], 'base64');
+          return JSON.stringify(
+            loadLayerFiles(task(loadBody(json.parameters.config, file))).tensors.map(([n, t]) => [n, [...t.values]]),
+          );
+        } catch (err) {
+          return (err as Error).message;
+        }
+      })();
+      if (!whole.startsWith('the request does not match')) assert.equal(whole, parsed, text.slice(0, 80));
+    }
+  });
+
+  it('decodes base64 longer than a piece, from bytes and from a string alike, and refuses padding inside it', () => {
+    const big = Buffer.from(Float32Array.from({ length: 600_000 }, (_, i) => i).buffer);
+    const text = big.toString('base64');
+    assert.deepEqual(decodeWeightsFile(text, 1 << 22), big);
+    assert.deepEqual(decodeWeightsFile(Buffer.from(text, 'latin1'), 1 << 22), big);
+    const padded = `${text.slice(0, 4 * 2 ** 18 - 4)}AA==${text.slice(4 * 2 ** 18)}`;
+    assert.throws(() => decodeWeightsFile(Buffer.from(padded, 'latin1'), 1 << 22), /not base64/);
   });
 });
