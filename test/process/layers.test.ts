@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { layerCopiesDir } from '../../src/cluster/layer-copies.js';
 import { layerConfig, loadBody, safetensors } from '../helpers/layers.js';
 import { type RunningServer, startServer } from '../helpers/server-process.js';
 
@@ -138,5 +139,12 @@ describe('stored layers in server processes', () => {
         statuses.every((s) => s === 404),
         `${pid}: ${statuses}`,
       );
+
+    // The copies the processes loaded from are the primary's, and leave with it.
+    const copies = layerCopiesDir(server.child.pid!);
+    assert.ok(existsSync(copies));
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0);
+    assert.ok(!existsSync(copies));
   });
 });
