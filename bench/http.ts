@@ -11,6 +11,11 @@
  *   native GEMM, with GEMM_VARIANT=wasm, and the Python peer (bench/python-peer: FastAPI + uvicorn
  *   + PyTorch, 2 worker processes, 1 torch thread each), skipped with a line where the Debian
  *   packages it needs are missing.
+ * - stored layers: the DCGAN forward over /v2 binary through a stored layer (the request carries
+ *   its input only) against the same request carrying its weight and bias, same service, in
+ *   interleaved rounds (target <= 0.7x); and /health/live's latency, polled every 10 ms, while a
+ *   64 MiB layer (86 MiB of base64) loads (target: no answer later than 100 ms).
+ *   BENCH_LAYERS_ONLY=1 runs these alone.
  * GEMM_VARIANT, when set, is passed to the service for the main runs.
  * BENCH_SECONDS sets the autocannon duration (default 8) and BENCH_SMALL_WARMUP the load before it
  * (default 2 s), BENCH_DCGAN_REQUESTS the timed sequential run (default 30), BENCH_DCGAN_WARMUP the
@@ -18,10 +23,10 @@
  * table gets before it is timed (default 100).
  */
 import { writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { Agent, get as httpGet } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HEADER_LENGTH, toV2Request } from '../client/index.js';
+import { HEADER_LENGTH, loadLayerBody, toV2Request } from '../client/index.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import { runTask } from '../workers/tasks.js';
 import {
@@ -256,7 +261,139 @@ async function sideBySide(dcgan: Buffer): Promise<void> {
   );
 }
 
+const v2Headers = (headerLength: number) => ({
+  'content-type': BINARY_CONTENT_TYPE,
+  [HEADER_LENGTH]: String(headerLength),
+});
+
+/** A GET on the keep-alive connection: its time in ms. */
+function getMs(url: string, agent: Agent): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((done, fail) => {
+    httpGet(url, { agent }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => done(performance.now() - t0));
+    }).on('error', fail);
+  });
+}
+
+/**
+ * The DCGAN forward through a stored layer against the same request carrying its weight, on one
+ * service with 2 workers, in interleaved rounds (a change in the machine's load falls on both).
+ */
+async function storedLayer(): Promise<{ carried: number; stored: number }> {
+  const s = await start(2);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const g = DCGAN.geometry;
+    const tensor = (shape: number[], length: number, seed: number) => ({
+      shape,
+      values: randomArray(Float32Array, length, seed),
+    });
+    const input = tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1);
+    const weight = tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2);
+    const bias = tensor([g.outChannels], g.outChannels, 3);
+    const parameters = { stride_h: g.sH, stride_w: g.sW, padding_h: g.pH, padding_w: g.pW };
+    const load = Buffer.from(JSON.stringify(loadLayerBody({ op: 'conv_transpose2d', parameters, weight, bias })));
+    await post(s.url, load, agent, '/v2/repository/models/dcgan/load');
+    const carried = toV2Request({ input, weight, bias }, parameters);
+    const stored = toV2Request({ input });
+    const sendCarried = () =>
+      post(s.url, carried.body, agent, '/v2/models/conv_transpose2d/infer', v2Headers(carried.headerLength));
+    const sendStored = () => post(s.url, stored.body, agent, '/v2/models/dcgan/infer', v2Headers(stored.headerLength));
+    for (let i = 0; i < DCGAN_WARMUP; i++) {
+      await sendCarried();
+      await sendStored();
+    }
+    const times = { carried: [] as number[], stored: [] as number[] };
+    const PER_ROUND = 5;
+    for (let round = 0; round < Math.ceil(DCGAN_REQUESTS / PER_ROUND); round++) {
+      for (let i = 0; i < PER_ROUND; i++) times.carried.push(await sendCarried());
+      for (let i = 0; i < PER_ROUND; i++) times.stored.push(await sendStored());
+    }
+    return { carried: median(times.carried), stored: median(times.stored) };
+  } finally {
+    agent.destroy();
+    await stop(s);
+  }
+}
+
+/** /health/live's latencies, polled every 10 ms on a connection of its own, while a 64 MiB layer loads. */
+async function liveDuringLoad(): Promise<{
+  loadMs: number;
+  bodyMb: number;
+  maxMs: number;
+  p99Ms: number;
+  probes: number;
+}> {
+  const s = await startService({ HTTP_PROCESSES: '1', WORKERS: '2', MEMORY_BUDGET_BYTES: String(2 ** 30) });
+  const probe = new Agent({ keepAlive: true, maxSockets: 1 });
+  const loader = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    // 1024 x 1024 x 4 x 4 float32: 64 MiB, MAX_ELEMENTS' default exactly.
+    const weight = { shape: [1024, 1024, 4, 4], values: randomArray(Float32Array, 1024 * 1024 * 16, 7) };
+    const body = Buffer.from(JSON.stringify(loadLayerBody({ op: 'conv_transpose2d', weight })));
+    const latencies: number[] = [];
+    // A warm probe connection and load thread first: the figure is the load's, not a first request's.
+    for (let i = 0; i < 20; i++) await getMs(`${s.url}/health/live`, probe);
+    let done = false;
+    const t0 = performance.now();
+    const loading = post(s.url, body, loader, '/v2/repository/models/big/load').finally(() => {
+      done = true;
+    });
+    while (!done) {
+      latencies.push(await getMs(`${s.url}/health/live`, probe));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await loading;
+    const loadMs = performance.now() - t0;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return {
+      loadMs,
+      bodyMb: body.length / 2 ** 20,
+      maxMs: sorted.at(-1) ?? NaN,
+      p99Ms: sorted[Math.floor(0.99 * (sorted.length - 1))] ?? NaN,
+      probes: sorted.length,
+    };
+  } finally {
+    probe.destroy();
+    loader.destroy();
+    await stop(s);
+  }
+}
+
+async function layers(): Promise<void> {
+  const { carried, stored } = await storedLayer();
+  console.log(
+    `\nDCGAN forward over /v2 binary, 2 workers, ${DCGAN_REQUESTS} requests each in interleaved rounds after ${DCGAN_WARMUP} warm-ups each, median\n`,
+  );
+  console.log(
+    table(
+      ['request', 'body MB', 'median ms'],
+      [
+        [
+          'carrying weight and bias (conv_transpose2d)',
+          (4 * (inputLength(DCGAN.geometry) + weightLength(DCGAN.geometry))) / 2 ** 20,
+          carried,
+        ],
+        ['stored layer (input only)', (4 * inputLength(DCGAN.geometry)) / 2 ** 20, stored],
+      ].map(([name, mb, ms]) => [String(name), (mb as number).toFixed(1), (ms as number).toFixed(1)]),
+    ),
+  );
+  console.log(
+    `stored layer ${(stored / carried).toFixed(2)}x the time of the request carrying its weight (target <= 0.7x)`,
+  );
+  const live = await liveDuringLoad();
+  console.log(
+    `\n/health/live during the load of a 64 MiB layer (${live.bodyMb.toFixed(0)} MiB body, loaded in ${live.loadMs.toFixed(0)} ms): ${live.probes} probes, p99 ${live.p99Ms.toFixed(1)} ms, max ${live.maxMs.toFixed(1)} ms (target: max <= 100 ms)`,
+  );
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_LAYERS_ONLY === '1') {
+    await layers();
+    return;
+  }
   const small = forwardBody(SMALL);
   const dcgan = Buffer.from(forwardBody(DCGAN));
   if (process.env.BENCH_SIDE_BY_SIDE_ONLY === '1') {
@@ -310,6 +447,7 @@ async function main(): Promise<void> {
   console.log(
     `DCGAN tensors ${mb.toFixed(1)} MB; peak RSS growth ${(two.dcganGrowthMb / mb).toFixed(1)}x of them on 2 workers (target <= 4x)`,
   );
+  await layers();
   await sideBySide(dcgan);
 }
 

@@ -101,7 +101,7 @@ export const HEADER_LENGTH = 'inference-header-content-length';
  */
 export function toV2Request(
   inputs: Readonly<Record<string, Tensor>>,
-  parameters: Readonly<Record<string, number | boolean>> = {},
+  parameters: Readonly<Record<string, string | number | boolean>> = {},
   { binary = true }: { binary?: boolean } = {},
 ): { request: InferenceRequest; body: Uint8Array; headerLength: number } {
   const request: InferenceRequest = {
@@ -147,6 +147,68 @@ export function fromV2Response(body: Uint8Array, headerLength: number = body.len
   return out;
 }
 
+/** A stored layer's op and the parameters it fixes (`stride_h`, `padding_w`, `groups`, ...). */
+export interface LayerSpec {
+  readonly op: 'conv_transpose2d' | 'conv2d';
+  readonly parameters?: Readonly<Record<string, number>>;
+  readonly weight: Tensor;
+  readonly bias?: Tensor;
+}
+
+/** The layer's config.json: Triton's model configuration, the layer in string-valued parameters. */
+export function layerConfig(spec: Pick<LayerSpec, 'op' | 'parameters'>): Record<string, unknown> {
+  return {
+    backend: 'convsvc',
+    parameters: {
+      op: { string_value: spec.op },
+      ...Object.fromEntries(Object.entries(spec.parameters ?? {}).map(([k, v]) => [k, { string_value: String(v) }])),
+    },
+  };
+}
+
+/** A safetensors file of the tensors (F32 / F64, little-endian), as the service stores a layer's weights. */
+export function toSafetensors(tensors: Readonly<Record<string, Tensor>>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const dtype = t.values instanceof Float64Array ? 'F64' : 'F32';
+    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + t.values.byteLength] };
+    offset += t.values.byteLength;
+  }
+  const head = new TextEncoder().encode(JSON.stringify(header));
+  const file = new Uint8Array(8 + head.length + offset);
+  new DataView(file.buffer).setBigUint64(0, BigInt(head.length), true);
+  file.set(head, 8);
+  let at = 8 + head.length;
+  for (const t of Object.values(tensors)) {
+    file.set(bytesOf(t.values), at);
+    at += t.values.byteLength;
+  }
+  return file;
+}
+
+function base64(bytes: Uint8Array): string {
+  if (typeof Buffer !== 'undefined')
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/** The body of a load: what tritonclient's load_model(name, config=..., files=...) sends. */
+export function loadLayerBody(spec: LayerSpec): { parameters: Record<string, string> } {
+  const tensors: Record<string, Tensor> = { weight: spec.weight, ...(spec.bias ? { bias: spec.bias } : {}) };
+  return {
+    parameters: {
+      config: JSON.stringify(layerConfig(spec)),
+      'file:1/model.safetensors': base64(toSafetensors(tensors)),
+    },
+  };
+}
+
+/** The passes a stored layer runs with its weight. */
+export type LayerPass = 'forward' | 'grad_input' | 'grad_parameters' | 'backward';
+
 /** A refusal from the service: the status and what it said (problem detail or v2 error). */
 export class ConvsvcError extends Error {
   override readonly name = 'ConvsvcError';
@@ -163,6 +225,8 @@ export interface ConvsvcClientOptions {
   readonly baseUrl: string;
   /** Sent as `Authorization: Bearer <apiKey>` (for a service run with API_KEYS). */
   readonly apiKey?: string;
+  /** Sent instead of apiKey by loadLayer and unloadLayer (a service run with ADMIN_API_KEYS). */
+  readonly adminKey?: string;
   readonly fetch?: typeof fetch;
 }
 
@@ -180,6 +244,18 @@ export interface ConvsvcClient {
     parameters?: Readonly<Record<string, number | boolean>>,
     options?: { binary?: boolean },
   ): Promise<Record<string, Tensor>>;
+  /** Loads (or reloads) a stored layer on every server process; resolves once it serves. */
+  loadLayer(name: string, spec: LayerSpec): Promise<void>;
+  unloadLayer(name: string): Promise<void>;
+  /**
+   * Runs a stored layer: only the request's own tensors (`input`; `grad_output` for the
+   * backward passes), the weight being the layer's. `pass` defaults to forward.
+   */
+  inferLayer(
+    name: string,
+    inputs: Readonly<Record<string, Tensor>>,
+    options?: { pass?: LayerPass; parameters?: Readonly<Record<string, number | boolean>>; binary?: boolean },
+  ): Promise<Record<string, Tensor>>;
 }
 
 export function createConvsvcClient(options: ConvsvcClientOptions): ConvsvcClient {
@@ -188,25 +264,52 @@ export function createConvsvcClient(options: ConvsvcClientOptions): ConvsvcClien
     headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  return {
+  const admin = options.adminKey ? { authorization: `Bearer ${options.adminKey}` } : {};
+  const client: ConvsvcClient = {
     http,
-    async infer(model, inputs, parameters = {}, { binary = true } = {}) {
-      const { request, body, headerLength } = toV2Request(inputs, parameters, { binary });
-      const { data, error, response } = await http.POST('/v2/models/{model_name}/infer', {
-        params: { path: { model_name: model } },
-        body: request,
-        ...(binary
-          ? {
-              bodySerializer: () => body,
-              headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) },
-            }
-          : {}),
-        parseAs: 'arrayBuffer',
+    async loadLayer(name, spec) {
+      const { error, response } = await http.POST('/v2/repository/models/{model_name}/load', {
+        params: { path: { model_name: name } },
+        body: loadLayerBody(spec),
+        headers: admin,
       });
-      if (error !== undefined || data === undefined) throw new ConvsvcError(response.status, error);
-      const declared = response.headers.get(HEADER_LENGTH);
-      const bytes = new Uint8Array(data);
-      return fromV2Response(bytes, declared === null ? bytes.length : Number(declared));
+      if (!response.ok) throw new ConvsvcError(response.status, error);
     },
+    async unloadLayer(name) {
+      const { error, response } = await http.POST('/v2/repository/models/{model_name}/unload', {
+        params: { path: { model_name: name } },
+        body: {},
+        headers: admin,
+      });
+      if (!response.ok) throw new ConvsvcError(response.status, error);
+    },
+    inferLayer(name, inputs, { pass = 'forward', parameters = {}, binary = true } = {}) {
+      return infer(name, inputs, { ...parameters, pass }, { binary });
+    },
+    infer: (model, inputs, parameters = {}, opts = {}) => infer(model, inputs, parameters, opts),
   };
+  async function infer(
+    model: string,
+    inputs: Readonly<Record<string, Tensor>>,
+    parameters: Readonly<Record<string, string | number | boolean>>,
+    { binary = true }: { binary?: boolean },
+  ): Promise<Record<string, Tensor>> {
+    const { request, body, headerLength } = toV2Request(inputs, parameters, { binary });
+    const { data, error, response } = await http.POST('/v2/models/{model_name}/infer', {
+      params: { path: { model_name: model } },
+      body: request,
+      ...(binary
+        ? {
+            bodySerializer: () => body,
+            headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) },
+          }
+        : {}),
+      parseAs: 'arrayBuffer',
+    });
+    if (error !== undefined || data === undefined) throw new ConvsvcError(response.status, error);
+    const declared = response.headers.get(HEADER_LENGTH);
+    const bytes = new Uint8Array(data);
+    return fromV2Response(bytes, declared === null ? bytes.length : Number(declared));
+  }
+  return client;
 }

@@ -409,9 +409,29 @@ export interface paths {
         };
         /**
          * Model metadata
-         * @description The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias.
+         * @description The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias. A stored layer lists its forward pass's tensors with their channels, and in `parameters` what each pass takes and gives and the parameters it fixes.
          */
         get: operations["v2ModelMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/versions/{model_version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model metadata
+         * @description The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias. A stored layer lists its forward pass's tensors with their channels, and in `parameters` what each pass takes and gives and the parameters it fixes.
+         */
+        get: operations["v2ModelVersionMetadata"];
         put?: never;
         post?: never;
         delete?: never;
@@ -429,9 +449,29 @@ export interface paths {
         };
         /**
          * Model readiness
-         * @description Every model is ready when the server is: they share one worker pool.
+         * @description Every built-in model and serving layer is ready when the server is: they share one worker pool. A layer that is not serving is a 404.
          */
         get: operations["v2ModelReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/versions/{model_version}/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model readiness
+         * @description Every built-in model and serving layer is ready when the server is: they share one worker pool. A layer that is not serving is a 404.
+         */
+        get: operations["v2ModelVersionReady"];
         put?: never;
         post?: never;
         delete?: never;
@@ -450,10 +490,190 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Run a model (an op)
-         * @description Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1.
+         * Run a model (an op or a stored layer)
+         * @description Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1. A stored layer takes only its own inputs (`input` for the forward pass); its weight, bias and parameters are stored, and `parameters.pass` (`forward`, `grad_input`, `grad_parameters`, `backward`) picks the pass run with them (GET /v2/models/{layer} lists each pass's tensors).
          */
         post: operations["v2ModelInfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/versions/{model_version}/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a model (an op or a stored layer)
+         * @description Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1. A stored layer takes only its own inputs (`input` for the forward pass); its weight, bias and parameters are stored, and `parameters.pass` (`forward`, `grad_input`, `grad_parameters`, `backward`) picks the pass run with them (GET /v2/models/{layer} lists each pass's tensors).
+         */
+        post: operations["v2ModelVersionInfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/repository/index": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Repository index
+         * @description Every stored layer with its state: READY, or UNAVAILABLE with the reason (a failed load, or unloaded). `{"ready": true}`: the ready ones only. The built-in ops are not listed: they are always there.
+         */
+        post: operations["v2RepositoryIndex"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics of every model
+         * @description Triton's statistics extension: the counts and durations of each model's requests since it was loaded (built-in ops since start).
+         */
+        get: operations["v2ModelStatisticsAll"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics of a model
+         * @description The statistics of one model (version 1, its only one).
+         */
+        get: operations["v2ModelStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/versions/{model_version}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics of a model
+         * @description The statistics of one model (version 1, its only one).
+         */
+        get: operations["v2ModelVersionStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Configuration of a model
+         * @description Triton's model configuration extension: a stored layer's config.json as it serves (its op and parameters, its tensors' dims with -1 for free ones); a built-in op's tensors.
+         */
+        get: operations["v2ModelConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_name}/versions/{model_version}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Configuration of a model
+         * @description Triton's model configuration extension: a stored layer's config.json as it serves (its op and parameters, its tensors' dims with -1 for free ones); a built-in op's tensors.
+         */
+        get: operations["v2ModelVersionConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/repository/models/{model_name}/load": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load (or reload) a stored layer
+         * @description Administrative (ADMIN_API_KEYS). With `parameters.config` (config.json's text) and `parameters["file:1/model.safetensors"]` (the safetensors file in base64), as tritonclient's load_model(name, config=..., files=...) sends them; without them, from MODEL_REPOSITORY. Atomic: a load that fails leaves the previous version serving. Every server process serves the layer when the answer comes.
+         */
+        post: operations["v2RepositoryModelLoad"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/repository/models/{model_name}/unload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unload a stored layer
+         * @description Administrative (ADMIN_API_KEYS). Requests already running on the layer finish with it; later ones get 404. The index then shows it UNAVAILABLE, "unloaded".
+         */
+        post: operations["v2RepositoryModelUnload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -509,7 +729,7 @@ export interface components {
                 data?: (number | ("NaN" | "Infinity" | "-Infinity"))[];
             }[];
         };
-        ModelMetadata: {
+        LayerMetadata: {
             name: string;
             versions: string[];
             platform: string;
@@ -533,6 +753,115 @@ export interface components {
                 /** @description -1 for a dimension of any size. */
                 shape: number[];
             }[];
+            /** @description Stored layers only. */
+            parameters?: {
+                /** @description Each pass `parameters.pass` may pick (forward, grad_input, grad_parameters, backward): its inputs and outputs with the stored weight. */
+                passes: {
+                    [key: string]: {
+                        inputs: {
+                            name: string;
+                            /**
+                             * @description Element type: FP32 (float32) or FP64 (float64); all tensors of one request share it.
+                             * @enum {string}
+                             */
+                            datatype: "FP32" | "FP64";
+                            /** @description -1 for a dimension of any size. */
+                            shape: number[];
+                            optional: boolean;
+                        }[];
+                        outputs: {
+                            name: string;
+                            /**
+                             * @description Element type: FP32 (float32) or FP64 (float64); all tensors of one request share it.
+                             * @enum {string}
+                             */
+                            datatype: "FP32" | "FP64";
+                            /** @description -1 for a dimension of any size. */
+                            shape: number[];
+                        }[];
+                    };
+                };
+                /** @description The parameters the layer fixes (stride_h, ..., groups). */
+                fixed: {
+                    [key: string]: number;
+                };
+            };
+        };
+        /** @description Triton's model configuration, JSON form. */
+        ModelConfig: {
+            name: string;
+            backend: string;
+            max_batch_size: number;
+            input: {
+                name: string;
+                data_type: string;
+                dims: number[];
+            }[];
+            output: {
+                name: string;
+                data_type: string;
+                dims: number[];
+            }[];
+            parameters: {
+                [key: string]: {
+                    string_value: string;
+                };
+            };
+        };
+        ModelStatistics: {
+            model_stats: {
+                name: string;
+                version: string;
+                /** @description Milliseconds since the epoch; 0: never. */
+                last_inference: number;
+                inference_count: number;
+                execution_count: number;
+                inference_stats: {
+                    success: {
+                        count: number;
+                        ns: number;
+                    };
+                    fail: {
+                        count: number;
+                        ns: number;
+                    };
+                    queue: {
+                        count: number;
+                        ns: number;
+                    };
+                    compute_input: {
+                        count: number;
+                        ns: number;
+                    };
+                    compute_infer: {
+                        count: number;
+                        ns: number;
+                    };
+                    compute_output: {
+                        count: number;
+                        ns: number;
+                    };
+                    cache_hit: {
+                        count: number;
+                        ns: number;
+                    };
+                };
+                batch_stats: {
+                    batch_size: number;
+                    compute_input: {
+                        count: number;
+                        ns: number;
+                    };
+                    compute_infer: {
+                        count: number;
+                        ns: number;
+                    };
+                    compute_output: {
+                        count: number;
+                        ns: number;
+                    };
+                }[];
+            }[];
         };
         OutputAnswer: {
             /** @description The result [N, C, H, W] (unbatched if the input was). */
@@ -555,6 +884,14 @@ export interface components {
                 message: string;
             }[];
         };
+        RepositoryIndex: {
+            name: string;
+            version?: string;
+            /** @enum {string} */
+            state: "READY" | "UNAVAILABLE";
+            /** @description Why a layer is UNAVAILABLE (its last load failed, or it was unloaded); empty when READY. */
+            reason: string;
+        }[];
         /** @description A result tensor: `data` or `b64` per the requested encoding. */
         ResultTensor: {
             shape: number[];
@@ -2425,8 +2762,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The model: one op, e.g. `conv_transpose2d`, `conv2d_grad_input`, `im2col`. */
-                model_name: "conv_transpose2d" | "conv_transpose2d_grad_input" | "conv_transpose2d_grad_parameters" | "conv_transpose2d_backward" | "conv2d" | "conv2d_grad_input" | "conv2d_grad_parameters" | "conv2d_backward" | "im2col" | "col2im";
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
             };
             cookie?: never;
         };
@@ -2438,7 +2775,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelMetadata"];
+                    "application/json": components["schemas"]["LayerMetadata"];
+                };
+            };
+        };
+    };
+    v2ModelVersionMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+                /** @description The version: every model has version `1` only. */
+                model_version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayerMetadata"];
                 };
             };
         };
@@ -2448,8 +2810,45 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The model: one op, e.g. `conv_transpose2d`, `conv2d_grad_input`, `im2col`. */
-                model_name: "conv_transpose2d" | "conv_transpose2d_grad_input" | "conv_transpose2d_grad_parameters" | "conv_transpose2d_backward" | "conv2d" | "conv2d_grad_input" | "conv2d_grad_parameters" | "conv2d_backward" | "im2col" | "col2im";
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        ready: boolean;
+                    };
+                };
+            };
+            /** @description Not ready: starting, shutting down, or the work queue is full. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2ModelVersionReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+                /** @description The version: every model has version `1` only. */
+                model_version: string;
             };
             cookie?: never;
         };
@@ -2483,8 +2882,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The model: one op, e.g. `conv_transpose2d`, `conv2d_grad_input`, `im2col`. */
-                model_name: "conv_transpose2d" | "conv_transpose2d_grad_input" | "conv_transpose2d_grad_parameters" | "conv_transpose2d_backward" | "conv2d" | "conv2d_grad_input" | "conv2d_grad_parameters" | "conv2d_backward" | "im2col" | "col2im";
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
             };
             cookie?: never;
         };
@@ -2658,6 +3057,540 @@ export interface operations {
             };
             /** @description REQUEST_TIMEOUT_MS passed; the work was cancelled. */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2ModelVersionInfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+                /** @description The version: every model has version `1` only. */
+                model_version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "parameters": {
+                 *         "stride_h": 2,
+                 *         "stride_w": 2
+                 *       },
+                 *       "inputs": [
+                 *         {
+                 *           "name": "input",
+                 *           "shape": [
+                 *             1,
+                 *             1,
+                 *             2,
+                 *             2
+                 *           ],
+                 *           "datatype": "FP32",
+                 *           "data": [
+                 *             1,
+                 *             2,
+                 *             3,
+                 *             4
+                 *           ]
+                 *         },
+                 *         {
+                 *           "name": "weight",
+                 *           "shape": [
+                 *             1,
+                 *             1,
+                 *             3,
+                 *             3
+                 *           ],
+                 *           "datatype": "FP32",
+                 *           "data": [
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1,
+                 *             1
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Echoed in the response. */
+                    id?: string;
+                    /** @description Op hyper-parameters, scalars only: pairs are split (`stride_h`, `stride_w`, `padding_h`, `padding_w`, `output_padding_h`, `output_padding_w`, `dilation_h`, `dilation_w`, `kernel_h`, `kernel_w`, `output_h`, `output_w`, `input_h`, `input_w`), plus `groups`, `scale`, `compute_bias`, and the extension's `binary_data_output`. Which ones a model takes, and their defaults, are those of its /v1 route; an unknown one is a 400. */
+                    parameters?: {
+                        [key: string]: string | number | boolean;
+                    };
+                    inputs: {
+                        /** @description The tensor: `input`, `weight`, `bias`, `grad_output`, `columns`, `grad_weight` or `grad_bias`, as the model lists. */
+                        name: string;
+                        /** @description Dimensions, each an integer >= 1. */
+                        shape: number[];
+                        /**
+                         * @description Element type: FP32 (float32) or FP64 (float64); all tensors of one request share it.
+                         * @enum {string}
+                         */
+                        datatype: "FP32" | "FP64";
+                        parameters?: {
+                            /** @description Binary extension: the tensor's bytes follow the JSON header, in input order (little-endian). */
+                            binary_data_size?: number;
+                        };
+                        /** @description Row-major values (flat, or nested by dimension); `"NaN"`, `"Infinity"`, `"-Infinity"` as strings. Omitted when binary_data_size is given. */
+                        data?: unknown[];
+                    }[];
+                    /** @description The outputs wanted, in order; all of the model's by default. */
+                    outputs?: {
+                        /** @description An output the model lists. */
+                        name: string;
+                        parameters?: {
+                            /** @description Return this output in the binary section. */
+                            binary_data?: boolean;
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The outputs: JSON, or the binary framing when any output is binary (the JSON header's length in Inference-Header-Content-Length). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceResponse"];
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Malformed JSON or binary framing, a schema violation, an unknown input, output or parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description API keys are configured and the bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description No such model. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description The body arrived slower than MIN_BODY_BYTES_PER_SECOND, or not within REQUEST_TIMEOUT_MS; the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Body over MAX_BODY_BYTES, a tensor or result over MAX_ELEMENTS, cost over MAX_MACS, or more memory than MEMORY_BUDGET_BYTES could ever hold. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description A content type other than application/json or application/octet-stream. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Well-formed but inconsistent: channels, groups, output size, output_padding, mixed datatypes, shapes. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT_MS passed; the work was cancelled. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2RepositoryIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Only the models ready for inference. */
+                    ready?: boolean;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryIndex"];
+                };
+            };
+            /** @description The body is not {"ready": boolean}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2ModelStatisticsAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelStatistics"];
+                };
+            };
+        };
+    };
+    v2ModelStatistics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelStatistics"];
+                };
+            };
+            /** @description No such model or version. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2ModelVersionStatistics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+                /** @description The version: every model has version `1` only. */
+                model_version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelStatistics"];
+                };
+            };
+            /** @description No such model or version. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2ModelConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelConfig"];
+                };
+            };
+            /** @description No such model or version. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2ModelVersionConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+                /** @description The version: every model has version `1` only. */
+                model_version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelConfig"];
+                };
+            };
+            /** @description No such model or version. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2RepositoryModelLoad: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    parameters?: {
+                        /** @description The model configuration's JSON text (config.json). */
+                        config?: string;
+                        /** @description The safetensors file of the layer (tensors `weight` and optional `bias`), base64. */
+                        "file:1/model.safetensors"?: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Loaded: every server process serves it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description A bad name, body, config.json or safetensors file, or a weight the op cannot take. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Keys are configured and the bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description The bearer token is an API key, not an administrative one. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description The layer would pass MAX_STORED_BYTES or MAX_ELEMENTS, or the body the load limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description The tensors disagree with each other or with the configuration (channels, groups, dtypes). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description The memory budget is taken by requests in flight; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+        };
+    };
+    v2RepositoryModelUnload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer. */
+                model_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    parameters?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Unloaded from every server process. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description A bad name or body. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Keys are configured and the bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description The bearer token is an API key, not an administrative one. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description No such layer is serving. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -166,7 +166,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics, cluster: opts.cluster });
-  await app.register(authPlugin, { apiKeys: config.apiKeys, metricsKeys: config.metricsApiKeys });
+  await app.register(authPlugin, {
+    apiKeys: config.apiKeys,
+    metricsKeys: config.metricsApiKeys,
+    adminKeys: config.adminApiKeys,
+  });
   // After auth (strangers take nothing), before the routes (the rate limit attaches to each).
   await app.register(loadSheddingPlugin, { ...opts.loadShedding });
   await app.register(admissionPlugin, {
@@ -187,7 +191,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     limits: { maxElements: config.maxElements, maxMacs: config.maxMacs },
     requestTimeoutMs: config.requestTimeoutMs,
   });
-  await app.register(v2Routes, { pool, config });
+  await app.register(v2Routes, { pool, config, memory, cluster: opts.cluster });
   await app.register(flushBeforeClosePlugin);
   return app;
 }

@@ -40,6 +40,9 @@ export const EnvSchema = z.object({
   RATE_LIMIT_WINDOW_MS: wholeNumber(1, 86_400_000).default(60_000),
   API_KEYS: keyList,
   METRICS_API_KEY: keyList,
+  ADMIN_API_KEYS: keyList,
+  MODEL_REPOSITORY: z.string().min(1).optional(),
+  MAX_STORED_BYTES: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(256 * MiB),
   MEMORY_BUDGET_BYTES: wholeNumber(16 * MiB, Number.MAX_SAFE_INTEGER).optional(),
   MIN_BODY_BYTES_PER_SECOND: wholeNumber(0, 2 ** 31 - 1).default(16 * 1024),
   HEADERS_TIMEOUT_MS: wholeNumber(1000, 600_000).default(10_000),
@@ -75,6 +78,12 @@ export interface Config {
   readonly rateLimitWindowMs: number;
   /** Bearer tokens accepted on /metrics; empty means it is open. */
   readonly metricsApiKeys: readonly string[];
+  /** Bearer tokens of the administrative routes (loading and unloading layers); API_KEYS are never enough there. */
+  readonly adminApiKeys: readonly string[];
+  /** A directory of stored layers read at start (`<name>/config.json`, `<name>/1/model.safetensors`), as Triton's --model-repository. */
+  readonly modelRepository: string | undefined;
+  /** Bytes the stored layers' tensors may take together, in each server process. */
+  readonly maxStoredBytes: number;
   /** Bytes requests may hold at once; undefined: derived from the memory the process may use (src/memory-budget.ts). */
   readonly memoryBudgetBytes: number | undefined;
   /** A body arriving slower than this (over 5 s) is cut off with 408; 0: no minimum. */
@@ -128,6 +137,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitMax: e.RATE_LIMIT_MAX,
     rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
     metricsApiKeys: e.METRICS_API_KEY,
+    adminApiKeys: e.ADMIN_API_KEYS,
+    modelRepository: e.MODEL_REPOSITORY,
+    maxStoredBytes: e.MAX_STORED_BYTES,
     memoryBudgetBytes: e.MEMORY_BUDGET_BYTES,
     minBodyBytesPerSecond: e.MIN_BODY_BYTES_PER_SECOND,
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,

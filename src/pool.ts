@@ -65,7 +65,7 @@ export const WORKER_NICENESS = 10;
  * Admission is counted in requests, not tasks: a request holds one of `workers + maxQueue` slots
  * from when its body is whole until its answer has been written (`reserve`): the slots bound the
  * work in flight, the memory budget (src/memory-budget.ts) the bytes. Input buffers are
- * moved to the worker (never copied) and results come back the same way; a full queue or a closing
+ * moved to the worker (never copied; a stored layer's, in shared memory, are referenced) and results come back the same way; a full queue or a closing
  * pool is a 503, a deadline a 504. Aborting a task that is running ends its thread (Piscina), so
  * no cancelled kernel keeps burning a core; a thread that dies is replaced.
  */
@@ -223,7 +223,10 @@ export class KernelPool {
   /** Runs a task on a worker, whatever its size; `signal` cancels it, queued or running. */
   async run(task: Task, signal: AbortSignal): Promise<TaskResult> {
     this.admit();
-    const transferList = Object.values(task.tensors).map((t) => t!.buffer as ArrayBuffer);
+    // A stored layer's tensors live in shared memory: every thread sees them, none moves them.
+    const transferList = Object.values(task.tensors).flatMap((t) =>
+      t!.buffer instanceof SharedArrayBuffer ? [] : [t!.buffer as ArrayBuffer],
+    );
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     // The caller's signal and the shutdown both end the task through one controller of its own

@@ -15,6 +15,11 @@ export const PROBLEM_TYPES = {
     title: 'Unauthorized',
     description: 'API keys are configured and the bearer token is missing or unknown.',
   },
+  forbidden: {
+    status: 403,
+    title: 'Forbidden',
+    description: 'The bearer token is a known key, but not one of those the route needs (ADMIN_API_KEYS).',
+  },
   'not-found': { status: 404, title: 'Not found', description: 'No route has this method and path.' },
   'request-timeout': {
     status: 408,

@@ -8,10 +8,12 @@ import type { FastifyRequest, RouteOptions } from 'fastify';
  * - `api`: the API (/v1, /v2): needs an API key when API_KEYS is set.
  * - `op`: an API route that runs kernels: also rate-limited, shed under pressure, admitted by
  *   memory and slots.
+ * - `admin`: an API route that changes what the service serves (loading layers): needs one of
+ *   ADMIN_API_KEYS whenever any keys are set; an API key is not one.
  * - `metrics`: /metrics: needs METRICS_API_KEY when it is set.
  * - none: health, docs, playground, problem types and the not-found answer.
  */
-export type Guard = 'api' | 'op' | 'metrics';
+export type Guard = 'api' | 'op' | 'admin' | 'metrics';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -7,7 +7,7 @@ import type { Values } from './tensor/pieces.js';
  * buffers of its own, so each can be moved to its worker) and how their results combine.
  *
  * - batch >= 2: the samples are shared out; per-sample tensors are sliced, weight and bias copied
- *   to every part, per-sample results are the parts' pieces in order, and gradWeight / gradBias
+ *   to every part (a stored layer's, in shared memory, referenced by every part instead), per-sample results are the parts' pieces in order, and gradWeight / gradBias
  *   (partial sums over each part's samples) are added up. A given gradWeight / gradBias goes to
  *   the first part only, so it is accumulated once.
  * - batch 1, groups 1: the channels of the result are shared out (output channels for forward and
@@ -54,8 +54,22 @@ export function planSplit(task: Task, workers: number, minMacs = SPLIT_MIN_MACS)
   if (workers < 2 || !('kind' in g) || macs(g) < minMacs) return null;
   const pass = task.op.slice(task.op.indexOf('/') + 1) as ConvPass;
   if (g.batch >= 2) return batchSplit(task, g, workers);
-  if (g.groups === 1 && pass !== 'backward') return channelSplit(task, g, pass, workers);
+  if (g.groups === 1 && pass !== 'backward' && !copiesShared(task, g, pass))
+    return channelSplit(task, g, pass, workers);
   return null;
+}
+
+/**
+ * Whether a channel split would copy a stored tensor: its channels are not its outer axis (a
+ * transposed convolution's weight split by output channels). Such a task runs whole rather than
+ * copy a stored weight per request.
+ */
+function copiesShared(task: Task, g: ConvGeometry, pass: Exclude<ConvPass, 'backward'>): boolean {
+  const { axes } = channelPlan(g.kind, pass);
+  return (Object.entries(task.tensors) as [TensorName, FloatArray | undefined][]).some(
+    ([name, t]) =>
+      t !== undefined && t !== null && isShared(t) && axes[name] !== undefined && axes[name]!(g).outer !== 1,
+  );
 }
 
 // ---- tensors as [outer, axis, inner] blocks --------------------------------------------------
@@ -67,7 +81,12 @@ interface Axis {
   readonly inner: number;
 }
 
+/** Whether `t` is a stored layer's tensor, in memory every thread shares (src/models/layer.ts). */
+export const isShared = (t: FloatArray): boolean => t.buffer instanceof SharedArrayBuffer;
+
 function slice(t: FloatArray, a: Axis, start: number, count: number): FloatArray {
+  // A contiguous slice of shared memory is a view: a stored weight is never copied for a part.
+  if (a.outer === 1 && isShared(t)) return t.subarray(start * a.inner, (start + count) * a.inner);
   const out =
     t instanceof Float32Array
       ? new Float32Array(a.outer * count * a.inner)
@@ -86,7 +105,8 @@ function place(into: FloatArray, a: Axis, start: number, part: FloatArray): void
   }
 }
 
-const copy = (t: FloatArray): FloatArray => t.slice();
+/** A tensor for a part of its own: moved buffers cannot be shared, shared memory needs no copy. */
+const copy = (t: FloatArray): FloatArray => (isShared(t) ? t : t.slice());
 
 function allocateLike(t: FloatArray, length: number): FloatArray {
   return t instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);

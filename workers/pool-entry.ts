@@ -25,7 +25,9 @@ class MovedResults {
 export default function run(task: Task): unknown {
   const results = runTask(task);
   let bytes = 0;
-  for (const t of [...Object.values(task.tensors), ...Object.values(results)]) bytes += t?.byteLength ?? 0;
+  // A stored layer's shared tensors are not this task's garbage.
+  for (const t of [...Object.values(task.tensors), ...Object.values(results)])
+    if (t && !(t.buffer instanceof SharedArrayBuffer)) bytes += t.byteLength;
   collectAfterLargeTask(bytes);
   return move(new MovedResults(results) as never);
 }

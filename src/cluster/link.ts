@@ -1,8 +1,21 @@
 import type { Registry } from 'prom-client';
-import { type ClusterState, isOurs, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
+import {
+  type ClusterState,
+  isOurs,
+  type LayerOrder,
+  type LayersAnswer,
+  type SharedMetrics,
+  type ToPrimary,
+  type ToServer,
+} from './messages.js';
 
 /** How long a server process waits for the primary's answer before giving up on it. */
 const ANSWER_TIMEOUT_MS = 5000;
+/** How long a load or unload waits for every other server process (each reads the layer from disk). */
+const LAYER_TIMEOUT_MS = 120_000;
+
+/** What a server process does when the primary orders a load or unload of a stored layer. */
+export type LayerOrderHandler = (order: LayerOrder) => Promise<void>;
 
 type Waiting = { resolve: (m: ToServer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -28,6 +41,9 @@ export class ClusterLink {
   #lost = false;
   /** Asks for kernel slots not yet granted: what to do when they are. */
   readonly #slotAsks = new Map<number, () => void>();
+  #onLayerOrder: LayerOrderHandler | null = null;
+  /** Orders that came before a handler was set (the process is still starting). */
+  readonly #earlyOrders: LayerOrder[] = [];
 
   constructor(channel: Channel = process) {
     this.#channel = channel;
@@ -109,15 +125,59 @@ export class ClusterLink {
     });
   }
 
+  /**
+   * Has every other server process load (from the files this one saved in `directory`) or unload
+   * a stored layer; resolves once all of them have, rejects with what went wrong in any.
+   */
+  async publishLayer(action: 'load' | 'unload', name: string, directory?: string): Promise<void> {
+    const answer = await this.#ask(
+      (id) => ({ convsvc: 'layer?', id, action, name, ...(directory === undefined ? {} : { directory }) }),
+      LAYER_TIMEOUT_MS,
+    );
+    if (answer.convsvc !== 'layer') throw new Error('the primary answered a layer change with something else');
+    if (answer.error !== undefined)
+      throw new Error(`not every server process could ${action} ${name}: ${answer.error}`);
+  }
+
+  /** The layers loaded and unloaded since the service started, for a process that starts now. */
+  async layerSet(): Promise<LayersAnswer['layers']> {
+    const answer = await this.#ask((id) => ({ convsvc: 'layers?', id }));
+    if (answer.convsvc !== 'layers') throw new Error('the primary answered the layer set with something else');
+    return answer.layers;
+  }
+
+  /** What to do when the primary orders a load or unload (orders that came before are run now). */
+  onLayerOrder(handler: LayerOrderHandler): void {
+    this.#onLayerOrder = handler;
+    for (const order of this.#earlyOrders.splice(0)) this.#obey(order);
+  }
+
+  #obey(order: LayerOrder): void {
+    const handler = this.#onLayerOrder;
+    if (handler === null) {
+      this.#earlyOrders.push(order);
+      return;
+    }
+    handler(order).then(
+      () => this.#channel.send?.({ convsvc: 'layer-done', id: order.id } satisfies ToPrimary),
+      (err: unknown) =>
+        this.#channel.send?.({
+          convsvc: 'layer-done',
+          id: order.id,
+          error: err instanceof Error ? err.message : String(err),
+        } satisfies ToPrimary),
+    );
+  }
+
   /** Sends the question `ask` makes with a fresh id, and waits for the answer that carries that id. */
-  #ask(ask: (id: number) => ToPrimary): Promise<ToServer> {
+  #ask(ask: (id: number) => ToPrimary, timeoutMs = ANSWER_TIMEOUT_MS): Promise<ToServer> {
     return new Promise((resolve, reject) => {
       if (this.#lost || this.#channel.send === undefined) return reject(new Error('the primary process is gone'));
       const id = this.#nextId++;
       const timer = setTimeout(() => {
         this.#waiting.delete(id);
-        reject(new Error(`the primary did not answer within ${ANSWER_TIMEOUT_MS} ms`));
-      }, ANSWER_TIMEOUT_MS);
+        reject(new Error(`the primary did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.#waiting.set(id, { resolve, reject, timer });
       this.#channel.send(ask(id));
     });
@@ -130,6 +190,9 @@ export class ClusterLink {
         return;
       case 'share?':
         void this.#share(message.id);
+        return;
+      case 'layer!':
+        if (!this.#lost) this.#obey(message);
         return;
       case 'slot': {
         const granted = this.#slotAsks.get(message.id);

@@ -78,8 +78,73 @@ export interface SlotFree {
   readonly id: number;
 }
 
-export type ToPrimary = MetricsQuestion | ShareAnswer | RateQuestion | SlotQuestion | SlotFree;
-export type ToServer = ClusterState | MetricsAnswer | ShareQuestion | RateAnswer | SlotGranted;
+/**
+ * A server process has loaded (or unloaded) a stored layer and asks the primary to have every
+ * other one do the same; a load names the directory it saved the layer's files in, so no weight
+ * travels over IPC.
+ */
+export interface LayerQuestion {
+  readonly convsvc: 'layer?';
+  readonly id: number;
+  readonly action: 'load' | 'unload';
+  readonly name: string;
+  readonly directory?: string;
+}
+
+/** ...the primary orders each other process to do it... */
+export interface LayerOrder {
+  readonly convsvc: 'layer!';
+  readonly id: number;
+  readonly action: 'load' | 'unload';
+  readonly name: string;
+  readonly directory?: string;
+}
+
+/** ...each says when it has (or why it could not)... */
+export interface LayerDone {
+  readonly convsvc: 'layer-done';
+  readonly id: number;
+  readonly error?: string;
+}
+
+/** ...and the asker hears once all of them have. */
+export interface LayerAnswer {
+  readonly convsvc: 'layer';
+  readonly id: number;
+  readonly error?: string;
+}
+
+/** A starting server process asks which layers the others serve (loaded or unloaded since start). */
+export interface LayersQuestion {
+  readonly convsvc: 'layers?';
+  readonly id: number;
+}
+
+export interface LayersAnswer {
+  readonly convsvc: 'layers';
+  readonly id: number;
+  /** In the order they happened; `directory` null: unloaded. */
+  readonly layers: readonly { readonly name: string; readonly directory: string | null }[];
+}
+
+export type ToPrimary =
+  | MetricsQuestion
+  | ShareAnswer
+  | RateQuestion
+  | SlotQuestion
+  | SlotFree
+  | LayerQuestion
+  | LayerDone
+  | LayersQuestion;
+export type ToServer =
+  | ClusterState
+  | MetricsAnswer
+  | ShareQuestion
+  | RateAnswer
+  | SlotGranted
+  | LayerOrder
+  | LayerAnswer
+  | LayersAnswer;
 
 /** Whether an IPC message is one of ours. */
 export function isOurs<T extends { convsvc: string }>(message: unknown): message is T {

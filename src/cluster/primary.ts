@@ -1,9 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { KernelSlots } from './kernel-slots.js';
+import { layerCopiesDir } from './layer-copies.js';
 import { type ClusterState, isOurs, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
 
 /** A restarted process that lived this long had a good run: its next death starts the backoff over. */
@@ -84,6 +86,12 @@ export function runPrimary(config: Config): void {
   let failedExit = false;
   let shareId = 1;
   const shares = new Map<number, { readonly pending: Set<Worker>; readonly got: SharedMetrics[]; done: () => void }>();
+  // Stored layers loaded or unloaded since start, by name: the saved copy a process loads, or
+  // null (unloaded). A process that starts asks for them; the copies are removed at exit.
+  const layers = new Map<string, string | null>();
+  let orderId = 1;
+  const orders = new Map<number, { readonly pending: Set<Worker>; readonly errors: string[]; done: () => void }>();
+  const copies = layerCopiesDir(process.pid);
 
   const own = new Registry();
   new Gauge({
@@ -180,6 +188,46 @@ export function runPrimary(config: Config): void {
       case 'slot-free':
         kernels.free(worker.id, message.id);
         return;
+      case 'layer?': {
+        const before = layers.get(message.name);
+        // Re-inserted: the set keeps the order of the changes.
+        layers.delete(message.name);
+        layers.set(message.name, message.action === 'load' ? (message.directory ?? null) : null);
+        const id = orderId++;
+        const order = { pending: new Set(live((s) => s.worker !== worker)), errors: [] as string[], done: () => {} };
+        order.done = () => {
+          orders.delete(id);
+          // The copy replaced is no longer read by anyone once every process has the new one.
+          if (before && before !== layers.get(message.name)) rmSync(before, { recursive: true, force: true });
+          const error = order.errors.length > 0 ? order.errors.join('; ') : undefined;
+          send(worker, { convsvc: 'layer', id: message.id, ...(error === undefined ? {} : { error }) });
+        };
+        orders.set(id, order);
+        if (order.pending.size === 0) return order.done();
+        for (const w of order.pending)
+          send(w, {
+            convsvc: 'layer!',
+            id,
+            action: message.action,
+            name: message.name,
+            ...(message.directory === undefined ? {} : { directory: message.directory }),
+          });
+        return;
+      }
+      case 'layer-done': {
+        const order = orders.get(message.id);
+        if (order === undefined || !order.pending.delete(worker)) return;
+        if (message.error !== undefined) order.errors.push(message.error);
+        if (order.pending.size === 0) order.done();
+        return;
+      }
+      case 'layers?':
+        send(worker, {
+          convsvc: 'layers',
+          id: message.id,
+          layers: [...layers].map(([name, directory]) => ({ name, directory })),
+        });
+        return;
       case 'rate?':
         rates.incr(
           message.key,
@@ -215,6 +263,7 @@ export function runPrimary(config: Config): void {
     slot.listening = false;
     kernels.forget(worker.id);
     for (const share of shares.values()) if (share.pending.delete(worker) && share.pending.size === 0) share.done();
+    for (const order of orders.values()) if (order.pending.delete(worker) && order.pending.size === 0) order.done();
     if (stopping) {
       if (code !== 0) failedExit = true;
       log(
@@ -254,6 +303,7 @@ export function runPrimary(config: Config): void {
   };
 
   const finish = () => {
+    rmSync(copies, { recursive: true, force: true });
     log('info', { failed: failedExit }, 'stopped');
     process.exit(failedExit ? 1 : 0);
   };

@@ -15,11 +15,14 @@ export interface AuthOptions {
   readonly apiKeys: readonly string[];
   /** Keys of /metrics; empty: it is open. */
   readonly metricsKeys: readonly string[];
+  /** Keys of the administrative routes; with API keys set and none of these, nobody may use them. */
+  readonly adminKeys?: readonly string[];
 }
 
 /**
  * Bearer-token checks, decided on the route that matched (src/route-guards.ts): the API's routes
- * need one of API_KEYS, /metrics one of METRICS_API_KEY, when they are set. Tokens are compared as
+ * need one of API_KEYS, /metrics one of METRICS_API_KEY, when they are set; the administrative
+ * routes one of ADMIN_API_KEYS as soon as any API or admin key is set (an API key gets a 403). Tokens are compared as
  * SHA-256 digests with timingSafeEqual, so neither the length nor the content of a key leaks
  * through timing.
  */
@@ -27,16 +30,28 @@ async function auth(app: FastifyInstance, opts: AuthOptions): Promise<void> {
   const keysOf: Partial<Record<Guard, Buffer[]>> = {};
   if (opts.apiKeys.length > 0) keysOf.api = keysOf.op = opts.apiKeys.map(digest);
   if (opts.metricsKeys.length > 0) keysOf.metrics = opts.metricsKeys.map(digest);
+  const adminKeys = opts.adminKeys ?? [];
+  // An open API stays open to administration only while no key of either kind is set.
+  if (opts.apiKeys.length > 0 || adminKeys.length > 0) keysOf.admin = adminKeys.map(digest);
   if (Object.keys(keysOf).length === 0) return;
+  const known = (keys: readonly Buffer[], presented: Buffer) => {
+    let ok = false;
+    for (const key of keys) ok = timingSafeEqual(key, presented) || ok;
+    return ok;
+  };
   app.addHook('onRequest', (request, reply, done) => {
     const guard = guardOf(request);
     const keys = guard === undefined ? undefined : keysOf[guard];
     if (keys === undefined) return done();
     const token = bearerToken(request);
     const presented = digest(token ?? '');
-    let ok = false;
-    for (const key of keys) ok = timingSafeEqual(key, presented) || ok;
-    if (ok) return done();
+    if (known(keys, presented)) return done();
+    if (guard === 'admin' && token !== null && keysOf.api && known(keysOf.api, presented)) {
+      done(
+        new ProblemError('forbidden', 'this route needs an administrative key (ADMIN_API_KEYS); an API key is not one'),
+      );
+      return;
+    }
     reply.header('www-authenticate', 'Bearer');
     done(
       new ProblemError(

@@ -5,15 +5,17 @@ import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName } from '../../workers/tasks.js';
 import { bodyBytesParser, jsonCost } from '../body-bytes.js';
 import { type BodyCost, binaryBodyCost } from '../memory-model.js';
+import type { Layers } from '../models/layers.js';
 import { executeOp, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
 import { JsonBodyParser } from '../tensor/off-loop-parse.js';
 import { dtypeOf, joined, piecesOf, type Values } from '../tensor/pieces.js';
 import { BINARY_CONTENT_TYPE, binarySection, frameBinary, HEADER_LENGTH, inferBodyParser } from './binary.js';
 import { MEDIA_TYPE, V2Error } from './errors.js';
+import { layerRun, withStored } from './layer-infer.js';
 import { findModel, type Model } from './models.js';
 import { BINARY_DATA_OUTPUT, v1Body } from './parameters.js';
-import { errorAnswers, knownModel, ModelParams } from './route-schemas.js';
+import { AnyModelParams, errorAnswers, knownModelOrLayer, VersionedModelParams } from './route-schemas.js';
 import {
   type InferenceRequest,
   InferenceRequestSchema,
@@ -111,12 +113,26 @@ function inferCost(request: FastifyRequest, body: Buffer): BodyCost {
   return binaryBodyCost(body, headerLength);
 }
 
+/** The batch of a request, for the statistics: the first dimension of its first batched input. */
+function batchOf(request: InferenceRequest): number {
+  const first = request.inputs[0];
+  return first.shape.length === 4 || (first.name === 'columns' && first.shape.length === 3) ? first.shape[0] : 1;
+}
+
+export interface InferOptions extends OpContext {
+  readonly layers: Layers;
+}
+
 /**
  * POST /v2/models/{model_name}/infer: the request's tensors and parameters become the /v1 body
  * of the model's op route, which runs through the same pipeline (limits, admission, deadline).
- * Its body parsers live in this plugin alone: they frame the binary extension.
+ * A stored layer's request runs as its op's model with the layer's tensors and parameters put in
+ * (src/v2/layer-infer.ts). Its body parsers live in this plugin alone: they frame the binary
+ * extension.
  */
-export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<void> {
+export async function inferRoute(app: FastifyInstance, opts: InferOptions): Promise<void> {
+  const { layers, ...ctx } = opts;
+  const { registry, stats } = layers;
   app.removeAllContentTypeParsers();
   const bodies = new JsonBodyParser('v2');
   app.addHook('onClose', async () => bodies.close());
@@ -133,42 +149,72 @@ export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<
     }, inferCost),
   );
 
-  app.withTypeProvider<ZodTypeProvider>().post(
-    '/models/:model_name/infer',
-    {
-      config: { guard: 'op' },
-      onRequest: knownModel,
-      schema: {
-        tags: ['open-inference'],
-        operationId: 'v2ModelInfer',
-        summary: 'Run a model (an op)',
-        description:
-          "Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1.",
-        params: ModelParams,
-        // Every body parser of this route yields the JSON header, so one schema checks them all.
-        body: InferenceRequestSchema,
-        response: {
-          200: {
-            description:
-              "The outputs: JSON, or the binary framing when any output is binary (the JSON header's length in Inference-Header-Content-Length).",
-            content: {
-              'application/json': { schema: InferenceResponseSchema },
-              [BINARY_CONTENT_TYPE]: { schema: BinaryBodySchema },
+  for (const versioned of [false, true]) {
+    app.withTypeProvider<ZodTypeProvider>().post(
+      versioned ? '/models/:model_name/versions/:model_version/infer' : '/models/:model_name/infer',
+      {
+        config: { guard: 'op' },
+        onRequest: knownModelOrLayer(
+          (name) => registry.get(name) !== undefined,
+          (name) => registry.index().find((e) => e.name === name)?.reason,
+        ),
+        schema: {
+          tags: ['open-inference'],
+          operationId: versioned ? 'v2ModelVersionInfer' : 'v2ModelInfer',
+          summary: 'Run a model (an op or a stored layer)',
+          description:
+            "Open Inference Protocol inference. Inputs and outputs are named as the model metadata lists them; op parameters travel in `parameters` (pairs split into `_h` / `_w`). Tensors are FP32 or FP64, in JSON `data` or, with the binary tensor data extension, after the JSON header (`Inference-Header-Content-Length`, `binary_data_size`); `binary_data_output` or an output's `binary_data` asks for binary outputs, answered as application/octet-stream with the same header. The same limits, admission control and deadline as /v1. A stored layer takes only its own inputs (`input` for the forward pass); its weight, bias and parameters are stored, and `parameters.pass` (`forward`, `grad_input`, `grad_parameters`, `backward`) picks the pass run with them (GET /v2/models/{layer} lists each pass's tensors).",
+          params: versioned ? VersionedModelParams : AnyModelParams,
+          // Every body parser of this route yields the JSON header, so one schema checks them all.
+          body: InferenceRequestSchema,
+          response: {
+            200: {
+              description:
+                "The outputs: JSON, or the binary framing when any output is binary (the JSON header's length in Inference-Header-Content-Length).",
+              content: {
+                'application/json': { schema: InferenceResponseSchema },
+                [BINARY_CONTENT_TYPE]: { schema: BinaryBodySchema },
+              },
             },
+            ...errorAnswers,
           },
-          ...errorAnswers,
         },
       },
-    },
-    async (request, reply) => {
-      const model = findModel(request.params.model_name)!;
-      const header = request.body;
-      const tensors = tensorSources(model, header.inputs, binarySection(request));
-      const body = v1Body(model, header.parameters, tensors);
-      // Unknown or impossible outputs fail before the work, not after it.
-      if (header.outputs) wantedOutputs(model, header, body, []);
-      const { results, shapes } = await executeOp(model.route, body, tensors, ctx, request);
-      return answer(reply, model, header, wantedOutputs(model, header, body, Object.keys(shapes)), results, shapes);
-    },
-  );
+      async (request, reply) => {
+        const name = request.params.model_name;
+        const start = process.hrtime.bigint();
+        const builtIn = findModel(name);
+        // The layer this request runs with, held to its end whatever loads and unloads meanwhile.
+        const layer = builtIn ? undefined : registry.get(name);
+        if (!builtIn && !layer) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
+        try {
+          const header = request.body;
+          const run = layer ? layerRun(layer, header) : undefined;
+          const model = run?.model ?? builtIn!;
+          const view = run?.view ?? model;
+          const given = tensorSources(view, header.inputs, binarySection(request));
+          const tensors = run ? withStored(model, given, run.stored) : given;
+          const body = v1Body(model, run ? run.parameters : header.parameters, tensors);
+          // Unknown or impossible outputs fail before the work, not after it.
+          if (header.outputs) wantedOutputs(view, header, body, []);
+          const inferStart = process.hrtime.bigint();
+          const { results, shapes } = await executeOp(model.route, body, tensors, ctx, request);
+          const inferEnd = process.hrtime.bigint();
+          const sent = answer(
+            reply,
+            view,
+            header,
+            wantedOutputs(view, header, body, Object.keys(shapes)),
+            results,
+            shapes,
+          );
+          stats.succeeded(name, batchOf(header), { start, inferStart, inferEnd, end: process.hrtime.bigint() });
+          return sent;
+        } catch (err) {
+          stats.failed(name, { start, end: process.hrtime.bigint() });
+          throw err;
+        }
+      },
+    );
+  }
 }

@@ -36,3 +36,39 @@ export const errorAnswers = {
   503: error('Queue full, memory budget taken by requests in flight, or shutting down; see Retry-After.'),
   504: error('REQUEST_TIMEOUT_MS passed; the work was cancelled.'),
 };
+
+/** The model path parameter of the routes that take stored layers too (their names are the operator's). */
+export const AnyModelParams = z.object({
+  model_name: z
+    .string()
+    .min(1)
+    .max(256)
+    .describe('The model: a built-in op (`conv_transpose2d`, `conv2d_grad_input`, `im2col`, ...) or a stored layer.'),
+});
+
+/** The model and version path parameters of the versioned routes: a model has version 1 only. */
+export const VersionedModelParams = AnyModelParams.extend({
+  model_version: z.string().max(64).describe('The version: every model has version `1` only.'),
+});
+
+/** An unknown model (neither built in nor a serving layer) is a 404 before its body is read. */
+export const knownModelOrLayer =
+  (serving: (name: string) => boolean, why: (name: string) => string | undefined) =>
+  async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const params = request.params as { model_name?: string; model_version?: string };
+    const name = params.model_name ?? '';
+    if (!findModel(name) && !serving(name)) {
+      const reason = why(name);
+      throw new V2Error(
+        404,
+        reason !== undefined
+          ? `model ${name.slice(0, 64)} is not serving: ${reason}`
+          : `no model ${name.slice(0, 64)}; the models are ${modelNames.join(', ')}, and the stored layers POST /v2/repository/index lists`,
+      );
+    }
+    if (params.model_version !== undefined && params.model_version !== '1')
+      throw new V2Error(
+        404,
+        `model ${name.slice(0, 64)} has no version ${params.model_version.slice(0, 64)}; it has version 1`,
+      );
+  };

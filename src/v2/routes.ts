@@ -1,24 +1,34 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { layerCopiesDir } from '../cluster/layer-copies.js';
+import type { ClusterLink } from '../cluster/link.js';
 import type { Config } from '../config.js';
+import type { MemoryBudget } from '../memory-budget.js';
+import { Layers } from '../models/layers.js';
 import { packageInfo } from '../package-info.js';
 import type { KernelPool } from '../pool.js';
 import { guardEveryRoute } from '../route-guards.js';
 import type { OpContext } from '../routes/execute-op.js';
 import { useV2Errors, V2Error } from './errors.js';
 import { inferRoute } from './infer.js';
+import { LAYER_PASSES, passTensors } from './layer-infer.js';
 import { findModel } from './models.js';
-import { knownModel, ModelParams, notReadyAnswer } from './route-schemas.js';
-import { ModelMetadataSchema, ServerMetadataSchema } from './schemas.js';
+import { repositoryRoutes } from './repository.js';
+import { AnyModelParams, knownModelOrLayer, notReadyAnswer, VersionedModelParams } from './route-schemas.js';
+import { LayerMetadataSchema, ServerMetadataSchema } from './schemas.js';
 
 export interface V2Options {
   readonly pool: KernelPool;
   readonly config: Config;
+  /** Charged with layer loads while they run. */
+  readonly memory?: MemoryBudget;
+  /** Set in a server process of several: loads and unloads reach them all. */
+  readonly cluster?: ClusterLink;
 }
 
 /** Extensions of the protocol this server speaks (GET /v2 lists them). */
-export const EXTENSIONS = ['binary_tensor_data'];
+export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics'];
 
 const tags = ['open-inference'];
 
@@ -32,6 +42,39 @@ function notReady(pool: KernelPool): string | null {
 
 async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
   const { pool, config } = opts;
+  const { cluster } = opts;
+  const layers = new Layers({
+    maxStoredBytes: config.maxStoredBytes,
+    maxElements: config.maxElements,
+    repository: config.modelRepository,
+    memory: opts.memory,
+    saveDir: cluster ? layerCopiesDir(process.ppid) : undefined,
+    reserved: (name) => findModel(name) !== undefined,
+  });
+  app.addHook('onClose', async () => layers.close());
+  await layers.loadRepository();
+  let publish: ((action: 'load' | 'unload', name: string, directory?: string) => Promise<void>) | undefined;
+  if (cluster) {
+    // Every server process serves the same layers: what the others loaded or unloaded since
+    // start is done here before this one listens, and each later change reaches all of them.
+    cluster.onLayerOrder(async (order) => {
+      if (order.action === 'load') await layers.loadDirectory(order.name, order.directory!);
+      else await layers.unload(order.name);
+    });
+    for (const { name, directory } of await cluster.layerSet()) {
+      if (directory === null) await layers.unload(name);
+      else
+        await layers
+          .loadDirectory(name, directory)
+          .catch((err: unknown) => app.log.error({ err, name }, 'layer load failed'));
+    }
+    publish = (action, name, directory) => cluster.publishLayer(action, name, directory);
+  }
+  const { registry } = layers;
+  const known = knownModelOrLayer(
+    (name) => registry.get(name) !== undefined,
+    (name) => registry.index().find((e) => e.name === name)?.reason,
+  );
   const ctx: OpContext = {
     pool,
     limits: { maxElements: config.maxElements, maxMacs: config.maxMacs },
@@ -87,55 +130,80 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
       return { ready: true };
     },
   );
-  typed.get(
-    '/models/:model_name',
-    {
-      onRequest: knownModel,
-      schema: {
-        tags,
-        operationId: 'v2ModelMetadata',
-        summary: 'Model metadata',
-        description:
-          "The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias.",
-        params: ModelParams,
-        response: { 200: ModelMetadataSchema },
+  for (const versioned of [false, true]) {
+    typed.get(
+      versioned ? '/models/:model_name/versions/:model_version' : '/models/:model_name',
+      {
+        onRequest: known,
+        schema: {
+          tags,
+          operationId: versioned ? 'v2ModelVersionMetadata' : 'v2ModelMetadata',
+          summary: 'Model metadata',
+          description:
+            "The model's inputs and outputs with their datatype and shape (-1: any size). Shapes are batched; the unbatched forms of /v1 ([C, H, W], [C*kH*kW, L]) are taken too. FP64 works wherever FP32 is listed. Optional inputs: bias, grad_weight, grad_bias; grad_bias is output only with compute_bias. A stored layer lists its forward pass's tensors with their channels, and in `parameters` what each pass takes and gives and the parameters it fixes.",
+          params: versioned ? VersionedModelParams : AnyModelParams,
+          response: { 200: LayerMetadataSchema },
+        },
       },
-    },
-    async (request) => {
-      const model = findModel(request.params.model_name)!;
-      const tensor = (t: { name: string; shape: readonly number[] }) => ({
-        name: t.name,
-        datatype: 'FP32' as const,
-        shape: [...t.shape],
-      });
-      return {
-        name: model.name,
-        versions: ['1'],
-        platform: packageInfo.name,
-        inputs: model.inputs.map(tensor),
-        outputs: model.outputs.map(tensor),
-      };
-    },
-  );
-  typed.get(
-    '/models/:model_name/ready',
-    {
-      onRequest: knownModel,
-      schema: {
-        tags,
-        operationId: 'v2ModelReady',
-        summary: 'Model readiness',
-        description: 'Every model is ready when the server is: they share one worker pool.',
-        params: ModelParams,
-        response: { 200: z.object({ name: z.string(), ready: z.boolean() }), ...notReadyAnswer },
+      async (request) => {
+        const name = request.params.model_name;
+        const layer = findModel(name) ? undefined : registry.get(name);
+        if (layer) {
+          const passes = Object.fromEntries(LAYER_PASSES.map((p) => [p, passTensors(layer, p)]));
+          const strip = (t: { name: string; datatype: 'FP32' | 'FP64'; shape: number[] }) => ({
+            name: t.name,
+            datatype: t.datatype,
+            shape: t.shape,
+          });
+          return {
+            name,
+            versions: ['1'],
+            platform: packageInfo.name,
+            inputs: passes.forward.inputs.map(strip),
+            outputs: passes.forward.outputs,
+            parameters: { passes, fixed: { ...layer.fixed } },
+          };
+        }
+        const model = findModel(name);
+        if (!model) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
+        const tensor = (t: { name: string; shape: readonly number[] }) => ({
+          name: t.name,
+          datatype: 'FP32' as const,
+          shape: [...t.shape],
+        });
+        return {
+          name: model.name,
+          versions: ['1'],
+          platform: packageInfo.name,
+          inputs: model.inputs.map(tensor),
+          outputs: model.outputs.map(tensor),
+        };
       },
-    },
-    async (request) => {
-      ready();
-      return { name: request.params.model_name, ready: true };
-    },
-  );
-  await app.register(inferRoute, ctx);
+    );
+  }
+  for (const versioned of [false, true]) {
+    typed.get(
+      versioned ? '/models/:model_name/versions/:model_version/ready' : '/models/:model_name/ready',
+      {
+        onRequest: known,
+        schema: {
+          tags,
+          operationId: versioned ? 'v2ModelVersionReady' : 'v2ModelReady',
+          summary: 'Model readiness',
+          description:
+            'Every built-in model and serving layer is ready when the server is: they share one worker pool. A layer that is not serving is a 404.',
+          params: versioned ? VersionedModelParams : AnyModelParams,
+          response: { 200: z.object({ name: z.string(), ready: z.boolean() }), ...notReadyAnswer },
+        },
+      },
+      async (request) => {
+        ready();
+        return { name: request.params.model_name, ready: true };
+      },
+    );
+  }
+  await app.register(inferRoute, { ...ctx, layers });
+  await app.register(repositoryRoutes, { layers, publish });
 }
 
 /** The Open Inference Protocol (KServe v2) REST API under /v2, beside /v1. */

@@ -124,3 +124,84 @@ export const ServerMetadataSchema = z
 export const V2ErrorSchema = z
   .object({ error: z.string() })
   .meta({ id: 'InferenceError', description: "The protocol's error body." });
+
+/** A stored layer's metadata adds what each pass takes and gives: the layer holds its weight. */
+const PassSchema = z.object({
+  inputs: z.array(MetadataTensorSchema.extend({ optional: z.boolean() })),
+  outputs: z.array(MetadataTensorSchema),
+});
+
+export const LayerMetadataSchema = ModelMetadataSchema.extend({
+  parameters: z
+    .object({
+      passes: z
+        .record(z.string(), PassSchema)
+        .describe(
+          'Each pass `parameters.pass` may pick (forward, grad_input, grad_parameters, backward): its inputs and outputs with the stored weight.',
+        ),
+      fixed: z.record(z.string(), z.number()).describe('The parameters the layer fixes (stride_h, ..., groups).'),
+    })
+    .optional()
+    .describe('Stored layers only.'),
+}).meta({ id: 'LayerMetadata' });
+
+export const RepositoryIndexRequestSchema = z
+  .strictObject({ ready: z.boolean().optional().describe('Only the models ready for inference.') })
+  .nullish();
+
+export const RepositoryIndexSchema = z
+  .array(
+    z.object({
+      name: z.string(),
+      version: z.string().optional(),
+      state: z.enum(['READY', 'UNAVAILABLE']),
+      reason: z
+        .string()
+        .describe('Why a layer is UNAVAILABLE (its last load failed, or it was unloaded); empty when READY.'),
+    }),
+  )
+  .meta({ id: 'RepositoryIndex' });
+
+const DurationStatSchema = z.object({ count: z.number().int(), ns: z.number().int() });
+
+export const ModelStatsSchema = z
+  .object({
+    model_stats: z.array(
+      z.object({
+        name: z.string(),
+        version: z.string(),
+        last_inference: z.number().int().describe('Milliseconds since the epoch; 0: never.'),
+        inference_count: z.number().int(),
+        execution_count: z.number().int(),
+        inference_stats: z.object({
+          success: DurationStatSchema,
+          fail: DurationStatSchema,
+          queue: DurationStatSchema,
+          compute_input: DurationStatSchema,
+          compute_infer: DurationStatSchema,
+          compute_output: DurationStatSchema,
+          cache_hit: DurationStatSchema,
+        }),
+        batch_stats: z.array(
+          z.object({
+            batch_size: z.number().int(),
+            compute_input: DurationStatSchema,
+            compute_infer: DurationStatSchema,
+            compute_output: DurationStatSchema,
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'ModelStatistics' });
+
+export const ModelConfigSchema = z
+  .object({
+    name: z.string(),
+    backend: z.string(),
+    max_batch_size: z.number().int(),
+    input: z.array(z.object({ name: z.string(), data_type: z.string(), dims: z.array(z.number().int()) })),
+    output: z.array(z.object({ name: z.string(), data_type: z.string(), dims: z.array(z.number().int()) })),
+    parameters: z.record(z.string(), z.object({ string_value: z.string() })),
+  })
+  .meta({ id: 'ModelConfig', description: "Triton's model configuration, JSON form." });

@@ -98,6 +98,34 @@ describe('planSplit', () => {
     }
   });
 
+  it("shares a stored layer's tensors (shared memory) with every part: referenced or viewed, never copied", () => {
+    const toShared = (t: FloatArray): FloatArray => {
+      const out = new Float32Array(new SharedArrayBuffer(t.byteLength));
+      out.set(t);
+      return out;
+    };
+    for (const kind of ['conv2d', 'conv-transpose2d'] as const) {
+      const task = makeTask(geometry(kind, 4), 'forward', 'float32');
+      const weight = toShared(task.tensors.weight!);
+      const bias = toShared(task.tensors.bias!);
+      const whole = runTask(cloneTask(task));
+      const split = planSplit({ ...task, tensors: { ...task.tensors, weight, bias } }, 3, 0)!;
+      for (const part of split.parts) {
+        assert.equal(part.tensors.weight, weight, `${kind}: the part holds the stored weight itself`);
+        assert.equal(part.tensors.bias, bias);
+      }
+      assertSameResults(split.merge(split.parts.map((p) => runTask(p))), whole, 'float32');
+    }
+    // conv2d's weight rows are its output channels: a part's rows are a view of the stored weight.
+    const one = makeTask(geometry('conv2d', 1), 'forward', 'float32');
+    const weight = toShared(one.tensors.weight!);
+    const split = planSplit({ ...one, tensors: { ...one.tensors, weight } }, 2, 0)!;
+    for (const part of split.parts) assert.equal(part.tensors.weight!.buffer, weight.buffer);
+    // A transposed weight's output channels are an inner axis: such a split would copy, so none is made.
+    const t = makeTask(geometry('conv-transpose2d', 1), 'forward', 'float32');
+    assert.equal(planSplit({ ...t, tensors: { ...t.tensors, weight: toShared(t.tensors.weight!) } }, 2, 0), null);
+  });
+
   for (const kind of ['conv2d', 'conv-transpose2d'] as const) {
     for (const pass of ['forward', 'grad-input', 'grad-parameters', 'backward'] as const) {
       for (const batch of pass === 'backward' ? [2, 5] : [1, 2, 5]) {

@@ -75,4 +75,50 @@ describe("a server process's link to the primary", () => {
     channel.emit('message', { convsvc: 'metrics', id: asked.id, text: 'shared_total 10\n' });
     assert.equal(await text, 'shared_total 10\n');
   });
+
+  it('asks the primary to have every other process load a layer from its saved copy, and passes on their failures', async () => {
+    const channel = new FakeChannel();
+    const link = new ClusterLink(channel);
+    const published = link.publishLayer('load', 'up', '/tmp/copies/up/1');
+    const question = channel.sent[0]!;
+    assert.deepEqual(
+      { ...question, id: 0 },
+      { convsvc: 'layer?', id: 0, action: 'load', name: 'up', directory: '/tmp/copies/up/1' },
+    );
+    channel.emit('message', { convsvc: 'layer', id: question.id });
+    await published;
+    const failed = link.publishLayer('unload', 'up');
+    channel.emit('message', { convsvc: 'layer', id: channel.sent[1]!.id, error: 'out of memory' });
+    await assert.rejects(failed, /not every server process could unload up: out of memory/);
+  });
+
+  it("obeys the primary's orders, those that came before it could, and says when each is done or why not", async () => {
+    const channel = new FakeChannel();
+    const link = new ClusterLink(channel);
+    channel.emit('message', { convsvc: 'layer!', id: 1, action: 'load', name: 'early', directory: '/d' });
+    const obeyed: string[] = [];
+    link.onLayerOrder(async (order) => {
+      obeyed.push(`${order.action} ${order.name}`);
+      if (order.name === 'bad') throw new Error('config.json: no backend');
+    });
+    channel.emit('message', { convsvc: 'layer!', id: 2, action: 'unload', name: 'bad' });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(obeyed, ['load early', 'unload bad']);
+    assert.deepEqual(channel.sent, [
+      { convsvc: 'layer-done', id: 1 },
+      { convsvc: 'layer-done', id: 2, error: 'config.json: no backend' },
+    ]);
+  });
+
+  it('asks which layers the others serve, for a process that starts', async () => {
+    const channel = new FakeChannel();
+    const link = new ClusterLink(channel);
+    const set = link.layerSet();
+    const layers = [
+      { name: 'up', directory: '/d/up/1' },
+      { name: 'gone', directory: null },
+    ];
+    channel.emit('message', { convsvc: 'layers', id: channel.sent[0]!.id, layers });
+    assert.deepEqual(await set, layers);
+  });
 });

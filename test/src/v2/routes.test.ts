@@ -28,10 +28,14 @@ const MODELS = [
 ];
 
 describe('GET /v2', () => {
-  it('names the server and the binary tensor data extension', async () => {
+  it('names the server and the extensions it speaks: binary tensors, the model repository, configurations, statistics', async () => {
     const res = await get('/v2');
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), { name: 'convsvc', version: res.json().version, extensions: ['binary_tensor_data'] });
+    assert.deepEqual(res.json(), {
+      name: 'convsvc',
+      version: res.json().version,
+      extensions: ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics'],
+    });
     assert.match(res.json().version, /^\d+\.\d+\.\d+/);
   });
 });

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import type { MemoryBudget } from '../memory-budget.js';
+import { WORKER_NICENESS } from '../pool.js';
+import { workerExecArgv } from '../worker-exec-argv.js';
+import { LayerError, type StoredLayer } from './layer.js';
+import { LayerConfigError } from './layer-config.js';
+import type { LayerFiles } from './layer-files.js';
+import type { LoadOutcome, LoadTask } from './load-worker.js';
+import { badLayerName } from './names.js';
+import { LayerRegistry } from './registry.js';
+import { ModelStatistics } from './stats.js';
+
+export interface LayersOptions {
+  /** Bytes all stored layers may hold together (MAX_STORED_BYTES). */
+  readonly maxStoredBytes: number;
+  readonly maxElements: number;
+  /** MODEL_REPOSITORY: read at start, and by a load without files. */
+  readonly repository?: string;
+  /** Charged with a load's body and decoded copies while it runs. */
+  readonly memory?: MemoryBudget;
+  /**
+   * With several server processes: where each load leaves a copy of the layer's files for the
+   * others to load (`<dir>/<name>/<unique>`); they never travel over IPC.
+   */
+  readonly saveDir?: string;
+  /** Names a layer may not take (the built-in models'). */
+  readonly reserved?: (name: string) => boolean;
+}
+
+export interface Loaded {
+  readonly layer: StoredLayer;
+  /** The copy of its files, when `saveDir` is set. */
+  readonly saved?: string;
+}
+
+/**
+ * What a load holds at its peak, per byte of its body: the body, the decoded file and the shared
+ * copy (3/4 of a byte each; src/models/load-body.ts keeps the base64 out of JSON.parse). A body
+ * whose base64 is escaped is parsed whole and holds about 4.5 times: rare enough (no common
+ * encoder escapes base64) to come out of the budget's margin.
+ */
+const LOAD_HELD_PER_BODY_BYTE = 2.5;
+
+/** The load thread ends after this long without a load. */
+const LOAD_THREAD_IDLE_MS = 30_000;
+
+/**
+ * The stored layers of this process: the registry, the load thread that reads their files, and
+ * their statistics. Loads of one name run one after another (the last one sent wins); loads of
+ * different names run side by side.
+ */
+export class Layers {
+  readonly registry: LayerRegistry;
+  readonly stats = new ModelStatistics();
+  readonly #opts: LayersOptions;
+  readonly #reserved: (name: string) => boolean;
+  readonly #queues = new Map<string, Promise<unknown>>();
+  #threads: Piscina<LoadTask, LoadOutcome> | null = null;
+
+  constructor(opts: LayersOptions) {
+    this.#opts = opts;
+    this.#reserved = opts.reserved ?? (() => false);
+    this.registry = new LayerRegistry({ maxStoredBytes: opts.maxStoredBytes, maxElements: opts.maxElements });
+  }
+
+  get repository(): string | undefined {
+    return this.#opts.repository;
+  }
+
+  /** Every layer of MODEL_REPOSITORY; one that fails is UNAVAILABLE with its reason, the others serve. */
+  async loadRepository(): Promise<void> {
+    const repository = this.#opts.repository;
+    if (repository === undefined) return;
+    const names = readdirSync(repository, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort();
+    for (const name of names) {
+      const bad = badLayerName(name, this.#reserved);
+      if (bad !== null) {
+        this.registry.failed(name.slice(0, 64), bad);
+        continue;
+      }
+      try {
+        await this.load(name, new Uint8Array(0));
+      } catch (err) {
+        if (!(err instanceof LayerError || err instanceof LayerConfigError)) throw err;
+      }
+    }
+  }
+
+  /**
+   * Loads (or reloads) `name` from a load request's body (empty: from the repository). On
+   * failure the index shows why, the previous version (if any) keeps serving, and the error is
+   * thrown: LayerError or LayerConfigError, a client's mistake.
+   */
+  load(name: string, body: Uint8Array): Promise<Loaded> {
+    return this.#load(name, body, undefined);
+  }
+
+  /**
+   * Refuses a load whose body could not be held now (503) or ever (413), before a byte of it is
+   * read: it is charged to the memory budget only once read whole.
+   */
+  checkLoad(bodyBytes: number): void {
+    this.#opts.memory?.check(Math.ceil(bodyBytes * LOAD_HELD_PER_BODY_BYTE), 'the load');
+  }
+
+  /** Loads `name` from a layer directory another server process saved. */
+  loadDirectory(name: string, directory: string): Promise<Loaded> {
+    return this.#load(name, new Uint8Array(0), directory);
+  }
+
+  #load(name: string, body: Uint8Array, directory: string | undefined): Promise<Loaded> {
+    const bad = badLayerName(name, this.#reserved);
+    if (bad !== null) return Promise.reject(new LayerError(400, bad));
+    return this.#serially(name, async () => {
+      const charge = this.#opts.memory?.open();
+      const saveTo =
+        this.#opts.saveDir !== undefined && directory === undefined
+          ? join(this.#opts.saveDir, name, randomUUID())
+          : undefined;
+      try {
+        charge?.set(Math.ceil(body.length * LOAD_HELD_PER_BODY_BYTE), `the load of ${name}`);
+        const files = await this.#files({
+          body,
+          name,
+          repository: this.#opts.repository,
+          directory,
+          saveTo,
+          maxStoredBytes: this.#opts.maxStoredBytes,
+        });
+        const layer = this.registry.install(name, files.configText, new Map(files.tensors));
+        this.stats.reset(name);
+        return { layer, saved: saveTo };
+      } catch (err) {
+        if (saveTo !== undefined) rmSync(saveTo, { recursive: true, force: true });
+        if (err instanceof LayerError || err instanceof LayerConfigError) this.registry.failed(name, err.message);
+        throw err;
+      } finally {
+        charge?.release();
+      }
+    });
+  }
+
+  unload(name: string): Promise<boolean> {
+    return this.#serially(name, async () => this.registry.unload(name));
+  }
+
+  async close(): Promise<void> {
+    await this.#threads?.close();
+    this.#threads = null;
+  }
+
+  async #files(task: LoadTask): Promise<LayerFiles> {
+    const transferList =
+      task.body.byteLength > 0 &&
+      task.body.buffer instanceof ArrayBuffer &&
+      task.body.buffer.byteLength === task.body.byteLength
+        ? [task.body.buffer]
+        : [];
+    const outcome = await this.#pool().run(task, { transferList });
+    if ('refused' in outcome) throw new LayerError(outcome.refused.status, outcome.refused.message);
+    return outcome.files;
+  }
+
+  #serially<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#queues.get(name) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.catch(() => {});
+    this.#queues.set(name, settled);
+    void settled.then(() => {
+      if (this.#queues.get(name) === settled) this.#queues.delete(name);
+    });
+    return run;
+  }
+
+  #pool(): Piscina<LoadTask, LoadOutcome> {
+    if (this.#threads) return this.#threads;
+    this.#threads = new Piscina({
+      filename: new URL('./load-worker.js', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: LOAD_THREAD_IDLE_MS,
+      atomics: 'disabled',
+      execArgv: workerExecArgv(),
+      niceIncrement: WORKER_NICENESS,
+    });
+    this.#threads.on('error', () => {});
+    return this.#threads;
+  }
+}
