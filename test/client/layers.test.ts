@@ -9,8 +9,8 @@ import {
   tensor,
   toSafetensors,
 } from '../../client/index.js';
+import { type RunningServer, startServer } from '../../scripts/server-process.js';
 import { parseSafetensors } from '../../src/models/safetensors.js';
-import { type RunningServer, startServer } from '../helpers/server-process.js';
 
 /** The client's stored-layer helpers against a live instance run with API and admin keys. */
 const entry = fileURLToPath(new URL('../../src/server.js', import.meta.url));

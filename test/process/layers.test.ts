@@ -4,9 +4,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { type RunningServer, startServer } from '../../scripts/server-process.js';
 import { layerCopiesDir } from '../../src/cluster/layer-copies.js';
 import { layerConfig, loadBody, safetensors } from '../helpers/layers.js';
-import { type RunningServer, startServer } from '../helpers/server-process.js';
 
 /** Stored layers in real server processes: MODEL_REPOSITORY at start, and loads reaching every process. */
 
