@@ -20,11 +20,8 @@ const gradParamsFields = {
 
 const T = {
   input: 'Input [N, Cin, H, W] or unbatched [Cin, H, W].',
-  weightT: 'Weight [Cin, Cout/groups, kH, kW].',
-  weightC: 'Weight [Cout, Cin/groups, kH, kW].',
   bias: 'Bias [Cout]; omitted or null for none.',
-  gradOutputT: 'dL/doutput [N, Cout, Ho, Wo] (unbatched if the input was).',
-  gradOutputC: 'dL/doutput [N, Cout, Ho, Wo] (unbatched if the input was).',
+  gradOutput: 'dL/doutput [N, Cout, Ho, Wo] (unbatched if the input was).',
   gradWeight: 'Current gradWeight to accumulate into (THNN beta = 1); zeros when omitted.',
   gradBias: 'Current gradBias to accumulate into; only with computeBias.',
   kernelSize: 'Kernel size [kH, kW]; may be omitted when gradWeight is given (they must agree).',
@@ -33,148 +30,130 @@ const T = {
 const example = (body: Record<string, unknown>) => ({ examples: [body] });
 const small = (shape: number[], data: number[]) => ({ shape, dtype: 'float32', data });
 
-export const ConvTranspose2dForwardBody = z
-  .strictObject({
-    input: tensor(T.input),
-    weight: tensor(T.weightT),
-    bias: optionalTensor(T.bias),
-    ...transposedParams,
-    outputEncoding: Params.outputEncoding,
-  })
-  .meta(
-    example({
+type Example = Record<string, unknown>;
+
+/**
+ * The four bodies of one conv family: they differ only in the weight's layout, the family's
+ * parameters, whether grad-input needs the input's shape, and their examples.
+ */
+function convBodies<P extends z.ZodRawShape, I extends z.ZodType>(family: {
+  readonly weight: string;
+  readonly params: P;
+  readonly inputShape: I;
+  readonly examples: { forward: Example; gradInput: Example; gradParameters: Example; backward: Example };
+}) {
+  const { params, examples } = family;
+  const weight = tensor(family.weight);
+  const outputEncoding = Params.outputEncoding;
+  return {
+    forward: z
+      .strictObject({ input: tensor(T.input), weight, bias: optionalTensor(T.bias), ...params, outputEncoding })
+      .meta(example(examples.forward)),
+    gradInput: z
+      .strictObject({
+        gradOutput: tensor(T.gradOutput),
+        weight,
+        inputShape: family.inputShape,
+        ...params,
+        outputEncoding,
+      })
+      .meta(example(examples.gradInput)),
+    gradParameters: z
+      .strictObject({
+        input: tensor(T.input),
+        gradOutput: tensor(T.gradOutput),
+        kernelSize: optional(Params.kernelSize).describe(T.kernelSize),
+        gradWeight: optionalTensor(T.gradWeight),
+        gradBias: optionalTensor(T.gradBias),
+        ...params,
+        ...gradParamsFields,
+        outputEncoding,
+      })
+      .meta(example(examples.gradParameters)),
+    backward: z
+      .strictObject({
+        input: tensor(T.input),
+        gradOutput: tensor(T.gradOutput),
+        weight,
+        ...params,
+        ...gradParamsFields,
+        outputEncoding,
+      })
+      .meta(example(examples.backward)),
+  };
+}
+
+const transposed = convBodies({
+  weight: 'Weight [Cin, Cout/groups, kH, kW].',
+  params: transposedParams,
+  inputShape: optional(ShapeSchema).describe(
+    'Expected input shape; checked against the one derived from gradOutput and the params.',
+  ),
+  examples: {
+    forward: {
       input: small([1, 1, 2, 2], [1, 2, 3, 4]),
       weight: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]),
       stride: 2,
       padding: 1,
       outputPadding: 1,
-    }),
-  );
-
-export const ConvTranspose2dGradInputBody = z
-  .strictObject({
-    gradOutput: tensor(T.gradOutputT),
-    weight: tensor(T.weightT),
-    inputShape: optional(ShapeSchema).describe(
-      'Expected input shape; checked against the one derived from gradOutput and the params.',
-    ),
-    ...transposedParams,
-    outputEncoding: Params.outputEncoding,
-  })
-  .meta(
-    example({
+    },
+    gradInput: {
       gradOutput: small([1, 1, 3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1]),
       weight: small([1, 1, 2, 2], [1, 2, 3, 4]),
       stride: 1,
-    }),
-  );
-
-export const ConvTranspose2dGradParametersBody = z
-  .strictObject({
-    input: tensor(T.input),
-    gradOutput: tensor(T.gradOutputT),
-    kernelSize: optional(Params.kernelSize).describe(T.kernelSize),
-    gradWeight: optionalTensor(T.gradWeight),
-    gradBias: optionalTensor(T.gradBias),
-    ...transposedParams,
-    ...gradParamsFields,
-    outputEncoding: Params.outputEncoding,
-  })
-  .meta(
-    example({
+    },
+    gradParameters: {
       input: small([1, 1, 2, 2], [1, 2, 3, 4]),
       gradOutput: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]),
       kernelSize: 2,
       scale: 0.5,
-    }),
-  );
-
-export const ConvTranspose2dBackwardBody = z
-  .strictObject({
-    input: tensor(T.input),
-    gradOutput: tensor(T.gradOutputT),
-    weight: tensor(T.weightT),
-    ...transposedParams,
-    ...gradParamsFields,
-    outputEncoding: Params.outputEncoding,
-  })
-  .meta(
-    example({
+    },
+    backward: {
       input: small([1, 1, 2, 2], [1, 2, 3, 4]),
       gradOutput: small([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]),
       weight: small([1, 1, 2, 2], [1, 0, 0, 1]),
-    }),
-  );
+    },
+  },
+});
 
-export const Conv2dForwardBody = z
-  .strictObject({
-    input: tensor(T.input),
-    weight: tensor(T.weightC),
-    bias: optionalTensor(T.bias),
-    ...convParams,
-    outputEncoding: Params.outputEncoding,
-  })
-  .meta(
-    example({
+const plain = convBodies({
+  weight: 'Weight [Cout, Cin/groups, kH, kW].',
+  params: convParams,
+  inputShape: ShapeSchema.describe(
+    'Shape of the input [N, Cin, H, W] (or [Cin, H, W]); required, since several input sizes give the same output size.',
+  ),
+  examples: {
+    forward: {
       input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]),
       weight: small([1, 1, 2, 2], [1, 0, 0, -1]),
       bias: small([1], [0.5]),
-    }),
-  );
-
-export const Conv2dGradInputBody = z
-  .strictObject({
-    gradOutput: tensor(T.gradOutputC),
-    weight: tensor(T.weightC),
-    inputShape: ShapeSchema.describe(
-      'Shape of the input [N, Cin, H, W] (or [Cin, H, W]); required, since several input sizes give the same output size.',
-    ),
-    ...convParams,
-    outputEncoding: Params.outputEncoding,
-  })
-  .meta(
-    example({
+    },
+    gradInput: {
       gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]),
       weight: small([1, 1, 2, 2], [1, 0, 0, -1]),
       inputShape: [1, 1, 3, 3],
-    }),
-  );
-
-export const Conv2dGradParametersBody = z
-  .strictObject({
-    input: tensor(T.input),
-    gradOutput: tensor(T.gradOutputC),
-    kernelSize: optional(Params.kernelSize).describe(T.kernelSize),
-    gradWeight: optionalTensor(T.gradWeight),
-    gradBias: optionalTensor(T.gradBias),
-    ...convParams,
-    ...gradParamsFields,
-    outputEncoding: Params.outputEncoding,
-  })
-  .meta(
-    example({
+    },
+    gradParameters: {
       input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]),
       gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]),
       kernelSize: 2,
-    }),
-  );
-
-export const Conv2dBackwardBody = z
-  .strictObject({
-    input: tensor(T.input),
-    gradOutput: tensor(T.gradOutputC),
-    weight: tensor(T.weightC),
-    ...convParams,
-    ...gradParamsFields,
-    outputEncoding: Params.outputEncoding,
-  })
-  .meta(
-    example({
+    },
+    backward: {
       input: small([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]),
       gradOutput: small([1, 1, 2, 2], [1, 1, 1, 1]),
       weight: small([1, 1, 2, 2], [1, 0, 0, -1]),
-    }),
-  );
+    },
+  },
+});
+
+export const ConvTranspose2dForwardBody = transposed.forward;
+export const ConvTranspose2dGradInputBody = transposed.gradInput;
+export const ConvTranspose2dGradParametersBody = transposed.gradParameters;
+export const ConvTranspose2dBackwardBody = transposed.backward;
+export const Conv2dForwardBody = plain.forward;
+export const Conv2dGradInputBody = plain.gradInput;
+export const Conv2dGradParametersBody = plain.gradParameters;
+export const Conv2dBackwardBody = plain.backward;
 
 export const Im2colBody = z
   .strictObject({
