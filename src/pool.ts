@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { runTask, type Task, type TaskResult } from '../workers/tasks.js';
 import { ProblemError } from './problems.js';
 import { elements, macs } from './split.js';
+import { piscinaTransfer } from './transfer-list.js';
 import { workerExecArgv } from './worker-exec-argv.js';
 
 export interface PoolOptions {
@@ -241,7 +242,7 @@ export class KernelPool {
     let release: (() => void) | null = null;
     try {
       if (this.#hostSlot) release = await this.#hostSlot(aborted);
-      const results = await this.#piscina.run(task, { transferList, signal: aborted });
+      const results = await this.#piscina.run(task, { transferList: piscinaTransfer(transferList), signal: aborted });
       this.#onTaskDone(task.op, seconds(), 'ok');
       return results;
     } catch (err) {

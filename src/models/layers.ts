@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { MemoryBudget } from '../memory-budget.js';
 import { WORKER_NICENESS } from '../pool.js';
+import { piscinaTransfer } from '../transfer-list.js';
 import { workerExecArgv } from '../worker-exec-argv.js';
 import { LayerError, type StoredLayer } from './layer.js';
 import { LayerConfigError } from './layer-config.js';
@@ -162,7 +163,7 @@ export class Layers {
       task.body.buffer.byteLength === task.body.byteLength
         ? [task.body.buffer]
         : [];
-    const outcome = await this.#pool().run(task, { transferList });
+    const outcome = await this.#pool().run(task, { transferList: piscinaTransfer(transferList) });
     if ('refused' in outcome) throw new LayerError(outcome.refused.status, outcome.refused.message);
     return outcome.files;
   }

@@ -4,6 +4,7 @@ import { WORKER_NICENESS } from '../pool.js';
 import { ProblemError } from '../problems.js';
 import { RequestValidationError } from '../request-validation.js';
 import { PackedData } from '../schemas/tensor-data.js';
+import { piscinaTransfer } from '../transfer-list.js';
 import { workerExecArgv } from '../worker-exec-argv.js';
 import { JsonRefusal, parseCheckedJson } from './checked-json.js';
 import { DecodedBase64, longBase64Bytes, type ParsedJson, parseJsonBody } from './json-body.js';
@@ -87,7 +88,7 @@ export class JsonBodyParser {
     const bytes = owned ? new Uint8Array(body.buffer, 0, body.length) : new Uint8Array(body);
     const task: ParseTask = { bytes, kind: this.#kind, op: typeof op === 'function' ? op() : op };
     this.#pool()
-      .run(task, { transferList: [bytes.buffer as ArrayBuffer] })
+      .run(task, { transferList: piscinaTransfer([bytes.buffer as ArrayBuffer]) })
       .then(
         (outcome: ParseOutcome) => {
           if ('refused' in outcome)

@@ -11,7 +11,7 @@ describe('the HTTP fuzzer (a short seeded run of `npm run fuzz`)', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
     const report = await fuzz({ baseUrl: `http://127.0.0.1:${port}`, runs: 400, seed: 1234, apiKey: 'fuzz-key' });
-    assert.equal(report.failure, undefined, report.failure);
+    assert.equal(report.failure, undefined, report.failure ?? '');
     assert.equal(report.runs, 400);
     assert.ok(
       (report.statuses['200'] ?? 0) > 20,
