@@ -4,6 +4,7 @@ import type { ResultName, Task } from '../../workers/tasks.js';
 import type { Limits, Shape } from '../ops/types.js';
 import { ClientClosed, DeadlineExceeded, type KernelPool } from '../pool.js';
 import { type FieldError, ProblemError } from '../problems.js';
+import type { RequestAdmission } from '../request-admission.js';
 import { BYTES_PER_ELEMENT, type Dtype, elementCount } from '../schemas/tensor.js';
 import { planSplit } from '../split.js';
 import type { Values } from '../tensor/pieces.js';
@@ -34,6 +35,15 @@ export interface OpOutcome {
   readonly shapes: Readonly<Partial<Record<ResultName, Shape>>>;
 }
 
+/**
+ * A caller over another transport than HTTP (gRPC, src/grpc/): its admission, and a signal that
+ * aborts when it cancels the call.
+ */
+export interface OpCaller {
+  readonly admission: RequestAdmission;
+  readonly cancelled: AbortSignal;
+}
+
 /** All tensors of one request share one dtype (docs/semantics.md, "Numbers"). */
 function commonDtype(tensors: readonly (readonly [TensorField, TensorSource])[]): Dtype {
   const [firstField, first] = tensors[0];
@@ -53,13 +63,28 @@ function commonDtype(tensors: readonly (readonly [TensorField, TensorSource])[])
  * Aborts when the deadline passes or the client goes away, whichever comes first. The deadline
  * runs from the request's first byte: the time its body took to arrive is its own.
  */
-function requestSignal(request: FastifyRequest, timeoutMs: number): { signal: AbortSignal; done: () => void } {
+function requestSignal(
+  request: FastifyRequest | OpCaller,
+  timeoutMs: number,
+): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
   const remaining = request.admission?.remainingMs() ?? timeoutMs;
   const timer = setTimeout(
     () => controller.abort(new DeadlineExceeded(`the request took longer than ${timeoutMs} ms and was cancelled`)),
     remaining,
   );
+  if (!('raw' in request)) {
+    const onCancel = () => controller.abort(new ClientClosed());
+    if (request.cancelled.aborted) onCancel();
+    else request.cancelled.addEventListener('abort', onCancel, { once: true });
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearTimeout(timer);
+        request.cancelled.removeEventListener('abort', onCancel);
+      },
+    };
+  }
   const onClose = () => {
     if (!request.raw.complete || request.raw.destroyed) controller.abort(new ClientClosed());
   };
@@ -89,7 +114,7 @@ export function executeOp(
   body: Record<string, unknown>,
   tensors: readonly (readonly [TensorField, TensorSource])[],
   ctx: OpContext,
-  request: FastifyRequest,
+  request: FastifyRequest | OpCaller,
 ): OpOutcome | Promise<OpOutcome> {
   const dtype = commonDtype(tensors);
   const plan = route.plan(body, ctx.limits);
@@ -114,7 +139,7 @@ async function runOffLoop(
   dtype: Dtype,
   shapes: OpOutcome['shapes'],
   ctx: OpContext,
-  request: FastifyRequest,
+  request: FastifyRequest | OpCaller,
 ): Promise<OpOutcome> {
   const { signal, done } = requestSignal(request, ctx.requestTimeoutMs);
   try {

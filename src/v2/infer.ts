@@ -5,7 +5,7 @@ import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName } from '../../workers/tasks.js';
 import { bodyBytesParser, jsonCost } from '../body-bytes.js';
 import { type BodyCost, binaryBodyCost } from '../memory-model.js';
-import { executeOp, type OpContext } from '../routes/execute-op.js';
+import { executeOp, type OpCaller, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
 import { JsonBodyParser } from '../tensor/off-loop-parse.js';
 import { dtypeOf, joined, piecesOf, type Values } from '../tensor/pieces.js';
@@ -20,9 +20,9 @@ import {
   type InferenceResponse,
   InferenceResponseSchema,
 } from './schemas.js';
-import { DATATYPE_OF, tensorSources } from './tensors.js';
+import { type BinaryTensors, binarySectionTensors, DATATYPE_OF, tensorSources } from './tensors.js';
 
-interface WantedOutput {
+export interface WantedOutput {
   readonly name: string;
   readonly field: ResultName;
   readonly binary: boolean;
@@ -34,8 +34,9 @@ function wantedOutputs(
   request: InferenceRequest,
   body: Record<string, unknown>,
   produced: readonly string[],
+  binaryByDefault: boolean,
 ): WantedOutput[] {
-  const binaryDefault = request.parameters?.[BINARY_DATA_OUTPUT] === true;
+  const binaryDefault = (request.parameters?.[BINARY_DATA_OUTPUT] ?? binaryByDefault) === true;
   if (!request.outputs) {
     return model.outputs
       .filter((o) => produced.includes(o.field))
@@ -56,6 +57,35 @@ function wantedOutputs(
       throw new V2Error(400, `output ${spec.name} is not computed when compute_bias is false`);
     return { name: spec.name, field: spec.field, binary: asked.parameters?.binary_data ?? binaryDefault };
   });
+}
+
+/** What an inference gives: the outputs to answer with, in order, and the op's results. */
+export interface Inference {
+  readonly wanted: readonly WantedOutput[];
+  readonly results: Readonly<Partial<Record<ResultName, Values>>>;
+  readonly shapes: Partial<Record<ResultName, readonly number[]>>;
+}
+
+/**
+ * One inference, whatever protocol carried it (REST here, gRPC in src/grpc/): the request's
+ * tensors and parameters become the /v1 body of the model's op route, which runs through the
+ * same pipeline (limits, admission, deadline, kernels). `binaryByDefault`: whether an output
+ * whose request does not say is answered as raw bytes (gRPC) or as JSON numbers (REST).
+ */
+export async function runInference(
+  model: Model,
+  header: InferenceRequest,
+  binary: BinaryTensors,
+  ctx: OpContext,
+  caller: FastifyRequest | OpCaller,
+  binaryByDefault: boolean,
+): Promise<Inference> {
+  const tensors = tensorSources(model, header.inputs, binary);
+  const body = v1Body(model, header.parameters, tensors);
+  // Unknown or impossible outputs fail before the work, not after it.
+  if (header.outputs) wantedOutputs(model, header, body, [], binaryByDefault);
+  const { results, shapes } = await executeOp(model.route, body, tensors, ctx, caller);
+  return { wanted: wantedOutputs(model, header, body, Object.keys(shapes), binaryByDefault), results, shapes };
 }
 
 function answer(
@@ -163,12 +193,15 @@ export async function inferRoute(app: FastifyInstance, ctx: OpContext): Promise<
     async (request, reply) => {
       const model = findModel(request.params.model_name)!;
       const header = request.body;
-      const tensors = tensorSources(model, header.inputs, binarySection(request));
-      const body = v1Body(model, header.parameters, tensors);
-      // Unknown or impossible outputs fail before the work, not after it.
-      if (header.outputs) wantedOutputs(model, header, body, []);
-      const { results, shapes } = await executeOp(model.route, body, tensors, ctx, request);
-      return answer(reply, model, header, wantedOutputs(model, header, body, Object.keys(shapes)), results, shapes);
+      const { wanted, results, shapes } = await runInference(
+        model,
+        header,
+        binarySectionTensors(binarySection(request)),
+        ctx,
+        request,
+        false,
+      );
+      return answer(reply, model, header, wanted, results, shapes);
     },
   );
 }

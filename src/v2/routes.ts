@@ -8,7 +8,7 @@ import { guardEveryRoute } from '../route-guards.js';
 import type { OpContext } from '../routes/execute-op.js';
 import { useV2Errors, V2Error } from './errors.js';
 import { inferRoute } from './infer.js';
-import { findModel } from './models.js';
+import { findModel, type Model } from './models.js';
 import { knownModel, ModelParams, notReadyAnswer } from './route-schemas.js';
 import { ModelMetadataSchema, ServerMetadataSchema } from './schemas.js';
 
@@ -22,12 +22,28 @@ export const EXTENSIONS = ['binary_tensor_data'];
 
 const tags = ['open-inference'];
 
-/** Why the server cannot take inferences now, or null when it can. */
-function notReady(pool: KernelPool): string | null {
+/** Why the server cannot take inferences now, or null when it can (REST's and gRPC's ServerReady). */
+export function notReady(pool: KernelPool): string | null {
   if (pool.closing) return 'the service is shutting down';
   if (pool.workers === 0) return 'the worker pool is starting';
   if (pool.saturated) return `the work queue is full (${pool.queueSize} tasks waiting)`;
   return null;
+}
+
+/** A model's metadata (REST's and gRPC's ModelMetadata). */
+export function modelMetadataOf(model: Model) {
+  const tensor = (t: { name: string; shape: readonly number[] }) => ({
+    name: t.name,
+    datatype: 'FP32' as const,
+    shape: [...t.shape],
+  });
+  return {
+    name: model.name,
+    versions: ['1'],
+    platform: packageInfo.name,
+    inputs: model.inputs.map(tensor),
+    outputs: model.outputs.map(tensor),
+  };
 }
 
 async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
@@ -101,21 +117,7 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
         response: { 200: ModelMetadataSchema },
       },
     },
-    async (request) => {
-      const model = findModel(request.params.model_name)!;
-      const tensor = (t: { name: string; shape: readonly number[] }) => ({
-        name: t.name,
-        datatype: 'FP32' as const,
-        shape: [...t.shape],
-      });
-      return {
-        name: model.name,
-        versions: ['1'],
-        platform: packageInfo.name,
-        inputs: model.inputs.map(tensor),
-        outputs: model.outputs.map(tensor),
-      };
-    },
+    async (request) => modelMetadataOf(findModel(request.params.model_name)!),
   );
   typed.get(
     '/models/:model_name/ready',

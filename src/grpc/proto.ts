@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { type GrpcObject, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync, type Options } from '@grpc/proto-loader';
+import { projectRoot } from '../package-info.js';
+
+/**
+ * The gRPC services' definitions, loaded from proto/ when the process starts (@grpc/proto-loader:
+ * no generated code to keep in step with the .proto files), and the messages' shapes as the
+ * loader's options below give them to handlers: field names as in the .proto (snake_case),
+ * int64 as numbers, enums as their names, `oneof` fields naming the field that is set, repeated
+ * fields always present, bytes as Buffers (views of the received message, not copies).
+ */
+export const PROTO_DIR = join(projectRoot, 'proto');
+
+export const LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: false,
+  arrays: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+const definitions = loadSync(['grpc_service.proto', 'health.proto'], LOADER_OPTIONS);
+const loaded = loadPackageDefinition(definitions);
+
+const service = (path: string): ServiceDefinition => {
+  let node: unknown = loaded;
+  for (const part of path.split('.')) node = (node as GrpcObject)[part];
+  return (node as { service: ServiceDefinition }).service;
+};
+
+export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
+export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+
+export const inferenceServiceDefinition = service(INFERENCE_SERVICE);
+export const healthServiceDefinition = service(HEALTH_SERVICE);
+
+/** Every package, for clients (tests, the bench, the TypeScript example). */
+export const protoPackages = loaded;
+
+/** One value of a parameter map: the `oneof` names the field that is set. */
+export interface InferParameter {
+  readonly parameter_choice?: 'bool_param' | 'int64_param' | 'string_param' | 'double_param' | 'uint64_param';
+  readonly bool_param?: boolean;
+  readonly int64_param?: number;
+  readonly string_param?: string;
+  readonly double_param?: number;
+  readonly uint64_param?: number;
+}
+
+export type ParameterMap = Readonly<Record<string, InferParameter>>;
+
+export interface InferTensorContents {
+  readonly bool_contents?: readonly boolean[];
+  readonly int_contents?: readonly number[];
+  readonly int64_contents?: readonly number[];
+  readonly uint_contents?: readonly number[];
+  readonly uint64_contents?: readonly number[];
+  readonly fp32_contents?: readonly number[];
+  readonly fp64_contents?: readonly number[];
+  readonly bytes_contents?: readonly Buffer[];
+}
+
+export interface InferInputTensor {
+  readonly name?: string;
+  readonly datatype?: string;
+  readonly shape: readonly number[];
+  readonly parameters?: ParameterMap;
+  readonly contents?: InferTensorContents;
+}
+
+export interface InferRequestedOutputTensor {
+  readonly name?: string;
+  readonly parameters?: ParameterMap;
+}
+
+export interface ModelInferRequest {
+  readonly model_name?: string;
+  readonly model_version?: string;
+  readonly id?: string;
+  readonly parameters?: ParameterMap;
+  readonly inputs: readonly InferInputTensor[];
+  readonly outputs: readonly InferRequestedOutputTensor[];
+  readonly raw_input_contents: readonly Buffer[];
+}
+
+export interface InferOutputTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  parameters?: Record<string, InferParameter>;
+  contents?: { fp32_contents?: number[]; fp64_contents?: number[] };
+}
+
+export interface ModelInferResponse {
+  model_name: string;
+  model_version: string;
+  id?: string;
+  outputs: InferOutputTensor[];
+  raw_output_contents: Buffer[];
+}
+
+/** ModelReady's and ModelMetadata's request. */
+export interface ModelRequest {
+  readonly name?: string;
+  readonly version?: string;
+}
+
+export interface TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+export interface ModelMetadataResponse {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+
+export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+export interface HealthCheckRequest {
+  readonly service?: string;
+}
+
+export interface HealthCheckResponse {
+  status: ServingStatus;
+}
