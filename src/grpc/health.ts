@@ -6,7 +6,13 @@ import {
 } from '@grpc/grpc-js';
 import { notReadyReason } from '../routes/health.js';
 import type { GrpcContext } from './inference-service.js';
-import { type HealthCheckRequest, type HealthCheckResponse, INFERENCE_SERVICE, type ServingStatus } from './proto.js';
+import {
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+  INFERENCE_SERVICE,
+  malformedReason,
+  type ServingStatus,
+} from './proto.js';
 
 /** How often open Watch calls see the readiness read again. */
 export const WATCH_INTERVAL_MS = 1000;
@@ -46,6 +52,12 @@ export class HealthService {
         call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>,
         callback: (err: { code: status; details: string } | null, res?: HealthCheckResponse) => void,
       ) => {
+        const malformed = malformedReason(call.request);
+        if (malformed !== undefined)
+          return callback({
+            code: status.INVALID_ARGUMENT,
+            details: `the message is not a valid HealthCheckRequest: ${malformed}`,
+          });
         const service = call.request.service ?? '';
         if (!KNOWN.has(service))
           return callback({ code: status.NOT_FOUND, details: `no service ${service.slice(0, 128)}` });
@@ -56,6 +68,16 @@ export class HealthService {
   }
 
   #watch(call: Watch): void {
+    const malformed = malformedReason(call.request);
+    if (malformed !== undefined) {
+      call.destroy(
+        Object.assign(new Error('malformed'), {
+          code: status.INVALID_ARGUMENT,
+          details: `the message is not a valid HealthCheckRequest: ${malformed}`,
+        }),
+      );
+      return;
+    }
     const service = call.request.service ?? '';
     if (this.#stopped) {
       call.write({ status: 'NOT_SERVING' });

@@ -4,6 +4,7 @@ import { dtypeOf, joined, piecesOf } from '../tensor/pieces.js';
 import { V2Error } from '../v2/errors.js';
 import type { Inference } from '../v2/infer.js';
 import type { Model } from '../v2/models.js';
+import { BINARY_DATA_OUTPUT } from '../v2/parameters.js';
 import { type InferenceRequest, InferenceRequestSchema } from '../v2/schemas.js';
 import { type BinaryTensors, DATATYPE_OF } from '../v2/tensors.js';
 import type {
@@ -133,8 +134,14 @@ export function inferenceRequestOf(message: ModelInferRequest): { header: Infere
   const parsed = InferenceRequestSchema.safeParse(header);
   if (!parsed.success)
     throw new RequestValidationError('request', fieldErrors(parsed.error.issues, header, InferenceRequestSchema));
+  // Refused before the work, not after it.
+  const byDefault = parsed.data.parameters?.[BINARY_DATA_OUTPUT] ?? true;
+  const forms = new Set((parsed.data.outputs ?? []).map((o) => o.parameters?.binary_data ?? byDefault));
+  if (forms.size > 1) throw new V2Error(400, MIXED_OUTPUTS);
   return { header: parsed.data, binary: perInputTensors(bytes, sizeNames) };
 }
+
+const MIXED_OUTPUTS = 'outputs must all be raw (raw_output_contents) or all typed (contents): not some of each';
 
 /** The model version a request names: "" and "1" are the only one. */
 export function checkVersion(model: Model, version: string | undefined): void {
@@ -146,13 +153,11 @@ export function checkVersion(model: Model, version: string | undefined): void {
  * The answer of an inference: each output's bytes in raw_output_contents (what the protocol's
  * clients read by default), or, when the request asked for none of them raw (binary_data_output
  * or each output's binary_data false), in its typed contents. The protocol has no way to mix
- * the two in one answer, so a request asking for both is refused.
+ * the two in one answer: inferenceRequestOf refuses a request asking for both.
  */
 export function inferResponseOf(model: Model, header: InferenceRequest, inference: Inference): ModelInferResponse {
   const { wanted, results, shapes } = inference;
   const raw = wanted.some((o) => o.binary);
-  if (raw && wanted.some((o) => !o.binary))
-    throw new V2Error(400, 'outputs must all be raw (raw_output_contents) or all typed (contents): not some of each');
   const response: ModelInferResponse = {
     model_name: model.name,
     model_version: '1',

@@ -18,11 +18,18 @@ import { ProblemError } from '../problems.js';
 import { RequestAdmission } from '../request-admission.js';
 import type { OpContext } from '../routes/execute-op.js';
 import { overload } from '../routes/health.js';
+import { V2Error } from '../v2/errors.js';
 import { runInference } from '../v2/infer.js';
 import { modelNamed } from '../v2/route-schemas.js';
 import { EXTENSIONS, modelMetadataOf, notReady } from '../v2/routes.js';
 import { checkVersion, inferenceRequestOf, inferResponseOf } from './infer-messages.js';
-import type { ModelInferRequest, ModelInferResponse, ModelMetadataResponse, ModelRequest } from './proto.js';
+import {
+  type ModelInferRequest,
+  type ModelInferResponse,
+  type ModelMetadataResponse,
+  type ModelRequest,
+  malformedReason,
+} from './proto.js';
 import { grpcRefusal, internalError } from './status.js';
 
 export interface GrpcContext {
@@ -106,6 +113,9 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
         done();
       };
       try {
+        const malformed = malformedReason(call.request);
+        if (malformed !== undefined)
+          throw new V2Error(400, `the message is not a valid request of ${rpc}: ${malformed}`);
         if (keyed) {
           const refusal = keyRefusal(keys, authorizationOf(call.metadata));
           if (refusal) throw refusal;

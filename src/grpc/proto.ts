@@ -25,10 +25,36 @@ export const LOADER_OPTIONS: Options = {
 const definitions = loadSync(['grpc_service.proto', 'health.proto'], LOADER_OPTIONS);
 const loaded = loadPackageDefinition(definitions);
 
+/** Set on a request that was not a valid message of its type: why, in protobufjs' words. */
+export const MALFORMED = Symbol('malformed');
+export type Malformed = { readonly [MALFORMED]: string };
+
+export const malformedReason = (request: unknown): string | undefined =>
+  typeof request === 'object' && request !== null ? (request as Partial<Malformed>)[MALFORMED] : undefined;
+
+/**
+ * A service whose requests that fail to decode reach the handler marked MALFORMED, so they are
+ * refused as the client's error (INVALID_ARGUMENT) and not as grpc-js's INTERNAL.
+ */
 const service = (path: string): ServiceDefinition => {
   let node: unknown = loaded;
   for (const part of path.split('.')) node = (node as GrpcObject)[part];
-  return (node as { service: ServiceDefinition }).service;
+  const definition = (node as { service: ServiceDefinition }).service;
+  return Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (err) {
+            return { [MALFORMED]: (err as Error).message.slice(0, 200) } satisfies Malformed;
+          }
+        },
+      },
+    ]),
+  ) as ServiceDefinition;
 };
 
 export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
