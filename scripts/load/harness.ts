@@ -24,6 +24,7 @@ export async function startServer(
       PORT: '0',
       HTTP_PROCESSES: '1',
       WORKERS: String(workers),
+      GRPC_PORT: '0',
       LOG_LEVEL: 'info',
       ...env,
     },

@@ -91,6 +91,7 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
   const unary =
     <Req, Res>(rpc: string, handler: Handler<Req, Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const started = performance.now();
       const callId = callIdOf(call.metadata);
       const cleanups: (() => void)[] = [];
       const done = () => {
@@ -111,6 +112,8 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
         // grpc-js serialises the answer in the callback: what the call holds is given back after.
         callback(null, answer);
         done();
+        // As Fastify's 'request completed' line for HTTP.
+        app.log.info({ rpc, callId, responseTime: performance.now() - started }, 'gRPC call completed');
       };
       try {
         const malformed = malformedReason(call.request);

@@ -34,6 +34,8 @@ export async function startServer(
       HTTP_PROCESSES: '1',
       WORKERS: '1',
       LOG_LEVEL: 'info',
+      // gRPC off unless a test asks for it: a fixed port would be shared by the tests run at once.
+      GRPC_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
