@@ -11,22 +11,28 @@
  *   native GEMM, with GEMM_VARIANT=wasm, and the Python peer (bench/python-peer: FastAPI + uvicorn
  *   + PyTorch, 2 worker processes, 1 torch thread each), skipped with a line where the Debian
  *   packages it needs are missing.
+ * - gRPC against REST (grpcAgainstRest): the DCGAN forward as a gRPC ModelInfer against /v2
+ *   binary, and the small op over gRPC at 16 concurrent calls against REST's; BENCH_GRPC_ONLY=1
+ *   runs only this table.
  * GEMM_VARIANT, when set, is passed to the service for the main runs.
  * BENCH_SECONDS sets the autocannon duration (default 8) and BENCH_SMALL_WARMUP the load before it
  * (default 2 s), BENCH_DCGAN_REQUESTS the timed sequential run (default 30), BENCH_DCGAN_WARMUP the
  * requests before it (default 20), BENCH_SIDE_WARMUP the requests each service of the side-by-side
  * table gets before it is timed (default 100).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { credentials, type Client as GrpcClient, Metadata, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { HEADER_LENGTH, toV2Request } from '../client/index.js';
+import { protoPackages } from '../src/grpc/proto.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import { runTask } from '../workers/tasks.js';
 import {
   autocannon,
   forwardBody,
+  freePort,
   memory,
   post,
   SERVER,
@@ -256,11 +262,185 @@ async function sideBySide(dcgan: Buffer): Promise<void> {
   );
 }
 
+/** The forward of `shape` as a ModelInferRequest, its tensors in raw_input_contents (what gRPC clients send). */
+function grpcForward({ geometry: g }: BenchShape) {
+  const raw = (length: number, seed: number) => {
+    const a = randomArray(Float32Array, length, seed);
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  };
+  const int64 = (v: number) => ({ int64_param: v });
+  return {
+    model_name: 'conv_transpose2d',
+    parameters: { stride_h: int64(g.sH), stride_w: int64(g.sW), padding_h: int64(g.pH), padding_w: int64(g.pW) },
+    inputs: [
+      { name: 'input', datatype: 'FP32', shape: [g.batch, g.inChannels, g.inH, g.inW] },
+      { name: 'weight', datatype: 'FP32', shape: [g.inChannels, g.outChannels, g.kH, g.kW] },
+      { name: 'bias', datatype: 'FP32', shape: [g.outChannels] },
+    ],
+    raw_input_contents: [raw(inputLength(g), 1), raw(weightLength(g), 2), raw(g.outChannels, 3)],
+  };
+}
+
+function modelInfer(client: GrpcClient, request: unknown): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((done, fail) =>
+    (client as unknown as Record<string, (...args: unknown[]) => void>).ModelInfer(
+      request,
+      new Metadata(),
+      (err: Error | null) => (err ? fail(err) : done(performance.now() - t0)),
+    ),
+  );
+}
+
+/** CPU time a process (its threads included) has used, in ms (Linux: /proc/<pid>/stat, utime + stime). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/**
+ * gRPC against REST on one service of 2 workers, in one run: the DCGAN forward as a gRPC
+ * ModelInfer (raw contents, one channel) and as /v2 binary (one keep-alive connection),
+ * alternating request by request so both see the same machine; the small op over gRPC at 16
+ * concurrent calls on one channel against /v1 at 16 autocannon connections, both for SECONDS
+ * after the same warm-up. Targets: gRPC DCGAN no slower than /v2 binary, gRPC small op at least
+ * REST's throughput. Both clients run in this process, on the same cores as the service: the
+ * service's own CPU time per call (its threads included) is printed too, the figure no client
+ * weighs on.
+ */
+async function grpcAgainstRest(small: string): Promise<void> {
+  const grpcPort = await freePort();
+  const s = await startService({
+    HTTP_PROCESSES: '1',
+    WORKERS: '2',
+    GRPC_PORT: String(grpcPort),
+    ...(process.env.GEMM_VARIANT ? { GEMM_VARIANT: process.env.GEMM_VARIANT } : {}),
+  });
+  const Inference = (protoPackages.inference as Record<string, unknown>)
+    .GRPCInferenceService as ServiceClientConstructor;
+  const client = new Inference(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+    'grpc.max_send_message_length': -1,
+    // What a Node client of large tensors should set (docs/api.md, "gRPC"): Node's 64 KiB HTTP/2
+    // window otherwise holds each answer to some thirty window updates.
+    'grpc-node.flow_control_window': 16 * 2 ** 20,
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const dcgan = grpcForward(DCGAN);
+    const binary = v2BinaryBody(DCGAN);
+    const rest = () =>
+      post(s.url, binary.body, agent, '/v2/models/conv_transpose2d/infer', {
+        'content-type': BINARY_CONTENT_TYPE,
+        [HEADER_LENGTH]: String(binary.headerLength),
+      });
+    const pid = s.child.pid!;
+    const grpcTimes: number[] = [];
+    const restTimes: number[] = [];
+    let [grpcCpu, restCpu] = [0, 0];
+    for (let i = 0; i < DCGAN_WARMUP + DCGAN_REQUESTS; i++) {
+      let c = cpuMs(pid);
+      const g = await modelInfer(client, dcgan);
+      if (i >= DCGAN_WARMUP) grpcCpu += cpuMs(pid) - c;
+      c = cpuMs(pid);
+      const r = await rest();
+      if (i >= DCGAN_WARMUP) {
+        restCpu += cpuMs(pid) - c;
+        grpcTimes.push(g);
+        restTimes.push(r);
+      }
+    }
+    const smallGrpc = grpcForward(SMALL);
+    const grpcLoad = async (seconds: number) => {
+      const end = performance.now() + seconds * 1000;
+      const latencies: number[] = [];
+      let errors = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (performance.now() < end)
+            await modelInfer(client, smallGrpc).then(
+              (ms) => latencies.push(ms),
+              () => errors++,
+            );
+        }),
+      );
+      latencies.sort((a, b) => a - b);
+      return { rps: latencies.length / seconds, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, errors };
+    };
+    const restLoad = (duration: number) =>
+      autocannon({
+        url: `${s.url}/v1/conv-transpose2d/forward`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: small,
+        connections: 16,
+        duration,
+      });
+    await restLoad(SMALL_WARMUP_SECONDS);
+    let c = cpuMs(pid);
+    const restSmall = await restLoad(SECONDS);
+    const restSmallCpu = ((cpuMs(pid) - c) * 1000) / restSmall.requests.total;
+    await grpcLoad(SMALL_WARMUP_SECONDS);
+    c = cpuMs(pid);
+    const grpcSmall = await grpcLoad(SECONDS);
+    const grpcSmallCpu = ((cpuMs(pid) - c) * 1000) / (grpcSmall.rps * SECONDS);
+    const [gMs, rMs] = [median(grpcTimes), median(restTimes)];
+    console.log(
+      `\ngRPC against REST, one service of 2 workers (${DCGAN_REQUESTS} DCGAN requests of each, alternating, after ${DCGAN_WARMUP}; small op ${SECONDS} s at 16 concurrent)\n`,
+    );
+    console.log(
+      table(
+        [
+          '',
+          'DCGAN median ms',
+          'DCGAN service CPU ms/call',
+          'small op req/s',
+          'small p99 ms',
+          'small service CPU us/call',
+          'errors',
+        ],
+        [
+          [
+            'gRPC ModelInfer (raw contents)',
+            gMs.toFixed(1),
+            (grpcCpu / DCGAN_REQUESTS).toFixed(1),
+            grpcSmall.rps.toFixed(0),
+            grpcSmall.p99.toFixed(1),
+            grpcSmallCpu.toFixed(0),
+            String(grpcSmall.errors),
+          ],
+          [
+            'REST (/v2 binary; small op /v1)',
+            rMs.toFixed(1),
+            (restCpu / DCGAN_REQUESTS).toFixed(1),
+            restSmall.requests.average.toFixed(0),
+            restSmall.latency.p99.toFixed(1),
+            restSmallCpu.toFixed(0),
+            String(restSmall.non2xx + restSmall.errors + restSmall.timeouts),
+          ],
+        ],
+      ),
+    );
+    console.log(`gRPC DCGAN ${(rMs / gMs).toFixed(2)}x the speed of /v2 binary (target >= 1)`);
+    console.log(
+      `gRPC small op ${(grpcSmall.rps / restSmall.requests.average).toFixed(2)}x REST's throughput (target >= 1); the service's CPU per call ${(grpcSmallCpu / restSmallCpu).toFixed(2)}x REST's`,
+    );
+  } finally {
+    client.close();
+    agent.destroy();
+    await stop(s);
+  }
+}
+
 async function main(): Promise<void> {
   const small = forwardBody(SMALL);
   const dcgan = Buffer.from(forwardBody(DCGAN));
   if (process.env.BENCH_SIDE_BY_SIDE_ONLY === '1') {
     await sideBySide(dcgan);
+    return;
+  }
+  if (process.env.BENCH_GRPC_ONLY === '1') {
+    await grpcAgainstRest(small);
     return;
   }
   const runs = [await measure(1, small, dcgan), await measure(2, small, dcgan)];
@@ -311,6 +491,7 @@ async function main(): Promise<void> {
     `DCGAN tensors ${mb.toFixed(1)} MB; peak RSS growth ${(two.dcganGrowthMb / mb).toFixed(1)}x of them on 2 workers (target <= 4x)`,
   );
   await sideBySide(dcgan);
+  await grpcAgainstRest(small);
 }
 
 await main();

@@ -1,20 +1,14 @@
 import type { FloatArray } from '../../workers/geometry.js';
 import { fieldErrors, RequestValidationError } from '../request-validation.js';
-import { dtypeOf, joined, piecesOf } from '../tensor/pieces.js';
+import { dtypeOf, piecesOf } from '../tensor/pieces.js';
 import { V2Error } from '../v2/errors.js';
 import type { Inference } from '../v2/infer.js';
 import type { Model } from '../v2/models.js';
 import { BINARY_DATA_OUTPUT } from '../v2/parameters.js';
 import { type InferenceRequest, InferenceRequestSchema } from '../v2/schemas.js';
 import { type BinaryTensors, DATATYPE_OF } from '../v2/tensors.js';
-import type {
-  InferOutputTensor,
-  InferParameter,
-  InferTensorContents,
-  ModelInferRequest,
-  ModelInferResponse,
-  ParameterMap,
-} from './proto.js';
+import type { InferParameter, InferTensorContents, ModelInferRequest, ParameterMap } from './proto.js';
+import { fieldSize, packedVarintsSize, stringSize, Writer } from './wire.js';
 
 /**
  * ModelInfer's messages in the terms of the REST half (src/v2/): a request becomes the JSON
@@ -149,39 +143,68 @@ export function checkVersion(model: Model, version: string | undefined): void {
     throw new V2Error(404, `model ${model.name} has no version ${version.slice(0, 64)}; its only version is 1`);
 }
 
+/** ModelInferResponse's fields (proto/grpc_service.proto). */
+const RESPONSE = { model_name: 1, model_version: 2, id: 3, outputs: 5, raw_output_contents: 6 } as const;
+const OUTPUT = { name: 1, datatype: 2, shape: 3, contents: 5 } as const;
+const CONTENTS = { FP32: 6, FP64: 7 } as const;
+
+interface Output {
+  readonly name: string;
+  readonly datatype: 'FP32' | 'FP64';
+  readonly shape: readonly number[];
+  readonly pieces: readonly FloatArray[];
+  readonly bytes: number;
+}
+
 /**
- * The answer of an inference: each output's bytes in raw_output_contents (what the protocol's
- * clients read by default), or, when the request asked for none of them raw (binary_data_output
- * or each output's binary_data false), in its typed contents. The protocol has no way to mix
- * the two in one answer: inferenceRequestOf refuses a request asking for both.
+ * The answer of an inference as the encoded ModelInferResponse: each output's bytes in
+ * raw_output_contents (what the protocol's clients read by default), or, when the request asked
+ * for none of them raw (binary_data_output or each output's binary_data false), in its typed
+ * contents (packed floats: the same little-endian bytes). The protocol has no way to mix the two
+ * in one answer: inferenceRequestOf refuses a request asking for both. Written by hand
+ * (src/grpc/wire.ts): the results are copied once, into the message.
  */
-export function inferResponseOf(model: Model, header: InferenceRequest, inference: Inference): ModelInferResponse {
+export function inferResponseOf(model: Model, header: InferenceRequest, inference: Inference): Buffer {
   const { wanted, results, shapes } = inference;
   const raw = wanted.some((o) => o.binary);
-  const response: ModelInferResponse = {
-    model_name: model.name,
-    model_version: '1',
-    ...(header.id !== undefined ? { id: header.id } : {}),
-    outputs: [],
-    raw_output_contents: [],
-  };
-  for (const o of wanted) {
+  const outputs: Output[] = wanted.map((o) => {
     const values = results[o.field];
     const shape = shapes[o.field];
     if (!values || !shape) throw new Error(`the worker returned no ${o.field}`);
-    const datatype = DATATYPE_OF[dtypeOf(values)];
-    const output: InferOutputTensor = { name: o.name, datatype, shape: [...shape] };
-    if (raw) {
-      const pieces = piecesOf(values);
-      response.raw_output_contents.push(
-        pieces.length === 1
-          ? Buffer.from(pieces[0].buffer, pieces[0].byteOffset, pieces[0].byteLength)
-          : Buffer.concat(pieces.map((p) => new Uint8Array(p.buffer, p.byteOffset, p.byteLength))),
-      );
-    } else {
-      output.contents = { [CONTENTS_FIELD[datatype]]: Array.from(joined(values)) };
-    }
-    response.outputs.push(output);
+    const pieces = piecesOf(values);
+    return {
+      name: o.name,
+      datatype: DATATYPE_OF[dtypeOf(values)],
+      shape,
+      pieces,
+      bytes: pieces.reduce((n, p) => n + p.byteLength, 0),
+    };
+  });
+  const metaSize = (o: Output) =>
+    stringSize(OUTPUT.name, o.name) +
+    stringSize(OUTPUT.datatype, o.datatype) +
+    fieldSize(OUTPUT.shape, packedVarintsSize(o.shape)) +
+    (raw ? 0 : fieldSize(OUTPUT.contents, fieldSize(CONTENTS[o.datatype], o.bytes)));
+  let size = stringSize(RESPONSE.model_name, model.name) + stringSize(RESPONSE.model_version, MODEL_VERSION);
+  if (header.id !== undefined) size += stringSize(RESPONSE.id, header.id);
+  for (const o of outputs) {
+    size += fieldSize(RESPONSE.outputs, metaSize(o));
+    if (raw) size += fieldSize(RESPONSE.raw_output_contents, o.bytes);
   }
-  return response;
+  const w = new Writer(size);
+  w.string(RESPONSE.model_name, model.name).string(RESPONSE.model_version, MODEL_VERSION);
+  if (header.id !== undefined) w.string(RESPONSE.id, header.id);
+  for (const o of outputs) {
+    w.head(RESPONSE.outputs, metaSize(o)).string(OUTPUT.name, o.name).string(OUTPUT.datatype, o.datatype);
+    w.head(OUTPUT.shape, packedVarintsSize(o.shape));
+    for (const d of o.shape) w.varint(d);
+    if (!raw)
+      w.head(OUTPUT.contents, fieldSize(CONTENTS[o.datatype], o.bytes))
+        .head(CONTENTS[o.datatype], o.bytes)
+        .bytes(o.pieces);
+  }
+  if (raw) for (const o of outputs) w.head(RESPONSE.raw_output_contents, o.bytes).bytes(o.pieces);
+  return w.finish();
 }
+
+const MODEL_VERSION = '1';

@@ -23,13 +23,7 @@ import { runInference } from '../v2/infer.js';
 import { modelNamed } from '../v2/route-schemas.js';
 import { EXTENSIONS, modelMetadataOf, notReady } from '../v2/routes.js';
 import { checkVersion, inferenceRequestOf, inferResponseOf } from './infer-messages.js';
-import {
-  type ModelInferRequest,
-  type ModelInferResponse,
-  type ModelMetadataResponse,
-  type ModelRequest,
-  malformedReason,
-} from './proto.js';
+import { type ModelInferRequest, type ModelMetadataResponse, type ModelRequest, malformedReason } from './proto.js';
 import { grpcRefusal, internalError } from './status.js';
 
 export interface GrpcContext {
@@ -146,7 +140,7 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
       throw rateLimited(config.rateLimitMax, config.rateLimitWindowMs, count.ttl);
   };
 
-  const modelInfer: Handler<ModelInferRequest, ModelInferResponse> = async (call, finally_) => {
+  const modelInfer: Handler<ModelInferRequest, Buffer> = async (call, finally_) => {
     const startedAt = performance.now();
     const message = call.request;
     const model = modelNamed(message.model_name ?? '');

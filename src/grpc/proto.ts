@@ -45,6 +45,9 @@ const service = (path: string): ServiceDefinition => {
       name,
       {
         ...method,
+        // ModelInfer's handler answers with the message already encoded (src/grpc/wire.ts).
+        responseSerialize: (value: unknown): Buffer =>
+          Buffer.isBuffer(value) ? value : method.responseSerialize(value),
         requestDeserialize: (bytes: Buffer): unknown => {
           try {
             return method.requestDeserialize(bytes);
@@ -110,22 +113,6 @@ export interface ModelInferRequest {
   readonly inputs: readonly InferInputTensor[];
   readonly outputs: readonly InferRequestedOutputTensor[];
   readonly raw_input_contents: readonly Buffer[];
-}
-
-export interface InferOutputTensor {
-  name: string;
-  datatype: string;
-  shape: number[];
-  parameters?: Record<string, InferParameter>;
-  contents?: { fp32_contents?: number[]; fp64_contents?: number[] };
-}
-
-export interface ModelInferResponse {
-  model_name: string;
-  model_version: string;
-  id?: string;
-  outputs: InferOutputTensor[];
-  raw_output_contents: Buffer[];
 }
 
 /** ModelReady's and ModelMetadata's request. */
