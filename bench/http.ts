@@ -316,7 +316,7 @@ async function grpcAgainstRest(small: string): Promise<void> {
     GRPC_PORT: String(grpcPort),
     ...(process.env.GEMM_VARIANT ? { GEMM_VARIANT: process.env.GEMM_VARIANT } : {}),
   });
-  const Inference = (protoPackages.inference as Record<string, unknown>)
+  const Inference = (protoPackages().inference as Record<string, unknown>)
     .GRPCInferenceService as ServiceClientConstructor;
   const client = new Inference(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
     'grpc.max_receive_message_length': -1,

@@ -110,13 +110,14 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
         app.log.info({ rpc, callId, responseTime: performance.now() - started }, 'gRPC call completed');
       };
       try {
-        const malformed = malformedReason(call.request);
-        if (malformed !== undefined)
-          throw new V2Error(400, `the message is not a valid request of ${rpc}: ${malformed}`);
+        // The key first, as REST checks it before reading a body: strangers learn nothing.
         if (keyed) {
           const refusal = keyRefusal(keys, authorizationOf(call.metadata));
           if (refusal) throw refusal;
         }
+        const malformed = malformedReason(call.request);
+        if (malformed !== undefined)
+          throw new V2Error(400, `the message is not a valid request of ${rpc}: ${malformed}`);
         const answer = handler(call, (f) => cleanups.push(f));
         if (answer instanceof Promise) answer.then(succeed, fail);
         else succeed(answer);

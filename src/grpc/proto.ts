@@ -4,8 +4,9 @@ import { loadSync, type Options } from '@grpc/proto-loader';
 import { projectRoot } from '../package-info.js';
 
 /**
- * The gRPC services' definitions, loaded from proto/ when the process starts (@grpc/proto-loader:
- * no generated code to keep in step with the .proto files), and the messages' shapes as the
+ * The gRPC services' definitions, loaded from proto/ when the gRPC server is first bound
+ * (@grpc/proto-loader: no generated code to keep in step with the .proto files; an app that
+ * serves no gRPC never reads them), and the messages' shapes as the
  * loader's options below give them to handlers: field names as in the .proto (snake_case),
  * int64 as numbers, enums as their names, `oneof` fields naming the field that is set, repeated
  * fields always present, bytes as Buffers (views of the received message, not copies).
@@ -22,8 +23,13 @@ export const LOADER_OPTIONS: Options = {
   includeDirs: [PROTO_DIR],
 };
 
-const definitions = loadSync(['grpc_service.proto', 'health.proto'], LOADER_OPTIONS);
-const loaded = loadPackageDefinition(definitions);
+let loaded: GrpcObject | null = null;
+
+/** Every package of proto/, loaded once: for the server, and for clients (the bench). */
+export function protoPackages(): GrpcObject {
+  loaded ??= loadPackageDefinition(loadSync(['grpc_service.proto', 'health.proto'], LOADER_OPTIONS));
+  return loaded;
+}
 
 /** Set on a request that was not a valid message of its type: why, in protobufjs' words. */
 export const MALFORMED = Symbol('malformed');
@@ -36,8 +42,8 @@ export const malformedReason = (request: unknown): string | undefined =>
  * A service whose requests that fail to decode reach the handler marked MALFORMED, so they are
  * refused as the client's error (INVALID_ARGUMENT) and not as grpc-js's INTERNAL.
  */
-const service = (path: string): ServiceDefinition => {
-  let node: unknown = loaded;
+export const serviceDefinition = (path: string): ServiceDefinition => {
+  let node: unknown = protoPackages();
   for (const part of path.split('.')) node = (node as GrpcObject)[part];
   const definition = (node as { service: ServiceDefinition }).service;
   return Object.fromEntries(
@@ -62,12 +68,6 @@ const service = (path: string): ServiceDefinition => {
 
 export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
-
-export const inferenceServiceDefinition = service(INFERENCE_SERVICE);
-export const healthServiceDefinition = service(HEALTH_SERVICE);
-
-/** Every package, for clients (tests, the bench, the TypeScript example). */
-export const protoPackages = loaded;
 
 /** One value of a parameter map: the `oneof` names the field that is set. */
 export interface InferParameter {

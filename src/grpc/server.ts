@@ -2,7 +2,7 @@ import type { Http2Server, Http2Session, Settings } from 'node:http2';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthService } from './health.js';
 import { type GrpcContext, inferenceService } from './inference-service.js';
-import { healthServiceDefinition, inferenceServiceDefinition } from './proto.js';
+import { HEALTH_SERVICE, INFERENCE_SERVICE, serviceDefinition } from './proto.js';
 
 /**
  * HTTP/2 receive windows: Node's default, which grpc-js keeps and has no server option for, is
@@ -54,30 +54,38 @@ const WIDENED = Symbol('widened');
  * ends what is left.
  */
 export class GrpcServer {
-  readonly #server: Server;
-  readonly #health: HealthService;
+  readonly #ctx: GrpcContext;
+  /** Made when first bound: an app that serves no gRPC (GRPC_PORT=0, most tests) loads no .proto. */
+  #bound: { server: Server; health: HealthService } | null = null;
   #drained: Promise<void> | null = null;
-  readonly #window: number;
 
   constructor(ctx: GrpcContext) {
-    this.#server = new Server({
+    this.#ctx = ctx;
+  }
+
+  #make(): { server: Server; health: HealthService } {
+    const { config } = this.#ctx;
+    const server = new Server({
       // The HTTP body limit holds for a message too: grpc-js refuses a larger one (RESOURCE_EXHAUSTED) before decoding it.
-      'grpc.max_receive_message_length': ctx.config.maxBodyBytes,
+      'grpc.max_receive_message_length': config.maxBodyBytes,
     });
-    this.#window = Math.min(ctx.config.maxBodyBytes, MAX_RECEIVE_WINDOW);
-    widenStreamWindow(this.#server, this.#window);
-    this.#health = new HealthService(ctx);
-    this.#server.addService(inferenceServiceDefinition, inferenceService(ctx));
-    this.#server.addService(healthServiceDefinition, this.#health.implementation);
+    widenStreamWindow(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW));
+    const health = new HealthService(this.#ctx);
+    server.addService(serviceDefinition(INFERENCE_SERVICE), inferenceService(this.#ctx));
+    server.addService(serviceDefinition(HEALTH_SERVICE), health.implementation);
+    return { server, health };
   }
 
   /** Listens on host:port; resolves with the port (the one chosen, for port 0). */
   listen(port: number, host: string): Promise<number> {
+    if (this.#drained) return Promise.reject(new Error('the gRPC server has been shut down'));
+    this.#bound ??= this.#make();
+    const { server } = this.#bound;
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) =>
-      this.#server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
         if (err) return reject(err);
-        widenSessionWindows(this.#server, this.#window);
+        widenSessionWindows(server, Math.min(this.#ctx.config.maxBodyBytes, MAX_RECEIVE_WINDOW));
         resolve(bound);
       }),
     );
@@ -86,14 +94,15 @@ export class GrpcServer {
   /** Starts the drain (once): health says NOT_SERVING, Watch calls end, new calls are refused. */
   drain(): Promise<void> {
     this.#drained ??= new Promise((resolve) => {
-      this.#health.stop();
-      this.#server.tryShutdown(() => resolve());
+      if (!this.#bound) return resolve();
+      this.#bound.health.stop();
+      this.#bound.server.tryShutdown(() => resolve());
     });
     return this.#drained;
   }
 
   /** Ends every call and connection at once: past the grace period. */
   forceShutdown(): void {
-    this.#server.forceShutdown();
+    this.#bound?.server.forceShutdown();
   }
 }
