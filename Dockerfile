@@ -33,7 +33,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/build ./build
 COPY openapi ./openapi
-# The gRPC services' definitions, loaded at start-up (src/grpc/proto.ts).
+# The gRPC services' definitions, read when the gRPC port is bound (src/grpc/proto.ts).
 COPY proto ./proto
 # The image's unprivileged user; the service needs no write access.
 USER node
