@@ -14,6 +14,9 @@ import { HEALTH_SERVICE, INFERENCE_SERVICE, serviceDefinition } from './proto.js
  */
 export const MAX_RECEIVE_WINDOW = 16 * 2 ** 20;
 
+/** Calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+export const MAX_CONCURRENT_STREAMS = 128;
+
 type Internals = {
   commonServerOptions?: { settings?: Settings };
   http2Servers?: Map<Http2Server, unknown>;
@@ -25,14 +28,18 @@ function widenStreamWindow(server: Server, bytes: number): void {
   if (options) options.settings = { ...options.settings, initialWindowSize: bytes };
 }
 
-/** Each connection's window, as it opens: on every listener bound so far. */
-function widenSessionWindows(server: Server, bytes: number): void {
+/**
+ * Each connection's window as it opens, and MAX_CONNECTIONS, as on the HTTP port: on every
+ * listener bound so far (grpc-js offers neither as an option).
+ */
+function configureListeners(server: Server, window: number, maxConnections: number): void {
   for (const http2Server of (server as unknown as Internals).http2Servers?.keys() ?? []) {
     if ((http2Server as Http2Server & { [WIDENED]?: true })[WIDENED]) continue;
     (http2Server as Http2Server & { [WIDENED]?: true })[WIDENED] = true;
+    http2Server.maxConnections = maxConnections;
     http2Server.on('session', (session: Http2Session) => {
       try {
-        session.setLocalWindowSize(bytes);
+        session.setLocalWindowSize(window);
       } catch {
         // A session already closing: nothing to widen.
       }
@@ -68,6 +75,9 @@ export class GrpcServer {
     const server = new Server({
       // The HTTP body limit holds for a message too: grpc-js refuses a larger one (RESOURCE_EXHAUSTED) before decoding it.
       'grpc.max_receive_message_length': config.maxBodyBytes,
+      // Calls one connection may have open at once, each holding up to a message: bounded, as
+      // HTTP/1.1 bounds a connection to one request.
+      'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
     });
     widenStreamWindow(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW));
     const health = new HealthService(this.#ctx);
@@ -85,7 +95,8 @@ export class GrpcServer {
     return new Promise((resolve, reject) =>
       server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
         if (err) return reject(err);
-        widenSessionWindows(server, Math.min(this.#ctx.config.maxBodyBytes, MAX_RECEIVE_WINDOW));
+        const { config } = this.#ctx;
+        configureListeners(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW), config.maxConnections);
         resolve(bound);
       }),
     );

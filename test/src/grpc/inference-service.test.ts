@@ -4,7 +4,7 @@ import { credentials, Metadata, makeGenericClientConstructor, type ServiceError,
 import { SLEEP } from '../../fixtures/faulty-worker.js';
 import { faultyWorker, until } from '../../helpers/faults.js';
 import { send } from '../../helpers/http.js';
-import { rawOf, refused, serve, unary } from './client.js';
+import { InferenceClient, rawOf, refused, serve, unary } from './client.js';
 import { params } from './messages.js';
 
 /** The metadata RPCs, and what every call goes through: API key, limits, deadline, cancellation, framing. */
@@ -174,6 +174,18 @@ describe('limits', () => {
     assert.equal(err.code, status.UNAVAILABLE);
     assert.match(err.details, /memory budget is taken by requests in flight/);
     assert.deepEqual(err.metadata.get('retry-after'), ['1']);
+  });
+});
+
+describe('connections', () => {
+  it('MAX_CONNECTIONS holds on the gRPC port as on HTTP: a connection past it is closed at once', async (t) => {
+    const { address, inference } = await serve(t, { maxConnections: 1 });
+    assert.deepEqual(await unary(inference, 'ServerLive', {}), { live: true });
+    const second = new InferenceClient(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    t.after(() => second.close());
+    const err = await refused(unary(second, 'ServerLive', {}, {}, { deadline: Date.now() + 1500 }));
+    assert.ok([status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(err.code), status[err.code]);
+    assert.deepEqual(await unary(inference, 'ServerLive', {}), { live: true }, 'the first connection serves on');
   });
 });
 
