@@ -372,14 +372,22 @@ async function grpcAgainstRest(small: string): Promise<void> {
       }
     }
     const smallGrpc = encodeInfer(grpcForward(SMALL));
+    // BENCH_GRPC_CHANNELS connections share the 16 calls (default 1: one channel, as clients use).
+    const channels = Array.from({ length: Number(process.env.BENCH_GRPC_CHANNELS ?? 1) }, (_, i) =>
+      i === 0
+        ? client
+        : new RawInference(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+            'grpc.use_local_subchannel_pool': 1,
+          }),
+    );
     const grpcLoad = async (seconds: number) => {
       const end = performance.now() + seconds * 1000;
       const latencies: number[] = [];
       let errors = 0;
       await Promise.all(
-        Array.from({ length: 16 }, async () => {
+        Array.from({ length: 16 }, async (_, i) => {
           while (performance.now() < end)
-            await modelInfer(client, smallGrpc).then(
+            await modelInfer(channels[i % channels.length], smallGrpc).then(
               (ms) => latencies.push(ms),
               () => errors++,
             );
@@ -442,6 +450,7 @@ async function grpcAgainstRest(small: string): Promise<void> {
         ],
       ),
     );
+    for (const c of channels.slice(1)) c.close();
     console.log(`gRPC DCGAN ${(rMs / gMs).toFixed(2)}x the speed of /v2 binary (target >= 1)`);
     console.log(
       `gRPC small op ${(grpcSmall.rps / restSmall.requests.average).toFixed(2)}x REST's throughput (target >= 1); the service's CPU per call ${(grpcSmallCpu / restSmallCpu).toFixed(2)}x REST's`,
