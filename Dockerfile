@@ -25,6 +25,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0-pt
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PORT=8080 \
+    GRPC_PORT=8081 \
     HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -32,9 +33,12 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/build ./build
 COPY openapi ./openapi
+# The gRPC services' definitions, read when the gRPC port is bound (src/grpc/proto.ts).
+COPY proto ./proto
 # The image's unprivileged user; the service needs no write access.
 USER node
-EXPOSE 8080
+# HTTP (REST, /v2) and gRPC (the Open Inference Protocol's gRPC half).
+EXPOSE 8080 8081
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form, no shell or npm in between: SIGTERM reaches the server, which drains and exits 0.

@@ -16,22 +16,28 @@
  *   interleaved rounds (target <= 0.7x); and /health/live's latency, polled every 10 ms, while a
  *   64 MiB layer (86 MiB of base64) loads (target: no answer later than 100 ms).
  *   BENCH_LAYERS_ONLY=1 runs these alone.
+ * - gRPC against REST (grpcAgainstRest): the DCGAN forward as a gRPC ModelInfer against /v2
+ *   binary, and the small op over gRPC at 16 concurrent calls against REST's; BENCH_GRPC_ONLY=1
+ *   runs only this table.
  * GEMM_VARIANT, when set, is passed to the service for the main runs.
  * BENCH_SECONDS sets the autocannon duration (default 8) and BENCH_SMALL_WARMUP the load before it
  * (default 2 s), BENCH_DCGAN_REQUESTS the timed sequential run (default 30), BENCH_DCGAN_WARMUP the
  * requests before it (default 20), BENCH_SIDE_WARMUP the requests each service of the side-by-side
  * table gets before it is timed (default 100).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { credentials, type Client as GrpcClient, Metadata, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { HEADER_LENGTH, loadLayerBody, toV2Request } from '../client/index.js';
+import { INFERENCE_SERVICE, serviceDefinition } from '../src/grpc/proto.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import { runTask } from '../workers/tasks.js';
 import {
   autocannon,
   forwardBody,
+  freePort,
   memory,
   post,
   SERVER,
@@ -318,6 +324,206 @@ async function storedLayer(): Promise<{ carried: number; stored: number }> {
   }
 }
 
+/** The forward of `shape` as a ModelInferRequest, its tensors in raw_input_contents (what gRPC clients send). */
+function grpcForward({ geometry: g }: BenchShape) {
+  const raw = (length: number, seed: number) => {
+    const a = randomArray(Float32Array, length, seed);
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  };
+  const int64 = (v: number) => ({ int64_param: v });
+  return {
+    model_name: 'conv_transpose2d',
+    parameters: { stride_h: int64(g.sH), stride_w: int64(g.sW), padding_h: int64(g.pH), padding_w: int64(g.pW) },
+    inputs: [
+      { name: 'input', datatype: 'FP32', shape: [g.batch, g.inChannels, g.inH, g.inW] },
+      { name: 'weight', datatype: 'FP32', shape: [g.inChannels, g.outChannels, g.kH, g.kW] },
+      { name: 'bias', datatype: 'FP32', shape: [g.outChannels] },
+    ],
+    raw_input_contents: [raw(inputLength(g), 1), raw(weightLength(g), 2), raw(g.outChannels, 3)],
+  };
+}
+
+/**
+ * A client of ModelInfer that sends bytes encoded once and keeps the answer's bytes, as
+ * autocannon and node:http send a body made once and do not parse the answer: the figures are
+ * the service's, not protobufjs' in the client.
+ */
+const RawInference = makeGenericClientConstructor(
+  {
+    ModelInfer: {
+      path: '/inference.GRPCInferenceService/ModelInfer',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (b: Buffer) => b,
+      requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (b: Buffer) => b,
+      responseDeserialize: (b: Buffer) => b,
+    },
+  },
+  'RawInference',
+);
+
+const encodeInfer = (request: object): Buffer =>
+  serviceDefinition(INFERENCE_SERVICE).ModelInfer.requestSerialize(request);
+
+function modelInfer(client: GrpcClient, request: Buffer): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((done, fail) =>
+    (client as unknown as Record<string, (...args: unknown[]) => void>).ModelInfer(
+      request,
+      new Metadata(),
+      (err: Error | null) => (err ? fail(err) : done(performance.now() - t0)),
+    ),
+  );
+}
+
+/** CPU time a process (its threads included) has used, in ms (Linux: /proc/<pid>/stat, utime + stime). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/**
+ * gRPC against REST on one service of 2 workers, in one run: the DCGAN forward as a gRPC
+ * ModelInfer (raw contents, one channel) and as /v2 binary (one keep-alive connection),
+ * alternating request by request so both see the same machine; the small op over gRPC at 16
+ * concurrent calls on one channel against /v1 at 16 autocannon connections, both for SECONDS
+ * after the same warm-up. Targets: gRPC DCGAN no slower than /v2 binary, gRPC small op at least
+ * REST's throughput. Both clients run in this process, on the same cores as the service: the
+ * service's own CPU time per call (its threads included) is printed too, the figure no client
+ * weighs on.
+ */
+async function grpcAgainstRest(small: string): Promise<void> {
+  const grpcPort = await freePort();
+  const s = await startService({
+    HTTP_PROCESSES: '1',
+    WORKERS: '2',
+    GRPC_PORT: String(grpcPort),
+    ...(process.env.GEMM_VARIANT ? { GEMM_VARIANT: process.env.GEMM_VARIANT } : {}),
+  });
+  const client = new RawInference(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+    'grpc.max_send_message_length': -1,
+    // What a Node client of large tensors should set (docs/api.md, "gRPC"): Node's 64 KiB HTTP/2
+    // window otherwise holds each answer to some thirty window updates.
+    'grpc-node.flow_control_window': 16 * 2 ** 20,
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const dcgan = encodeInfer(grpcForward(DCGAN));
+    const binary = v2BinaryBody(DCGAN);
+    const rest = () =>
+      post(s.url, binary.body, agent, '/v2/models/conv_transpose2d/infer', {
+        'content-type': BINARY_CONTENT_TYPE,
+        [HEADER_LENGTH]: String(binary.headerLength),
+      });
+    const pid = s.child.pid!;
+    const grpcTimes: number[] = [];
+    const restTimes: number[] = [];
+    let [grpcCpu, restCpu] = [0, 0];
+    for (let i = 0; i < DCGAN_WARMUP + DCGAN_REQUESTS; i++) {
+      let c = cpuMs(pid);
+      const g = await modelInfer(client, dcgan);
+      if (i >= DCGAN_WARMUP) grpcCpu += cpuMs(pid) - c;
+      c = cpuMs(pid);
+      const r = await rest();
+      if (i >= DCGAN_WARMUP) {
+        restCpu += cpuMs(pid) - c;
+        grpcTimes.push(g);
+        restTimes.push(r);
+      }
+    }
+    const smallGrpc = encodeInfer(grpcForward(SMALL));
+    // BENCH_GRPC_CHANNELS connections share the 16 calls (default 1: one channel, as clients use).
+    const channels = Array.from({ length: Number(process.env.BENCH_GRPC_CHANNELS ?? 1) }, (_, i) =>
+      i === 0
+        ? client
+        : new RawInference(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+            'grpc.use_local_subchannel_pool': 1,
+          }),
+    );
+    const grpcLoad = async (seconds: number) => {
+      const end = performance.now() + seconds * 1000;
+      const latencies: number[] = [];
+      let errors = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          while (performance.now() < end)
+            await modelInfer(channels[i % channels.length], smallGrpc).then(
+              (ms) => latencies.push(ms),
+              () => errors++,
+            );
+        }),
+      );
+      latencies.sort((a, b) => a - b);
+      return { rps: latencies.length / seconds, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, errors };
+    };
+    const restLoad = (duration: number) =>
+      autocannon({
+        url: `${s.url}/v1/conv-transpose2d/forward`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: small,
+        connections: 16,
+        duration,
+      });
+    await restLoad(SMALL_WARMUP_SECONDS);
+    let c = cpuMs(pid);
+    const restSmall = await restLoad(SECONDS);
+    const restSmallCpu = ((cpuMs(pid) - c) * 1000) / restSmall.requests.total;
+    await grpcLoad(SMALL_WARMUP_SECONDS);
+    c = cpuMs(pid);
+    const grpcSmall = await grpcLoad(SECONDS);
+    const grpcSmallCpu = ((cpuMs(pid) - c) * 1000) / (grpcSmall.rps * SECONDS);
+    const [gMs, rMs] = [median(grpcTimes), median(restTimes)];
+    console.log(
+      `\ngRPC against REST, one service of 2 workers (${DCGAN_REQUESTS} DCGAN requests of each, alternating, after ${DCGAN_WARMUP}; small op ${SECONDS} s at 16 concurrent)\n`,
+    );
+    console.log(
+      table(
+        [
+          '',
+          'DCGAN median ms',
+          'DCGAN service CPU ms/call',
+          'small op req/s',
+          'small p99 ms',
+          'small service CPU us/call',
+          'errors',
+        ],
+        [
+          [
+            'gRPC ModelInfer (raw contents)',
+            gMs.toFixed(1),
+            (grpcCpu / DCGAN_REQUESTS).toFixed(1),
+            grpcSmall.rps.toFixed(0),
+            grpcSmall.p99.toFixed(1),
+            grpcSmallCpu.toFixed(0),
+            String(grpcSmall.errors),
+          ],
+          [
+            'REST (/v2 binary; small op /v1)',
+            rMs.toFixed(1),
+            (restCpu / DCGAN_REQUESTS).toFixed(1),
+            restSmall.requests.average.toFixed(0),
+            restSmall.latency.p99.toFixed(1),
+            restSmallCpu.toFixed(0),
+            String(restSmall.non2xx + restSmall.errors + restSmall.timeouts),
+          ],
+        ],
+      ),
+    );
+    for (const c of channels.slice(1)) c.close();
+    console.log(`gRPC DCGAN ${(rMs / gMs).toFixed(2)}x the speed of /v2 binary (target >= 1)`);
+    console.log(
+      `gRPC small op ${(grpcSmall.rps / restSmall.requests.average).toFixed(2)}x REST's throughput (target >= 1); the service's CPU per call ${(grpcSmallCpu / restSmallCpu).toFixed(2)}x REST's`,
+    );
+  } finally {
+    client.close();
+    agent.destroy();
+    await stop(s);
+  }
+}
+
 /** /health/live's latencies, polled every 10 ms on a connection of its own, while a 64 MiB layer loads. */
 async function liveDuringLoad(): Promise<{
   loadMs: number;
@@ -400,6 +606,10 @@ async function main(): Promise<void> {
     await sideBySide(dcgan);
     return;
   }
+  if (process.env.BENCH_GRPC_ONLY === '1') {
+    await grpcAgainstRest(small);
+    return;
+  }
   const runs = [await measure(1, small, dcgan), await measure(2, small, dcgan)];
   const bare = bareKernelMs();
   const split = await bareSplitMs();
@@ -449,6 +659,7 @@ async function main(): Promise<void> {
   );
   await layers();
   await sideBySide(dcgan);
+  await grpcAgainstRest(small);
 }
 
 await main();

@@ -59,6 +59,7 @@ export async function startService(env: Record<string, string>, nodeArgs: readon
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       MAX_QUEUE: '256',
+      GRPC_PORT: '0',
       ...(process.env.GEMM_VARIANT ? { GEMM_VARIANT: process.env.GEMM_VARIANT } : {}),
       ...env,
     },

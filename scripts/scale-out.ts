@@ -73,6 +73,7 @@ async function startReplica(): Promise<Replica> {
       WORKERS: String(WORKERS),
       LOG_LEVEL: 'warn',
       SHUTDOWN_GRACE_MS: '20000',
+      GRPC_PORT: '0',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -74,6 +74,8 @@ export async function startServer(env: Record<string, string> = {}, opts: StartO
       HTTP_PROCESSES: '1',
       WORKERS: '1',
       LOG_LEVEL: 'info',
+      // gRPC off unless asked for: a fixed port would be shared by the servers run at once.
+      GRPC_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', inheritStderr ? 'inherit' : 'pipe'],

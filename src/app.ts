@@ -5,6 +5,7 @@ import { answerClientError } from './client-errors.js';
 import type { ClusterLink } from './cluster/link.js';
 import type { Config } from './config.js';
 import { gemmRuntime } from './gemm-runtime.js';
+import { GrpcServer } from './grpc/server.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
 import { admissionPlugin } from './plugins/admission.js';
 import { authPlugin } from './plugins/auth.js';
@@ -13,7 +14,7 @@ import { flushBeforeClosePlugin } from './plugins/flush-before-close.js';
 import { loadSheddingPlugin } from './plugins/load-shedding.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
-import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { rateCounts, rateLimitPlugin } from './plugins/rate-limit.js';
 import { REFUSED_BODY_BYTES_PER_SECOND, refusedBodiesPlugin } from './plugins/refused-bodies.js';
 import { KernelPool } from './pool.js';
 import { ProblemError } from './problems.js';
@@ -35,6 +36,8 @@ declare module 'fastify' {
     pool: KernelPool;
     memoryBudget: MemoryBudget;
     uploads: Uploads;
+    /** The gRPC half of the Open Inference Protocol (src/grpc/): src/server.ts binds it to GRPC_PORT. */
+    grpc: GrpcServer;
   }
 }
 
@@ -176,7 +179,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(admissionPlugin, {
     ctx: { pool, budget: memory, uploads, requestTimeoutMs: config.requestTimeoutMs },
   });
+  const rates = rateCounts(opts.cluster);
   await app.register(rateLimitPlugin, {
+    counts: rates,
     max: config.rateLimitMax,
     windowMs: config.rateLimitWindowMs,
     keyed: config.apiKeys.length > 0,
@@ -192,6 +197,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     requestTimeoutMs: config.requestTimeoutMs,
   });
   await app.register(v2Routes, { pool, config, memory, cluster: opts.cluster });
+  const grpc = new GrpcServer({ app, config, rates, cluster: opts.cluster });
+  app.decorate('grpc', grpc);
+  // Shutdown as for HTTP: new calls refused, calls in flight finished; onClose hooks run last
+  // registered first, so the pool (closed above) outlives the calls.
+  app.addHook('preClose', async () => void grpc.drain());
+  app.addHook('onClose', async () => grpc.drain());
   await app.register(flushBeforeClosePlugin);
   return app;
 }

@@ -26,6 +26,7 @@ const keyList = z
 export const EnvSchema = z.object({
   PORT: wholeNumber(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
+  GRPC_PORT: wholeNumber(0, 65535).default(8081),
   HTTP_PROCESSES: wholeNumber(1, 256).optional(),
   WORKERS: wholeNumber(1, 256).optional(),
   MAX_BODY_BYTES: wholeNumber(1024, 2 ** 31 - 1).default(64 * MiB),
@@ -54,6 +55,8 @@ export const EnvSchema = z.object({
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** The Open Inference Protocol's gRPC port (src/grpc/), on HOST; 0: no gRPC. */
+  readonly grpcPort: number;
   /** The cores the service may keep busy (src/cpu-limit.ts), read once: the default of the two below, and the host's kernel slots. */
   readonly cores: number;
   /** Server processes sharing the port (src/cluster/primary.ts); 1: this process serves alone. */
@@ -122,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    grpcPort: e.GRPC_PORT,
     cores,
     httpProcesses: e.HTTP_PROCESSES ?? cores,
     workers: e.WORKERS ?? cores,

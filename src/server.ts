@@ -48,7 +48,10 @@ async function serve(config: Config, link: ClusterLink | undefined): Promise<voi
         'shutdown grace period passed; cancelling the work still in flight',
       );
       app.pool.cancelAll();
-      setTimeout(() => process.exit(1), LAST_WORDS_MS).unref();
+      setTimeout(() => {
+        app.grpc.forceShutdown();
+        process.exit(1);
+      }, LAST_WORDS_MS).unref();
     }, config.shutdownGraceMs);
     grace.unref();
     app.close().then(
@@ -70,6 +73,10 @@ async function serve(config: Config, link: ClusterLink | undefined): Promise<voi
   process.on('disconnect', () => stop('SIGTERM'));
 
   await app.listen({ port: config.port, host: config.host });
+  if (config.grpcPort !== 0) {
+    const port = await app.grpc.listen(config.grpcPort, config.host);
+    app.log.info({ port }, 'gRPC (Open Inference Protocol) listening');
+  }
 }
 
 main().catch((err: unknown) => {

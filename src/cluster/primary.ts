@@ -18,7 +18,7 @@ const SHARE_TIMEOUT_MS = 2000;
 /** Past SIGTERM, beyond the processes' own grace and last words, what the primary still waits. */
 const STOP_SLACK_MS = 5000;
 /** Clients the service-wide rate limit remembers (least recently seen forgotten first), as @fastify/rate-limit's default. */
-const RATE_CLIENTS = 5000;
+export const RATE_CLIENTS = 5000;
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
 type Level = keyof typeof LEVELS;
@@ -36,7 +36,7 @@ function primaryLog(configured: string) {
 }
 
 /** @fastify/rate-limit's in-memory store (not exported as a module of its own, so required by path). */
-interface LocalStore {
+export interface LocalStore {
   incr(
     key: string,
     cb: (err: Error | null, res: { current: number; ttl: number }) => void,
@@ -44,7 +44,7 @@ interface LocalStore {
     max: number,
   ): void;
 }
-const LocalStoreCtor = createRequire(import.meta.url)('@fastify/rate-limit/store/LocalStore.js') as new (
+export const LocalStoreCtor = createRequire(import.meta.url)('@fastify/rate-limit/store/LocalStore.js') as new (
   continueExceeding: boolean,
   exponentialBackoff: boolean,
   cache: number,

@@ -6,9 +6,33 @@ import { type Guard, guardOf } from '../route-guards.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** The token of an `Authorization: Bearer <token>` value (an HTTP header, gRPC metadata), or null. */
+export const tokenOf = (authorization: string | undefined): string | null =>
+  /^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? null;
+
 /** The token of an `Authorization: Bearer <token>` header, or null. */
-export const bearerToken = (request: FastifyRequest): string | null =>
-  /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
+export const bearerToken = (request: FastifyRequest): string | null => tokenOf(request.headers.authorization);
+
+/**
+ * The check of an `authorization` value against keys (as SHA-256 digests): null when it bears
+ * one of them, else the refusal (401). Every key is compared, each with timingSafeEqual.
+ */
+export function keyRefusal(keys: readonly Buffer[], authorization: string | undefined): ProblemError | null {
+  const token = tokenOf(authorization);
+  const presented = digest(token ?? '');
+  let ok = false;
+  for (const key of keys) ok = timingSafeEqual(key, presented) || ok;
+  if (ok) return null;
+  return new ProblemError(
+    'unauthorized',
+    token === null
+      ? 'an Authorization: Bearer <API key> header is required'
+      : 'the bearer token is not a known API key',
+  );
+}
+
+/** Keys as keyRefusal takes them. */
+export const keyDigests = (keys: readonly string[]): Buffer[] => keys.map(digest);
 
 export interface AuthOptions {
   /** Keys of the API (/v1, /v2); empty: the API is open. */
@@ -28,39 +52,26 @@ export interface AuthOptions {
  */
 async function auth(app: FastifyInstance, opts: AuthOptions): Promise<void> {
   const keysOf: Partial<Record<Guard, Buffer[]>> = {};
-  if (opts.apiKeys.length > 0) keysOf.api = keysOf.op = opts.apiKeys.map(digest);
-  if (opts.metricsKeys.length > 0) keysOf.metrics = opts.metricsKeys.map(digest);
+  if (opts.apiKeys.length > 0) keysOf.api = keysOf.op = keyDigests(opts.apiKeys);
+  if (opts.metricsKeys.length > 0) keysOf.metrics = keyDigests(opts.metricsKeys);
   const adminKeys = opts.adminKeys ?? [];
   // An open API stays open to administration only while no key of either kind is set.
-  if (opts.apiKeys.length > 0 || adminKeys.length > 0) keysOf.admin = adminKeys.map(digest);
+  if (opts.apiKeys.length > 0 || adminKeys.length > 0) keysOf.admin = keyDigests(adminKeys);
   if (Object.keys(keysOf).length === 0) return;
-  const known = (keys: readonly Buffer[], presented: Buffer) => {
-    let ok = false;
-    for (const key of keys) ok = timingSafeEqual(key, presented) || ok;
-    return ok;
-  };
   app.addHook('onRequest', (request, reply, done) => {
     const guard = guardOf(request);
     const keys = guard === undefined ? undefined : keysOf[guard];
     if (keys === undefined) return done();
-    const token = bearerToken(request);
-    const presented = digest(token ?? '');
-    if (known(keys, presented)) return done();
-    if (guard === 'admin' && token !== null && keysOf.api && known(keysOf.api, presented)) {
+    const refusal = keyRefusal(keys, request.headers.authorization);
+    if (refusal === null) return done();
+    if (guard === 'admin' && keysOf.api && keyRefusal(keysOf.api, request.headers.authorization) === null) {
       done(
         new ProblemError('forbidden', 'this route needs an administrative key (ADMIN_API_KEYS); an API key is not one'),
       );
       return;
     }
     reply.header('www-authenticate', 'Bearer');
-    done(
-      new ProblemError(
-        'unauthorized',
-        token === null
-          ? 'an Authorization: Bearer <API key> header is required'
-          : 'the bearer token is not a known API key',
-      ),
-    );
+    done(refusal);
   });
 }
 

@@ -4,6 +4,7 @@ import type { ResultName, Task } from '../../workers/tasks.js';
 import type { Limits, Shape } from '../ops/types.js';
 import { ClientClosed, DeadlineExceeded, type KernelPool } from '../pool.js';
 import { type FieldError, ProblemError } from '../problems.js';
+import type { RequestAdmission } from '../request-admission.js';
 import { BYTES_PER_ELEMENT, type Dtype, elementCount } from '../schemas/tensor.js';
 import { planSplit } from '../split.js';
 import type { Values } from '../tensor/pieces.js';
@@ -37,6 +38,16 @@ export interface OpOutcome {
 }
 
 /**
+/**
+ * A caller over another transport than HTTP (gRPC, src/grpc/): its admission, and a signal that
+ * aborts when it cancels the call.
+ */
+export interface OpCaller {
+  readonly admission: RequestAdmission;
+  readonly cancelled: AbortSignal;
+}
+
+/**
  * All tensors of one request share one dtype (docs/semantics.md, "Numbers"). A mismatch is
  * measured against the first tensor that took the default dtype, if one did, so that the fields
  * blamed are ones the request set, and the default is named as such.
@@ -60,13 +71,28 @@ function commonDtype(tensors: readonly (readonly [TensorField, TensorSource])[])
  * Aborts when the deadline passes or the client goes away, whichever comes first. The deadline
  * runs from the request's first byte: the time its body took to arrive is its own.
  */
-function requestSignal(request: FastifyRequest, timeoutMs: number): { signal: AbortSignal; done: () => void } {
+function requestSignal(
+  request: FastifyRequest | OpCaller,
+  timeoutMs: number,
+): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
   const remaining = request.admission?.remainingMs() ?? timeoutMs;
   const timer = setTimeout(
     () => controller.abort(new DeadlineExceeded(`the request took longer than ${timeoutMs} ms and was cancelled`)),
     remaining,
   );
+  if (!('raw' in request)) {
+    const onCancel = () => controller.abort(new ClientClosed());
+    if (request.cancelled.aborted) onCancel();
+    else request.cancelled.addEventListener('abort', onCancel, { once: true });
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearTimeout(timer);
+        request.cancelled.removeEventListener('abort', onCancel);
+      },
+    };
+  }
   const onClose = () => {
     if (!request.raw.complete || request.raw.destroyed) controller.abort(new ClientClosed());
   };
@@ -96,7 +122,7 @@ export function executeOp(
   body: Record<string, unknown>,
   tensors: readonly (readonly [TensorField, TensorSource])[],
   ctx: OpContext,
-  request: FastifyRequest,
+  request: FastifyRequest | OpCaller,
 ): OpOutcome | Promise<OpOutcome> {
   const dtype = commonDtype(tensors);
   const plan = route.plan(body, ctx.limits);
@@ -121,7 +147,7 @@ async function runOffLoop(
   dtype: Dtype,
   shapes: OpOutcome['shapes'],
   ctx: OpContext,
-  request: FastifyRequest,
+  request: FastifyRequest | OpCaller,
 ): Promise<OpOutcome> {
   const { signal, done } = requestSignal(request, ctx.requestTimeoutMs);
   try {

@@ -8,11 +8,26 @@ import { ProblemError } from '../problems.js';
 import { ProblemSchema } from '../schemas/problem.js';
 
 /** What under-pressure measured, in words (src/plugins/load-shedding.ts sets the limits). */
-function overload(app: FastifyInstance): string {
+export function overload(app: FastifyInstance): string {
   const m = app.memoryUsage();
   return m.eventLoopDelay > MAX_EVENT_LOOP_DELAY_MS
     ? pressureReason('eventLoopDelay', m.eventLoopDelay)
     : pressureReason('heapUsedBytes', m.heapUsed);
+}
+
+/**
+ * Why the service should not be sent work now, or null when it is ready: the readiness of
+ * /health/ready and of gRPC's health service (src/grpc/health.ts).
+ */
+export function notReadyReason(app: FastifyInstance, pool: KernelPool, cluster?: ClusterLink): string | null {
+  if (pool.closing) return 'the service is shutting down';
+  const whole = cluster?.notReady ?? null;
+  if (whole !== null) return whole;
+  if (pool.workers === 0) return 'the worker pool is starting';
+  if (pool.saturated)
+    return `the work queue is full (${pool.reserved} of ${pool.capacity} request slots taken, ${pool.queueSize} tasks waiting)`;
+  if (app.isUnderPressure()) return `the service is overloaded: ${overload(app)}`;
+  return null;
 }
 
 export async function healthRoutes(
@@ -50,17 +65,8 @@ export async function healthRoutes(
       },
     },
     async () => {
-      const { pool } = opts;
-      if (pool.closing) throw new ProblemError('unavailable', 'the service is shutting down');
-      const whole = opts.cluster?.notReady ?? null;
-      if (whole !== null) throw new ProblemError('unavailable', whole);
-      if (pool.workers === 0) throw new ProblemError('unavailable', 'the worker pool is starting');
-      if (pool.saturated)
-        throw new ProblemError(
-          'unavailable',
-          `the work queue is full (${pool.reserved} of ${pool.capacity} request slots taken, ${pool.queueSize} tasks waiting)`,
-        );
-      if (app.isUnderPressure()) throw new ProblemError('unavailable', `the service is overloaded: ${overload(app)}`);
+      const reason = notReadyReason(app, opts.pool, opts.cluster);
+      if (reason !== null) throw new ProblemError('unavailable', reason);
       return { status: 'ready' as const };
     },
   );

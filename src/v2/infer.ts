@@ -5,8 +5,9 @@ import type { FloatArray } from '../../workers/geometry.js';
 import type { ResultName } from '../../workers/tasks.js';
 import { bodyBytesParser, jsonCost } from '../body-bytes.js';
 import { type BodyCost, binaryBodyCost } from '../memory-model.js';
+import type { StoredLayer } from '../models/layer.js';
 import type { Layers } from '../models/layers.js';
-import { executeOp, type OpContext } from '../routes/execute-op.js';
+import { executeOp, type OpCaller, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
 import { JsonBodyParser } from '../tensor/off-loop-parse.js';
 import { dtypeOf, joined, piecesOf, type Values } from '../tensor/pieces.js';
@@ -22,9 +23,9 @@ import {
   type InferenceResponse,
   InferenceResponseSchema,
 } from './schemas.js';
-import { DATATYPE_OF, tensorSources } from './tensors.js';
+import { type BinaryTensors, binarySectionTensors, DATATYPE_OF, tensorSources } from './tensors.js';
 
-interface WantedOutput {
+export interface WantedOutput {
   readonly name: string;
   readonly field: ResultName;
   readonly binary: boolean;
@@ -36,8 +37,9 @@ function wantedOutputs(
   request: InferenceRequest,
   body: Record<string, unknown>,
   produced: readonly string[],
+  binaryByDefault: boolean,
 ): WantedOutput[] {
-  const binaryDefault = request.parameters?.[BINARY_DATA_OUTPUT] === true;
+  const binaryDefault = (request.parameters?.[BINARY_DATA_OUTPUT] ?? binaryByDefault) === true;
   if (!request.outputs) {
     return model.outputs
       .filter((o) => produced.includes(o.field))
@@ -58,6 +60,42 @@ function wantedOutputs(
       throw new V2Error(400, `output ${spec.name} is not computed when compute_bias is false`);
     return { name: spec.name, field: spec.field, binary: asked.parameters?.binary_data ?? binaryDefault };
   });
+}
+
+/** What an inference gives: the outputs to answer with, in order, and the op's results. */
+export interface Inference {
+  readonly wanted: readonly WantedOutput[];
+  readonly results: Readonly<Partial<Record<ResultName, Values>>>;
+  readonly shapes: Partial<Record<ResultName, readonly number[]>>;
+}
+
+/**
+ * One inference, whatever protocol carried it (REST here, gRPC in src/grpc/): the request's
+ * tensors and parameters become the /v1 body of the model's op route, which runs through the
+ * same pipeline (limits, admission, deadline, kernels). A stored layer's request runs as its op's
+ * model with the layer's tensors and parameters put in (src/v2/layer-infer.ts); `view` is the
+ * model as its caller sees it. `binaryByDefault`: whether an output whose request does not say
+ * is answered as raw bytes (gRPC) or as JSON numbers (REST).
+ */
+export async function runInference(
+  target: Model | StoredLayer,
+  header: InferenceRequest,
+  binary: BinaryTensors,
+  ctx: OpContext,
+  caller: FastifyRequest | OpCaller,
+  binaryByDefault: boolean,
+): Promise<Inference & { readonly view: Model }> {
+  const run = 'route' in target ? undefined : layerRun(target, header);
+  const model = run?.model ?? (target as Model);
+  const view = run?.view ?? model;
+  const given = tensorSources(view, header.inputs, binary);
+  const tensors = run ? withStored(model, given, run.stored) : given;
+  const body = v1Body(model, run ? run.parameters : header.parameters, tensors);
+  // Unknown or impossible outputs fail before the work, not after it.
+  if (header.outputs) wantedOutputs(view, header, body, [], binaryByDefault);
+  const { results, shapes } = await executeOp(model.route, body, tensors, ctx, caller);
+  const wanted = wantedOutputs(view, header, body, Object.keys(shapes), binaryByDefault);
+  return { view, wanted, results, shapes };
 }
 
 function answer(
@@ -185,29 +223,21 @@ export async function inferRoute(app: FastifyInstance, opts: InferOptions): Prom
         const start = process.hrtime.bigint();
         const builtIn = findModel(name);
         // The layer this request runs with, held to its end whatever loads and unloads meanwhile.
-        const layer = builtIn ? undefined : registry.get(name);
-        if (!builtIn && !layer) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
+        const target = builtIn ?? registry.get(name);
+        if (!target) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
         try {
           const header = request.body;
-          const run = layer ? layerRun(layer, header) : undefined;
-          const model = run?.model ?? builtIn!;
-          const view = run?.view ?? model;
-          const given = tensorSources(view, header.inputs, binarySection(request));
-          const tensors = run ? withStored(model, given, run.stored) : given;
-          const body = v1Body(model, run ? run.parameters : header.parameters, tensors);
-          // Unknown or impossible outputs fail before the work, not after it.
-          if (header.outputs) wantedOutputs(view, header, body, []);
           const inferStart = process.hrtime.bigint();
-          const { results, shapes } = await executeOp(model.route, body, tensors, ctx, request);
-          const inferEnd = process.hrtime.bigint();
-          const sent = answer(
-            reply,
-            view,
+          const { view, wanted, results, shapes } = await runInference(
+            target,
             header,
-            wantedOutputs(view, header, body, Object.keys(shapes)),
-            results,
-            shapes,
+            binarySectionTensors(binarySection(request)),
+            ctx,
+            request,
+            false,
           );
+          const inferEnd = process.hrtime.bigint();
+          const sent = answer(reply, view, header, wanted, results, shapes);
           stats.succeeded(name, batchOf(header), { start, inferStart, inferEnd, end: process.hrtime.bigint() });
           return sent;
         } catch (err) {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { V2Error } from './errors.js';
-import { findModel, modelNames } from './models.js';
+import { findModel, type Model, modelNames } from './models.js';
 import { V2ErrorSchema } from './schemas.js';
 
 /** What the /v2 routes share: the model path parameter and the protocol's error answers. */
@@ -10,11 +10,16 @@ export const ModelParams = z.object({
   model_name: z.enum(modelNames).describe('The model: one op, e.g. `conv_transpose2d`, `conv2d_grad_input`, `im2col`.'),
 });
 
+/** The model of that name, or a 404 (REST and gRPC). */
+export function modelNamed(name: string): Model {
+  const model = findModel(name);
+  if (!model) throw new V2Error(404, `no model ${name.slice(0, 64)}; the models are ${modelNames.join(', ')}`);
+  return model;
+}
+
 /** An unknown model is a 404 before its body is even read. */
 export async function knownModel(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-  const name = (request.params as { model_name?: string }).model_name ?? '';
-  if (!findModel(name))
-    throw new V2Error(404, `no model ${name.slice(0, 64)}; the models are ${modelNames.join(', ')}`);
+  modelNamed((request.params as { model_name?: string }).model_name ?? '');
 }
 
 const error = (description: string) => ({ description, content: { 'application/json': { schema: V2ErrorSchema } } });

@@ -5,6 +5,7 @@ import { layerCopiesDir } from '../cluster/layer-copies.js';
 import type { ClusterLink } from '../cluster/link.js';
 import type { Config } from '../config.js';
 import type { MemoryBudget } from '../memory-budget.js';
+import type { StoredLayer } from '../models/layer.js';
 import { Layers } from '../models/layers.js';
 import { packageInfo } from '../package-info.js';
 import type { KernelPool } from '../pool.js';
@@ -13,7 +14,7 @@ import type { OpContext } from '../routes/execute-op.js';
 import { useV2Errors, V2Error } from './errors.js';
 import { inferRoute } from './infer.js';
 import { LAYER_PASSES, passTensors } from './layer-infer.js';
-import { findModel } from './models.js';
+import { findModel, type Model } from './models.js';
 import { repositoryRoutes } from './repository.js';
 import { AnyModelParams, knownModelOrLayer, notReadyAnswer, VersionedModelParams } from './route-schemas.js';
 import { LayerMetadataSchema, ServerMetadataSchema } from './schemas.js';
@@ -32,12 +33,44 @@ export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_conf
 
 const tags = ['open-inference'];
 
-/** Why the server cannot take inferences now, or null when it can. */
-function notReady(pool: KernelPool): string | null {
+/** Why the server cannot take inferences now, or null when it can (REST's and gRPC's ServerReady). */
+export function notReady(pool: KernelPool): string | null {
   if (pool.closing) return 'the service is shutting down';
   if (pool.workers === 0) return 'the worker pool is starting';
   if (pool.saturated) return `the work queue is full (${pool.queueSize} tasks waiting)`;
   return null;
+}
+
+/** A model's metadata (REST's and gRPC's ModelMetadata). */
+export function modelMetadataOf(model: Model) {
+  const tensor = (t: { name: string; shape: readonly number[] }) => ({
+    name: t.name,
+    datatype: 'FP32' as const,
+    shape: [...t.shape],
+  });
+  return {
+    name: model.name,
+    versions: ['1'],
+    platform: packageInfo.name,
+    inputs: model.inputs.map(tensor),
+    outputs: model.outputs.map(tensor),
+  };
+}
+
+/**
+ * A stored layer's metadata: its forward pass's tensors, with their channels, and in `parameters`
+ * what each pass takes and gives and the parameters the layer fixes.
+ */
+export function layerMetadataOf(layer: StoredLayer) {
+  const passes = Object.fromEntries(LAYER_PASSES.map((p) => [p, passTensors(layer, p)]));
+  return {
+    name: layer.name,
+    versions: ['1'],
+    platform: packageInfo.name,
+    inputs: passes.forward.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+    outputs: passes.forward.outputs,
+    parameters: { passes, fixed: { ...layer.fixed } },
+  };
 }
 
 async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
@@ -147,37 +180,11 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
       },
       async (request) => {
         const name = request.params.model_name;
-        const layer = findModel(name) ? undefined : registry.get(name);
-        if (layer) {
-          const passes = Object.fromEntries(LAYER_PASSES.map((p) => [p, passTensors(layer, p)]));
-          const strip = (t: { name: string; datatype: 'FP32' | 'FP64'; shape: number[] }) => ({
-            name: t.name,
-            datatype: t.datatype,
-            shape: t.shape,
-          });
-          return {
-            name,
-            versions: ['1'],
-            platform: packageInfo.name,
-            inputs: passes.forward.inputs.map(strip),
-            outputs: passes.forward.outputs,
-            parameters: { passes, fixed: { ...layer.fixed } },
-          };
-        }
         const model = findModel(name);
-        if (!model) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
-        const tensor = (t: { name: string; shape: readonly number[] }) => ({
-          name: t.name,
-          datatype: 'FP32' as const,
-          shape: [...t.shape],
-        });
-        return {
-          name: model.name,
-          versions: ['1'],
-          platform: packageInfo.name,
-          inputs: model.inputs.map(tensor),
-          outputs: model.outputs.map(tensor),
-        };
+        if (model) return modelMetadataOf(model);
+        const layer = registry.get(name);
+        if (!layer) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
+        return layerMetadataOf(layer);
       },
     );
   }

@@ -79,18 +79,58 @@ function decodeBytes(bytes: Buffer, dtype: Dtype, count: number): FloatArray {
 }
 
 /**
+ * Where a request's binary tensors are (those whose input declares a size in bytes): REST's
+ * binary section, or gRPC's raw_input_contents (src/grpc/). Each says what a size is called
+ * (for messages) and hands out the bytes of one input, refusing what it does not hold.
+ */
+export interface BinaryTensors {
+  /** The declared size as the caller wrote it: `binary_data_size`, `raw_input_contents[1]`. */
+  sizeName(index: number): string;
+  /** The `size` bytes of input `index` (named `name`); throws V2Error when they are not there. */
+  take(index: number, name: string, size: number): Buffer;
+  /** Throws V2Error when bytes were given that no input took. */
+  end(): void;
+}
+
+/** REST's binary section: the inputs' bytes one after the other, in input order. */
+export function binarySectionTensors(section: Buffer): BinaryTensors {
+  let offset = 0;
+  return {
+    sizeName: () => 'binary_data_size',
+    take(_index, name, size) {
+      if (offset + size > section.length) {
+        throw new V2Error(
+          400,
+          `${name}: the binary section ends at byte ${section.length}, before this tensor's ${size} bytes from byte ${offset}`,
+        );
+      }
+      const bytes = section.subarray(offset, offset + size);
+      offset += size;
+      return bytes;
+    },
+    end() {
+      if (offset !== section.length) {
+        throw new V2Error(
+          400,
+          `the binary section holds ${section.length} bytes but the inputs' binary_data_size add up to ${offset}`,
+        );
+      }
+    },
+  };
+}
+
+/**
  * The request's tensors as the op pipeline takes them, in the model's input order: JSON `data`
- * or a slice of the binary section (binary_data_size bytes each, in request order). Shapes,
- * dtypes, counts and byte sizes are all checked here; decoding waits for `decode()`.
+ * or binary bytes (`binary`: REST's binary section, or gRPC's raw contents). Shapes, dtypes,
+ * counts and byte sizes are all checked here; decoding waits for `decode()`.
  */
 export function tensorSources(
   model: Model,
   inputs: readonly RequestInput[],
-  section: Buffer,
+  binary: BinaryTensors,
 ): [TensorField, TensorSource][] {
   const byName = new Map<string, readonly [TensorField, TensorSource]>();
-  let offset = 0;
-  for (const input of inputs) {
+  for (const [index, input] of inputs.entries()) {
     const spec = model.inputs.find((i) => i.name === input.name);
     if (!spec) {
       throw new V2Error(
@@ -110,17 +150,10 @@ export function tensorSources(
       if (binarySize !== want) {
         throw new V2Error(
           400,
-          `${input.name}: binary_data_size is ${binarySize} but shape ${describeShape(input.shape)} of ${input.datatype} needs ${want} bytes`,
+          `${input.name}: ${binary.sizeName(index)} is ${binarySize} but shape ${describeShape(input.shape)} of ${input.datatype} needs ${want} bytes`,
         );
       }
-      if (offset + binarySize > section.length) {
-        throw new V2Error(
-          400,
-          `${input.name}: the binary section ends at byte ${section.length}, before this tensor's ${binarySize} bytes from byte ${offset}`,
-        );
-      }
-      const bytes = section.subarray(offset, offset + binarySize);
-      offset += binarySize;
+      const bytes = binary.take(index, input.name, binarySize);
       decode = () => decodeBytes(bytes, dtype, count);
     } else {
       if (input.data === undefined)
@@ -131,11 +164,6 @@ export function tensorSources(
     }
     byName.set(input.name, [spec.field, { shape: input.shape, dtype, decode }]);
   }
-  if (offset !== section.length) {
-    throw new V2Error(
-      400,
-      `the binary section holds ${section.length} bytes but the inputs' binary_data_size add up to ${offset}`,
-    );
-  }
+  binary.end();
   return model.inputs.flatMap((i) => (byName.has(i.name) ? [byName.get(i.name) as [TensorField, TensorSource]] : []));
 }

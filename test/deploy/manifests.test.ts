@@ -11,6 +11,7 @@ import { expectedCost } from '../../src/memory-model.js';
 import { build } from '../helpers/build.js';
 import { send } from '../helpers/http.js';
 import { projectRoot } from '../helpers/paths.js';
+import { serve, unary } from '../src/grpc/client.js';
 
 /**
  * deploy/: the Kubernetes manifests and the compose file, read as YAML and held to what the app
@@ -83,9 +84,14 @@ describe('the Deployment', () => {
     );
   });
 
+  it('listens for gRPC where the container port named grpc says', () => {
+    const port = container.ports.find((p: Obj) => p.name === 'grpc');
+    assert.ok(port);
+    assert.equal(port.containerPort, loadConfig(plainEnv).grpcPort);
+  });
+
   for (const [probe, want] of [
     ['livenessProbe', 200],
-    ['readinessProbe', 200],
     ['startupProbe', 200],
   ] as const) {
     it(`${probe} asks a GET route the app serves, on the http port`, async () => {
@@ -96,11 +102,23 @@ describe('the Deployment', () => {
     });
   }
 
-  it('readiness is the route that fails while the service drains, liveness one that does not', async (t) => {
-    const draining = await build(t, { workers: 1 });
-    draining.pool.stopAdmitting();
-    assert.equal((await send(draining, { method: 'GET', url: container.readinessProbe.httpGet.path })).statusCode, 503);
-    assert.equal((await send(draining, { method: 'GET', url: container.livenessProbe.httpGet.path })).statusCode, 200);
+  it('readinessProbe is a gRPC health Check on the gRPC port, SERVING when /health/ready is 200', async (t) => {
+    const { grpc } = container.readinessProbe;
+    assert.equal(grpc.port, loadConfig(plainEnv).grpcPort);
+    const served = await serve(t, { workers: 1 });
+    assert.deepEqual(await unary(served.health, 'Check', { service: grpc.service ?? '' }), { status: 'SERVING' });
+    assert.equal((await send(served.app, { method: 'GET', url: '/health/ready' })).statusCode, 200);
+  });
+
+  it('readiness is what fails while the service drains, liveness what does not', async (t) => {
+    const draining = await serve(t, { workers: 1 });
+    draining.app.pool.stopAdmitting();
+    const check = await unary(draining.health, 'Check', { service: container.readinessProbe.grpc.service ?? '' });
+    assert.deepEqual(check, { status: 'NOT_SERVING' });
+    assert.equal(
+      (await send(draining.app, { method: 'GET', url: container.livenessProbe.httpGet.path })).statusCode,
+      200,
+    );
   });
 
   it('gives SIGTERM time for the preStop pause and the whole drain', () => {
@@ -116,11 +134,12 @@ describe('the Deployment', () => {
 });
 
 describe('the Service, HorizontalPodAutoscaler and PodDisruptionBudget', () => {
-  it("the Service sends its port to the pods' http port", () => {
+  it("the Service sends its ports to the pods' http and grpc ports", () => {
     const service = ofKind('Service');
     assert.ok(matches(service.spec.selector, pod.metadata.labels));
     const ports = container.ports.map((p: Obj) => p.name);
     for (const p of service.spec.ports) assert.ok(ports.includes(p.targetPort), `targetPort ${p.targetPort}`);
+    assert.deepEqual(service.spec.ports.map((p: Obj) => p.targetPort).sort(), ['grpc', 'http']);
   });
 
   it('the HPA scales the Deployment on CPU, which the pods request', () => {

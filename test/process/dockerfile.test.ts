@@ -97,6 +97,7 @@ describe('the Dockerfile', () => {
         PATH: process.env.PATH ?? '',
         ...image.env,
         PORT: port,
+        GRPC_PORT: String(await freePort()),
         HOST: '127.0.0.1',
         WORKERS: '1',
         LOG_LEVEL: 'warn',

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  Metadata,
+  ServerErrorResponse,
+  ServerUnaryCall,
+  sendUnaryData,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { FastifyInstance } from 'fastify';
+import type { ClusterLink } from '../cluster/link.js';
+import type { Config } from '../config.js';
+import { type BodyCost, HELD_PER_BODY_BYTE } from '../memory-model.js';
+import { packageInfo } from '../package-info.js';
+import { keyDigests, keyRefusal, tokenOf } from '../plugins/auth.js';
+import { clientKey, type RateCounts, rateLimited } from '../plugins/rate-limit.js';
+import { RETRY_AFTER_SECONDS } from '../pool.js';
+import { ProblemError } from '../problems.js';
+import { RequestAdmission } from '../request-admission.js';
+import type { OpContext } from '../routes/execute-op.js';
+import { overload } from '../routes/health.js';
+import { V2Error } from '../v2/errors.js';
+import { runInference } from '../v2/infer.js';
+import { modelNamed } from '../v2/route-schemas.js';
+import { EXTENSIONS, modelMetadataOf, notReady } from '../v2/routes.js';
+import { checkVersion, inferenceRequestOf, inferResponseOf } from './infer-messages.js';
+import { type ModelInferRequest, type ModelMetadataResponse, type ModelRequest, malformedReason } from './proto.js';
+import { grpcRefusal, internalError } from './status.js';
+
+export interface GrpcContext {
+  /** The app whose pool, memory budget, uploads, pressure and log the calls share. */
+  readonly app: FastifyInstance;
+  readonly config: Config;
+  /** The rate limit's counts, shared with REST (src/plugins/rate-limit.ts). */
+  readonly rates: RateCounts;
+  readonly cluster?: ClusterLink;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** A call's id, as REST's x-request-id: the caller's own when it looks like one. */
+function callIdOf(metadata: Metadata): string {
+  const given = metadata.get('x-request-id')[0];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The address part of a peer (`1.2.3.4:5678`, `::1:5678`): REST's request.ip. */
+export const peerAddress = (peer: string): string => {
+  const colon = peer.lastIndexOf(':');
+  return colon > 0 ? peer.slice(0, colon) : peer;
+};
+
+const authorizationOf = (metadata: Metadata): string | undefined => {
+  const v = metadata.get('authorization')[0];
+  return typeof v === 'string' ? v : undefined;
+};
+
+/** What a decoded ModelInferRequest holds (src/memory-model.ts): raw bytes as /v2 binary ones, typed values as JSON numbers. */
+function messageCost(message: ModelInferRequest): BodyCost {
+  let raw = 0;
+  for (const b of message.raw_input_contents) raw += b.length;
+  let typed = 0;
+  for (const input of message.inputs)
+    for (const values of Object.values(input.contents ?? {})) typed += (values as unknown[]).length * 8;
+  return {
+    bytes: Math.ceil(raw * HELD_PER_BODY_BYTE.binary + typed * HELD_PER_BODY_BYTE.jsonNumbers),
+    tensorBytes: raw + typed,
+    answer: 'binary',
+  };
+}
+
+/** A call's handler; `finally` registers what to do once its answer or status has been handed to grpc-js. */
+type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, finally_: (f: () => void) => void) => Res | Promise<Res>;
+
+/**
+ * `inference.GRPCInferenceService` over the same pipeline as /v2 (src/v2/): every RPC needs an
+ * API key when API_KEYS is set, as every /v2 route does; ModelInfer is an op (rate limit, load
+ * shedding, admission, memory budget, deadline, kernels), the others are not.
+ */
+export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation {
+  const { app, config } = ctx;
+  const keys = keyDigests(config.apiKeys);
+  const keyed = config.apiKeys.length > 0;
+
+  /** A unary handler: the API key first; refusals as gRPC statuses, failures of ours logged. */
+  const unary =
+    <Req, Res>(rpc: string, handler: Handler<Req, Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const started = performance.now();
+      const callId = callIdOf(call.metadata);
+      const cleanups: (() => void)[] = [];
+      const done = () => {
+        for (const f of cleanups) f();
+      };
+      const fail = (err: unknown) => {
+        const refusal = grpcRefusal(err);
+        if (refusal) {
+          app.log.info({ rpc, callId, code: refusal.code, detail: refusal.details }, 'gRPC call refused');
+          callback(refusal);
+        } else {
+          app.log.error({ rpc, callId, err }, 'gRPC call failed');
+          callback(internalError(callId) as ServerErrorResponse);
+        }
+        done();
+      };
+      const succeed = (answer: Res) => {
+        // grpc-js serialises the answer in the callback: what the call holds is given back after.
+        callback(null, answer);
+        done();
+        // As Fastify's 'request completed' line for HTTP.
+        app.log.info({ rpc, callId, responseTime: performance.now() - started }, 'gRPC call completed');
+      };
+      try {
+        // The key first, as REST checks it before reading a body: strangers learn nothing.
+        if (keyed) {
+          const refusal = keyRefusal(keys, authorizationOf(call.metadata));
+          if (refusal) throw refusal;
+        }
+        const malformed = malformedReason(call.request);
+        if (malformed !== undefined)
+          throw new V2Error(400, `the message is not a valid request of ${rpc}: ${malformed}`);
+        const answer = handler(call, (f) => cleanups.push(f));
+        if (answer instanceof Promise) answer.then(succeed, fail);
+        else succeed(answer);
+      } catch (err) {
+        fail(err);
+      }
+    };
+
+  const countRate = async (call: ServerUnaryCall<unknown, unknown>): Promise<void> => {
+    if (config.rateLimitMax === 0) return;
+    const key = clientKey(keyed ? tokenOf(authorizationOf(call.metadata)) : null, peerAddress(call.getPeer()));
+    let count: { current: number; ttl: number };
+    try {
+      count = await ctx.rates(key, config.rateLimitWindowMs, config.rateLimitMax);
+    } catch (err) {
+      // As REST: should the primary not answer (it is gone, this process drains), calls pass.
+      if (ctx.cluster) return;
+      throw err;
+    }
+    if (count.current > config.rateLimitMax)
+      throw rateLimited(config.rateLimitMax, config.rateLimitWindowMs, count.ttl);
+  };
+
+  const modelInfer: Handler<ModelInferRequest, Buffer> = async (call, finally_) => {
+    const startedAt = performance.now();
+    const message = call.request;
+    const model = modelNamed(message.model_name ?? '');
+    checkVersion(model, message.model_version);
+    await countRate(call);
+    if (app.isUnderPressure())
+      throw new ProblemError('unavailable', `the service is overloaded (${overload(app)}); retry later`, undefined, {
+        'retry-after': RETRY_AFTER_SECONDS,
+      });
+    app.pool.refuseIfFull();
+    // The deadline is the nearer of REQUEST_TIMEOUT_MS and the caller's own.
+    const timeoutMs = Math.max(1, Math.min(config.requestTimeoutMs, Number(call.getDeadline()) - Date.now()));
+    const cost = messageCost(message);
+    const admission = new RequestAdmission(
+      { pool: app.pool, budget: app.memoryBudget, uploads: app.uploads, requestTimeoutMs: timeoutMs },
+      { bytes: cost.bytes, declared: 1 },
+      startedAt,
+    );
+    const cancelled = new AbortController();
+    const onCancel = () => cancelled.abort();
+    call.once('cancelled', onCancel);
+    finally_(() => {
+      call.off('cancelled', onCancel);
+      admission.release();
+    });
+    admission.bodyComplete(cost);
+    admission.takeSlot();
+    const { header, binary } = inferenceRequestOf(message);
+    const opCtx: OpContext = {
+      pool: app.pool,
+      limits: { maxElements: config.maxElements, maxMacs: config.maxMacs },
+      requestTimeoutMs: Math.round(timeoutMs),
+    };
+    const inference = await runInference(
+      model,
+      header,
+      binary,
+      opCtx,
+      { admission, cancelled: cancelled.signal },
+      true,
+    );
+    return inferResponseOf(model, header, inference);
+  };
+
+  return {
+    ServerLive: unary('ServerLive', () => ({ live: true })),
+    ServerReady: unary('ServerReady', () => ({ ready: notReady(app.pool) === null })),
+    ServerMetadata: unary('ServerMetadata', () => ({
+      name: packageInfo.name,
+      version: packageInfo.version,
+      extensions: EXTENSIONS,
+    })),
+    ModelReady: unary<ModelRequest, { ready: boolean }>('ModelReady', (call) => {
+      checkVersion(modelNamed(call.request.name ?? ''), call.request.version);
+      return { ready: notReady(app.pool) === null };
+    }),
+    ModelMetadata: unary<ModelRequest, ModelMetadataResponse>('ModelMetadata', (call) => {
+      const model = modelNamed(call.request.name ?? '');
+      checkVersion(model, call.request.version);
+      return modelMetadataOf(model);
+    }),
+    ModelInfer: unary('ModelInfer', modelInfer),
+  };
+}

@@ -1,0 +1,146 @@
+import { join } from 'node:path';
+import { type GrpcObject, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync, type Options } from '@grpc/proto-loader';
+import { projectRoot } from '../package-info.js';
+
+/**
+ * The gRPC services' definitions, loaded from proto/ when the gRPC server is first bound
+ * (@grpc/proto-loader: no generated code to keep in step with the .proto files; an app that
+ * serves no gRPC never reads them), and the messages' shapes as the
+ * loader's options below give them to handlers: field names as in the .proto (snake_case),
+ * int64 as numbers, enums as their names, `oneof` fields naming the field that is set, repeated
+ * fields always present, bytes as Buffers (views of the received message, not copies).
+ */
+export const PROTO_DIR = join(projectRoot, 'proto');
+
+export const LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: false,
+  arrays: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+let loaded: GrpcObject | null = null;
+
+/** Every package of proto/, loaded once: for the server, and for clients (the bench). */
+export function protoPackages(): GrpcObject {
+  loaded ??= loadPackageDefinition(loadSync(['grpc_service.proto', 'health.proto'], LOADER_OPTIONS));
+  return loaded;
+}
+
+/** Set on a request that was not a valid message of its type: why, in protobufjs' words. */
+export const MALFORMED = Symbol('malformed');
+export type Malformed = { readonly [MALFORMED]: string };
+
+export const malformedReason = (request: unknown): string | undefined =>
+  typeof request === 'object' && request !== null ? (request as Partial<Malformed>)[MALFORMED] : undefined;
+
+/**
+ * A service whose requests that fail to decode reach the handler marked MALFORMED, so they are
+ * refused as the client's error (INVALID_ARGUMENT) and not as grpc-js's INTERNAL.
+ */
+export const serviceDefinition = (path: string): ServiceDefinition => {
+  let node: unknown = protoPackages();
+  for (const part of path.split('.')) node = (node as GrpcObject)[part];
+  const definition = (node as { service: ServiceDefinition }).service;
+  return Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        // ModelInfer's handler answers with the message already encoded (src/grpc/wire.ts).
+        responseSerialize: (value: unknown): Buffer =>
+          Buffer.isBuffer(value) ? value : method.responseSerialize(value),
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (err) {
+            return { [MALFORMED]: (err as Error).message.slice(0, 200) } satisfies Malformed;
+          }
+        },
+      },
+    ]),
+  ) as ServiceDefinition;
+};
+
+export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
+export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+
+/** One value of a parameter map: the `oneof` names the field that is set. */
+export interface InferParameter {
+  readonly parameter_choice?: 'bool_param' | 'int64_param' | 'string_param' | 'double_param' | 'uint64_param';
+  readonly bool_param?: boolean;
+  readonly int64_param?: number;
+  readonly string_param?: string;
+  readonly double_param?: number;
+  readonly uint64_param?: number;
+}
+
+export type ParameterMap = Readonly<Record<string, InferParameter>>;
+
+export interface InferTensorContents {
+  readonly bool_contents?: readonly boolean[];
+  readonly int_contents?: readonly number[];
+  readonly int64_contents?: readonly number[];
+  readonly uint_contents?: readonly number[];
+  readonly uint64_contents?: readonly number[];
+  readonly fp32_contents?: readonly number[];
+  readonly fp64_contents?: readonly number[];
+  readonly bytes_contents?: readonly Buffer[];
+}
+
+export interface InferInputTensor {
+  readonly name?: string;
+  readonly datatype?: string;
+  readonly shape: readonly number[];
+  readonly parameters?: ParameterMap;
+  readonly contents?: InferTensorContents;
+}
+
+export interface InferRequestedOutputTensor {
+  readonly name?: string;
+  readonly parameters?: ParameterMap;
+}
+
+export interface ModelInferRequest {
+  readonly model_name?: string;
+  readonly model_version?: string;
+  readonly id?: string;
+  readonly parameters?: ParameterMap;
+  readonly inputs: readonly InferInputTensor[];
+  readonly outputs: readonly InferRequestedOutputTensor[];
+  readonly raw_input_contents: readonly Buffer[];
+}
+
+/** ModelReady's and ModelMetadata's request. */
+export interface ModelRequest {
+  readonly name?: string;
+  readonly version?: string;
+}
+
+export interface TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+export interface ModelMetadataResponse {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+
+export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+export interface HealthCheckRequest {
+  readonly service?: string;
+}
+
+export interface HealthCheckResponse {
+  status: ServingStatus;
+}

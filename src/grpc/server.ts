@@ -1,0 +1,119 @@
+import type { Http2Server, Http2Session, Settings } from 'node:http2';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthService } from './health.js';
+import { type GrpcContext, inferenceService } from './inference-service.js';
+import { HEALTH_SERVICE, INFERENCE_SERVICE, serviceDefinition } from './proto.js';
+
+/**
+ * HTTP/2 receive windows: Node's default, which grpc-js keeps and has no server option for, is
+ * 64 KiB, so a DCGAN request (3 MiB) waited on some fifty window updates, and took 1.5-2x the
+ * time of the same request over HTTP/1.1. The windows are widened to this (or MAX_BODY_BYTES,
+ * if smaller) through grpc-js's internals; should they change, the defaults stand (slower, not
+ * wrong). A window bounds only what a client may send before the server reads it, and grpc-js
+ * reads at once, up to grpc.max_receive_message_length a message.
+ */
+export const MAX_RECEIVE_WINDOW = 16 * 2 ** 20;
+
+/** Calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+export const MAX_CONCURRENT_STREAMS = 128;
+
+type Internals = {
+  commonServerOptions?: { settings?: Settings };
+  http2Servers?: Map<Http2Server, unknown>;
+};
+
+/** Each stream's window: the SETTINGS every new connection is sent. */
+function widenStreamWindow(server: Server, bytes: number): void {
+  const options = (server as unknown as Internals).commonServerOptions;
+  if (options) options.settings = { ...options.settings, initialWindowSize: bytes };
+}
+
+/**
+ * Each connection's window as it opens, and MAX_CONNECTIONS, as on the HTTP port: on every
+ * listener bound so far (grpc-js offers neither as an option).
+ */
+function configureListeners(server: Server, window: number, maxConnections: number): void {
+  for (const http2Server of (server as unknown as Internals).http2Servers?.keys() ?? []) {
+    if ((http2Server as Http2Server & { [WIDENED]?: true })[WIDENED]) continue;
+    (http2Server as Http2Server & { [WIDENED]?: true })[WIDENED] = true;
+    http2Server.maxConnections = maxConnections;
+    http2Server.on('session', (session: Http2Session) => {
+      try {
+        session.setLocalWindowSize(window);
+      } catch {
+        // A session already closing: nothing to widen.
+      }
+    });
+  }
+}
+
+const WIDENED = Symbol('widened');
+
+/**
+ * The service's gRPC server (GRPC_PORT): the Open Inference Protocol's
+ * `inference.GRPCInferenceService` and `grpc.health.v1.Health`, beside the HTTP server and over
+ * the same app (pool, memory budget, limits). With several server processes each one listens,
+ * and node:cluster shares the port as it does the HTTP one.
+ *
+ * Shutdown follows the HTTP server's: `drain` refuses new calls (UNAVAILABLE: the pool refuses
+ * new work, and grpc-js refuses new streams), lets calls in flight finish and resolves when they
+ * have; past the grace period the pool cancels their work (UNAVAILABLE), and `forceShutdown`
+ * ends what is left.
+ */
+export class GrpcServer {
+  readonly #ctx: GrpcContext;
+  /** Made when first bound: an app that serves no gRPC (GRPC_PORT=0, most tests) loads no .proto. */
+  #bound: { server: Server; health: HealthService } | null = null;
+  #drained: Promise<void> | null = null;
+
+  constructor(ctx: GrpcContext) {
+    this.#ctx = ctx;
+  }
+
+  #make(): { server: Server; health: HealthService } {
+    const { config } = this.#ctx;
+    const server = new Server({
+      // The HTTP body limit holds for a message too: grpc-js refuses a larger one (RESOURCE_EXHAUSTED) before decoding it.
+      'grpc.max_receive_message_length': config.maxBodyBytes,
+      // Calls one connection may have open at once, each holding up to a message: bounded, as
+      // HTTP/1.1 bounds a connection to one request.
+      'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+    });
+    widenStreamWindow(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW));
+    const health = new HealthService(this.#ctx);
+    server.addService(serviceDefinition(INFERENCE_SERVICE), inferenceService(this.#ctx));
+    server.addService(serviceDefinition(HEALTH_SERVICE), health.implementation);
+    return { server, health };
+  }
+
+  /** Listens on host:port; resolves with the port (the one chosen, for port 0). */
+  listen(port: number, host: string): Promise<number> {
+    if (this.#drained) return Promise.reject(new Error('the gRPC server has been shut down'));
+    this.#bound ??= this.#make();
+    const { server } = this.#bound;
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) =>
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+        if (err) return reject(err);
+        const { config } = this.#ctx;
+        configureListeners(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW), config.maxConnections);
+        resolve(bound);
+      }),
+    );
+  }
+
+  /** Starts the drain (once): health says NOT_SERVING, Watch calls end, new calls are refused. */
+  drain(): Promise<void> {
+    this.#drained ??= new Promise((resolve) => {
+      if (!this.#bound) return resolve();
+      this.#bound.health.stop();
+      this.#bound.server.tryShutdown(() => resolve());
+    });
+    return this.#drained;
+  }
+
+  /** Ends every call and connection at once: past the grace period. */
+  forceShutdown(): void {
+    this.#bound?.server.forceShutdown();
+  }
+}
