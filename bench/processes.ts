@@ -41,7 +41,7 @@ interface Named {
 
 const WRK = process.env.BENCH_CLIENT !== 'autocannon' && hasWrk();
 
-/** One load run: wrk where it is installed (the client of the issue's figures), else autocannon. */
+/** One load run: wrk where it is installed (a lean native client, as the targets were set with), else autocannon. */
 async function load(s: Service, body: string | Buffer, connections: number, duration: number): Promise<Load> {
   const url = `${s.url}/v1/conv-transpose2d/forward`;
   if (WRK) return wrkLoad(url, body, connections, duration);
