@@ -1,4 +1,5 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { ModelStat } from '../models/stats.js';
 
 /** One registry's metrics as prom-client writes them out to be aggregated. */
 export type SharedMetrics = MetricObjectWithValues<MetricValue<string>>[];
@@ -42,6 +43,33 @@ export interface ShareAnswer {
   readonly convsvc: 'share';
   readonly id: number;
   readonly metrics: SharedMetrics;
+}
+
+/** A server process asks for the statistics of these models over the whole service. */
+export interface StatsQuestion {
+  readonly convsvc: 'stats?';
+  readonly id: number;
+  readonly names: readonly string[];
+}
+
+/** Each server process's statistics of the models asked for, for the asker to add up. */
+export interface StatsAnswer {
+  readonly convsvc: 'stats';
+  readonly id: number;
+  readonly shares: readonly (readonly ModelStat[])[];
+}
+
+/** The primary asks a server process for its own statistics of these models. */
+export interface StatShareQuestion {
+  readonly convsvc: 'stat-share?';
+  readonly id: number;
+  readonly names: readonly string[];
+}
+
+export interface StatShareAnswer {
+  readonly convsvc: 'stat-share';
+  readonly id: number;
+  readonly stats: readonly ModelStat[];
 }
 
 /** A server process counts one request of a client against the service-wide rate limit. */
@@ -130,6 +158,8 @@ export interface LayersAnswer {
 export type ToPrimary =
   | MetricsQuestion
   | ShareAnswer
+  | StatsQuestion
+  | StatShareAnswer
   | RateQuestion
   | SlotQuestion
   | SlotFree
@@ -140,6 +170,8 @@ export type ToServer =
   | ClusterState
   | MetricsAnswer
   | ShareQuestion
+  | StatsAnswer
+  | StatShareQuestion
   | RateAnswer
   | SlotGranted
   | LayerOrder

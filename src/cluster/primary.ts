@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import type { ModelStat } from '../models/stats.js';
+import { Gatherer } from './gather.js';
 import { KernelSlots } from './kernel-slots.js';
 import { layerCopiesDir } from './layer-copies.js';
 import { type ClusterState, isOurs, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
@@ -86,6 +88,7 @@ export function runPrimary(config: Config): void {
   let failedExit = false;
   let shareId = 1;
   const shares = new Map<number, { readonly pending: Set<Worker>; readonly got: SharedMetrics[]; done: () => void }>();
+  const statShares = new Gatherer<Worker, readonly ModelStat[]>(SHARE_TIMEOUT_MS);
   // Stored layers loaded or unloaded since start, by name: the saved copy a process loads, or
   // null (unloaded). A process that starts asks for them; the copies are removed at exit.
   const layers = new Map<string, string | null>();
@@ -182,6 +185,19 @@ export function runPrimary(config: Config): void {
         if (share.pending.size === 0) share.done();
         return;
       }
+      case 'stats?': {
+        const names = message.names;
+        void statShares
+          .gather(
+            live((s) => s.listening),
+            (w, id) => send(w, { convsvc: 'stat-share?', id, names }),
+          )
+          .then((shares) => send(worker, { convsvc: 'stats', id: message.id, shares }));
+        return;
+      }
+      case 'stat-share':
+        statShares.answer(worker, message.id, message.stats);
+        return;
       case 'slot?':
         kernels.ask(worker.id, message.id, () => send(worker, { convsvc: 'slot', id: message.id }));
         return;
@@ -263,6 +279,7 @@ export function runPrimary(config: Config): void {
     slot.listening = false;
     kernels.forget(worker.id);
     for (const share of shares.values()) if (share.pending.delete(worker) && share.pending.size === 0) share.done();
+    statShares.forget(worker);
     for (const order of orders.values()) if (order.pending.delete(worker) && order.pending.size === 0) order.done();
     if (stopping) {
       if (code !== 0) failedExit = true;

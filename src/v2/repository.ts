@@ -7,6 +7,7 @@ import { LAYER_BACKEND, LayerConfigError } from '../models/layer-config.js';
 import { FILE_PARAMETER, LoadRequestSchema, MAX_CONFIG_BYTES, maxFileBytes } from '../models/layer-files.js';
 import type { Layers } from '../models/layers.js';
 import { badLayerName } from '../models/names.js';
+import { addUpStats, type ModelStat } from '../models/stats.js';
 import { zodValidatorCompiler } from '../request-validation.js';
 import { base64Length } from '../schemas/tensor.js';
 import { V2Error } from './errors.js';
@@ -32,6 +33,8 @@ export interface RepositoryOptions {
   readonly layers: Layers;
   /** Tells every server process of a load (with the copy of its files) or unload, once this one has done it (src/cluster). */
   readonly publish?: (action: 'load' | 'unload', name: string, directory?: string) => Promise<void>;
+  /** Every server process's statistics of the models named, to add up (src/cluster); unset: this process's are the service's. */
+  readonly serviceStats?: (names: readonly string[]) => Promise<ModelStat[]>;
 }
 
 const tags = ['open-inference'];
@@ -73,6 +76,13 @@ function configOf(name: string, layer: StoredLayer | undefined, model: Model | u
 const rawBody: FastifySchemaCompiler<unknown> = (route) =>
   route.httpPart === 'body' ? (data) => ({ value: data }) : zodValidatorCompiler(route as never);
 
+function statsUnavailable(err: unknown): never {
+  throw new V2Error(
+    503,
+    `the statistics of the other server processes could not be gathered: ${(err as Error).message}`,
+  );
+}
+
 function refusal(err: unknown): never {
   if (err instanceof LayerError) throw new V2Error(err.status, err.message);
   if (err instanceof LayerConfigError) throw new V2Error(400, `config.json: ${err.message}`);
@@ -104,7 +114,12 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
     async (request) => registry.index(request.body?.ready === true),
   );
 
-  const statsOf = (names: readonly string[]) => ({ model_stats: names.map((n) => stats.of(n)) });
+  const statsOf = async (names: readonly string[]) => ({
+    model_stats:
+      opts.serviceStats === undefined
+        ? names.map((n) => stats.of(n))
+        : addUpStats(names, await opts.serviceStats(names).catch(statsUnavailable)),
+  });
   const allNames = () => [...models.map((m) => m.name), ...registry.ready];
   typed.get(
     '/models/stats',

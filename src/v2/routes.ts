@@ -69,6 +69,7 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
           .catch((err: unknown) => app.log.error({ err, name }, 'layer load failed'));
     }
     publish = (action, name, directory) => cluster.publishLayer(action, name, directory);
+    cluster.shareStats((names) => names.map((n) => layers.stats.of(n)));
   }
   const { registry } = layers;
   const known = knownModelOrLayer(
@@ -203,7 +204,11 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
     );
   }
   await app.register(inferRoute, { ...ctx, layers });
-  await app.register(repositoryRoutes, { layers, publish });
+  await app.register(repositoryRoutes, {
+    layers,
+    publish,
+    serviceStats: cluster && ((names) => cluster.serviceStats(names)),
+  });
 }
 
 /** The Open Inference Protocol (KServe v2) REST API under /v2, beside /v1. */

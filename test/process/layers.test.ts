@@ -147,4 +147,37 @@ describe('stored layers in server processes', () => {
     assert.equal((await server.exited).code, 0);
     assert.ok(!existsSync(copies));
   });
+
+  it('with HTTP_PROCESSES=2, whichever process answers the statistics reports the inferences of both', async (t) => {
+    const server = await startServer({ HTTP_PROCESSES: '2' });
+    t.after(() => server.child.kill('SIGKILL'));
+    await ready(server);
+    const load = await once(
+      server.url,
+      '/v2/repository/models/up/load',
+      JSON.stringify(loadBody(layerConfig(UP), safetensors(tensors()))),
+    );
+    assert.equal(load.status, 200, load.text);
+    const byPid = await fromBoth(server, 'up');
+    assert.equal(byPid.size, 2, 'both processes answered');
+    const inferences = [...byPid.values()].flat().length;
+
+    // Each of the two routes, answered by each process: the success count of `up` it reported.
+    const counts = new Map<string, number>();
+    const count = (text: string) =>
+      JSON.parse(text).model_stats.find((m: { name: string }) => m.name === 'up').inference_stats.success.count;
+    for (let i = 0; i < 40 && counts.size < 4; i++) {
+      // The primary hands connections to the processes in turn: the order changes, so each gets each route.
+      const paths = ['/v2/models/stats', '/v2/models/up/stats'];
+      for (const path of i % 2 === 0 ? paths : paths.reverse()) {
+        const res = await once(server.url, path);
+        assert.equal(res.status, 200, res.text);
+        await sleep(5);
+        const pid = answeredBy(server, res.id);
+        if (pid !== undefined) counts.set(`${path} from ${pid}`, count(res.text));
+      }
+    }
+    assert.equal(counts.size, 4, `both processes answered both routes: ${[...counts.keys()]}`);
+    for (const [route, n] of counts) assert.equal(n, inferences, route);
+  });
 });
