@@ -30,7 +30,7 @@ describe("the primary's gathering of every server process's answer", () => {
     assert.deepEqual(await late, []);
     assert.deepEqual(await gatherer.gather([], () => {}), []);
     let id = 0;
-    const slow = gatherer.gather(['a', 'b'], (w, i) => {
+    const slow = gatherer.gather(['a', 'b'], (_w, i) => {
       id = i;
     });
     gatherer.answer('a', id, 7);
