@@ -3522,7 +3522,7 @@ export interface operations {
                     "application/json": components["schemas"]["InferenceError"];
                 };
             };
-            /** @description The memory budget is taken by requests in flight; retry. */
+            /** @description The memory budget is taken by requests in flight, or another server process could not load the layer (every process then serves the version before); retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3591,6 +3591,15 @@ export interface operations {
             };
             /** @description No such layer is serving. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Another server process could not unload it (every process then serves it still); retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

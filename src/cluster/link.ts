@@ -153,12 +153,22 @@ export class ClusterLink {
   }
 
   /**
-   * Has every other server process load (from the files this one saved in `directory`) or unload
-   * a stored layer; resolves once all of them have, rejects with what went wrong in any.
+   * Has every server process serve this change of a stored layer (load from the files this one
+   * saved in `directory`, or unload), after the changes of that name the primary took before it;
+   * `previous` is where this process's version before it came from, should it be undone. Resolves
+   * once every process has made it; rejects with what went wrong in any (every process then
+   * serves the version before again, unless the error says otherwise).
    */
-  async publishLayer(action: 'load' | 'unload', name: string, directory?: string): Promise<void> {
+  async publishLayer(action: 'load' | 'unload', name: string, directory?: string, previous?: string): Promise<void> {
     const answer = await this.#ask(
-      (id) => ({ convsvc: 'layer?', id, action, name, ...(directory === undefined ? {} : { directory }) }),
+      (id) => ({
+        convsvc: 'layer?',
+        id,
+        action,
+        name,
+        ...(directory === undefined ? {} : { directory }),
+        ...(previous === undefined ? {} : { previous }),
+      }),
       LAYER_TIMEOUT_MS,
     );
     if (answer.convsvc !== 'layer') throw new Error('the primary answered a layer change with something else');

@@ -108,8 +108,8 @@ export interface SlotFree {
 
 /**
  * A server process has loaded (or unloaded) a stored layer and asks the primary to have every
- * other one do the same; a load names the directory it saved the layer's files in, so no weight
- * travels over IPC.
+ * process serve that version; a load names the directory it saved the layer's files in, so no
+ * weight travels over IPC.
  */
 export interface LayerQuestion {
   readonly convsvc: 'layer?';
@@ -117,9 +117,11 @@ export interface LayerQuestion {
   readonly action: 'load' | 'unload';
   readonly name: string;
   readonly directory?: string;
+  /** Where the asker's version before this change came from (absent: it served none), should the change be undone. */
+  readonly previous?: string;
 }
 
-/** ...the primary orders each other process to do it... */
+/** ...the primary orders every process (the asker too) to serve it, one change of a name at a time... */
 export interface LayerOrder {
   readonly convsvc: 'layer!';
   readonly id: number;
@@ -135,7 +137,7 @@ export interface LayerDone {
   readonly error?: string;
 }
 
-/** ...and the asker hears once all of them have. */
+/** ...and the asker hears once all of them have, or (`error`) that one could not and every process was ordered back. */
 export interface LayerAnswer {
   readonly convsvc: 'layer';
   readonly id: number;

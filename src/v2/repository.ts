@@ -31,8 +31,11 @@ import { DATATYPE_OF } from './tensors.js';
 
 export interface RepositoryOptions {
   readonly layers: Layers;
-  /** Tells every server process of a load (with the copy of its files) or unload, once this one has done it (src/cluster). */
-  readonly publish?: (action: 'load' | 'unload', name: string, directory?: string) => Promise<void>;
+  /**
+   * Has every server process serve a load (from the copy of its files) or unload this one has
+   * done; `previous`: where this one's version before came from (src/cluster/link.ts).
+   */
+  readonly publish?: (action: 'load' | 'unload', name: string, directory?: string, previous?: string) => Promise<void>;
   /** Every server process's statistics of the models named, to add up (src/cluster); unset: this process's are the service's. */
   readonly serviceStats?: (names: readonly string[]) => Promise<ModelStat[]>;
 }
@@ -81,6 +84,15 @@ function statsUnavailable(err: unknown): never {
     503,
     `the statistics of the other server processes could not be gathered: ${(err as Error).message}`,
   );
+}
+
+/**
+ * This process made the change but the service could not follow (another process lacked room or
+ * memory for it, or the primary did not answer): not the client's doing, and every process was
+ * ordered back to the version before.
+ */
+function notEverywhere(err: unknown): never {
+  throw new V2Error(503, (err as Error).message);
 }
 
 function refusal(err: unknown): never {
@@ -215,14 +227,16 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
             403: error('The bearer token is an API key, not an administrative one.'),
             413: error('The layer would pass MAX_STORED_BYTES or MAX_ELEMENTS, or the body the load limit.'),
             422: error('The tensors disagree with each other or with the configuration (channels, groups, dtypes).'),
-            503: error('The memory budget is taken by requests in flight; retry.'),
+            503: error(
+              'The memory budget is taken by requests in flight, or another server process could not load the layer (every process then serves the version before); retry.',
+            ),
           },
         },
       },
       async (request) => {
         const name = nameOf(request.params.model_name);
-        const { saved } = await layers.load(name, bytesOf(request.body)).catch(refusal);
-        await opts.publish?.('load', name, saved);
+        const { saved, previous } = await layers.load(name, bytesOf(request.body)).catch(refusal);
+        await opts.publish?.('load', name, saved, previous).catch(notEverywhere);
         return {};
       },
     );
@@ -246,6 +260,7 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
             401: error('Keys are configured and the bearer token is missing or unknown.'),
             403: error('The bearer token is an API key, not an administrative one.'),
             404: error('No such layer is serving.'),
+            503: error('Another server process could not unload it (every process then serves it still); retry.'),
           },
         },
       },
@@ -262,8 +277,9 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
           const ok = z.strictObject({ parameters: z.record(z.string(), z.unknown()).optional() }).safeParse(json);
           if (!ok.success) throw new V2Error(400, 'the body must be {"parameters": {...}} or empty');
         }
-        if (!(await layers.unload(name))) throw new V2Error(404, `no layer ${name} is serving`);
-        await opts.publish?.('unload', name);
+        const unloaded = await layers.unload(name);
+        if (unloaded === null) throw new V2Error(404, `no layer ${name} is serving`);
+        await opts.publish?.('unload', name, undefined, unloaded.previous).catch(notEverywhere);
         return {};
       },
     );

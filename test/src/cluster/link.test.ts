@@ -76,14 +76,21 @@ describe("a server process's link to the primary", () => {
     assert.equal(await text, 'shared_total 10\n');
   });
 
-  it('asks the primary to have every other process load a layer from its saved copy, and passes on their failures', async () => {
+  it('asks the primary to have every process load a layer from its saved copy, saying where its version before came from, and passes on their failures', async () => {
     const channel = new FakeChannel();
     const link = new ClusterLink(channel);
-    const published = link.publishLayer('load', 'up', '/tmp/copies/up/1');
+    const published = link.publishLayer('load', 'up', '/tmp/copies/up/1', '/tmp/copies/up/0');
     const question = channel.sent[0]!;
     assert.deepEqual(
       { ...question, id: 0 },
-      { convsvc: 'layer?', id: 0, action: 'load', name: 'up', directory: '/tmp/copies/up/1' },
+      {
+        convsvc: 'layer?',
+        id: 0,
+        action: 'load',
+        name: 'up',
+        directory: '/tmp/copies/up/1',
+        previous: '/tmp/copies/up/0',
+      },
     );
     channel.emit('message', { convsvc: 'layer', id: question.id });
     await published;
