@@ -3311,6 +3311,15 @@ export interface operations {
                     "application/json": components["schemas"]["ModelStatistics"];
                 };
             };
+            /** @description With several server processes: the primary, which gathers their statistics, did not answer; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
         };
     };
     v2ModelStatistics: {
@@ -3336,6 +3345,15 @@ export interface operations {
             };
             /** @description No such model or version. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description With several server processes: the primary, which gathers their statistics, did not answer; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3370,6 +3388,15 @@ export interface operations {
             };
             /** @description No such model or version. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description With several server processes: the primary, which gathers their statistics, did not answer; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -79,6 +79,10 @@ function configOf(name: string, layer: StoredLayer | undefined, model: Model | u
 const rawBody: FastifySchemaCompiler<unknown> = (route) =>
   route.httpPart === 'body' ? (data) => ({ value: data }) : zodValidatorCompiler(route as never);
 
+const statsUnavailableAnswer = error(
+  'With several server processes: the primary, which gathers their statistics, did not answer; retry.',
+);
+
 function statsUnavailable(err: unknown): never {
   throw new V2Error(
     503,
@@ -142,7 +146,7 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
         summary: 'Statistics of every model',
         description:
           "Triton's statistics extension: the counts and durations of each model's requests since it was loaded (built-in ops since start).",
-        response: { 200: ModelStatsSchema },
+        response: { 200: ModelStatsSchema, 503: statsUnavailableAnswer },
       },
     },
     async () => statsOf(allNames()),
@@ -158,7 +162,11 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
           summary: 'Statistics of a model',
           description: 'The statistics of one model (version 1, its only one).',
           params: url.includes('versions') ? VersionedModelParams : AnyModelParams,
-          response: { 200: ModelStatsSchema, 404: error('No such model or version.') },
+          response: {
+            200: ModelStatsSchema,
+            404: error('No such model or version.'),
+            503: statsUnavailableAnswer,
+          },
         },
       },
       async (request) => statsOf([request.params.model_name]),

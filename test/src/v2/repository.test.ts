@@ -378,4 +378,16 @@ describe('in one server process of several', () => {
       [3, 3, own.last_inference + 1, 2],
     );
   });
+
+  it('answers the statistics with 503 when the primary that gathers them is gone', async (t) => {
+    const primary = new FakePrimary([]);
+    const app = await clustered(t, primary);
+    primary.emit('disconnect');
+    const res = await send(app, { method: 'GET', url: '/v2/models/stats' });
+    assert.equal(res.statusCode, 503, res.body);
+    assert.match(
+      res.json().error,
+      /statistics of the other server processes could not be gathered: the primary process is gone/,
+    );
+  });
 });
