@@ -3311,6 +3311,15 @@ export interface operations {
                     "application/json": components["schemas"]["ModelStatistics"];
                 };
             };
+            /** @description With several server processes: the primary, which gathers their statistics, did not answer; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
         };
     };
     v2ModelStatistics: {
@@ -3336,6 +3345,15 @@ export interface operations {
             };
             /** @description No such model or version. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description With several server processes: the primary, which gathers their statistics, did not answer; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3370,6 +3388,15 @@ export interface operations {
             };
             /** @description No such model or version. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description With several server processes: the primary, which gathers their statistics, did not answer; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3522,7 +3549,7 @@ export interface operations {
                     "application/json": components["schemas"]["InferenceError"];
                 };
             };
-            /** @description The memory budget is taken by requests in flight; retry. */
+            /** @description The memory budget is taken by requests in flight, or another server process could not load the layer (every process then serves the version before); retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3591,6 +3618,15 @@ export interface operations {
             };
             /** @description No such layer is serving. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceError"];
+                };
+            };
+            /** @description Another server process could not unload it (every process then serves it still); retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

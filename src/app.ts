@@ -129,6 +129,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     configured: config.memoryBudgetBytes,
     workers: threads.expected,
     processes: opts.cluster ? config.httpProcesses : 1,
+    storedBytes: config.maxStoredBytes,
   });
   const memory = new MemoryBudget(budget.bytes);
   const uploads = new Uploads({ minBytesPerSecond: config.minBodyBytesPerSecond, windowMs: UPLOAD_RATE_WINDOW_MS });

@@ -25,6 +25,11 @@ export interface BudgetFacts {
   readonly workers: number;
   /** Server processes sharing the memory (HTTP_PROCESSES); a primary then holds some too. */
   readonly processes?: number;
+  /**
+   * MAX_STORED_BYTES: what each server process's stored layers may hold beside its requests (in
+   * SharedArrayBuffers, outside V8's heap), set aside from a derived budget.
+   */
+  readonly storedBytes?: number;
   /** The cgroup files to read, in order (tests give fake ones). */
   readonly limitFiles?: readonly string[];
   readonly machineBytes?: number;
@@ -49,8 +54,9 @@ function readLimit(path: string): number | null {
  * The bytes one server process's requests may hold at once. MEMORY_BUDGET_BYTES, if set, is the
  * service's and each of its processes gets an equal share; otherwise each gets an equal share of
  * what the service may really use (the container's cgroup limit, else the machine's memory, less
- * what a primary holds when there are several processes), never more than V8's heap limit (where
- * parsed JSON lives), less what its idle process and its kernel threads hold.
+ * what a primary holds when there are several processes), less what its stored layers may hold,
+ * never more than V8's heap limit (where parsed JSON lives), less what its idle process and its
+ * kernel threads hold. A configured budget is the operator's figure for requests alone.
  */
 export function deriveBudget(facts: BudgetFacts): Budget {
   const processes = facts.processes ?? 1;
@@ -71,6 +77,11 @@ export function deriveBudget(facts: BudgetFacts): Budget {
   if (processes > 1) {
     limit = Math.floor((limit - PRIMARY_BASE_BYTES) / processes);
     source = `${source} less ${PRIMARY_BASE_BYTES / MiB} MiB for the primary${shared}`;
+  }
+  const stored = facts.storedBytes ?? 0;
+  if (stored > 0) {
+    limit -= stored;
+    source = `${source} less ${Math.round(stored / MiB)} MiB for stored layers (MAX_STORED_BYTES)`;
   }
   const heap = facts.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
   if (heap < limit) {

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { ModelStat } from '../models/stats.js';
 import {
   type ClusterState,
   isOurs,
@@ -13,6 +14,11 @@ import {
 const ANSWER_TIMEOUT_MS = 5000;
 /** How long a load or unload waits for every other server process (each reads the layer from disk). */
 const LAYER_TIMEOUT_MS = 120_000;
+/** Models whose statistics one question asks for: a longer list is asked in parts, so no message grows with it. */
+export const STATS_NAMES_PER_QUESTION = 256;
+
+/** This process's own statistics of the models named. */
+export type StatsSource = (names: readonly string[]) => ModelStat[];
 
 /** What a server process does when the primary orders a load or unload of a stored layer. */
 export type LayerOrderHandler = (order: LayerOrder) => Promise<void>;
@@ -38,6 +44,7 @@ export class ClusterLink {
   #nextId = 1;
   #state: ClusterState | null = null;
   #registry: Registry | null = null;
+  #stats: StatsSource | null = null;
   #lost = false;
   /** Asks for kernel slots not yet granted: what to do when they are. */
   readonly #slotAsks = new Map<number, () => void>();
@@ -89,6 +96,26 @@ export class ClusterLink {
     return answer.text;
   }
 
+  /** Lets the primary read this process's statistics of stored layers and models, to add them to the others'. */
+  shareStats(source: StatsSource): void {
+    this.#stats = source;
+  }
+
+  /**
+   * Every server process's statistics of the models named (this one's included), each process's
+   * entry of a model apart, for the caller to add up by name.
+   */
+  async serviceStats(names: readonly string[]): Promise<ModelStat[]> {
+    const all: ModelStat[] = [];
+    for (let from = 0; from < names.length; from += STATS_NAMES_PER_QUESTION) {
+      const part = names.slice(from, from + STATS_NAMES_PER_QUESTION);
+      const answer = await this.#ask((id) => ({ convsvc: 'stats?', id, names: part }));
+      if (answer.convsvc !== 'stats') throw new Error('the primary answered the statistics with something else');
+      for (const share of answer.shares) all.push(...share);
+    }
+    return all;
+  }
+
   /** Counts one request of `key` against the limit the primary keeps for the whole service. */
   async countRate(key: string, windowMs: number, max: number): Promise<{ current: number; ttl: number }> {
     const answer = await this.#ask((id) => ({ convsvc: 'rate?', id, key, windowMs, max }));
@@ -126,12 +153,22 @@ export class ClusterLink {
   }
 
   /**
-   * Has every other server process load (from the files this one saved in `directory`) or unload
-   * a stored layer; resolves once all of them have, rejects with what went wrong in any.
+   * Has every server process serve this change of a stored layer (load from the files this one
+   * saved in `directory`, or unload), after the changes of that name the primary took before it;
+   * `previous` is where this process's version before it came from, should it be undone. Resolves
+   * once every process has made it; rejects with what went wrong in any (every process then
+   * serves the version before again, unless the error says otherwise).
    */
-  async publishLayer(action: 'load' | 'unload', name: string, directory?: string): Promise<void> {
+  async publishLayer(action: 'load' | 'unload', name: string, directory?: string, previous?: string): Promise<void> {
     const answer = await this.#ask(
-      (id) => ({ convsvc: 'layer?', id, action, name, ...(directory === undefined ? {} : { directory }) }),
+      (id) => ({
+        convsvc: 'layer?',
+        id,
+        action,
+        name,
+        ...(directory === undefined ? {} : { directory }),
+        ...(previous === undefined ? {} : { previous }),
+      }),
       LAYER_TIMEOUT_MS,
     );
     if (answer.convsvc !== 'layer') throw new Error('the primary answered a layer change with something else');
@@ -191,6 +228,11 @@ export class ClusterLink {
       case 'share?':
         void this.#share(message.id);
         return;
+      case 'stat-share?': {
+        const stats = this.#stats?.(message.names.slice(0, STATS_NAMES_PER_QUESTION)) ?? [];
+        if (!this.#lost) this.#channel.send?.({ convsvc: 'stat-share', id: message.id, stats } satisfies ToPrimary);
+        return;
+      }
       case 'layer!':
         if (!this.#lost) this.#obey(message);
         return;

@@ -1,4 +1,5 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { ModelStat } from '../models/stats.js';
 
 /** One registry's metrics as prom-client writes them out to be aggregated. */
 export type SharedMetrics = MetricObjectWithValues<MetricValue<string>>[];
@@ -44,6 +45,33 @@ export interface ShareAnswer {
   readonly metrics: SharedMetrics;
 }
 
+/** A server process asks for the statistics of these models over the whole service. */
+export interface StatsQuestion {
+  readonly convsvc: 'stats?';
+  readonly id: number;
+  readonly names: readonly string[];
+}
+
+/** Each server process's statistics of the models asked for, for the asker to add up. */
+export interface StatsAnswer {
+  readonly convsvc: 'stats';
+  readonly id: number;
+  readonly shares: readonly (readonly ModelStat[])[];
+}
+
+/** The primary asks a server process for its own statistics of these models. */
+export interface StatShareQuestion {
+  readonly convsvc: 'stat-share?';
+  readonly id: number;
+  readonly names: readonly string[];
+}
+
+export interface StatShareAnswer {
+  readonly convsvc: 'stat-share';
+  readonly id: number;
+  readonly stats: readonly ModelStat[];
+}
+
 /** A server process counts one request of a client against the service-wide rate limit. */
 export interface RateQuestion {
   readonly convsvc: 'rate?';
@@ -80,8 +108,8 @@ export interface SlotFree {
 
 /**
  * A server process has loaded (or unloaded) a stored layer and asks the primary to have every
- * other one do the same; a load names the directory it saved the layer's files in, so no weight
- * travels over IPC.
+ * process serve that version; a load names the directory it saved the layer's files in, so no
+ * weight travels over IPC.
  */
 export interface LayerQuestion {
   readonly convsvc: 'layer?';
@@ -89,9 +117,11 @@ export interface LayerQuestion {
   readonly action: 'load' | 'unload';
   readonly name: string;
   readonly directory?: string;
+  /** Where the asker's version before this change came from (absent: it served none), should the change be undone. */
+  readonly previous?: string;
 }
 
-/** ...the primary orders each other process to do it... */
+/** ...the primary orders every process (the asker too) to serve it, one change of a name at a time... */
 export interface LayerOrder {
   readonly convsvc: 'layer!';
   readonly id: number;
@@ -107,7 +137,7 @@ export interface LayerDone {
   readonly error?: string;
 }
 
-/** ...and the asker hears once all of them have. */
+/** ...and the asker hears once all of them have, or (`error`) that one could not and every process was ordered back. */
 export interface LayerAnswer {
   readonly convsvc: 'layer';
   readonly id: number;
@@ -130,6 +160,8 @@ export interface LayersAnswer {
 export type ToPrimary =
   | MetricsQuestion
   | ShareAnswer
+  | StatsQuestion
+  | StatShareAnswer
   | RateQuestion
   | SlotQuestion
   | SlotFree
@@ -140,6 +172,8 @@ export type ToServer =
   | ClusterState
   | MetricsAnswer
   | ShareQuestion
+  | StatsAnswer
+  | StatShareQuestion
   | RateAnswer
   | SlotGranted
   | LayerOrder

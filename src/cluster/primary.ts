@@ -4,7 +4,10 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import type { ModelStat } from '../models/stats.js';
+import { Gatherer } from './gather.js';
 import { KernelSlots } from './kernel-slots.js';
+import { LayerChanges } from './layer-changes.js';
 import { layerCopiesDir } from './layer-copies.js';
 import { type ClusterState, isOurs, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
 
@@ -86,11 +89,7 @@ export function runPrimary(config: Config): void {
   let failedExit = false;
   let shareId = 1;
   const shares = new Map<number, { readonly pending: Set<Worker>; readonly got: SharedMetrics[]; done: () => void }>();
-  // Stored layers loaded or unloaded since start, by name: the saved copy a process loads, or
-  // null (unloaded). A process that starts asks for them; the copies are removed at exit.
-  const layers = new Map<string, string | null>();
-  let orderId = 1;
-  const orders = new Map<number, { readonly pending: Set<Worker>; readonly errors: string[]; done: () => void }>();
+  const statShares = new Gatherer<Worker, readonly ModelStat[]>(SHARE_TIMEOUT_MS);
   const copies = layerCopiesDir(process.pid);
 
   const own = new Registry();
@@ -147,6 +146,13 @@ export function runPrimary(config: Config): void {
     const s = state();
     for (const worker of live()) send(worker, s);
   };
+  // Stored layers loaded or unloaded since start: a process that starts asks for them; the copies
+  // of their files are removed when replaced, and at exit.
+  const layerChanges = new LayerChanges<Worker>({
+    live: () => live(),
+    send,
+    remove: (directory) => rmSync(directory, { recursive: true, force: true }),
+  });
 
   /** Every server process's metrics, added up (prom-client's cluster aggregation), and the primary's own. */
   const serviceMetrics = (): Promise<string> =>
@@ -182,51 +188,33 @@ export function runPrimary(config: Config): void {
         if (share.pending.size === 0) share.done();
         return;
       }
+      case 'stats?': {
+        const names = message.names;
+        void statShares
+          .gather(
+            live((s) => s.listening),
+            (w, id) => send(w, { convsvc: 'stat-share?', id, names }),
+          )
+          .then((shares) => send(worker, { convsvc: 'stats', id: message.id, shares }));
+        return;
+      }
+      case 'stat-share':
+        statShares.answer(worker, message.id, message.stats);
+        return;
       case 'slot?':
         kernels.ask(worker.id, message.id, () => send(worker, { convsvc: 'slot', id: message.id }));
         return;
       case 'slot-free':
         kernels.free(worker.id, message.id);
         return;
-      case 'layer?': {
-        const before = layers.get(message.name);
-        // Re-inserted: the set keeps the order of the changes.
-        layers.delete(message.name);
-        layers.set(message.name, message.action === 'load' ? (message.directory ?? null) : null);
-        const id = orderId++;
-        const order = { pending: new Set(live((s) => s.worker !== worker)), errors: [] as string[], done: () => {} };
-        order.done = () => {
-          orders.delete(id);
-          // The copy replaced is no longer read by anyone once every process has the new one.
-          if (before && before !== layers.get(message.name)) rmSync(before, { recursive: true, force: true });
-          const error = order.errors.length > 0 ? order.errors.join('; ') : undefined;
-          send(worker, { convsvc: 'layer', id: message.id, ...(error === undefined ? {} : { error }) });
-        };
-        orders.set(id, order);
-        if (order.pending.size === 0) return order.done();
-        for (const w of order.pending)
-          send(w, {
-            convsvc: 'layer!',
-            id,
-            action: message.action,
-            name: message.name,
-            ...(message.directory === undefined ? {} : { directory: message.directory }),
-          });
+      case 'layer?':
+        layerChanges.ask(worker, message);
         return;
-      }
-      case 'layer-done': {
-        const order = orders.get(message.id);
-        if (order === undefined || !order.pending.delete(worker)) return;
-        if (message.error !== undefined) order.errors.push(message.error);
-        if (order.pending.size === 0) order.done();
+      case 'layer-done':
+        layerChanges.done(worker, message);
         return;
-      }
       case 'layers?':
-        send(worker, {
-          convsvc: 'layers',
-          id: message.id,
-          layers: [...layers].map(([name, directory]) => ({ name, directory })),
-        });
+        send(worker, { convsvc: 'layers', id: message.id, layers: layerChanges.set });
         return;
       case 'rate?':
         rates.incr(
@@ -263,7 +251,8 @@ export function runPrimary(config: Config): void {
     slot.listening = false;
     kernels.forget(worker.id);
     for (const share of shares.values()) if (share.pending.delete(worker) && share.pending.size === 0) share.done();
-    for (const order of orders.values()) if (order.pending.delete(worker) && order.pending.size === 0) order.done();
+    statShares.forget(worker);
+    layerChanges.forget(worker);
     if (stopping) {
       if (code !== 0) failedExit = true;
       log(

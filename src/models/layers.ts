@@ -35,6 +35,13 @@ export interface Loaded {
   readonly layer: StoredLayer;
   /** The copy of its files, when `saveDir` is set. */
   readonly saved?: string;
+  /** The directory the version it replaced was loaded from or saved to, if that version had one. */
+  readonly previous?: string;
+}
+
+export interface Unloaded {
+  /** The directory the version unloaded was loaded from or saved to, if it had one. */
+  readonly previous?: string;
 }
 
 /**
@@ -59,6 +66,8 @@ export class Layers {
   readonly #opts: LayersOptions;
   readonly #reserved: (name: string) => boolean;
   readonly #queues = new Map<string, Promise<unknown>>();
+  /** The directory each serving layer was loaded from or saved to (its files as the other server processes read them). */
+  readonly #sources = new Map<string, string>();
   #threads: Piscina<LoadTask, LoadOutcome> | null = null;
 
   constructor(opts: LayersOptions) {
@@ -110,7 +119,10 @@ export class Layers {
     this.#opts.memory?.check(Math.ceil(bodyBytes * LOAD_HELD_PER_BODY_BYTE), 'the load');
   }
 
-  /** Loads `name` from a layer directory another server process saved. */
+  /**
+   * Loads `name` from a layer directory a server process saved; nothing to do when the version
+   * serving came from that very directory (this process saved it, or loaded it already).
+   */
   loadDirectory(name: string, directory: string): Promise<Loaded> {
     return this.#load(name, new Uint8Array(0), directory);
   }
@@ -119,6 +131,9 @@ export class Layers {
     const bad = badLayerName(name, this.#reserved);
     if (bad !== null) return Promise.reject(new LayerError(400, bad));
     return this.#serially(name, async () => {
+      const previous = this.#sources.get(name);
+      const serving = this.registry.get(name);
+      if (directory !== undefined && directory === previous && serving) return { layer: serving, previous };
       const charge = this.#opts.memory?.open();
       const saveTo =
         this.#opts.saveDir !== undefined && directory === undefined
@@ -136,7 +151,10 @@ export class Layers {
         });
         const layer = this.registry.install(name, files.configText, new Map(files.tensors));
         this.stats.reset(name);
-        return { layer, saved: saveTo };
+        const source = directory ?? saveTo;
+        if (source === undefined) this.#sources.delete(name);
+        else this.#sources.set(name, source);
+        return { layer, saved: saveTo, previous };
       } catch (err) {
         if (saveTo !== undefined) rmSync(saveTo, { recursive: true, force: true });
         if (err instanceof LayerError || err instanceof LayerConfigError) this.registry.failed(name, err.message);
@@ -147,8 +165,14 @@ export class Layers {
     });
   }
 
-  unload(name: string): Promise<boolean> {
-    return this.#serially(name, async () => this.registry.unload(name));
+  /** Takes `name` out of service; null if it was not serving. */
+  unload(name: string): Promise<Unloaded | null> {
+    return this.#serially(name, async () => {
+      const previous = this.#sources.get(name);
+      this.#sources.delete(name);
+      if (!this.registry.unload(name)) return null;
+      return previous === undefined ? {} : { previous };
+    });
   }
 
   async close(): Promise<void> {

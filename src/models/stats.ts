@@ -123,3 +123,44 @@ export class ModelStatistics {
     this.#stats.delete(name);
   }
 }
+
+const addTo = (to: DurationStat, from: DurationStat) => {
+  to.count += from.count;
+  to.ns += from.ns;
+};
+
+/**
+ * The statistics of the service from each server process's: counts and durations added up, the
+ * latest inference of any, batch sizes merged (at most MAX_BATCH_SIZES of them, as in one
+ * process). Entries of models not named are ignored; a model no process reported is all zeros.
+ */
+export function addUpStats(names: readonly string[], entries: readonly ModelStat[]): ModelStat[] {
+  const sums = new Map(names.map((name) => [name, newStat(name)]));
+  for (const e of entries) {
+    const s = sums.get(e.name);
+    if (s === undefined) continue;
+    s.last_inference = Math.max(s.last_inference, e.last_inference);
+    s.inference_count += e.inference_count;
+    s.execution_count += e.execution_count;
+    for (const key of Object.keys(s.inference_stats) as (keyof ModelStat['inference_stats'])[])
+      addTo(s.inference_stats[key], e.inference_stats[key]);
+    for (const b of e.batch_stats) {
+      let to = s.batch_stats.find((x) => x.batch_size === b.batch_size);
+      if (!to) {
+        if (s.batch_stats.length >= MAX_BATCH_SIZES) continue;
+        to = {
+          batch_size: b.batch_size,
+          compute_input: duration(),
+          compute_infer: duration(),
+          compute_output: duration(),
+        };
+        s.batch_stats.push(to);
+      }
+      addTo(to.compute_input, b.compute_input);
+      addTo(to.compute_infer, b.compute_infer);
+      addTo(to.compute_output, b.compute_output);
+    }
+  }
+  for (const s of sums.values()) s.batch_stats.sort((x, y) => x.batch_size - y.batch_size);
+  return [...sums.values()];
+}

@@ -7,6 +7,7 @@ import { LAYER_BACKEND, LayerConfigError } from '../models/layer-config.js';
 import { FILE_PARAMETER, LoadRequestSchema, MAX_CONFIG_BYTES, maxFileBytes } from '../models/layer-files.js';
 import type { Layers } from '../models/layers.js';
 import { badLayerName } from '../models/names.js';
+import { addUpStats, type ModelStat } from '../models/stats.js';
 import { zodValidatorCompiler } from '../request-validation.js';
 import { base64Length } from '../schemas/tensor.js';
 import { V2Error } from './errors.js';
@@ -30,8 +31,13 @@ import { DATATYPE_OF } from './tensors.js';
 
 export interface RepositoryOptions {
   readonly layers: Layers;
-  /** Tells every server process of a load (with the copy of its files) or unload, once this one has done it (src/cluster). */
-  readonly publish?: (action: 'load' | 'unload', name: string, directory?: string) => Promise<void>;
+  /**
+   * Has every server process serve a load (from the copy of its files) or unload this one has
+   * done; `previous`: where this one's version before came from (src/cluster/link.ts).
+   */
+  readonly publish?: (action: 'load' | 'unload', name: string, directory?: string, previous?: string) => Promise<void>;
+  /** Every server process's statistics of the models named, to add up (src/cluster); unset: this process's are the service's. */
+  readonly serviceStats?: (names: readonly string[]) => Promise<ModelStat[]>;
 }
 
 const tags = ['open-inference'];
@@ -73,6 +79,26 @@ function configOf(name: string, layer: StoredLayer | undefined, model: Model | u
 const rawBody: FastifySchemaCompiler<unknown> = (route) =>
   route.httpPart === 'body' ? (data) => ({ value: data }) : zodValidatorCompiler(route as never);
 
+const statsUnavailableAnswer = error(
+  'With several server processes: the primary, which gathers their statistics, did not answer; retry.',
+);
+
+function statsUnavailable(err: unknown): never {
+  throw new V2Error(
+    503,
+    `the statistics of the other server processes could not be gathered: ${(err as Error).message}`,
+  );
+}
+
+/**
+ * This process made the change but the service could not follow (another process lacked room or
+ * memory for it, or the primary did not answer): not the client's doing, and every process was
+ * ordered back to the version before.
+ */
+function notEverywhere(err: unknown): never {
+  throw new V2Error(503, (err as Error).message);
+}
+
 function refusal(err: unknown): never {
   if (err instanceof LayerError) throw new V2Error(err.status, err.message);
   if (err instanceof LayerConfigError) throw new V2Error(400, `config.json: ${err.message}`);
@@ -104,7 +130,12 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
     async (request) => registry.index(request.body?.ready === true),
   );
 
-  const statsOf = (names: readonly string[]) => ({ model_stats: names.map((n) => stats.of(n)) });
+  const statsOf = async (names: readonly string[]) => ({
+    model_stats:
+      opts.serviceStats === undefined
+        ? names.map((n) => stats.of(n))
+        : addUpStats(names, await opts.serviceStats(names).catch(statsUnavailable)),
+  });
   const allNames = () => [...models.map((m) => m.name), ...registry.ready];
   typed.get(
     '/models/stats',
@@ -115,7 +146,7 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
         summary: 'Statistics of every model',
         description:
           "Triton's statistics extension: the counts and durations of each model's requests since it was loaded (built-in ops since start).",
-        response: { 200: ModelStatsSchema },
+        response: { 200: ModelStatsSchema, 503: statsUnavailableAnswer },
       },
     },
     async () => statsOf(allNames()),
@@ -131,7 +162,11 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
           summary: 'Statistics of a model',
           description: 'The statistics of one model (version 1, its only one).',
           params: url.includes('versions') ? VersionedModelParams : AnyModelParams,
-          response: { 200: ModelStatsSchema, 404: error('No such model or version.') },
+          response: {
+            200: ModelStatsSchema,
+            404: error('No such model or version.'),
+            503: statsUnavailableAnswer,
+          },
         },
       },
       async (request) => statsOf([request.params.model_name]),
@@ -200,14 +235,16 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
             403: error('The bearer token is an API key, not an administrative one.'),
             413: error('The layer would pass MAX_STORED_BYTES or MAX_ELEMENTS, or the body the load limit.'),
             422: error('The tensors disagree with each other or with the configuration (channels, groups, dtypes).'),
-            503: error('The memory budget is taken by requests in flight; retry.'),
+            503: error(
+              'The memory budget is taken by requests in flight, or another server process could not load the layer (every process then serves the version before); retry.',
+            ),
           },
         },
       },
       async (request) => {
         const name = nameOf(request.params.model_name);
-        const { saved } = await layers.load(name, bytesOf(request.body)).catch(refusal);
-        await opts.publish?.('load', name, saved);
+        const { saved, previous } = await layers.load(name, bytesOf(request.body)).catch(refusal);
+        await opts.publish?.('load', name, saved, previous).catch(notEverywhere);
         return {};
       },
     );
@@ -231,6 +268,7 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
             401: error('Keys are configured and the bearer token is missing or unknown.'),
             403: error('The bearer token is an API key, not an administrative one.'),
             404: error('No such layer is serving.'),
+            503: error('Another server process could not unload it (every process then serves it still); retry.'),
           },
         },
       },
@@ -247,8 +285,9 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
           const ok = z.strictObject({ parameters: z.record(z.string(), z.unknown()).optional() }).safeParse(json);
           if (!ok.success) throw new V2Error(400, 'the body must be {"parameters": {...}} or empty');
         }
-        if (!(await layers.unload(name))) throw new V2Error(404, `no layer ${name} is serving`);
-        await opts.publish?.('unload', name);
+        const unloaded = await layers.unload(name);
+        if (unloaded === null) throw new V2Error(404, `no layer ${name} is serving`);
+        await opts.publish?.('unload', name, undefined, unloaded.previous).catch(notEverywhere);
         return {};
       },
     );

@@ -15,7 +15,7 @@ import { useV2Errors, V2Error } from './errors.js';
 import { inferRoute } from './infer.js';
 import { LAYER_PASSES, passTensors } from './layer-infer.js';
 import { findModel, type Model } from './models.js';
-import { repositoryRoutes } from './repository.js';
+import { type RepositoryOptions, repositoryRoutes } from './repository.js';
 import { AnyModelParams, knownModelOrLayer, notReadyAnswer, VersionedModelParams } from './route-schemas.js';
 import { LayerMetadataSchema, ServerMetadataSchema } from './schemas.js';
 
@@ -86,7 +86,7 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
   });
   app.addHook('onClose', async () => layers.close());
   await layers.loadRepository();
-  let publish: ((action: 'load' | 'unload', name: string, directory?: string) => Promise<void>) | undefined;
+  let publish: RepositoryOptions['publish'];
   if (cluster) {
     // Every server process serves the same layers: what the others loaded or unloaded since
     // start is done here before this one listens, and each later change reaches all of them.
@@ -101,7 +101,8 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
           .loadDirectory(name, directory)
           .catch((err: unknown) => app.log.error({ err, name }, 'layer load failed'));
     }
-    publish = (action, name, directory) => cluster.publishLayer(action, name, directory);
+    publish = (action, name, directory, previous) => cluster.publishLayer(action, name, directory, previous);
+    cluster.shareStats((names) => names.map((n) => layers.stats.of(n)));
   }
   const { registry } = layers;
   const known = knownModelOrLayer(
@@ -210,7 +211,11 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
     );
   }
   await app.register(inferRoute, { ...ctx, layers });
-  await app.register(repositoryRoutes, { layers, publish });
+  await app.register(repositoryRoutes, {
+    layers,
+    publish,
+    serviceStats: cluster && ((names) => cluster.serviceStats(names)),
+  });
 }
 
 /** The Open Inference Protocol (KServe v2) REST API under /v2, beside /v1. */

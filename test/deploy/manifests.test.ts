@@ -67,7 +67,7 @@ describe('the Deployment', () => {
     assert.ok(container.resources.requests.memory && container.resources.limits.memory);
   });
 
-  it('leaves each server process a memory budget that admits the largest JSON body it accepts', () => {
+  it('leaves each server process, beside its stored layers, a memory budget that admits the largest JSON body it accepts', () => {
     const mebibytes = Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)?.[1]);
     const cores = Number(container.resources.limits.cpu);
     const dir = mkdtempSync(join(tmpdir(), 'cgroup-'));
@@ -75,6 +75,7 @@ describe('the Deployment', () => {
     const budget = deriveBudget({
       workers: cores,
       processes: cores,
+      storedBytes: loadConfig(plainEnv).maxStoredBytes,
       limitFiles: [join(dir, 'memory.max')],
       heapLimitBytes: 2 ** 40,
     });

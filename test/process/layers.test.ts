@@ -11,8 +11,8 @@ import { layerConfig, loadBody, safetensors } from '../helpers/layers.js';
 /** Stored layers in real server processes: MODEL_REPOSITORY at start, and loads reaching every process. */
 
 const UP = { op: 'conv_transpose2d' as const, params: { stride_h: 2, stride_w: 2 } };
-const tensors = () => ({
-  weight: { shape: [3, 2, 3, 3], values: Float32Array.from({ length: 54 }, (_, i) => (i % 7) - 3) },
+const tensors = (scale = 1) => ({
+  weight: { shape: [3, 2, 3, 3], values: Float32Array.from({ length: 54 }, (_, i) => scale * ((i % 7) - 3)) },
   bias: { shape: [2], values: Float32Array.from([0.5, -0.5]) },
 });
 const inferBody = JSON.stringify({
@@ -146,5 +146,73 @@ describe('stored layers in server processes', () => {
     server.child.kill('SIGTERM');
     assert.equal((await server.exited).code, 0);
     assert.ok(!existsSync(copies));
+  });
+
+  it('with HTTP_PROCESSES=2, whichever process answers the statistics reports the inferences of both', async (t) => {
+    const server = await startServer({ HTTP_PROCESSES: '2' });
+    t.after(() => server.child.kill('SIGKILL'));
+    await ready(server);
+    const load = await once(
+      server.url,
+      '/v2/repository/models/up/load',
+      JSON.stringify(loadBody(layerConfig(UP), safetensors(tensors()))),
+    );
+    assert.equal(load.status, 200, load.text);
+    const byPid = await fromBoth(server, 'up');
+    assert.equal(byPid.size, 2, 'both processes answered');
+    const inferences = [...byPid.values()].flat().length;
+
+    // Each of the two routes, answered by each process: the success count of `up` it reported.
+    const counts = new Map<string, number>();
+    const count = (text: string) =>
+      JSON.parse(text).model_stats.find((m: { name: string }) => m.name === 'up').inference_stats.success.count;
+    for (let i = 0; i < 40 && counts.size < 4; i++) {
+      // The primary hands connections to the processes in turn: the order changes, so each gets each route.
+      const paths = ['/v2/models/stats', '/v2/models/up/stats'];
+      for (const path of i % 2 === 0 ? paths : paths.reverse()) {
+        const res = await once(server.url, path);
+        assert.equal(res.status, 200, res.text);
+        await sleep(5);
+        const pid = answeredBy(server, res.id);
+        if (pid !== undefined) counts.set(`${path} from ${pid}`, count(res.text));
+      }
+    }
+    assert.equal(counts.size, 4, `both processes answered both routes: ${[...counts.keys()]}`);
+    for (const [route, n] of counts) assert.equal(n, inferences, route);
+  });
+
+  it('with HTTP_PROCESSES=2, two loads of one name sent at once to the two processes leave both serving the same weights', async (t) => {
+    const server = await startServer({ HTTP_PROCESSES: '2' });
+    t.after(() => server.child.kill('SIGKILL'));
+    await ready(server);
+    const loadOf = (scale: number) =>
+      once(
+        server.url,
+        '/v2/repository/models/up/load',
+        JSON.stringify(loadBody(layerConfig(UP), safetensors(tensors(scale)))),
+      );
+    let raced = 0;
+    for (let attempt = 0; attempt < 5 && raced < 2; attempt++) {
+      const [a, b] = await Promise.all([loadOf(1), loadOf(-2)]);
+      assert.equal(a.status, 200, a.text);
+      assert.equal(b.status, 200, b.text);
+      await sleep(20);
+      const pids = new Set([answeredBy(server, a.id), answeredBy(server, b.id)]);
+      if (pids.size === 2 && !pids.has(undefined)) raced++;
+      else continue;
+
+      const outputs = new Map<number, string>();
+      for (let i = 0; i < 40 && outputs.size < 2; i++) {
+        const res = await once(server.url, '/v2/models/up/infer', inferBody);
+        assert.equal(res.status, 200, res.text);
+        await sleep(5);
+        const pid = answeredBy(server, res.id);
+        if (pid !== undefined) outputs.set(pid, JSON.stringify(JSON.parse(res.text).outputs[0].data));
+      }
+      assert.equal(outputs.size, 2, 'both processes answered');
+      const [first, second] = [...outputs.values()];
+      assert.equal(first, second, 'both processes serve the same version');
+    }
+    assert.equal(raced, 2, 'the loads reached both processes at once');
   });
 });

@@ -52,6 +52,24 @@ describe('deriveBudget', () => {
     assert.match(b.source, /less 64 MiB for the primary \/ 2 server processes, 992 MiB, less 288 MiB/);
   });
 
+  it("sets aside each server process's stored layers (MAX_STORED_BYTES) from a derived budget, not from MEMORY_BUDGET_BYTES", () => {
+    const files = cgroupFiles({ 'memory.max': `${2 * GiB}\n` });
+    const b = deriveBudget({
+      workers: 2,
+      processes: 2,
+      storedBytes: 256 * MiB,
+      limitFiles: files,
+      machineBytes: 24 * GiB,
+      heapLimitBytes: 4 * GiB,
+    });
+    assert.equal(b.bytes, (2 * GiB - PRIMARY_BASE_BYTES) / 2 - 256 * MiB - idle(2));
+    assert.match(
+      b.source,
+      /\/ 2 server processes less 256 MiB for stored layers \(MAX_STORED_BYTES\), 736 MiB, less 288 MiB/,
+    );
+    assert.equal(deriveBudget({ configured: GiB, workers: 2, processes: 2, storedBytes: 256 * MiB }).bytes, GiB / 2);
+  });
+
   it("takes a container's cgroup v2 limit, less the idle process and its threads", () => {
     const files = cgroupFiles({ 'memory.max': `${768 * MiB}\n` });
     const b = deriveBudget({ workers: 2, limitFiles: files, machineBytes: 24 * GiB, heapLimitBytes: 4 * GiB });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { Counter, Registry } from 'prom-client';
-import { ClusterLink } from '../../../src/cluster/link.js';
+import { ClusterLink, STATS_NAMES_PER_QUESTION } from '../../../src/cluster/link.js';
 
 /** The IPC channel of a forked process, with what the process sent kept for the test. */
 class FakeChannel extends EventEmitter {
@@ -76,14 +76,21 @@ describe("a server process's link to the primary", () => {
     assert.equal(await text, 'shared_total 10\n');
   });
 
-  it('asks the primary to have every other process load a layer from its saved copy, and passes on their failures', async () => {
+  it('asks the primary to have every process load a layer from its saved copy, saying where its version before came from, and passes on their failures', async () => {
     const channel = new FakeChannel();
     const link = new ClusterLink(channel);
-    const published = link.publishLayer('load', 'up', '/tmp/copies/up/1');
+    const published = link.publishLayer('load', 'up', '/tmp/copies/up/1', '/tmp/copies/up/0');
     const question = channel.sent[0]!;
     assert.deepEqual(
       { ...question, id: 0 },
-      { convsvc: 'layer?', id: 0, action: 'load', name: 'up', directory: '/tmp/copies/up/1' },
+      {
+        convsvc: 'layer?',
+        id: 0,
+        action: 'load',
+        name: 'up',
+        directory: '/tmp/copies/up/1',
+        previous: '/tmp/copies/up/0',
+      },
     );
     channel.emit('message', { convsvc: 'layer', id: question.id });
     await published;
@@ -120,5 +127,28 @@ describe("a server process's link to the primary", () => {
     ];
     channel.emit('message', { convsvc: 'layers', id: channel.sent[0]!.id, layers });
     assert.deepEqual(await set, layers);
+  });
+
+  it("shares its own statistics of the models the primary names, and passes on every process's, asking in parts", async () => {
+    const channel = new FakeChannel();
+    const link = new ClusterLink(channel);
+    link.shareStats((names) => names.map((name) => ({ name }) as never));
+    channel.emit('message', { convsvc: 'stat-share?', id: 4, names: ['up', 'down'] });
+    assert.deepEqual(channel.sent.pop(), { convsvc: 'stat-share', id: 4, stats: [{ name: 'up' }, { name: 'down' }] });
+    // A primary asking for more than one question carries is answered for the first part only.
+    channel.emit('message', { convsvc: 'stat-share?', id: 5, names: Array.from({ length: 1000 }, (_, i) => `m${i}`) });
+    assert.equal((channel.sent.pop() as { stats: unknown[] }).stats.length, STATS_NAMES_PER_QUESTION);
+
+    const names = Array.from({ length: STATS_NAMES_PER_QUESTION + 1 }, (_, i) => `m${i}`);
+    const all = link.serviceStats(names);
+    const first = channel.sent.pop() as { convsvc: string; id: number; names: string[] };
+    assert.equal(first.convsvc, 'stats?');
+    assert.deepEqual(first.names, names.slice(0, STATS_NAMES_PER_QUESTION));
+    channel.emit('message', { convsvc: 'stats', id: first.id, shares: [[{ name: 'm0' }], [{ name: 'm0' }]] });
+    await new Promise((r) => setImmediate(r));
+    const second = channel.sent.pop() as { id: number; names: string[] };
+    assert.deepEqual(second.names, [names.at(-1)]);
+    channel.emit('message', { convsvc: 'stats', id: second.id, shares: [[{ name: names.at(-1) }]] });
+    assert.deepEqual(await all, [{ name: 'm0' }, { name: 'm0' }, { name: names.at(-1) }]);
   });
 });

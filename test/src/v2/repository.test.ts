@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { layerCopiesDir } from '../../../src/cluster/layer-copies.js';
+import { ClusterLink } from '../../../src/cluster/link.js';
 import { build } from '../../helpers/build.js';
 import { send } from '../../helpers/http.js';
 import { layerConfig, loadBody, loadLayer, safetensors } from '../../helpers/layers.js';
@@ -313,5 +316,78 @@ describe('memory of loads', () => {
     assert.equal(res.statusCode, 413);
     assert.match(res.json().error, /memory budget/);
     assert.deepEqual(await index(app), []);
+  });
+});
+
+/**
+ * The primary as one server process of several sees it over its IPC channel: kernel slots granted
+ * at once, no layers loaded before, each process's statistics `others` plus this one's, and a
+ * change of a layer that another process fails with `othersFail`.
+ */
+class FakePrimary extends EventEmitter {
+  readonly asked: Record<string, unknown>[] = [];
+  constructor(
+    readonly others: unknown[],
+    readonly othersFail?: string,
+  ) {
+    super();
+  }
+  send(message: { convsvc: string; id: number; names?: string[] }): boolean {
+    this.asked.push(message);
+    const answer = (m: unknown) => setImmediate(() => this.emit('message', m));
+    const { id } = message;
+    if (message.convsvc === 'slot?') answer({ convsvc: 'slot', id });
+    if (message.convsvc === 'layers?') answer({ convsvc: 'layers', id, layers: [] });
+    if (message.convsvc === 'stats?') {
+      // This process's own share, as the primary would ask it.
+      this.once('share', (own: unknown[]) => answer({ convsvc: 'stats', id, shares: [own, this.others] }));
+      answer({ convsvc: 'stat-share?', id: 77, names: message.names });
+    }
+    if (message.convsvc === 'stat-share') this.emit('share', (message as unknown as { stats: unknown[] }).stats);
+    if (message.convsvc === 'layer?')
+      answer({ convsvc: 'layer', id, ...(this.othersFail ? { error: this.othersFail } : {}) });
+    return true;
+  }
+}
+
+describe('in one server process of several', () => {
+  const clustered = async (t: { after: (f: () => unknown) => void }, primary: FakePrimary) => {
+    t.after(() => rmSync(layerCopiesDir(process.ppid), { recursive: true, force: true }));
+    return build(t, {}, { cluster: new ClusterLink(primary) });
+  };
+
+  it("answers a load another process could not follow with 503 and the reason, never the client's fault", async (t) => {
+    const reason = 'up holds 200 bytes; that is over MAX_STORED_BYTES (100); every server process serves up as before';
+    const app = await clustered(t, new FakePrimary([], reason));
+    const res = await loadLayer(app, 'up', UP, upTensors());
+    assert.equal(res.statusCode, 503, res.body);
+    assert.equal(res.json().error, `not every server process could load up: ${reason}`);
+  });
+
+  it('reports the statistics of every process added up', async (t) => {
+    const primary = new FakePrimary([]);
+    const app = await clustered(t, primary);
+    assert.equal((await loadLayer(app, 'up', UP, upTensors())).statusCode, 200);
+    assert.equal((await infer(app, 'up', { inputs: [input()] })).statusCode, 200);
+    const own = (await send(app, { method: 'GET', url: '/v2/models/up/stats' })).json().model_stats[0];
+    assert.equal(own.execution_count, 1);
+    primary.others.push({ ...own, execution_count: 2, inference_count: 2, last_inference: own.last_inference + 1 });
+    const sum = (await send(app, { method: 'GET', url: '/v2/models/up/stats' })).json().model_stats[0];
+    assert.deepEqual(
+      [sum.execution_count, sum.inference_count, sum.last_inference, sum.inference_stats.success.count],
+      [3, 3, own.last_inference + 1, 2],
+    );
+  });
+
+  it('answers the statistics with 503 when the primary that gathers them is gone', async (t) => {
+    const primary = new FakePrimary([]);
+    const app = await clustered(t, primary);
+    primary.emit('disconnect');
+    const res = await send(app, { method: 'GET', url: '/v2/models/stats' });
+    assert.equal(res.statusCode, 503, res.body);
+    assert.match(
+      res.json().error,
+      /statistics of the other server processes could not be gathered: the primary process is gone/,
+    );
   });
 });
