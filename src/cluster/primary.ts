@@ -8,7 +8,7 @@ import type { ModelStat } from '../models/stats.js';
 import { Gatherer } from './gather.js';
 import { KernelSlots } from './kernel-slots.js';
 import { LayerChanges } from './layer-changes.js';
-import { layerCopiesDir } from './layer-copies.js';
+import { LAYER_COPIES_ENV, makeLayerCopiesDir } from './layer-copies.js';
 import { type ClusterState, isOurs, type SharedMetrics, type ToPrimary, type ToServer } from './messages.js';
 
 /** A restarted process that lived this long had a good run: its next death starts the backoff over. */
@@ -90,7 +90,7 @@ export function runPrimary(config: Config): void {
   let shareId = 1;
   const shares = new Map<number, { readonly pending: Set<Worker>; readonly got: SharedMetrics[]; done: () => void }>();
   const statShares = new Gatherer<Worker, readonly ModelStat[]>(SHARE_TIMEOUT_MS);
-  const copies = layerCopiesDir(process.pid);
+  const copies = makeLayerCopiesDir();
 
   const own = new Registry();
   new Gauge({
@@ -231,7 +231,7 @@ export function runPrimary(config: Config): void {
     slot.restart = null;
     slot.listening = false;
     slot.startedAt = Date.now();
-    const worker = cluster.fork({ CONVSVC_PROCESS_INDEX: String(slot.index) });
+    const worker = cluster.fork({ CONVSVC_PROCESS_INDEX: String(slot.index), [LAYER_COPIES_ENV]: copies });
     slot.worker = worker;
     worker.on('message', (message: unknown) => {
       if (isOurs<ToPrimary>(message)) receive(worker, message);
@@ -323,6 +323,10 @@ export function runPrimary(config: Config): void {
 
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  log('info', { processes: slots.length, workersEach: config.workers, port: config.port }, 'starting server processes');
+  log(
+    'info',
+    { processes: slots.length, workersEach: config.workers, port: config.port, layerCopies: copies },
+    'starting server processes',
+  );
   for (const slot of slots) fork(slot);
 }

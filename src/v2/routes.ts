@@ -81,7 +81,7 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
     maxElements: config.maxElements,
     repository: config.modelRepository,
     memory: opts.memory,
-    saveDir: cluster ? layerCopiesDir(process.ppid) : undefined,
+    saveDir: cluster ? layerCopiesDir() : undefined,
     reserved: (name) => findModel(name) !== undefined,
   });
   app.addHook('onClose', async () => layers.close());

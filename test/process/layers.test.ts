@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type RunningServer, startServer } from '../../scripts/server-process.js';
-import { layerCopiesDir } from '../../src/cluster/layer-copies.js';
 import { layerConfig, loadBody, safetensors } from '../helpers/layers.js';
 
 /** Stored layers in real server processes: MODEL_REPOSITORY at start, and loads reaching every process. */
@@ -141,8 +140,9 @@ describe('stored layers in server processes', () => {
       );
 
     // The copies the processes loaded from are the primary's, and leave with it.
-    const copies = layerCopiesDir(server.child.pid!);
-    assert.ok(existsSync(copies));
+    const copies = server.logs.find((l) => l.msg === 'starting server processes')?.layerCopies;
+    assert.ok(typeof copies === 'string' && existsSync(copies), String(copies));
+    assert.equal(statSync(copies).mode & 0o777, 0o700, 'readable by the service alone');
     server.child.kill('SIGTERM');
     assert.equal((await server.exited).code, 0);
     assert.ok(!existsSync(copies));

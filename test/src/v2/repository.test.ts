@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { layerCopiesDir } from '../../../src/cluster/layer-copies.js';
+import { LAYER_COPIES_ENV, makeLayerCopiesDir } from '../../../src/cluster/layer-copies.js';
 import { ClusterLink } from '../../../src/cluster/link.js';
 import { build } from '../../helpers/build.js';
 import { send } from '../../helpers/http.js';
@@ -352,7 +352,13 @@ class FakePrimary extends EventEmitter {
 
 describe('in one server process of several', () => {
   const clustered = async (t: { after: (f: () => unknown) => void }, primary: FakePrimary) => {
-    t.after(() => rmSync(layerCopiesDir(process.ppid), { recursive: true, force: true }));
+    // What the primary does for its processes: a copies directory of its own, named in the environment.
+    const copies = makeLayerCopiesDir();
+    process.env[LAYER_COPIES_ENV] = copies;
+    t.after(() => {
+      delete process.env[LAYER_COPIES_ENV];
+      rmSync(copies, { recursive: true, force: true });
+    });
     return build(t, {}, { cluster: new ClusterLink(primary) });
   };
 
