@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ClusterLink } from '../cluster/link.js';
 import type { Config } from '../config.js';
 import { type BodyCost, HELD_PER_BODY_BYTE } from '../memory-model.js';
+import type { Layers } from '../models/layers.js';
 import { packageInfo } from '../package-info.js';
 import { keyDigests, keyRefusal, tokenOf } from '../plugins/auth.js';
 import { clientKey, type RateCounts, rateLimited } from '../plugins/rate-limit.js';
@@ -22,6 +23,7 @@ import { V2Error } from '../v2/errors.js';
 import { runInference } from '../v2/infer.js';
 import { modelNamed } from '../v2/route-schemas.js';
 import { EXTENSIONS, modelMetadataOf, notReady } from '../v2/routes.js';
+import type { PublishLayer } from '../v2/stored-layers.js';
 import { checkVersion, inferenceRequestOf, inferResponseOf } from './infer-messages.js';
 import { type ModelInferRequest, type ModelMetadataResponse, type ModelRequest, malformedReason } from './proto.js';
 import { grpcRefusal, internalError } from './status.js';
@@ -33,6 +35,10 @@ export interface GrpcContext {
   /** The rate limit's counts, shared with REST (src/plugins/rate-limit.ts). */
   readonly rates: RateCounts;
   readonly cluster?: ClusterLink;
+  /** The stored layers, the same store /v2 serves (src/v2/stored-layers.ts). */
+  readonly layers: Layers;
+  /** Set in a server process of several: loads and unloads reach them all. */
+  readonly publish?: PublishLayer;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;

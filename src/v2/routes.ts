@@ -1,12 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { layerCopiesDir } from '../cluster/layer-copies.js';
-import type { ClusterLink } from '../cluster/link.js';
 import type { Config } from '../config.js';
-import type { MemoryBudget } from '../memory-budget.js';
 import type { StoredLayer } from '../models/layer.js';
-import { Layers } from '../models/layers.js';
+import type { Layers } from '../models/layers.js';
 import { packageInfo } from '../package-info.js';
 import type { KernelPool } from '../pool.js';
 import { guardEveryRoute } from '../route-guards.js';
@@ -18,14 +15,15 @@ import { findModel, type Model } from './models.js';
 import { repositoryRoutes } from './repository.js';
 import { AnyModelParams, knownModelOrLayer, notReadyAnswer, VersionedModelParams } from './route-schemas.js';
 import { LayerMetadataSchema, ServerMetadataSchema } from './schemas.js';
+import type { PublishLayer } from './stored-layers.js';
 
 export interface V2Options {
   readonly pool: KernelPool;
   readonly config: Config;
-  /** Charged with layer loads while they run. */
-  readonly memory?: MemoryBudget;
+  /** The process's stored layers, shared with gRPC (src/v2/stored-layers.ts). */
+  readonly layers: Layers;
   /** Set in a server process of several: loads and unloads reach them all. */
-  readonly cluster?: ClusterLink;
+  readonly publish?: PublishLayer;
 }
 
 /** Extensions of the protocol this server speaks (GET /v2 lists them). */
@@ -74,35 +72,7 @@ export function layerMetadataOf(layer: StoredLayer) {
 }
 
 async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
-  const { pool, config } = opts;
-  const { cluster } = opts;
-  const layers = new Layers({
-    maxStoredBytes: config.maxStoredBytes,
-    maxElements: config.maxElements,
-    repository: config.modelRepository,
-    memory: opts.memory,
-    saveDir: cluster ? layerCopiesDir(process.ppid) : undefined,
-    reserved: (name) => findModel(name) !== undefined,
-  });
-  app.addHook('onClose', async () => layers.close());
-  await layers.loadRepository();
-  let publish: ((action: 'load' | 'unload', name: string, directory?: string) => Promise<void>) | undefined;
-  if (cluster) {
-    // Every server process serves the same layers: what the others loaded or unloaded since
-    // start is done here before this one listens, and each later change reaches all of them.
-    cluster.onLayerOrder(async (order) => {
-      if (order.action === 'load') await layers.loadDirectory(order.name, order.directory!);
-      else await layers.unload(order.name);
-    });
-    for (const { name, directory } of await cluster.layerSet()) {
-      if (directory === null) await layers.unload(name);
-      else
-        await layers
-          .loadDirectory(name, directory)
-          .catch((err: unknown) => app.log.error({ err, name }, 'layer load failed'));
-    }
-    publish = (action, name, directory) => cluster.publishLayer(action, name, directory);
-  }
+  const { pool, config, layers, publish } = opts;
   const { registry } = layers;
   const known = knownModelOrLayer(
     (name) => registry.get(name) !== undefined,
