@@ -41,7 +41,7 @@ const error = (description: string) => ({ description, content: { 'application/j
 const loadBodyLimit = (maxStoredBytes: number) => base64Length(maxFileBytes(maxStoredBytes)) + 2 * MAX_CONFIG_BYTES;
 
 /** A configuration in Triton's JSON form, of a layer or of a built-in model (which fixes nothing). */
-function configOf(name: string, layer: StoredLayer | undefined, model: Model | undefined) {
+export function configOf(name: string, layer: StoredLayer | undefined, model: Model | undefined) {
   if (layer) {
     const shapes = layerShapes(layer);
     const dataType = `TYPE_${DATATYPE_OF[layer.dtype]}`;
@@ -73,7 +73,7 @@ function configOf(name: string, layer: StoredLayer | undefined, model: Model | u
 const rawBody: FastifySchemaCompiler<unknown> = (route) =>
   route.httpPart === 'body' ? (data) => ({ value: data }) : zodValidatorCompiler(route as never);
 
-function refusal(err: unknown): never {
+export function refusal(err: unknown): never {
   if (err instanceof LayerError) throw new V2Error(err.status, err.message);
   if (err instanceof LayerConfigError) throw new V2Error(400, `config.json: ${err.message}`);
   throw err;

@@ -1,0 +1,91 @@
+import type { StoredLayer } from '../models/layer.js';
+import { badLayerName } from '../models/names.js';
+import type { Guard } from '../route-guards.js';
+import { V2Error } from '../v2/errors.js';
+import { findModel, type Model, models } from '../v2/models.js';
+import { configOf, refusal } from '../v2/repository.js';
+import type { GrpcContext, Handler } from './inference-service.js';
+import { loadBodyOf } from './load-message.js';
+import type { ModelRequest, RepositoryIndexRequest, RepositoryModelRequest } from './proto.js';
+
+/**
+ * Triton's model repository, model configuration and statistics extensions over gRPC, for the
+ * stored layers REST serves (src/v2/repository.ts): the same store, the same operations of it,
+ * the same answers and refusals. Loads and unloads are administrative (ADMIN_API_KEYS).
+ */
+
+export interface RepositoryContext extends GrpcContext {
+  /** A built-in model or a serving layer of that name and version, or NOT_FOUND. */
+  readonly targetNamed: (name: string, version: string | undefined) => Model | StoredLayer;
+}
+
+/** A call's handler and (for loads and unloads) the guard it needs beyond the API's. */
+type Call<Req, Res> = { readonly handler: Handler<Req, Res>; readonly guard?: Guard };
+
+/** A layer name a load or unload may take, or INVALID_ARGUMENT with REST's message. */
+function layerName(name: string): string {
+  const bad = badLayerName(name, (n) => findModel(n) !== undefined);
+  if (bad) throw new V2Error(400, bad);
+  return name;
+}
+
+export function repositoryCalls(ctx: RepositoryContext) {
+  const { layers, publish, targetNamed } = ctx;
+  const { registry, stats } = layers;
+
+  const repositoryIndex: Call<RepositoryIndexRequest, unknown> = {
+    handler: (call) => ({ models: registry.index(call.request.ready === true) }),
+  };
+
+  const modelConfig: Call<ModelRequest, unknown> = {
+    handler: (call) => {
+      const name = call.request.name ?? '';
+      const target = targetNamed(name, call.request.version);
+      return 'route' in target
+        ? { config: configOf(name, undefined, target) }
+        : { config: configOf(name, target, undefined) };
+    },
+  };
+
+  const modelStatistics: Call<ModelRequest, unknown> = {
+    handler: (call) => {
+      const name = call.request.name ?? '';
+      // Empty: every model, as GET /v2/models/stats lists them.
+      if (name === '')
+        return { model_stats: [...models.map((m) => m.name), ...registry.ready].map((n) => stats.of(n)) };
+      targetNamed(name, call.request.version);
+      return { model_stats: [stats.of(name)] };
+    },
+  };
+
+  const load: Call<RepositoryModelRequest, unknown> = {
+    guard: 'admin',
+    handler: async (call) => {
+      const name = layerName(call.request.model_name ?? '');
+      const body = loadBodyOf(call.request.parameters);
+      // As REST refuses a body it could not hold before reading it: here before the load thread.
+      layers.checkLoad(body.length);
+      const { saved } = await layers.load(name, body).catch(refusal);
+      await publish?.('load', name, saved);
+      return {};
+    },
+  };
+
+  const unload: Call<RepositoryModelRequest, unknown> = {
+    guard: 'admin',
+    handler: async (call) => {
+      const name = layerName(call.request.model_name ?? '');
+      if (!(await layers.unload(name))) throw new V2Error(404, `no layer ${name} is serving`);
+      await publish?.('unload', name);
+      return {};
+    },
+  };
+
+  return {
+    RepositoryIndex: repositoryIndex,
+    ModelConfig: modelConfig,
+    ModelStatistics: modelStatistics,
+    RepositoryModelLoad: load,
+    RepositoryModelUnload: unload,
+  };
+}
