@@ -36,8 +36,11 @@ function parameterValue(key: string, p: RepositoryParameter): Value {
   return value;
 }
 
-/** The JSON body of REST's load for these parameters (empty: none, a load from MODEL_REPOSITORY). */
-export function loadBodyOf(parameters: RepositoryParameterMap | undefined): Buffer {
+/**
+ * The JSON body of REST's load for these parameters (empty: none, a load from MODEL_REPOSITORY).
+ * `admit` is told its size before it is made, and may refuse it.
+ */
+export function loadBodyOf(parameters: RepositoryParameterMap | undefined, admit?: (bytes: number) => void): Buffer {
   const entries = Object.entries(parameters ?? {}).map(([k, p]) => [k, parameterValue(k, p)] as const);
   if (entries.length === 0) return Buffer.alloc(0);
   // `{"parameters":{"key":value,...}}`, each file's value its base64 in quotes.
@@ -49,6 +52,7 @@ export function loadBodyOf(parameters: RepositoryParameterMap | undefined): Buff
   });
   parts.push(Buffer.from('}}'));
   const size = parts.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.length : base64Length(p.file.length)), 0);
+  admit?.(size);
   const body = Buffer.allocUnsafeSlow(size);
   let at = 0;
   for (const p of parts) {

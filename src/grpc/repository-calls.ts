@@ -60,11 +60,17 @@ export function repositoryCalls(ctx: RepositoryContext) {
 
   const load: Call<RepositoryModelRequest, unknown> = {
     guard: 'admin',
-    handler: async (call) => {
+    handler: async (call, finally_) => {
       const name = layerName(call.request.model_name ?? '');
-      const body = loadBodyOf(call.request.parameters);
-      // As REST refuses a body it could not hold before reading it: here before the load thread.
-      layers.checkLoad(body.length);
+      // The message's files stay held (the call holds them) beside the body the load is charged
+      // for, until the call ends.
+      const message = ctx.app.memoryBudget.open();
+      finally_(() => message.release());
+      let files = 0;
+      for (const p of Object.values(call.request.parameters ?? {})) files += p.bytes_param?.length ?? 0;
+      message.set(files, 'the load message');
+      // As REST refuses a body it could not hold before reading it: here before it is made.
+      const body = loadBodyOf(call.request.parameters, (bytes) => layers.checkLoad(bytes));
       const { saved } = await layers.load(name, body).catch(refusal);
       await publish?.('load', name, saved);
       return {};

@@ -106,7 +106,7 @@ describe('RepositoryModelLoad: refusals, with REST’s messages', () => {
   });
 
   it('a load larger than MAX_BODY_BYTES is taken, up to its own limit, and other calls keep MAX_BODY_BYTES', async (t) => {
-    const { inference } = await serve(t, { maxBodyBytes: 4096 });
+    const { app, inference } = await serve(t, { maxBodyBytes: 4096 });
     const weight = new Float32Array(16 * 16 * 3 * 3).fill(0.25);
     const file = safetensors({ weight: { shape: [16, 16, 3, 3], values: weight } });
     assert.ok(file.length > 4096);
@@ -114,6 +114,7 @@ describe('RepositoryModelLoad: refusals, with REST’s messages', () => {
       await unary(inference, 'RepositoryModelLoad', { model_name: 'wide', parameters: loadParameters(CONFIG, file) }),
       {},
     );
+    assert.equal(app.memoryBudget.charged, 0, 'the load gave its charges back');
     const unload = await refused(
       unary(inference, 'RepositoryModelUnload', {
         model_name: 'wide',
@@ -124,14 +125,20 @@ describe('RepositoryModelLoad: refusals, with REST’s messages', () => {
     assert.match(unload.details, /larger than max/);
   });
 
-  it('a load the memory budget could never hold is RESOURCE_EXHAUSTED, as REST refuses it', async (t) => {
-    const { app, inference } = await serve(t, { memoryBudgetBytes: 8 * 1024 });
+  it('a load the memory budget could never hold is RESOURCE_EXHAUSTED, as REST refuses it, and the budget is given back', async (t) => {
     const file = safetensors({ weight: { shape: [16, 16, 3, 3], values: new Float32Array(2304) } });
-    const err = await refused(
-      unary(inference, 'RepositoryModelLoad', { model_name: 'heavy', parameters: loadParameters(CONFIG, file) }),
-    );
-    assert.equal(err.code, status.RESOURCE_EXHAUSTED);
-    assert.match(err.details, /the load would hold about .* more than the service's memory budget/);
-    assert.equal(app.memoryBudget.charged, 0);
+    // The load (REST's charge: 2.5 times its ~12 KiB body) or, smaller still, the message's file itself.
+    for (const [budget, what] of [
+      [16 * 1024, 'the load'],
+      [8 * 1024, 'the load message'],
+    ] as const) {
+      const { app, inference } = await serve(t, { memoryBudgetBytes: budget });
+      const err = await refused(
+        unary(inference, 'RepositoryModelLoad', { model_name: 'heavy', parameters: loadParameters(CONFIG, file) }),
+      );
+      assert.equal(err.code, status.RESOURCE_EXHAUSTED);
+      assert.match(err.details, new RegExp(`^${what} would hold about .* more than the service's memory budget`));
+      assert.equal(app.memoryBudget.charged, 0);
+    }
   });
 });
