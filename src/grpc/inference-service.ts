@@ -91,9 +91,10 @@ export type Handler<Req, Res> = (
 ) => Res | Promise<Res>;
 
 /**
- * `inference.GRPCInferenceService` over the same pipeline as /v2 (src/v2/): every RPC needs an
- * API key when API_KEYS is set, as every /v2 route does; ModelInfer is an op (rate limit, load
- * shedding, admission, memory budget, deadline, kernels), the others are not.
+ * `inference.GRPCInferenceService` over the same pipeline and store of layers as /v2 (src/v2/):
+ * every RPC needs an API key when API_KEYS is set, as every /v2 route does, and loads and
+ * unloads an administrative one, as REST's; ModelInfer is an op (rate limit, load shedding,
+ * admission, memory budget, deadline, kernels), the others are not.
  */
 export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation {
   const { app, config } = ctx;
