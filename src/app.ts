@@ -26,6 +26,7 @@ import { problemRoutes } from './routes/problems.js';
 import { rootRoute } from './routes/root.js';
 import { Uploads } from './uploads.js';
 import { v2Routes } from './v2/routes.js';
+import { openStoredLayers } from './v2/stored-layers.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -197,8 +198,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     limits: { maxElements: config.maxElements, maxMacs: config.maxMacs },
     requestTimeoutMs: config.requestTimeoutMs,
   });
-  await app.register(v2Routes, { pool, config, memory, cluster: opts.cluster });
-  const grpc = new GrpcServer({ app, config, rates, cluster: opts.cluster });
+  // One store of layers, served over REST and gRPC alike.
+  const stored = await openStoredLayers(config, { memory, cluster: opts.cluster, log: app.log });
+  app.addHook('onClose', async () => stored.layers.close());
+  await app.register(v2Routes, { pool, config, stored });
+  const grpc = new GrpcServer({ app, config, rates, cluster: opts.cluster, stored });
   app.decorate('grpc', grpc);
   // Shutdown as for HTTP: new calls refused, calls in flight finished; onClose hooks run last
   // registered first, so the pool (closed above) outlives the calls.

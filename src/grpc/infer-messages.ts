@@ -137,12 +137,6 @@ export function inferenceRequestOf(message: ModelInferRequest): { header: Infere
 
 const MIXED_OUTPUTS = 'outputs must all be raw (raw_output_contents) or all typed (contents): not some of each';
 
-/** The model version a request names: "" and "1" are the only one. */
-export function checkVersion(model: Model, version: string | undefined): void {
-  if (version && version !== '1')
-    throw new V2Error(404, `model ${model.name} has no version ${version.slice(0, 64)}; its only version is 1`);
-}
-
 /** ModelInferResponse's fields (proto/grpc_service.proto). */
 const RESPONSE = { model_name: 1, model_version: 2, id: 3, outputs: 5, raw_output_contents: 6 } as const;
 const OUTPUT = { name: 1, datatype: 2, shape: 3, contents: 5 } as const;

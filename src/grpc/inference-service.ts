@@ -10,20 +10,31 @@ import type { FastifyInstance } from 'fastify';
 import type { ClusterLink } from '../cluster/link.js';
 import type { Config } from '../config.js';
 import { type BodyCost, HELD_PER_BODY_BYTE } from '../memory-model.js';
+import type { StoredLayer } from '../models/layer.js';
 import { packageInfo } from '../package-info.js';
-import { keyDigests, keyRefusal, tokenOf } from '../plugins/auth.js';
+import { guardKeys, guardRefusal, tokenOf } from '../plugins/auth.js';
 import { clientKey, type RateCounts, rateLimited } from '../plugins/rate-limit.js';
 import { RETRY_AFTER_SECONDS } from '../pool.js';
 import { ProblemError } from '../problems.js';
 import { RequestAdmission } from '../request-admission.js';
+import type { Guard } from '../route-guards.js';
 import type { OpContext } from '../routes/execute-op.js';
 import { overload } from '../routes/health.js';
 import { V2Error } from '../v2/errors.js';
-import { runInference } from '../v2/infer.js';
-import { modelNamed } from '../v2/route-schemas.js';
-import { EXTENSIONS, modelMetadataOf, notReady } from '../v2/routes.js';
-import { checkVersion, inferenceRequestOf, inferResponseOf } from './infer-messages.js';
-import { type ModelInferRequest, type ModelMetadataResponse, type ModelRequest, malformedReason } from './proto.js';
+import { recordInference, runInference } from '../v2/infer.js';
+import { findModel, type Model } from '../v2/models.js';
+import { checkModelOrLayer } from '../v2/route-schemas.js';
+import { EXTENSIONS, layerMetadataOf, modelMetadataOf, notReady } from '../v2/routes.js';
+import type { StoredLayers } from '../v2/stored-layers.js';
+import { inferenceRequestOf, inferResponseOf } from './infer-messages.js';
+import {
+  type ModelInferRequest,
+  type ModelMetadataResponse,
+  type ModelRequest,
+  malformedReason,
+  oversizeReason,
+} from './proto.js';
+import { repositoryCalls } from './repository-calls.js';
 import { grpcRefusal, internalError } from './status.js';
 
 export interface GrpcContext {
@@ -33,6 +44,8 @@ export interface GrpcContext {
   /** The rate limit's counts, shared with REST (src/plugins/rate-limit.ts). */
   readonly rates: RateCounts;
   readonly cluster?: ClusterLink;
+  /** The stored layers, the same store /v2 serves, and the service-wide changes to them (src/v2/stored-layers.ts). */
+  readonly stored: StoredLayers;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -69,21 +82,30 @@ function messageCost(message: ModelInferRequest): BodyCost {
 }
 
 /** A call's handler; `finally` registers what to do once its answer or status has been handed to grpc-js. */
-type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, finally_: (f: () => void) => void) => Res | Promise<Res>;
+export type Handler<Req, Res> = (
+  call: ServerUnaryCall<Req, Res>,
+  finally_: (f: () => void) => void,
+) => Res | Promise<Res>;
 
 /**
- * `inference.GRPCInferenceService` over the same pipeline as /v2 (src/v2/): every RPC needs an
- * API key when API_KEYS is set, as every /v2 route does; ModelInfer is an op (rate limit, load
- * shedding, admission, memory budget, deadline, kernels), the others are not.
+ * `inference.GRPCInferenceService` over the same pipeline and store of layers as /v2 (src/v2/):
+ * every RPC needs an API key when API_KEYS is set, as every /v2 route does, and loads and
+ * unloads an administrative one, as REST's; ModelInfer is an op (rate limit, load shedding,
+ * admission, memory budget, deadline, kernels), the others are not.
  */
 export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation {
   const { app, config } = ctx;
-  const keys = keyDigests(config.apiKeys);
+  const keysOf = guardKeys({ apiKeys: config.apiKeys, metricsKeys: [], adminKeys: config.adminApiKeys });
   const keyed = config.apiKeys.length > 0;
+  const { layers } = ctx.stored;
+  const { registry, stats } = layers;
 
-  /** A unary handler: the API key first; refusals as gRPC statuses, failures of ours logged. */
+  /**
+   * A unary handler: the key its guard needs first (REST's rule: src/plugins/auth.ts); refusals
+   * as gRPC statuses, failures of ours logged.
+   */
   const unary =
-    <Req, Res>(rpc: string, handler: Handler<Req, Res>) =>
+    <Req, Res>(rpc: string, handler: Handler<Req, Res>, guard: Guard = 'api') =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const started = performance.now();
       const callId = callIdOf(call.metadata);
@@ -111,10 +133,10 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
       };
       try {
         // The key first, as REST checks it before reading a body: strangers learn nothing.
-        if (keyed) {
-          const refusal = keyRefusal(keys, authorizationOf(call.metadata));
-          if (refusal) throw refusal;
-        }
+        const refusal = guardRefusal(keysOf, guard, authorizationOf(call.metadata));
+        if (refusal) throw refusal;
+        const oversize = oversizeReason(call.request);
+        if (oversize !== undefined) throw new V2Error(413, oversize);
         const malformed = malformedReason(call.request);
         if (malformed !== undefined)
           throw new V2Error(400, `the message is not a valid request of ${rpc}: ${malformed}`);
@@ -141,11 +163,23 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
       throw rateLimited(config.rateLimitMax, config.rateLimitWindowMs, count.ttl);
   };
 
+  /** A built-in model or a serving layer, or NOT_FOUND with REST's message. */
+  const targetNamed = (name: string, version: string | undefined): Model | StoredLayer => {
+    checkModelOrLayer(name, version || undefined, (n) => registry.get(n) !== undefined, whyNotServing);
+    const target = findModel(name) ?? registry.get(name);
+    if (!target) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
+    return target;
+  };
+  const whyNotServing = (name: string) => registry.index().find((e) => e.name === name)?.reason;
+
+  const repository = repositoryCalls({ ...ctx, targetNamed });
+
   const modelInfer: Handler<ModelInferRequest, Buffer> = async (call, finally_) => {
     const startedAt = performance.now();
     const message = call.request;
-    const model = modelNamed(message.model_name ?? '');
-    checkVersion(model, message.model_version);
+    const name = message.model_name ?? '';
+    // The layer this call runs with, held to its end whatever loads and unloads meanwhile.
+    const target = targetNamed(name, message.model_version);
     await countRate(call);
     if (app.isUnderPressure())
       throw new ProblemError('unavailable', `the service is overloaded (${overload(app)}); retry later`, undefined, {
@@ -175,15 +209,13 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
       limits: { maxElements: config.maxElements, maxMacs: config.maxMacs },
       requestTimeoutMs: Math.round(timeoutMs),
     };
-    const inference = await runInference(
-      model,
+    return recordInference(
+      stats,
+      name,
       header,
-      binary,
-      opCtx,
-      { admission, cancelled: cancelled.signal },
-      true,
+      () => runInference(target, header, binary, opCtx, { admission, cancelled: cancelled.signal }, true),
+      (inference) => inferResponseOf(inference.view, header, inference),
     );
-    return inferResponseOf(model, header, inference);
   };
 
   return {
@@ -195,14 +227,29 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
       extensions: EXTENSIONS,
     })),
     ModelReady: unary<ModelRequest, { ready: boolean }>('ModelReady', (call) => {
-      checkVersion(modelNamed(call.request.name ?? ''), call.request.version);
+      targetNamed(call.request.name ?? '', call.request.version);
       return { ready: notReady(app.pool) === null };
     }),
     ModelMetadata: unary<ModelRequest, ModelMetadataResponse>('ModelMetadata', (call) => {
-      const model = modelNamed(call.request.name ?? '');
-      checkVersion(model, call.request.version);
-      return modelMetadataOf(model);
+      const target = targetNamed(call.request.name ?? '', call.request.version);
+      if ('route' in target) return modelMetadataOf(target);
+      // What each pass takes and the fixed parameters (REST's `parameters`) have no field here.
+      const { parameters: _, ...metadata } = layerMetadataOf(target);
+      return metadata;
     }),
-    ModelInfer: unary('ModelInfer', modelInfer),
+    ModelInfer: unary('ModelInfer', modelInfer, 'op'),
+    RepositoryIndex: unary('RepositoryIndex', repository.RepositoryIndex.handler, repository.RepositoryIndex.guard),
+    ModelConfig: unary('ModelConfig', repository.ModelConfig.handler, repository.ModelConfig.guard),
+    ModelStatistics: unary('ModelStatistics', repository.ModelStatistics.handler, repository.ModelStatistics.guard),
+    RepositoryModelLoad: unary(
+      'RepositoryModelLoad',
+      repository.RepositoryModelLoad.handler,
+      repository.RepositoryModelLoad.guard,
+    ),
+    RepositoryModelUnload: unary(
+      'RepositoryModelUnload',
+      repository.RepositoryModelUnload.handler,
+      repository.RepositoryModelUnload.guard,
+    ),
   };
 }

@@ -38,11 +38,23 @@ export type Malformed = { readonly [MALFORMED]: string };
 export const malformedReason = (request: unknown): string | undefined =>
   typeof request === 'object' && request !== null ? (request as Partial<Malformed>)[MALFORMED] : undefined;
 
+/** Set on a request over its method's size limit, which was not decoded: the refusal's message. */
+export const OVERSIZE = Symbol('oversize');
+export type Oversize = { readonly [OVERSIZE]: string };
+
+export const oversizeReason = (request: unknown): string | undefined =>
+  typeof request === 'object' && request !== null ? (request as Partial<Oversize>)[OVERSIZE] : undefined;
+
+/** The bytes a message of `method` (its path, `/package.Service/Method`) may have. */
+export type MessageLimit = (method: string) => number;
+
 /**
  * A service whose requests that fail to decode reach the handler marked MALFORMED, so they are
- * refused as the client's error (INVALID_ARGUMENT) and not as grpc-js's INTERNAL.
+ * refused as the client's error (INVALID_ARGUMENT) and not as grpc-js's INTERNAL; and, with
+ * `maxBytes`, whose requests over their method's limit reach it marked OVERSIZE, undecoded (the
+ * server's own limit is the largest method's: src/grpc/server.ts).
  */
-export const serviceDefinition = (path: string): ServiceDefinition => {
+export const serviceDefinition = (path: string, maxBytes?: MessageLimit): ServiceDefinition => {
   let node: unknown = protoPackages();
   for (const part of path.split('.')) node = (node as GrpcObject)[part];
   const definition = (node as { service: ServiceDefinition }).service;
@@ -55,6 +67,11 @@ export const serviceDefinition = (path: string): ServiceDefinition => {
         responseSerialize: (value: unknown): Buffer =>
           Buffer.isBuffer(value) ? value : method.responseSerialize(value),
         requestDeserialize: (bytes: Buffer): unknown => {
+          const max = maxBytes?.(method.path);
+          if (max !== undefined && bytes.length > max)
+            return {
+              [OVERSIZE]: `the message has ${bytes.length} bytes, over the ${max} ${name} takes`,
+            } satisfies Oversize;
           try {
             return method.requestDeserialize(bytes);
           } catch (err) {
@@ -115,7 +132,30 @@ export interface ModelInferRequest {
   readonly raw_input_contents: readonly Buffer[];
 }
 
-/** ModelReady's and ModelMetadata's request. */
+/** A load's or unload's parameter: the `oneof` names the field that is set. */
+export interface RepositoryParameter {
+  readonly parameter_choice?: 'bool_param' | 'int64_param' | 'string_param' | 'bytes_param';
+  readonly bool_param?: boolean;
+  readonly int64_param?: number;
+  readonly string_param?: string;
+  readonly bytes_param?: Buffer;
+}
+
+export type RepositoryParameterMap = Readonly<Record<string, RepositoryParameter>>;
+
+/** RepositoryModelLoad's and RepositoryModelUnload's request. */
+export interface RepositoryModelRequest {
+  readonly repository_name?: string;
+  readonly model_name?: string;
+  readonly parameters?: RepositoryParameterMap;
+}
+
+export interface RepositoryIndexRequest {
+  readonly repository_name?: string;
+  readonly ready?: boolean;
+}
+
+/** ModelReady's, ModelMetadata's, ModelConfig's and ModelStatistics' request. */
 export interface ModelRequest {
   readonly name?: string;
   readonly version?: string;

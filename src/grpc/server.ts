@@ -1,8 +1,9 @@
 import type { Http2Server, Http2Session, Settings } from 'node:http2';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { HealthService } from './health.js';
 import { type GrpcContext, inferenceService } from './inference-service.js';
-import { HEALTH_SERVICE, INFERENCE_SERVICE, serviceDefinition } from './proto.js';
+import { loadMessageBytes } from './load-message.js';
+import { HEALTH_SERVICE, INFERENCE_SERVICE, type MessageLimit, serviceDefinition } from './proto.js';
 
 /**
  * HTTP/2 receive windows: Node's default, which grpc-js keeps and has no server option for, is
@@ -49,6 +50,29 @@ function configureListeners(server: Server, window: number, maxConnections: numb
 
 const WIDENED = Symbol('widened');
 
+/** The method whose messages may pass MAX_BODY_BYTES: a load carries a layer's weights file. */
+const LOAD_METHOD = `/${INFERENCE_SERVICE}/RepositoryModelLoad`;
+
+type CallInternals = { maxReceiveMessageSize?: number; decoder?: { maxReadMessageLength?: number } };
+
+/**
+ * Each call's message limit, its method's: grpc-js has only one for the server (set to the
+ * largest), so each call's is lowered through grpc-js's internals before its first byte is read,
+ * and a message over it is refused (RESOURCE_EXHAUSTED) from its length prefix, unread. Should
+ * the internals change, the service definition still refuses it undecoded (src/grpc/proto.ts).
+ */
+const callLimit =
+  (limit: MessageLimit): ServerInterceptor =>
+  (method, call) => {
+    const internals = call as unknown as CallInternals;
+    if (typeof internals.decoder?.maxReadMessageLength === 'number') {
+      const max = limit(method.path);
+      internals.decoder.maxReadMessageLength = max;
+      internals.maxReceiveMessageSize = max;
+    }
+    return new ServerInterceptingCall(call);
+  };
+
 /**
  * The service's gRPC server (GRPC_PORT): the Open Inference Protocol's
  * `inference.GRPCInferenceService` and `grpc.health.v1.Health`, beside the HTTP server and over
@@ -72,16 +96,20 @@ export class GrpcServer {
 
   #make(): { server: Server; health: HealthService } {
     const { config } = this.#ctx;
+    // The HTTP body limit holds for a message too, and a load's own limit for a load's (REST's
+    // load route has its own as well): a larger one is refused (RESOURCE_EXHAUSTED) undecoded.
+    const loadBytes = loadMessageBytes(config.maxStoredBytes);
+    const limit: MessageLimit = (method) => (method === LOAD_METHOD ? loadBytes : config.maxBodyBytes);
     const server = new Server({
-      // The HTTP body limit holds for a message too: grpc-js refuses a larger one (RESOURCE_EXHAUSTED) before decoding it.
-      'grpc.max_receive_message_length': config.maxBodyBytes,
+      'grpc.max_receive_message_length': Math.max(config.maxBodyBytes, loadBytes),
       // Calls one connection may have open at once, each holding up to a message: bounded, as
       // HTTP/1.1 bounds a connection to one request.
       'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+      interceptors: [callLimit(limit)],
     });
     widenStreamWindow(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW));
     const health = new HealthService(this.#ctx);
-    server.addService(serviceDefinition(INFERENCE_SERVICE), inferenceService(this.#ctx));
+    server.addService(serviceDefinition(INFERENCE_SERVICE, limit), inferenceService(this.#ctx));
     server.addService(serviceDefinition(HEALTH_SERVICE), health.implementation);
     return { server, health };
   }

@@ -43,6 +43,39 @@ export interface AuthOptions {
   readonly adminKeys?: readonly string[];
 }
 
+/** The keys each guard needs (src/route-guards.ts); a guard without keys is open. */
+export function guardKeys(opts: AuthOptions): Partial<Record<Guard, Buffer[]>> {
+  const keysOf: Partial<Record<Guard, Buffer[]>> = {};
+  if (opts.apiKeys.length > 0) keysOf.api = keysOf.op = keyDigests(opts.apiKeys);
+  if (opts.metricsKeys.length > 0) keysOf.metrics = keyDigests(opts.metricsKeys);
+  const adminKeys = opts.adminKeys ?? [];
+  // An open API stays open to administration only while no key of either kind is set.
+  if (opts.apiKeys.length > 0 || adminKeys.length > 0) keysOf.admin = keyDigests(adminKeys);
+  return keysOf;
+}
+
+/**
+ * The refusal of an `authorization` value (an HTTP header, gRPC metadata) on a route or call
+ * of `guard`, or null when it may pass: 401 without a key of the guard, 403 for an API key
+ * where an administrative one is needed.
+ */
+export function guardRefusal(
+  keysOf: Partial<Record<Guard, Buffer[]>>,
+  guard: Guard | undefined,
+  authorization: string | undefined,
+): ProblemError | null {
+  const keys = guard === undefined ? undefined : keysOf[guard];
+  if (keys === undefined) return null;
+  const refusal = keyRefusal(keys, authorization);
+  if (refusal === null) return null;
+  if (guard === 'admin' && keysOf.api && keyRefusal(keysOf.api, authorization) === null)
+    return new ProblemError(
+      'forbidden',
+      'this route needs an administrative key (ADMIN_API_KEYS); an API key is not one',
+    );
+  return refusal;
+}
+
 /**
  * Bearer-token checks, decided on the route that matched (src/route-guards.ts): the API's routes
  * need one of API_KEYS, /metrics one of METRICS_API_KEY, when they are set; the administrative
@@ -51,26 +84,12 @@ export interface AuthOptions {
  * through timing.
  */
 async function auth(app: FastifyInstance, opts: AuthOptions): Promise<void> {
-  const keysOf: Partial<Record<Guard, Buffer[]>> = {};
-  if (opts.apiKeys.length > 0) keysOf.api = keysOf.op = keyDigests(opts.apiKeys);
-  if (opts.metricsKeys.length > 0) keysOf.metrics = keyDigests(opts.metricsKeys);
-  const adminKeys = opts.adminKeys ?? [];
-  // An open API stays open to administration only while no key of either kind is set.
-  if (opts.apiKeys.length > 0 || adminKeys.length > 0) keysOf.admin = keyDigests(adminKeys);
+  const keysOf = guardKeys(opts);
   if (Object.keys(keysOf).length === 0) return;
   app.addHook('onRequest', (request, reply, done) => {
-    const guard = guardOf(request);
-    const keys = guard === undefined ? undefined : keysOf[guard];
-    if (keys === undefined) return done();
-    const refusal = keyRefusal(keys, request.headers.authorization);
+    const refusal = guardRefusal(keysOf, guardOf(request), request.headers.authorization);
     if (refusal === null) return done();
-    if (guard === 'admin' && keysOf.api && keyRefusal(keysOf.api, request.headers.authorization) === null) {
-      done(
-        new ProblemError('forbidden', 'this route needs an administrative key (ADMIN_API_KEYS); an API key is not one'),
-      );
-      return;
-    }
-    reply.header('www-authenticate', 'Bearer');
+    if (refusal.status === 401) reply.header('www-authenticate', 'Bearer');
     done(refusal);
   });
 }

@@ -7,6 +7,7 @@ import { bodyBytesParser, jsonCost } from '../body-bytes.js';
 import { type BodyCost, binaryBodyCost } from '../memory-model.js';
 import type { StoredLayer } from '../models/layer.js';
 import type { Layers } from '../models/layers.js';
+import type { ModelStatistics } from '../models/stats.js';
 import { executeOp, type OpCaller, type OpContext } from '../routes/execute-op.js';
 import { encodeTensor } from '../tensor/codec.js';
 import { JsonBodyParser } from '../tensor/off-loop-parse.js';
@@ -157,6 +158,32 @@ function batchOf(request: InferenceRequest): number {
   return first.shape.length === 4 || (first.name === 'columns' && first.shape.length === 3) ? first.shape[0] : 1;
 }
 
+/**
+ * Runs an inference and gives its answer, recording both in the model's statistics (Triton's
+ * statistics extension) however they end: REST's infer route and gRPC's ModelInfer record
+ * through this one place. `start`: when the request reached its handler.
+ */
+export async function recordInference<T>(
+  stats: ModelStatistics,
+  name: string,
+  header: InferenceRequest,
+  infer: () => Promise<Inference & { readonly view: Model }>,
+  answer: (inference: Inference & { readonly view: Model }) => T,
+  start: bigint = process.hrtime.bigint(),
+): Promise<T> {
+  try {
+    const inferStart = process.hrtime.bigint();
+    const inference = await infer();
+    const inferEnd = process.hrtime.bigint();
+    const answered = answer(inference);
+    stats.succeeded(name, batchOf(header), { start, inferStart, inferEnd, end: process.hrtime.bigint() });
+    return answered;
+  } catch (err) {
+    stats.failed(name, { start, end: process.hrtime.bigint() });
+    throw err;
+  }
+}
+
 export interface InferOptions extends OpContext {
   readonly layers: Layers;
 }
@@ -225,25 +252,15 @@ export async function inferRoute(app: FastifyInstance, opts: InferOptions): Prom
         // The layer this request runs with, held to its end whatever loads and unloads meanwhile.
         const target = builtIn ?? registry.get(name);
         if (!target) throw new V2Error(404, `model ${name.slice(0, 64)} was unloaded`);
-        try {
-          const header = request.body;
-          const inferStart = process.hrtime.bigint();
-          const { view, wanted, results, shapes } = await runInference(
-            target,
-            header,
-            binarySectionTensors(binarySection(request)),
-            ctx,
-            request,
-            false,
-          );
-          const inferEnd = process.hrtime.bigint();
-          const sent = answer(reply, view, header, wanted, results, shapes);
-          stats.succeeded(name, batchOf(header), { start, inferStart, inferEnd, end: process.hrtime.bigint() });
-          return sent;
-        } catch (err) {
-          stats.failed(name, { start, end: process.hrtime.bigint() });
-          throw err;
-        }
+        const header = request.body;
+        return recordInference(
+          stats,
+          name,
+          header,
+          () => runInference(target, header, binarySectionTensors(binarySection(request)), ctx, request, false),
+          ({ view, wanted, results, shapes }) => answer(reply, view, header, wanted, results, shapes),
+          start,
+        );
       },
     );
   }

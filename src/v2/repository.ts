@@ -2,12 +2,10 @@ import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { bodyBytesParser } from '../body-bytes.js';
-import { LayerError, type StoredLayer } from '../models/layer.js';
-import { LAYER_BACKEND, LayerConfigError } from '../models/layer-config.js';
+import type { StoredLayer } from '../models/layer.js';
+import { LAYER_BACKEND } from '../models/layer-config.js';
 import { FILE_PARAMETER, LoadRequestSchema, MAX_CONFIG_BYTES, maxFileBytes } from '../models/layer-files.js';
-import type { Layers } from '../models/layers.js';
 import { badLayerName } from '../models/names.js';
-import { addUpStats, type ModelStat } from '../models/stats.js';
 import { zodValidatorCompiler } from '../request-validation.js';
 import { base64Length } from '../schemas/tensor.js';
 import { V2Error } from './errors.js';
@@ -21,6 +19,7 @@ import {
   RepositoryIndexSchema,
   V2ErrorSchema,
 } from './schemas.js';
+import type { StoredLayers } from './stored-layers.js';
 import { DATATYPE_OF } from './tensors.js';
 
 /**
@@ -30,14 +29,8 @@ import { DATATYPE_OF } from './tensors.js';
  */
 
 export interface RepositoryOptions {
-  readonly layers: Layers;
-  /**
-   * Has every server process serve a load (from the copy of its files) or unload this one has
-   * done; `previous`: where this one's version before came from (src/cluster/link.ts).
-   */
-  readonly publish?: (action: 'load' | 'unload', name: string, directory?: string, previous?: string) => Promise<void>;
-  /** Every server process's statistics of the models named, to add up (src/cluster); unset: this process's are the service's. */
-  readonly serviceStats?: (names: readonly string[]) => Promise<ModelStat[]>;
+  /** The process's stored layers and the service-wide changes to them (src/v2/stored-layers.ts). */
+  readonly stored: StoredLayers;
 }
 
 const tags = ['open-inference'];
@@ -47,7 +40,7 @@ const error = (description: string) => ({ description, content: { 'application/j
 const loadBodyLimit = (maxStoredBytes: number) => base64Length(maxFileBytes(maxStoredBytes)) + 2 * MAX_CONFIG_BYTES;
 
 /** A configuration in Triton's JSON form, of a layer or of a built-in model (which fixes nothing). */
-function configOf(name: string, layer: StoredLayer | undefined, model: Model | undefined) {
+export function configOf(name: string, layer: StoredLayer | undefined, model: Model | undefined) {
   if (layer) {
     const shapes = layerShapes(layer);
     const dataType = `TYPE_${DATATYPE_OF[layer.dtype]}`;
@@ -83,31 +76,10 @@ const statsUnavailableAnswer = error(
   'With several server processes: the primary, which gathers their statistics, did not answer; retry.',
 );
 
-function statsUnavailable(err: unknown): never {
-  throw new V2Error(
-    503,
-    `the statistics of the other server processes could not be gathered: ${(err as Error).message}`,
-  );
-}
-
-/**
- * This process made the change but the service could not follow (another process lacked room or
- * memory for it, or the primary did not answer): not the client's doing, and every process was
- * ordered back to the version before.
- */
-function notEverywhere(err: unknown): never {
-  throw new V2Error(503, (err as Error).message);
-}
-
-function refusal(err: unknown): never {
-  if (err instanceof LayerError) throw new V2Error(err.status, err.message);
-  if (err instanceof LayerConfigError) throw new V2Error(400, `config.json: ${err.message}`);
-  throw err;
-}
-
 export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOptions): Promise<void> {
-  const { layers } = opts;
-  const { registry, stats } = layers;
+  const { stored } = opts;
+  const { layers } = stored;
+  const { registry } = layers;
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const known = knownModelOrLayer(
     (name) => registry.get(name) !== undefined,
@@ -130,12 +102,7 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
     async (request) => registry.index(request.body?.ready === true),
   );
 
-  const statsOf = async (names: readonly string[]) => ({
-    model_stats:
-      opts.serviceStats === undefined
-        ? names.map((n) => stats.of(n))
-        : addUpStats(names, await opts.serviceStats(names).catch(statsUnavailable)),
-  });
+  const statsOf = async (names: readonly string[]) => ({ model_stats: await stored.statistics(names) });
   const allNames = () => [...models.map((m) => m.name), ...registry.ready];
   typed.get(
     '/models/stats',
@@ -243,8 +210,7 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
       },
       async (request) => {
         const name = nameOf(request.params.model_name);
-        const { saved, previous } = await layers.load(name, bytesOf(request.body)).catch(refusal);
-        await opts.publish?.('load', name, saved, previous).catch(notEverywhere);
+        await stored.load(name, bytesOf(request.body));
         return {};
       },
     );
@@ -285,9 +251,7 @@ export async function repositoryRoutes(app: FastifyInstance, opts: RepositoryOpt
           const ok = z.strictObject({ parameters: z.record(z.string(), z.unknown()).optional() }).safeParse(json);
           if (!ok.success) throw new V2Error(400, 'the body must be {"parameters": {...}} or empty');
         }
-        const unloaded = await layers.unload(name);
-        if (unloaded === null) throw new V2Error(404, `no layer ${name} is serving`);
-        await opts.publish?.('unload', name, undefined, unloaded.previous).catch(notEverywhere);
+        await stored.unload(name);
         return {};
       },
     );

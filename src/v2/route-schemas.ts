@@ -56,24 +56,33 @@ export const VersionedModelParams = AnyModelParams.extend({
   model_version: z.string().max(64).describe('The version: every model has version `1` only.'),
 });
 
+/**
+ * A 404 for a model neither built in nor serving as a layer (`why`: the index's reason for a
+ * layer that is not serving), or for a version other than 1 (REST and gRPC).
+ */
+export function checkModelOrLayer(
+  name: string,
+  version: string | undefined,
+  serving: (name: string) => boolean,
+  why: (name: string) => string | undefined,
+): void {
+  if (!findModel(name) && !serving(name)) {
+    const reason = why(name);
+    throw new V2Error(
+      404,
+      reason !== undefined
+        ? `model ${name.slice(0, 64)} is not serving: ${reason}`
+        : `no model ${name.slice(0, 64)}; the models are ${modelNames.join(', ')}, and the stored layers POST /v2/repository/index lists`,
+    );
+  }
+  if (version !== undefined && version !== '1')
+    throw new V2Error(404, `model ${name.slice(0, 64)} has no version ${version.slice(0, 64)}; it has version 1`);
+}
+
 /** An unknown model (neither built in nor a serving layer) is a 404 before its body is read. */
 export const knownModelOrLayer =
   (serving: (name: string) => boolean, why: (name: string) => string | undefined) =>
   async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const params = request.params as { model_name?: string; model_version?: string };
-    const name = params.model_name ?? '';
-    if (!findModel(name) && !serving(name)) {
-      const reason = why(name);
-      throw new V2Error(
-        404,
-        reason !== undefined
-          ? `model ${name.slice(0, 64)} is not serving: ${reason}`
-          : `no model ${name.slice(0, 64)}; the models are ${modelNames.join(', ')}, and the stored layers POST /v2/repository/index lists`,
-      );
-    }
-    if (params.model_version !== undefined && params.model_version !== '1')
-      throw new V2Error(
-        404,
-        `model ${name.slice(0, 64)} has no version ${params.model_version.slice(0, 64)}; it has version 1`,
-      );
+    checkModelOrLayer(params.model_name ?? '', params.model_version, serving, why);
   };

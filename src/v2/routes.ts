@@ -1,12 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { layerCopiesDir } from '../cluster/layer-copies.js';
-import type { ClusterLink } from '../cluster/link.js';
 import type { Config } from '../config.js';
-import type { MemoryBudget } from '../memory-budget.js';
 import type { StoredLayer } from '../models/layer.js';
-import { Layers } from '../models/layers.js';
 import { packageInfo } from '../package-info.js';
 import type { KernelPool } from '../pool.js';
 import { guardEveryRoute } from '../route-guards.js';
@@ -15,17 +11,16 @@ import { useV2Errors, V2Error } from './errors.js';
 import { inferRoute } from './infer.js';
 import { LAYER_PASSES, passTensors } from './layer-infer.js';
 import { findModel, type Model } from './models.js';
-import { type RepositoryOptions, repositoryRoutes } from './repository.js';
+import { repositoryRoutes } from './repository.js';
 import { AnyModelParams, knownModelOrLayer, notReadyAnswer, VersionedModelParams } from './route-schemas.js';
 import { LayerMetadataSchema, ServerMetadataSchema } from './schemas.js';
+import type { StoredLayers } from './stored-layers.js';
 
 export interface V2Options {
   readonly pool: KernelPool;
   readonly config: Config;
-  /** Charged with layer loads while they run. */
-  readonly memory?: MemoryBudget;
-  /** Set in a server process of several: loads and unloads reach them all. */
-  readonly cluster?: ClusterLink;
+  /** The process's stored layers, shared with gRPC (src/v2/stored-layers.ts). */
+  readonly stored: StoredLayers;
 }
 
 /** Extensions of the protocol this server speaks (GET /v2 lists them). */
@@ -74,36 +69,8 @@ export function layerMetadataOf(layer: StoredLayer) {
 }
 
 async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
-  const { pool, config } = opts;
-  const { cluster } = opts;
-  const layers = new Layers({
-    maxStoredBytes: config.maxStoredBytes,
-    maxElements: config.maxElements,
-    repository: config.modelRepository,
-    memory: opts.memory,
-    saveDir: cluster ? layerCopiesDir() : undefined,
-    reserved: (name) => findModel(name) !== undefined,
-  });
-  app.addHook('onClose', async () => layers.close());
-  await layers.loadRepository();
-  let publish: RepositoryOptions['publish'];
-  if (cluster) {
-    // Every server process serves the same layers: what the others loaded or unloaded since
-    // start is done here before this one listens, and each later change reaches all of them.
-    cluster.onLayerOrder(async (order) => {
-      if (order.action === 'load') await layers.loadDirectory(order.name, order.directory!);
-      else await layers.unload(order.name);
-    });
-    for (const { name, directory } of await cluster.layerSet()) {
-      if (directory === null) await layers.unload(name);
-      else
-        await layers
-          .loadDirectory(name, directory)
-          .catch((err: unknown) => app.log.error({ err, name }, 'layer load failed'));
-    }
-    publish = (action, name, directory, previous) => cluster.publishLayer(action, name, directory, previous);
-    cluster.shareStats((names) => names.map((n) => layers.stats.of(n)));
-  }
+  const { pool, config, stored } = opts;
+  const { layers } = stored;
   const { registry } = layers;
   const known = knownModelOrLayer(
     (name) => registry.get(name) !== undefined,
@@ -211,11 +178,7 @@ async function v2(app: FastifyInstance, opts: V2Options): Promise<void> {
     );
   }
   await app.register(inferRoute, { ...ctx, layers });
-  await app.register(repositoryRoutes, {
-    layers,
-    publish,
-    serviceStats: cluster && ((names) => cluster.serviceStats(names)),
-  });
+  await app.register(repositoryRoutes, { stored });
 }
 
 /** The Open Inference Protocol (KServe v2) REST API under /v2, beside /v1. */

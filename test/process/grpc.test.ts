@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { type RunningServer, startServer } from '../../scripts/server-process.js';
+import { layerConfig, safetensors } from '../helpers/layers.js';
 import { fixturePath, projectRoot } from '../helpers/paths.js';
 import { CLIENT_OPTIONS, InferenceClient, PROTO_DIR } from '../src/grpc/client.js';
 
@@ -140,6 +141,45 @@ describe('gRPC from a real server process', () => {
   });
 });
 
+describe('stored layers over gRPC with two server processes', () => {
+  it('a layer loaded over gRPC serves in every process when the load answers; unloaded, in none', async () => {
+    const { server, address } = await startWithGrpc({ HTTP_PROCESSES: '2', WORKERS: '1' });
+    try {
+      await until('every process is up', async () => (await fetch(`${server.url}/health/ready`)).status === 200);
+      const config = layerConfig({ op: 'conv_transpose2d', params: { stride_h: 2, stride_w: 2 } });
+      const file = safetensors({ weight: { shape: [1, 1, 3, 3], values: new Float32Array(9).fill(1) } });
+      await callOnce(address, 'RepositoryModelLoad', {
+        model_name: 'up',
+        parameters: {
+          config: { string_param: JSON.stringify(config) },
+          'file:1/model.safetensors': { bytes_param: file },
+        },
+      });
+      const onLayer = {
+        model_name: 'up',
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 2, 2] }],
+        raw_input_contents: [f32([1, 2, 3, 4])],
+      };
+      for (let i = 0; i < 8; i++)
+        assert.deepEqual(outputOf(await callOnce(address, 'ModelInfer', onLayer)), FIVE_BY_FIVE);
+      const inferredBy = () =>
+        new Set(server.logs.filter((l) => l.msg === 'gRPC call completed' && l.rpc === 'ModelInfer').map((l) => l.pid));
+      await until('both processes ran the layer', () => inferredBy().size === 2, 5000);
+      await callOnce(address, 'RepositoryModelUnload', { model_name: 'up' });
+      for (let i = 0; i < 4; i++) {
+        const err = await callOnce(address, 'ModelInfer', onLayer).then(
+          () => assert.fail('the unloaded layer answered'),
+          (e: ServiceError) => e,
+        );
+        assert.equal(err.code, status.NOT_FOUND);
+      }
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+});
+
 /** Debian's grpcio and protobuf are for /usr/bin/python3; protoc and its gRPC plugin make the stubs. */
 const PYTHON = '/usr/bin/python3';
 const pythonReady = spawnSync(PYTHON, ['-c', 'import grpc, google.protobuf, numpy'], { stdio: 'ignore' }).status === 0;
@@ -148,7 +188,7 @@ const protocReady =
   spawnSync('which', ['grpc_python_plugin'], { stdio: 'ignore' }).status === 0;
 
 describe('a Python gRPC client (grpcio, stubs generated from proto/ by protoc)', () => {
-  it('gets every PyTorch golden case right, from raw and typed contents, and the protocol’s other answers', async (t) => {
+  it('gets every PyTorch golden case right, from raw and typed contents, and the protocol’s other answers, a stored layer loaded and run among them', async (t) => {
     if (!pythonReady || !protocReady)
       return t.skip(
         'needs /usr/bin/python3 with grpc, protobuf and numpy, protoc and grpc_python_plugin (Debian: python3-grpcio python3-protobuf python3-numpy protobuf-compiler protobuf-compiler-grpc): not run',
@@ -186,6 +226,13 @@ describe('a Python gRPC client (grpcio, stubs generated from proto/ by protoc)',
       assert.equal(summary.health, 'SERVING');
       assert.equal(summary.unknown_model[0], 'NOT_FOUND');
       assert.match(summary.unknown_model[1], /^no model conv3d; the models are /);
+      // A stored layer loaded, run, counted and unloaded over gRPC.
+      const { layer } = summary;
+      assert.ok(layer.shape_ok, JSON.stringify(layer));
+      assert.ok(layer.max_error <= layer.tolerance, JSON.stringify(layer));
+      assert.equal(layer.success_count, 1);
+      assert.deepEqual(layer.indexed, ['golden_layer']);
+      assert.equal(layer.after_unload, 'NOT_FOUND');
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;

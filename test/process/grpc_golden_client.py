@@ -86,6 +86,61 @@ def outputs_of(response):
     return out
 
 
+def safetensors(tensors):
+    """The safetensors format: an 8-byte little-endian header length, the JSON header, the bytes."""
+    header, data, offset = {}, b"", 0
+    for name, t in tensors.items():
+        values = np.array(t["data"], dtype=NUMPY[DATATYPE[t["dtype"]]]).tobytes()
+        header[name] = {"dtype": "F64" if t["dtype"] == "float64" else "F32", "shape": t["shape"],
+                        "data_offsets": [offset, offset + len(values)]}
+        data, offset = data + values, offset + len(values)
+    head = json.dumps(header).encode()
+    return len(head).to_bytes(8, "little") + head + data
+
+
+def stored_layer(stub):
+    """A conv2d golden case as a stored layer: loaded as tritonclient's load_model sends it, run
+    with its input alone, counted, unloaded."""
+    golden = json.load(open(os.path.join(GOLDEN, "conv2d-forward.json")))
+    case = golden["cases"][0]
+    body = case["request"]
+    fixed = {k: v for k, v in body.items() if k in ("stride", "padding", "dilation", "groups")}
+    config = {"backend": "convsvc", "parameters": {"op": {"string_value": "conv2d"}}}
+    for key, value in fixed.items():
+        if key == "groups":
+            config["parameters"]["groups"] = {"string_value": str(value)}
+        else:
+            h, w = (value, value) if isinstance(value, (int, float)) else value
+            config["parameters"][PAIRS[key] + "_h"] = {"string_value": str(h)}
+            config["parameters"][PAIRS[key] + "_w"] = {"string_value": str(w)}
+    load = pb.RepositoryModelLoadRequest(model_name="golden_layer")
+    load.parameters["config"].string_param = json.dumps(config)
+    load.parameters["file:1/model.safetensors"].bytes_param = safetensors(
+        {k: body[k] for k in ("weight", "bias") if k in body})
+    stub.RepositoryModelLoad(load)
+    own = {k: v for k, v in body.items() if k not in ("weight", "bias") and k not in fixed}
+    got = outputs_of(stub.ModelInfer(infer_request("golden_layer", own, False), timeout=60))
+    shape, datatype, values = got["output"]
+    want = case["response"]["output"]
+    expected = np.array(want["data"], dtype=np.float64)
+    stats = stub.ModelStatistics(pb.ModelStatisticsRequest(name="golden_layer")).model_stats[0]
+    index = stub.RepositoryIndex(pb.RepositoryIndexRequest(ready=True))
+    stub.RepositoryModelUnload(pb.RepositoryModelUnloadRequest(model_name="golden_layer"))
+    try:
+        stub.ModelInfer(infer_request("golden_layer", own, False))
+        gone = "OK"
+    except grpc.RpcError as err:
+        gone = err.code().name
+    return {
+        "shape_ok": shape == want["shape"],
+        "max_error": float(np.max(np.abs(values.astype(np.float64) - expected))),
+        "tolerance": RTOL[case["dtype"]] * max(1.0, float(np.max(np.abs(expected)))),
+        "success_count": stats.inference_stats.success.count,
+        "indexed": [m.name for m in index.models],
+        "after_unload": gone,
+    }
+
+
 def main():
     channel = grpc.insecure_channel(ADDRESS, options=[("grpc.max_receive_message_length", -1)])
     stub = pb_grpc.GRPCInferenceServiceStub(channel)
@@ -102,6 +157,7 @@ def main():
         stub.ModelInfer(pb.ModelInferRequest(model_name="conv3d"))
     except grpc.RpcError as err:
         summary["unknown_model"] = [err.code().name, err.details()]
+    summary["layer"] = stored_layer(stub)
     for name in sorted(os.listdir(GOLDEN)):
         golden = json.load(open(os.path.join(GOLDEN, name)))
         model = model_of(golden["route"])

@@ -147,7 +147,7 @@ describe('ModelInfer: refusals, with REST /v2 messages', () => {
       'a version other than 1',
       (m) => ({ ...m, model_version: '2' }),
       status.NOT_FOUND,
-      /has no version 2; its only version is 1/,
+      /has no version 2; it has version 1/,
     ],
     [
       'an unknown input',
