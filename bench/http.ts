@@ -29,9 +29,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { credentials, type Client as GrpcClient, Metadata, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { credentials, type Client as GrpcClient, Metadata } from '@grpc/grpc-js';
 import { HEADER_LENGTH, loadLayerBody, toV2Request } from '../client/index.js';
 import { INFERENCE_SERVICE, serviceDefinition } from '../src/grpc/proto.js';
+import { RawInferenceClient } from '../src/grpc/raw-client.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import { runTask } from '../workers/tasks.js';
 import {
@@ -343,26 +344,6 @@ function grpcForward({ geometry: g }: BenchShape) {
   };
 }
 
-/**
- * A client of ModelInfer that sends bytes encoded once and keeps the answer's bytes, as
- * autocannon and node:http send a body made once and do not parse the answer: the figures are
- * the service's, not protobufjs' in the client.
- */
-const RawInference = makeGenericClientConstructor(
-  {
-    ModelInfer: {
-      path: '/inference.GRPCInferenceService/ModelInfer',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (b: Buffer) => b,
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (b: Buffer) => b,
-      responseDeserialize: (b: Buffer) => b,
-    },
-  },
-  'RawInference',
-);
-
 const encodeInfer = (request: object): Buffer =>
   serviceDefinition(INFERENCE_SERVICE).ModelInfer.requestSerialize(request);
 
@@ -401,7 +382,7 @@ async function grpcAgainstRest(small: string): Promise<void> {
     GRPC_PORT: String(grpcPort),
     ...(process.env.GEMM_VARIANT ? { GEMM_VARIANT: process.env.GEMM_VARIANT } : {}),
   });
-  const client = new RawInference(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+  const client = new RawInferenceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
     'grpc.max_receive_message_length': -1,
     'grpc.max_send_message_length': -1,
     // What a Node client of large tensors should set (docs/api.md, "gRPC"): Node's 64 KiB HTTP/2
@@ -438,7 +419,7 @@ async function grpcAgainstRest(small: string): Promise<void> {
     const channels = Array.from({ length: Number(process.env.BENCH_GRPC_CHANNELS ?? 1) }, (_, i) =>
       i === 0
         ? client
-        : new RawInference(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+        : new RawInferenceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
             'grpc.use_local_subchannel_pool': 1,
           }),
     );

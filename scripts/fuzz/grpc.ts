@@ -7,16 +7,10 @@
  * crash. A call without the key must be UNAUTHENTICATED, whatever else it is.
  */
 import { join } from 'node:path';
-import {
-  type Client,
-  credentials,
-  Metadata,
-  makeGenericClientConstructor,
-  type ServiceError,
-  status,
-} from '@grpc/grpc-js';
+import { type Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 import fc from 'fast-check';
+import { RawInferenceClient } from '../../src/grpc/raw-client.js';
 import { projectRoot } from '../../src/package-info.js';
 
 const definitions = loadSync('grpc_service.proto', {
@@ -28,22 +22,6 @@ const definitions = loadSync('grpc_service.proto', {
 });
 const modelInfer = (definitions['inference.GRPCInferenceService'] as Record<string, MethodDefinition<object, object>>)
   .ModelInfer;
-
-/** A client that sends bytes as they are and keeps the answer's bytes. */
-const RawClient = makeGenericClientConstructor(
-  {
-    ModelInfer: {
-      path: '/inference.GRPCInferenceService/ModelInfer',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (b: Buffer) => b,
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (b: Buffer) => b,
-      responseDeserialize: (b: Buffer) => b,
-    },
-  },
-  'FuzzInference',
-);
 
 export interface GrpcFuzzCall {
   readonly bytes: Buffer;
@@ -262,7 +240,7 @@ export async function fuzzGrpc(opts: {
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
     throw new Error(`the fuzzer only talks to loopback, not ${host}`);
   const seed = opts.seed ?? Date.now() >>> 0;
-  const client: Client = new RawClient(opts.address, credentials.createInsecure(), {
+  const client: Client = new RawInferenceClient(opts.address, credentials.createInsecure(), {
     'grpc.max_receive_message_length': -1,
   });
   const codes: Record<string, number> = {};

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { credentials, Metadata, makeGenericClientConstructor, type ServiceError, status } from '@grpc/grpc-js';
+import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { RawInferenceClient } from '../../../src/grpc/raw-client.js';
 import { SLEEP } from '../../fixtures/faulty-worker.js';
 import { faultyWorker, until } from '../../helpers/faults.js';
 import { send } from '../../helpers/http.js';
@@ -230,25 +231,9 @@ describe('deadline and cancellation', () => {
 });
 
 describe('malformed messages', () => {
-  /** A client that sends bytes as they are: the server alone decodes them. */
-  const RawClient = makeGenericClientConstructor(
-    {
-      ModelInfer: {
-        path: '/inference.GRPCInferenceService/ModelInfer',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (b: Buffer) => b,
-        requestDeserialize: (b: Buffer) => b,
-        responseSerialize: (b: Buffer) => b,
-        responseDeserialize: (b: Buffer) => b,
-      },
-    },
-    'RawInference',
-  );
-
   it('bytes that are no ModelInferRequest are refused with a status, and the server serves on', async (t) => {
     const { address, inference } = await serve(t);
-    const raw = new RawClient(address, credentials.createInsecure());
+    const raw = new RawInferenceClient(address, credentials.createInsecure());
     t.after(() => raw.close());
     const garbage = [
       Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]), // a truncated varint tag
