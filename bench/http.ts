@@ -39,6 +39,9 @@ import {
   autocannon,
   forwardBody,
   freePort,
+  type H2loadRun,
+  h2loadRun,
+  hasH2load,
   memory,
   post,
   SERVER,
@@ -60,6 +63,8 @@ const start = (workers: number, gemmVariant = process.env.GEMM_VARIANT): Promise
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const DCGAN_REQUESTS = Number(process.env.BENCH_DCGAN_REQUESTS ?? 30);
+/** Small-op requests of each h2load run (BENCH_H2LOAD_SMALL). */
+const SMALL_REQUESTS_H2LOAD = Number(process.env.BENCH_H2LOAD_SMALL ?? 30_000);
 /** Requests before timing starts: V8 needs a few dozen large requests to compile the hot paths and size its heap. */
 const DCGAN_WARMUP = Number(process.env.BENCH_DCGAN_WARMUP ?? 20);
 /** Side by side, each service is first brought to a steady state: 20 requests left convsvc's heap still growing (28-30 ms against 20-25 ms after 100). */
@@ -498,11 +503,112 @@ async function grpcAgainstRest(small: string): Promise<void> {
     console.log(
       `gRPC small op ${(grpcSmall.rps / restSmall.requests.average).toFixed(2)}x REST's throughput (target >= 1); the service's CPU per call ${(grpcSmallCpu / restSmallCpu).toFixed(2)}x REST's`,
     );
+    if (hasH2load()) await sameClient(s.url, grpcPort, small, dcgan, binary);
+    else console.log('h2load is not installed (Debian: nghttp2-client): the same-client comparison was not made');
   } finally {
     client.close();
     agent.destroy();
     await stop(s);
   }
+}
+
+/**
+ * The same comparison with one C client for both transports (h2load: HTTP/1.1 for REST, HTTP/2
+ * for gRPC), so neither is held back by its client on the cores the service shares: the small op
+ * over gRPC as 16 calls open on one connection against /v1 on 16 connections; the DCGAN forward
+ * one request at a time and 8 at once (8 connections each), gRPC raw contents against /v2 binary.
+ * A gRPC error is an HTTP 200 too: every answer must carry the output's bytes.
+ */
+async function sameClient(
+  restUrl: string,
+  grpcPort: number,
+  small: string,
+  dcgan: Buffer,
+  binary: { body: Uint8Array; headerLength: number },
+): Promise<void> {
+  const grpcUrl = `http://127.0.0.1:${grpcPort}/inference.GRPCInferenceService/ModelInfer`;
+  const grpcHeaders = { 'content-type': 'application/grpc', te: 'trailers' };
+  const framed = (message: Buffer) => {
+    const out = Buffer.alloc(5 + message.length);
+    out.writeUInt32BE(message.length, 1);
+    message.copy(out, 5);
+    return out;
+  };
+  const smallGrpc = framed(encodeInfer(grpcForward(SMALL)));
+  const dcganGrpc = framed(dcgan);
+  const restSmall = () =>
+    h2loadRun(
+      `${restUrl}/v1/conv-transpose2d/forward`,
+      small,
+      { 'content-type': 'application/json' },
+      {
+        requests: SMALL_REQUESTS_H2LOAD,
+        connections: 16,
+        h1: true,
+      },
+    );
+  const grpcSmall = () =>
+    h2loadRun(grpcUrl, smallGrpc, grpcHeaders, { requests: SMALL_REQUESTS_H2LOAD, connections: 1, streams: 16 });
+  const restDcgan = (connections: number) =>
+    h2loadRun(
+      `${restUrl}/v2/models/conv_transpose2d/infer`,
+      binary.body,
+      { 'content-type': BINARY_CONTENT_TYPE, [HEADER_LENGTH]: String(binary.headerLength) },
+      { requests: DCGAN_REQUESTS * connections, connections, h1: true },
+    );
+  const grpcDcgan = (connections: number) =>
+    h2loadRun(grpcUrl, dcganGrpc, grpcHeaders, { requests: DCGAN_REQUESTS * connections, connections });
+  // Interleaved rounds of every run, the first a warm-up.
+  const runs = {
+    restSmall,
+    grpcSmall,
+    rest1: () => restDcgan(1),
+    grpc1: () => grpcDcgan(1),
+    rest8: () => restDcgan(8),
+    grpc8: () => grpcDcgan(8),
+  };
+  const got = Object.fromEntries(Object.keys(runs).map((k) => [k, [] as H2loadRun[]])) as Record<
+    keyof typeof runs,
+    H2loadRun[]
+  >;
+  for (let round = 0; round < 3; round++)
+    for (const [name, run] of Object.entries(runs) as [keyof typeof runs, () => Promise<H2loadRun>][]) {
+      const result = await run();
+      if (round > 0) got[name].push(result);
+    }
+  const outputBytes = ({ geometry: g }: BenchShape) => 4 * g.batch * g.outChannels * g.outH * g.outW;
+  const failed = Object.values(got)
+    .flat()
+    .reduce((n, r) => n + r.failed, 0);
+  const short = [
+    ...got.grpcSmall.filter((r) => r.answerBytes < outputBytes(SMALL)),
+    ...[...got.grpc1, ...got.grpc8].filter((r) => r.answerBytes < outputBytes(DCGAN)),
+  ].length;
+  const mean = (name: keyof typeof runs, key: 'rps' | 'meanMs') =>
+    got[name].reduce((n, r) => n + r[key], 0) / got[name].length;
+  console.log('\nThe same with h2load as the client of both (2 rounds after one of warm-up, means)\n');
+  console.log(
+    table(
+      ['', 'small op req/s (16 at once)', 'DCGAN ms (one at a time)', 'DCGAN req/s (8 at once)'],
+      [
+        [
+          'gRPC',
+          mean('grpcSmall', 'rps').toFixed(0),
+          mean('grpc1', 'meanMs').toFixed(1),
+          mean('grpc8', 'rps').toFixed(1),
+        ],
+        [
+          'REST',
+          mean('restSmall', 'rps').toFixed(0),
+          mean('rest1', 'meanMs').toFixed(1),
+          mean('rest8', 'rps').toFixed(1),
+        ],
+      ],
+    ),
+  );
+  console.log(
+    `gRPC small op ${(mean('grpcSmall', 'rps') / mean('restSmall', 'rps')).toFixed(2)}x REST's throughput; gRPC DCGAN ${(mean('rest1', 'meanMs') / mean('grpc1', 'meanMs')).toFixed(2)}x the speed of /v2 binary one at a time, ${(mean('grpc8', 'rps') / mean('rest8', 'rps')).toFixed(2)}x its throughput 8 at once (targets >= 1); ${failed} requests failed, ${short} gRPC runs answered without the output's bytes`,
+  );
 }
 
 /** /health/live's latencies, polled every 10 ms on a connection of its own, while a 64 MiB layer loads. */

@@ -234,3 +234,53 @@ export async function wrkLoad(url: string, body: string | Buffer, connections: n
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Whether h2load (Debian: nghttp2-client) is on PATH: one C client for HTTP/1.1 and HTTP/2 alike. */
+export const hasH2load = (): boolean => spawnSync('h2load', ['--version'], { stdio: 'ignore' }).error === undefined;
+
+export interface H2loadRun {
+  readonly rps: number;
+  /** Mean time per request, ms. */
+  readonly meanMs: number;
+  /** Requests not answered 2xx, or not answered at all. */
+  readonly failed: number;
+  /** Bytes of answer data per request: a gRPC error is an HTTP 200 too, but without the tensors. */
+  readonly answerBytes: number;
+}
+
+/**
+ * POSTs `body` `requests` times with h2load: over HTTP/1.1 (`h1`) on `connections`, or over
+ * HTTP/2 with `streams` requests open at once on each connection (gRPC's way: many calls on one
+ * channel). One C client for REST and gRPC, so a comparison of the two weighs the service alone.
+ */
+export async function h2loadRun(
+  url: string,
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+  opts: { readonly requests: number; readonly connections: number; readonly streams?: number; readonly h1?: boolean },
+): Promise<H2loadRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'h2load-'));
+  try {
+    writeFileSync(join(dir, 'body'), body);
+    const args = [
+      ...(opts.h1 ? ['--h1'] : []),
+      `-n${opts.requests}`,
+      `-c${opts.connections}`,
+      `-m${opts.streams ?? 1}`,
+      '-d',
+      join(dir, 'body'),
+      ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
+      url,
+    ];
+    const run = spawnSync('h2load', args, { encoding: 'utf8', maxBuffer: 2 ** 24 });
+    const out = run.stdout ?? '';
+    const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
+    const mean = /time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/.exec(out);
+    const meanMs = mean === null ? NaN : Number(mean[1]) * (mean[2] === 'us' ? 1e-3 : mean[2] === 's' ? 1e3 : 1);
+    const ok = Number(/status codes: (\d+) 2xx/.exec(out)?.[1] ?? 0);
+    const data = Number(/traffic: .*, \S+ \((\d+)\) data/.exec(out)?.[1] ?? 0);
+    return { rps, meanMs, failed: opts.requests - ok, answerBytes: ok > 0 ? data / ok : 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
