@@ -112,22 +112,23 @@ describe('gRPC from a real server process', () => {
       await until('both processes logged a gRPC answer', () => answeredBy().size === 2, 5000);
       const listening = server.logs.filter((l) => l.msg === 'gRPC (Open Inference Protocol) listening');
       assert.equal(new Set(listening.map((l) => l.pid)).size, 2, 'each process listens');
-      // ~0.3 G multiply-adds each, on the TypeScript GEMM: in flight in both processes when SIGTERM lands.
+      // ~1.2 G multiply-adds each, on the TypeScript GEMM: in flight in both processes when SIGTERM
+      // lands, even with each split over both cores on a fast Node.
       const zeros = (n: number) => Buffer.alloc(n * 4);
       const slow = {
         model_name: 'conv2d',
         parameters: { padding_h: { int64_param: 1 }, padding_w: { int64_param: 1 } },
         inputs: [
-          { name: 'input', datatype: 'FP32', shape: [1, 64, 64, 64] },
-          { name: 'weight', datatype: 'FP32', shape: [128, 64, 3, 3] },
+          { name: 'input', datatype: 'FP32', shape: [1, 256, 64, 64] },
+          { name: 'weight', datatype: 'FP32', shape: [128, 256, 3, 3] },
         ],
-        raw_input_contents: [zeros(64 * 64 * 64), zeros(128 * 64 * 9)],
+        raw_input_contents: [zeros(256 * 64 * 64), zeros(128 * 256 * 9)],
       };
       const inFlight = Array.from({ length: 4 }, () =>
         callOnce(address, 'ModelInfer', slow).then((res) => ({ res, at: Date.now() })),
       );
       // Well inside the seconds each call takes on the TypeScript GEMM.
-      await sleep(500);
+      await sleep(400);
       const killedAt = Date.now();
       server.child.kill('SIGTERM');
       for (const { res, at } of await Promise.all(inFlight)) {
