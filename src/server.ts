@@ -6,7 +6,6 @@
  * cancels it (503s) and exits 1.
  */
 import cluster from 'node:cluster';
-import { buildApp } from './app.js';
 import { ClusterLink } from './cluster/link.js';
 import { runPrimary } from './cluster/primary.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -30,6 +29,9 @@ async function main(): Promise<void> {
 }
 
 async function serve(config: Config, link: ClusterLink | undefined): Promise<void> {
+  // Imported here, not at the top: a primary never builds an app, and forks its processes sooner
+  // for not loading one.
+  const { buildApp } = await import('./app.js');
   const app = await buildApp(config, { cluster: link });
 
   let stopping = false;
