@@ -144,15 +144,7 @@ async function measure(workers: number, small: string, dcgan: Buffer): Promise<R
       });
       if (i >= DCGAN_WARMUP) binaryTimes.push(ms);
     }
-    const smallLoad = (duration: number) =>
-      autocannon({
-        url: `${s.url}/v1/conv-transpose2d/forward`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: small,
-        connections: 16,
-        duration,
-      });
+    const smallLoad = (duration: number) => smallOpLoad(s.url, small, duration);
     // Warm-up under the same load, as the DCGAN's: V8 optimizes the paths 16 concurrent
     // connections take over the first few thousand requests.
     await smallLoad(SMALL_WARMUP_SECONDS);
@@ -174,6 +166,17 @@ async function measure(workers: number, small: string, dcgan: Buffer): Promise<R
     await stop(s);
   }
 }
+
+/** The small op's /v1 body POSTed by autocannon on 16 connections for `duration` seconds. */
+const smallOpLoad = (url: string, body: string, duration: number) =>
+  autocannon({
+    url: `${url}/v1/conv-transpose2d/forward`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: 16,
+    duration,
+  });
 
 /** The bare kernel time of one worker's share of the DCGAN batch on 2 workers: 2 of its 4 samples (best run, warm caches). */
 function bareKernelMs(): number {
@@ -444,15 +447,7 @@ async function grpcAgainstRest(small: string): Promise<void> {
       latencies.sort((a, b) => a - b);
       return { rps: latencies.length / seconds, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, errors };
     };
-    const restLoad = (duration: number) =>
-      autocannon({
-        url: `${s.url}/v1/conv-transpose2d/forward`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: small,
-        connections: 16,
-        duration,
-      });
+    const restLoad = (duration: number) => smallOpLoad(s.url, small, duration);
     await restLoad(SMALL_WARMUP_SECONDS);
     let c = cpuMs(pid);
     const restSmall = await restLoad(SECONDS);

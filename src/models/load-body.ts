@@ -1,3 +1,4 @@
+import { BACKSLASH, COLON, escaped, QUOTE, skipSpace } from '../tensor/json-bytes.js';
 import { FILE_PARAMETER } from './layer-files.js';
 
 /**
@@ -14,21 +15,6 @@ import { FILE_PARAMETER } from './layer-files.js';
  */
 
 const KEY = Buffer.from(`"${FILE_PARAMETER}"`, 'latin1');
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-
-const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-function skipSpace(body: Uint8Array, at: number): number {
-  while (at < body.length && isSpace(body[at])) at++;
-  return at;
-}
-
-function escaped(body: Uint8Array, at: number): boolean {
-  let n = 0;
-  while (at - n - 1 >= 0 && body[at - n - 1] === BACKSLASH) n++;
-  return n % 2 === 1;
-}
 
 export interface SplitBody {
   /** The body without the value: JSON, with "" where the base64 stood. */

@@ -1,6 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { hasUrlAlphabet, lastGroupMatches } from './canonical-base64.js';
+import { COLON, escaped, QUOTE, skipSpace } from './json-bytes.js';
 
 /**
  * /v1 JSON bodies, parsed from their bytes with the base64 of their tensors decoded once.
@@ -66,27 +67,10 @@ export interface ParsedJson {
   readonly decoded: DecodedBase64 | null;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
 // Needles as bytes: a string needle is encoded again on every search.
 const B64_KEY = Buffer.from('"b64"', 'latin1');
 const PROTO_KEY = Buffer.from('"__proto__"', 'latin1');
 const CONSTRUCTOR_KEY = Buffer.from('"constructor"', 'latin1');
-
-const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-
-function skipSpace(body: Buffer, at: number): number {
-  while (at < body.length && isSpace(body[at])) at++;
-  return at;
-}
-
-/** Whether the byte at `at` is escaped: preceded by an odd run of backslashes. */
-function escaped(body: Buffer, at: number): boolean {
-  let n = 0;
-  while (at - n - 1 >= 0 && body[at - n - 1] === BACKSLASH) n++;
-  return n % 2 === 1;
-}
 
 /** Where each `"b64": "..."` value of at least `min` characters starts and ends (quotes excluded). */
 function base64Ranges(body: Buffer, min: number): [number, number][] {

@@ -1,0 +1,20 @@
+/** What scanning a JSON body's bytes (without parsing it) needs: its structural bytes and escapes. */
+
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COLON = 0x3a;
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** The index of the first byte at or after `at` that is not JSON whitespace. */
+export function skipSpace(body: Uint8Array, at: number): number {
+  while (at < body.length && isSpace(body[at])) at++;
+  return at;
+}
+
+/** Whether the byte at `at` is escaped: preceded by an odd run of backslashes. */
+export function escaped(body: Uint8Array, at: number): boolean {
+  let n = 0;
+  while (at - n - 1 >= 0 && body[at - n - 1] === BACKSLASH) n++;
+  return n % 2 === 1;
+}
