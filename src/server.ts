@@ -9,11 +9,13 @@ import cluster from 'node:cluster';
 import { ClusterLink } from './cluster/link.js';
 import { runPrimary } from './cluster/primary.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { applyRuntimeV8Flags } from './service-node-flags.js';
 
 /** After the grace period, how long cancelled requests have to get their 503 out. */
 const LAST_WORDS_MS = 1000;
 
 async function main(): Promise<void> {
+  applyRuntimeV8Flags();
   let config: Config;
   try {
     config = loadConfig();

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+
 /**
  * The Node flags the service is started with: by `npm start`, by the Dockerfile's CMD, and by the
  * bench and load scripts, which measure it as deployed (a test holds the first two to this list).
@@ -33,3 +35,32 @@
  * theirs.
  */
 export const SERVICE_NODE_FLAGS: readonly string[] = ['--initial-heap-size=64', '--no-allocation-site-pretenuring'];
+
+/**
+ * `--external-memory-accounted-in-global-limit`: V8 otherwise starts a full collection whenever
+ * the bytes held outside its heap (every Buffer and ArrayBuffer: request bodies, decoded tensors,
+ * the copies handed to kernel threads, answers) have grown 64 MiB since the last one, whatever
+ * the heap's size. A DCGAN request moves ~20-30 MB of such buffers, so a process serving them ran
+ * a full collection every two to four requests, most of it marking a heap of 25-50 MB whose
+ * objects had not changed; with the flag those bytes count toward the heap's own growing limit
+ * instead. Measured on Node 26.12.1 (V8 14.6; see BENCHMARKS.md, "Collections"). The flag is
+ * set at start-up, not on the command line, because a V8 without it (Node 20's 11.3) refuses to
+ * start when given it; an explicit `--[no-]external-memory-accounted-in-global-limit` on the
+ * command line wins.
+ */
+const RUNTIME_V8_FLAG = 'external-memory-accounted-in-global-limit';
+/** The first V8 major the flag was measured on; earlier ones are left as they are. */
+const RUNTIME_V8_FLAG_SINCE = 14;
+
+/** Sets the runtime V8 flag where this V8 has it and the command line did not say otherwise; returns whether it did. */
+export function applyRuntimeV8Flags(
+  v8Version = process.versions.v8,
+  execArgv: readonly string[] = process.execArgv,
+  set: (flags: string) => void = setFlagsFromString,
+): boolean {
+  if (Number(v8Version.split('.')[0]) < RUNTIME_V8_FLAG_SINCE) return false;
+  const named = (arg: string) => arg.replaceAll('_', '-').replace(/^--(no-)?/, '') === RUNTIME_V8_FLAG;
+  if (execArgv.some(named)) return false;
+  set(`--${RUNTIME_V8_FLAG}`);
+  return true;
+}
