@@ -202,7 +202,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const stored = await openStoredLayers(config, { memory, cluster: opts.cluster, log: app.log });
   app.addHook('onClose', async () => stored.layers.close());
   await app.register(v2Routes, { pool, config, stored });
-  const grpc = new GrpcServer({ app, config, rates, cluster: opts.cluster, stored });
+  const grpc = new GrpcServer({ app, config, rates, cluster: opts.cluster, stored, metrics });
   app.decorate('grpc', grpc);
   // Shutdown as for HTTP: new calls refused, calls in flight finished; onClose hooks run last
   // registered first, so the pool (closed above) outlives the calls.

@@ -13,6 +13,7 @@ import { type BodyCost, HELD_PER_BODY_BYTE } from '../memory-model.js';
 import type { StoredLayer } from '../models/layer.js';
 import { packageInfo } from '../package-info.js';
 import { guardKeys, guardRefusal, tokenOf } from '../plugins/auth.js';
+import type { Metrics } from '../plugins/metrics.js';
 import { clientKey, type RateCounts, rateLimited } from '../plugins/rate-limit.js';
 import { RETRY_AFTER_SECONDS } from '../pool.js';
 import { ProblemError } from '../problems.js';
@@ -46,6 +47,8 @@ export interface GrpcContext {
   readonly cluster?: ClusterLink;
   /** The stored layers, the same store /v2 serves, and the service-wide changes to them (src/v2/stored-layers.ts). */
   readonly stored: StoredLayers;
+  /** Where every call is counted and timed (src/grpc/call-metrics.ts). */
+  readonly metrics: Metrics;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;

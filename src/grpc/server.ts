@@ -1,5 +1,6 @@
 import type { Http2Server, Http2Session, Settings } from 'node:http2';
 import { Server, ServerCredentials, ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
+import { callMetrics } from './call-metrics.js';
 import { HealthService } from './health.js';
 import { type GrpcContext, inferenceService } from './inference-service.js';
 import { loadMessageBytes } from './load-message.js';
@@ -105,7 +106,8 @@ export class GrpcServer {
       // Calls one connection may have open at once, each holding up to a message: bounded, as
       // HTTP/1.1 bounds a connection to one request.
       'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-      interceptors: [callLimit(limit)],
+      // The message limit first: it reaches into grpc-js's own call, which only the first one sees.
+      interceptors: [callLimit(limit), callMetrics(this.#ctx.metrics)],
     });
     widenStreamWindow(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW));
     const health = new HealthService(this.#ctx);

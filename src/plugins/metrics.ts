@@ -12,6 +12,9 @@ import type { Uploads } from '../uploads.js';
 /** nginx's status for a client that closed its connection before its answer was written. */
 const CLIENT_CLOSED = PROBLEM_TYPES['client-closed'].status;
 
+/** Latency buckets of a request or call, in seconds: from an inline small op to a long backward pass. */
+const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 /** The service's Prometheus metrics, in a registry of its own (one per app instance). */
 export class Metrics {
   readonly registry = new Registry();
@@ -25,7 +28,7 @@ export class Metrics {
     name: 'convsvc_http_request_duration_seconds',
     help: 'HTTP request latency by method, route and status.',
     labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    buckets: REQUEST_BUCKETS,
     registers: [this.registry],
   });
   readonly taskDuration = new Histogram({
@@ -33,6 +36,21 @@ export class Metrics {
     help: 'Time a kernel task spent in the pool (queued and running), by op and outcome.',
     labelNames: ['op', 'outcome'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  /** gRPC calls by their outcome, named as grpc-ecosystem's Prometheus interceptors name them. */
+  readonly grpcHandled = new Counter({
+    name: 'convsvc_grpc_server_handled_total',
+    help: 'gRPC calls completed, by service, method and status code (a call the client cancelled: CANCELLED).',
+    labelNames: ['grpc_service', 'grpc_method', 'grpc_code'] as const,
+    registers: [this.registry],
+  });
+  readonly grpcLatency = new Histogram({
+    name: 'convsvc_grpc_server_handling_seconds',
+    help: 'gRPC call latency, from its headers to its status, by service, method and status code.',
+    labelNames: ['grpc_service', 'grpc_method', 'grpc_code'] as const,
+    buckets: REQUEST_BUCKETS,
     registers: [this.registry],
   });
 
