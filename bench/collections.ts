@@ -10,7 +10,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { HEADER_LENGTH, toV2Request } from '../client/index.js';
+import { HEADER_LENGTH } from '../client/index.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import {
   autocannon,
@@ -21,9 +21,10 @@ import {
   type Service,
   startService,
   stop,
+  v2BinaryBody,
   wrkLoad,
 } from './services.js';
-import { inputLength, randomArray, SHAPES, weightLength } from './shapes.js';
+import { SHAPES } from './shapes.js';
 import { median, table } from './timing.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -61,22 +62,6 @@ async function cpuPerRequest(s: Service, run: () => Promise<number>): Promise<Cp
   return { main: used('node-MainThread'), helpers: used('node-V8Worker'), kernels: used('WorkerThread') };
 }
 
-function binaryBody() {
-  const g = DCGAN.geometry;
-  const tensor = (shape: number[], length: number, seed: number) => ({
-    shape,
-    values: randomArray(Float32Array, length, seed),
-  });
-  return toV2Request(
-    {
-      input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
-      weight: tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2),
-      bias: tensor([g.outChannels], g.outChannels, 3),
-    },
-    { stride_h: g.sH, stride_w: g.sW, padding_h: g.pH, padding_w: g.pW },
-  );
-}
-
 interface Round {
   flag: boolean;
   oneMs: number;
@@ -91,7 +76,7 @@ async function round(flag: boolean): Promise<Round> {
   const s = await startService({ HTTP_PROCESSES: '1', WORKERS: '2' }, flag ? [] : [FLAG_OFF]);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const binary = binaryBody();
+    const binary = v2BinaryBody(DCGAN);
     const send = () =>
       post(s.url, binary.body, agent, '/v2/models/conv_transpose2d/infer', {
         'content-type': BINARY_CONTENT_TYPE,

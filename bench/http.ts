@@ -49,6 +49,7 @@ import {
   startPeer,
   startService,
   stop,
+  v2BinaryBody,
 } from './services.js';
 import { type BenchShape, inputLength, outputLength, randomArray, SHAPES, weightLength } from './shapes.js';
 import { bestMs, median, table } from './timing.js';
@@ -72,22 +73,6 @@ const SIDE_WARMUP = Number(process.env.BENCH_SIDE_WARMUP ?? 100);
 /** Seconds of the small op's load before the timed run. */
 const SMALL_WARMUP_SECONDS = Number(process.env.BENCH_SMALL_WARMUP ?? 2);
 const [DCGAN, , , SMALL] = SHAPES;
-
-/** The same forward as an Open Inference Protocol request with every tensor in the binary section. */
-function v2BinaryBody({ geometry: g }: BenchShape): { body: Uint8Array; headerLength: number } {
-  const tensor = (shape: number[], length: number, seed: number) => ({
-    shape,
-    values: randomArray(Float32Array, length, seed),
-  });
-  return toV2Request(
-    {
-      input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
-      weight: tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2),
-      bias: tensor([g.outChannels], g.outChannels, 3),
-    },
-    { stride_h: g.sH, stride_w: g.sW, padding_h: g.pH, padding_w: g.pW },
-  );
-}
 
 /** Bytes of the request's tensors and its result. */
 const tensorBytes = ({ geometry: g }: BenchShape): number =>

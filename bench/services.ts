@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { toV2Request } from '../client/index.js';
 import { treeMemory } from '../scripts/process-tree.js';
 import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
 import { type BenchShape, inputLength, randomArray, weightLength } from './shapes.js';
@@ -189,6 +190,22 @@ export function forwardBody({ geometry: g }: BenchShape): string {
     stride: g.sH,
     padding: g.pH,
   });
+}
+
+/** The same forward as an Open Inference Protocol request with every tensor in the binary section. */
+export function v2BinaryBody({ geometry: g }: BenchShape): { body: Uint8Array; headerLength: number } {
+  const tensor = (shape: number[], length: number, seed: number) => ({
+    shape,
+    values: randomArray(Float32Array, length, seed),
+  });
+  return toV2Request(
+    {
+      input: tensor([g.batch, g.inChannels, g.inH, g.inW], inputLength(g), 1),
+      weight: tensor([g.inChannels, g.outChannels, g.kH, g.kW], weightLength(g), 2),
+      bias: tensor([g.outChannels], g.outChannels, 3),
+    },
+    { stride_h: g.sH, stride_w: g.sW, padding_h: g.pH, padding_w: g.pW },
+  );
 }
 
 /** The resident set of the service and its server processes (a primary's children), in MB. */
