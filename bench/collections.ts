@@ -6,7 +6,8 @@
  * request at a time (median of 30 after 20), then over /v1 base64 at 8 connections (wrk, or
  * autocannon where wrk is missing; BENCH_SECONDS, default 8, after 2 s). Per request: the CPU of
  * the main thread, of V8's helper threads (concurrent marking and sweeping: a collection's cost
- * beyond its pauses) and of the kernel threads, from /proc; the peak RSS of the run.
+ * beyond its pauses) and of the rest of the process (its kernel threads above all), from /proc;
+ * the peak RSS of the run.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -33,22 +34,30 @@ const [DCGAN] = SHAPES;
 const TICKS_PER_SECOND = 100;
 const FLAG_OFF = '--no-external-memory-accounted-in-global-limit';
 
-/** CPU ms so far of the process's threads, summed by thread name (Linux names V8's helpers node-V8Worker). */
+const cpuMsOf = (stat: string): number => {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+};
+
+/**
+ * CPU ms so far of the process's live threads by name (Linux names V8's helpers node-V8Worker),
+ * and of the whole process under TOTAL: threads that have ended count there only.
+ */
 function threadCpuMs(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
+  const byName = new Map<string, number>([[TOTAL, cpuMsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'))]]);
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-    byName.set(name, (byName.get(name) ?? 0) + ms);
+    byName.set(name, (byName.get(name) ?? 0) + cpuMsOf(stat));
   }
   return byName;
 }
+const TOTAL = Symbol('the whole process').toString();
 
 interface Cpu {
   main: number;
   helpers: number;
+  /** The rest: kernel threads (started or ended during the run included), libuv, OpenBLAS. */
   kernels: number;
 }
 
@@ -59,7 +68,8 @@ async function cpuPerRequest(s: Service, run: () => Promise<number>): Promise<Cp
   const count = await run();
   const after = threadCpuMs(pid);
   const used = (name: string) => ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / count;
-  return { main: used('node-MainThread'), helpers: used('node-V8Worker'), kernels: used('WorkerThread') };
+  const [main, helpers] = [used('node-MainThread'), used('node-V8Worker')];
+  return { main, helpers, kernels: used(TOTAL) - main - helpers };
 }
 
 interface Round {
