@@ -9,6 +9,7 @@ import { workerExecArgv } from '../worker-exec-argv.js';
 import { LayerError, type StoredLayer } from './layer.js';
 import { LayerConfigError } from './layer-config.js';
 import type { LayerFiles } from './layer-files.js';
+import { splitLoadBody } from './load-body.js';
 import type { LoadOutcome, LoadTask } from './load-worker.js';
 import { badLayerName } from './names.js';
 import { LayerRegistry } from './registry.js';
@@ -45,12 +46,21 @@ export interface Unloaded {
 }
 
 /**
- * What a load holds at its peak, per byte of its body: the body, the decoded file and the shared
- * copy (3/4 of a byte each; src/models/load-body.ts keeps the base64 out of JSON.parse). A body
- * whose base64 is escaped is parsed whole and holds about 4.5 times: rare enough (no common
- * encoder escapes base64) to come out of the budget's margin.
+ * What a load holds at its peak, per byte of its body, resident (garbage not yet collected
+ * included): the body, the socket's pieces it arrived in, the decoded file and the shared copy,
+ * 3.82-4.37 x on Node 26 (bench/load-memory.ts: a 64 MiB layer, 85 MiB of base64).
  */
-const LOAD_HELD_PER_BODY_BYTE = 2.5;
+const LOAD_HELD_PER_BODY_BYTE = 4.5;
+/**
+ * The same for a body src/models/load-body.ts cannot split (its base64 escaped, say), which
+ * JSON.parse then reads whole: 4.72-5.19 x. It is known once the body is in, so such a body is
+ * admitted by the first factor and charged this one before it is parsed.
+ */
+const WHOLE_PARSE_HELD_PER_BODY_BYTE = 5.5;
+
+/** What a load of `bodyBytes` is charged: the bytes it holds at its peak. */
+export const loadHeldBytes = (bodyBytes: number, parsedWhole = false): number =>
+  Math.ceil(bodyBytes * (parsedWhole ? WHOLE_PARSE_HELD_PER_BODY_BYTE : LOAD_HELD_PER_BODY_BYTE));
 
 /** The load thread ends after this long without a load. */
 const LOAD_THREAD_IDLE_MS = 30_000;
@@ -116,7 +126,7 @@ export class Layers {
    * read: it is charged to the memory budget only once read whole.
    */
   checkLoad(bodyBytes: number): void {
-    this.#opts.memory?.check(Math.ceil(bodyBytes * LOAD_HELD_PER_BODY_BYTE), 'the load');
+    this.#opts.memory?.check(loadHeldBytes(bodyBytes), 'the load');
   }
 
   /**
@@ -140,7 +150,7 @@ export class Layers {
           ? join(this.#opts.saveDir, name, randomUUID())
           : undefined;
       try {
-        charge?.set(Math.ceil(body.length * LOAD_HELD_PER_BODY_BYTE), `the load of ${name}`);
+        charge?.set(loadHeldBytes(body.length, body.length > 0 && splitLoadBody(body) === null), `the load of ${name}`);
         const files = await this.#files({
           body,
           name,

@@ -37,7 +37,8 @@ const tags = ['open-inference'];
 const error = (description: string) => ({ description, content: { 'application/json': { schema: V2ErrorSchema } } });
 
 /** The body a load may take: the weights file in base64 (bounded by MAX_STORED_BYTES), the configuration, JSON's framing. */
-const loadBodyLimit = (maxStoredBytes: number) => base64Length(maxFileBytes(maxStoredBytes)) + 2 * MAX_CONFIG_BYTES;
+export const loadBodyLimit = (maxStoredBytes: number): number =>
+  base64Length(maxFileBytes(maxStoredBytes)) + 2 * MAX_CONFIG_BYTES;
 
 /** A configuration in Triton's JSON form, of a layer or of a built-in model (which fixes nothing). */
 export function configOf(name: string, layer: StoredLayer | undefined, model: Model | undefined) {

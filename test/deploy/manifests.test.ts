@@ -8,6 +8,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { EnvSchema, loadConfig } from '../../src/config.js';
 import { deriveBudget } from '../../src/memory-budget.js';
 import { expectedCost } from '../../src/memory-model.js';
+import { loadHeldBytes } from '../../src/models/layers.js';
+import { loadBodyLimit } from '../../src/v2/repository.js';
 import { build } from '../helpers/build.js';
 import { send } from '../helpers/http.js';
 import { projectRoot } from '../helpers/paths.js';
@@ -67,22 +69,9 @@ describe('the Deployment', () => {
     assert.ok(container.resources.requests.memory && container.resources.limits.memory);
   });
 
-  it('leaves each server process, beside its stored layers, a memory budget that admits the largest JSON body it accepts', () => {
+  it('leaves each server process, beside its stored layers, a memory budget that admits its largest JSON body and its largest load', () => {
     const mebibytes = Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)?.[1]);
-    const cores = Number(container.resources.limits.cpu);
-    const dir = mkdtempSync(join(tmpdir(), 'cgroup-'));
-    writeFileSync(join(dir, 'memory.max'), String(mebibytes * 2 ** 20));
-    const budget = deriveBudget({
-      workers: cores,
-      processes: cores,
-      storedBytes: loadConfig(plainEnv).maxStoredBytes,
-      limitFiles: [join(dir, 'memory.max')],
-      heapLimitBytes: 2 ** 40,
-    });
-    assert.ok(
-      budget.bytes >= expectedCost(Number(plainEnv.MAX_BODY_BYTES), false),
-      `${budget.bytes} bytes: ${budget.source}`,
-    );
+    admitsTheLargest(mebibytes, Number(container.resources.limits.cpu), plainEnv);
   });
 
   it('listens for gRPC where the container port named grpc says', () => {
@@ -161,6 +150,24 @@ describe('the Service, HorizontalPodAutoscaler and PodDisruptionBudget', () => {
   });
 });
 
+/** A container of `mebibytes` and `cores` running the app with `env`: its budget holds the largest JSON body and the largest load. */
+function admitsTheLargest(mebibytes: number, cores: number, env: Record<string, string>): void {
+  // Processes and threads follow the CPU limit where the manifest does not set them.
+  const config = loadConfig({ HTTP_PROCESSES: String(cores), WORKERS: String(cores), ...env });
+  const dir = mkdtempSync(join(tmpdir(), 'cgroup-'));
+  writeFileSync(join(dir, 'memory.max'), String(mebibytes * 2 ** 20));
+  const budget = deriveBudget({
+    workers: config.workers,
+    processes: config.httpProcesses,
+    storedBytes: config.maxStoredBytes,
+    limitFiles: [join(dir, 'memory.max')],
+    heapLimitBytes: 2 ** 40,
+  });
+  assert.ok(budget.bytes >= expectedCost(config.maxBodyBytes, false), `${budget.bytes} bytes: ${budget.source}`);
+  const load = loadHeldBytes(loadBodyLimit(config.maxStoredBytes));
+  assert.ok(budget.bytes >= load, `the largest load is charged ${load} bytes; ${budget.bytes}: ${budget.source}`);
+}
+
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8')) as Obj;
   const service = compose.services.convsvc;
@@ -180,6 +187,11 @@ describe('docker-compose.yml', () => {
       String(Number(service.deploy.resources.limits.cpus)),
       'HTTP_PROCESSES = the CPU limit',
     );
+  });
+
+  it('leaves the server process, beside its stored layers, a memory budget that admits its largest JSON body and its largest load', () => {
+    const mebibytes = Number(/^(\d+)M$/.exec(service.deploy.resources.limits.memory)?.[1]);
+    admitsTheLargest(mebibytes, Number(service.deploy.resources.limits.cpus), service.environment);
   });
 
   it("puts nginx in front, proxying to the replicas' port and retrying a refused request elsewhere", () => {

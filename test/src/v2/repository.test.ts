@@ -317,6 +317,36 @@ describe('memory of loads', () => {
     assert.match(res.json().error, /memory budget/);
     assert.deepEqual(await index(app), []);
   });
+
+  it('charges a body whose base64 must be parsed whole (escaped) more than a plain one: admitted by one, refused by the other', async (t) => {
+    // A file of ~1 MiB: its body ~1.33 MiB, charged 4.5 x plain and 5.5 x escaped; the budget between.
+    const w = [128, 128, 4, 4];
+    const tensors = { weight: { shape: w, values: weight(w, (i) => Math.sin(i)) } };
+    const plain = JSON.stringify(loadBody(layerConfig(UP), safetensors(tensors)));
+    const escaped = plain.replace(
+      /("file:1\/model\.safetensors":")([^"]*)"/,
+      (_m, key: string, b64: string) => `${key}${b64.replaceAll('/', '\\/')}"`,
+    );
+    assert.notEqual(escaped, plain);
+    assert.deepEqual(JSON.parse(escaped), JSON.parse(plain), 'the same request, spelt with escapes');
+    const budget = Math.round(5 * Buffer.byteLength(escaped));
+    const app = await build(t, { memoryBudgetBytes: budget, maxStoredBytes: 64 * 2 ** 20 });
+    const post = (name: string, payload: string) =>
+      send(app, {
+        method: 'POST',
+        url: `/v2/repository/models/${name}/load`,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+    const refused = await post('escaped', escaped);
+    assert.equal(refused.statusCode, 413, refused.body);
+    assert.match(refused.json().error, /memory budget/);
+    assert.equal((await post('plain', plain)).statusCode, 200);
+    assert.deepEqual(
+      (await index(app)).map((m: { name: string; state: string }) => [m.name, m.state]),
+      [['plain', 'READY']],
+    );
+  });
 });
 
 /**
