@@ -3,6 +3,19 @@
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { judge, judgeWithoutKey } from './oracle.js';
+
+/**
+ * A route as a request-target Node's client will send: a mutation may set it to any string, and
+ * node:http refuses a path with spaces or control characters (a TypeError, no request at all),
+ * so every byte outside the unreserved set and "/" is percent-encoded; the server sees the rest.
+ */
+const pathOf = (route: string): string =>
+  Array.from(Buffer.from(route, 'utf8'), (b) =>
+    /[\w.~/-]/.test(String.fromCharCode(b))
+      ? String.fromCharCode(b)
+      : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+  ).join('');
+
 import { type FuzzRequest, fuzzRequest } from './requests.js';
 
 export interface FuzzOptions {
@@ -44,7 +57,7 @@ function send(
         host: url.hostname,
         port: url.port,
         method: 'POST',
-        path: req.target ?? `/v1/${req.route}`,
+        path: req.target ?? `/v1/${pathOf(req.route)}`,
         headers,
         timeout: timeoutMs,
       },
