@@ -175,7 +175,11 @@ export function toSafetensors(tensors: Readonly<Record<string, Tensor>>): Uint8A
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + t.values.byteLength] };
     offset += t.values.byteLength;
   }
-  const head = new TextEncoder().encode(JSON.stringify(header));
+  // Padded with spaces to a multiple of 8, as the reference writer does: the data is then aligned,
+  // and the service keeps the tensors where they are in the file instead of copying them.
+  let text = JSON.stringify(header);
+  text += ' '.repeat((8 - ((8 + text.length) % 8)) % 8);
+  const head = new TextEncoder().encode(text);
   const file = new Uint8Array(8 + head.length + offset);
   new DataView(file.buffer).setBigUint64(0, BigInt(head.length), true);
   file.set(head, 8);

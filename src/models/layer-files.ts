@@ -51,7 +51,18 @@ export interface LayerFilesRefusal {
   readonly message: string;
 }
 
-/** The tensors of a weights file, checked and copied into shared memory. */
+/**
+ * Room for a weights file of `bytes` in shared memory, placed so that its data section (after the
+ * 8-byte length and the header of `headerLength` bytes) starts on a multiple of 8 whatever the
+ * header's length: each tensor of one dtype is then aligned for its type, and shareTensor keeps
+ * it where it is instead of copying it; a load holds its weights once.
+ */
+function sharedFile(bytes: number, headerLength: bigint): Buffer {
+  const shift = Number((8n - ((8n + headerLength) % 8n)) % 8n);
+  return Buffer.from(new SharedArrayBuffer(bytes + shift), shift, bytes);
+}
+
+/** The tensors of a weights file, checked, as views of it or copies in shared memory (src/models/layer.ts). */
 function shareFile(file: Uint8Array): [string, SharedTensor][] {
   try {
     return [...parseSafetensors(file)].map(([name, t]) => [name, shareTensor(t)]);
@@ -87,7 +98,8 @@ export function decodeWeightsFile(text: Base64Text, maxStoredBytes: number): Buf
       413,
       `${WEIGHTS_FILE} has ${bytes} bytes, more than MAX_STORED_BYTES (${maxStoredBytes}) allows`,
     );
-  const file = Buffer.allocUnsafeSlow(bytes);
+  const first = Buffer.from(piece(0, Math.min(length, 12)), 'base64');
+  const file = sharedFile(bytes, first.length >= 8 ? first.readBigUInt64LE(0) : 0n);
   let written = 0;
   for (let from = 0; from < length; from += BASE64_PIECE) {
     const to = Math.min(length, from + BASE64_PIECE);
@@ -107,7 +119,7 @@ export function filesOfParameters(configText: string, base64: Base64Text, maxSto
 }
 
 /** A file of at most `max` bytes, or a refusal saying which bound it passes. */
-function readBounded(path: string, shownAs: string, max: number): Buffer {
+function readBounded(path: string, shownAs: string, max: number, shared = false): Buffer {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -117,7 +129,11 @@ function readBounded(path: string, shownAs: string, max: number): Buffer {
   try {
     const size = fstatSync(fd).size;
     if (size > max) throw new LayerError(413, `${shownAs} has ${size} bytes, over ${max}`);
-    const out = Buffer.allocUnsafeSlow(size);
+    let out: Buffer = Buffer.allocUnsafeSlow(shared ? Math.min(size, 8) : size);
+    if (shared) {
+      const headerLength = readSync(fd, out, 0, out.length, 0) === 8 ? out.readBigUInt64LE(0) : 0n;
+      out = sharedFile(size, headerLength);
+    }
     let at = 0;
     while (at < size) {
       const n = readSync(fd, out, at, size - at, at);
@@ -134,7 +150,12 @@ function readBounded(path: string, shownAs: string, max: number): Buffer {
 /** A layer's files in its directory (`<repository>/<name>`), `name` naming it in messages. */
 export function filesOfDirectory(directory: string, name: string, maxStoredBytes: number): LayerFiles {
   const configText = readBounded(join(directory, CONFIG_FILE), `${name}/${CONFIG_FILE}`, MAX_CONFIG_BYTES);
-  const file = readBounded(join(directory, WEIGHTS_FILE), `${name}/${WEIGHTS_FILE}`, maxFileBytes(maxStoredBytes));
+  const file = readBounded(
+    join(directory, WEIGHTS_FILE),
+    `${name}/${WEIGHTS_FILE}`,
+    maxFileBytes(maxStoredBytes),
+    true,
+  );
   return { configText: configText.toString('utf8'), tensors: shareFile(file), file };
 }
 

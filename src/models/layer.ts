@@ -49,12 +49,22 @@ export interface SharedTensor {
   readonly values: FloatArray;
 }
 
-/** Copies a file's tensor into shared memory (the file's bytes need not be aligned). */
+/**
+ * A file's tensor as a typed array in shared memory: a view of the file itself where the file is
+ * in shared memory and the tensor's bytes are aligned for its type (as the reference writer pads
+ * its header to make them), so a load holds its weights once; else a copy.
+ */
 export function shareTensor(t: SafetensorsTensor): SharedTensor {
-  const memory = new SharedArrayBuffer(t.bytes.byteLength);
-  new Uint8Array(memory).set(t.bytes);
   const dtype = DTYPE_OF[t.dtype];
-  const values = dtype === 'float32' ? new Float32Array(memory) : new Float64Array(memory);
+  const size = dtype === 'float32' ? Float32Array.BYTES_PER_ELEMENT : Float64Array.BYTES_PER_ELEMENT;
+  const { buffer, byteOffset, byteLength } = t.bytes;
+  const [memory, at] =
+    buffer instanceof SharedArrayBuffer && byteOffset % size === 0
+      ? [buffer, byteOffset]
+      : [new SharedArrayBuffer(byteLength), 0];
+  if (memory !== buffer) new Uint8Array(memory).set(t.bytes);
+  const length = byteLength / size;
+  const values = dtype === 'float32' ? new Float32Array(memory, at, length) : new Float64Array(memory, at, length);
   return { dtype, shape: t.shape, values };
 }
 

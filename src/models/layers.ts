@@ -47,16 +47,17 @@ export interface Unloaded {
 
 /**
  * What a load holds at its peak, per byte of its body, resident (garbage not yet collected
- * included): the body, the socket's pieces it arrived in, the decoded file and the shared copy,
- * 3.82-4.37 x on Node 26 (bench/load-memory.ts: a 64 MiB layer, 85 MiB of base64).
+ * included): the body, the socket's pieces it arrived in, and the file decoded into shared
+ * memory, whose tensors are kept where they lie (src/models/layer-files.ts): 3.04-3.08 x on
+ * Node 26 (bench/load-memory.ts: a 64 MiB layer, 85 MiB of base64).
  */
-const LOAD_HELD_PER_BODY_BYTE = 4.5;
+const LOAD_HELD_PER_BODY_BYTE = 3.5;
 /**
  * The same for a body src/models/load-body.ts cannot split (its base64 escaped, say), which
- * JSON.parse then reads whole: 4.72-5.19 x. It is known once the body is in, so such a body is
+ * JSON.parse then reads whole: 3.96-4.51 x. It is known once the body is in, so such a body is
  * admitted by the first factor and charged this one before it is parsed.
  */
-const WHOLE_PARSE_HELD_PER_BODY_BYTE = 5.5;
+const WHOLE_PARSE_HELD_PER_BODY_BYTE = 5;
 
 /** What a load of `bodyBytes` is charged: the bytes it holds at its peak. */
 export const loadHeldBytes = (bodyBytes: number, parsedWhole = false): number =>

@@ -57,6 +57,18 @@ describe('toSafetensors and loadLayerBody', () => {
   });
 });
 
+describe('toSafetensors', () => {
+  it('pads its header with spaces so the data starts on a multiple of 8, as the reference writer does', () => {
+    for (const names of [['weight'], ['weight', 'bias'], ['a_much_longer_name', 'b']]) {
+      const tensors = Object.fromEntries(names.map((n, i) => [n, tensor(new Float32Array(i + 1), [i + 1])]));
+      const file = Buffer.from(toSafetensors(tensors));
+      const headerLength = Number(file.readBigUInt64LE(0));
+      assert.equal((8 + headerLength) % 8, 0, names.join());
+      assert.match(file.subarray(8, 8 + headerLength).toString(), /^\{.*\} *$/);
+    }
+  });
+});
+
 describe('loadLayer, inferLayer, unloadLayer', () => {
   it('load with the admin key; the layer answers as the stateless op does on the same tensors', async () => {
     await assert.rejects(

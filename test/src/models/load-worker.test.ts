@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { LayerError } from '../../../src/models/layer.js';
-import { decodeWeightsFile, saveLayerFiles } from '../../../src/models/layer-files.js';
+import { after, describe, it } from 'node:test';
+import { LayerError, shareTensor } from '../../../src/models/layer.js';
+import { decodeWeightsFile, filesOfDirectory, saveLayerFiles } from '../../../src/models/layer-files.js';
 import { splitLoadBody } from '../../../src/models/load-body.js';
 import load, { type LoadTask, loadLayerFiles } from '../../../src/models/load-worker.js';
+import { encodeSafetensors, parseSafetensors } from '../../../src/models/safetensors.js';
 import { layerConfig, loadBody, safetensors } from '../../helpers/layers.js';
 
 const CONFIG = JSON.stringify(layerConfig({ op: 'conv2d' }));
@@ -38,6 +39,48 @@ describe('the load thread', () => {
       [...weight.values],
       Array.from({ length: 18 }, (_, i) => i),
     );
+  });
+
+  it("keeps a file's tensors where the file holds them, in shared memory, however long its header; copies them only from memory it does not own", () => {
+    const weight = { shape: [2, 1, 3, 3], values: Float32Array.from({ length: 18 }, (_, i) => i - 9) };
+    const bias = { shape: [2], values: Float32Array.from([0.5, -0.25]) };
+    const aligned = Buffer.from(encodeSafetensors({ weight, bias }));
+    // The same tensors behind a header one byte longer than a multiple of 8, as a writer that
+    // does not pad may leave it: read as it lies, no tensor would be aligned.
+    const headerLength = Number(aligned.readBigUInt64LE(0));
+    const head = Buffer.from(
+      `${aligned
+        .subarray(8, 8 + headerLength)
+        .toString('latin1')
+        .trimEnd()} `,
+    );
+    const shorter = (8 + head.length) % 8;
+    const padded = Buffer.concat([head, Buffer.alloc((9 - shorter) % 8, ' ')]);
+    assert.equal((8 + padded.length) % 8, 1);
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(padded.length));
+    const unaligned = Buffer.concat([length, padded, aligned.subarray(8 + headerLength)]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'layer-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    saveLayerFiles(join(dir, 'saved'), CONFIG, unaligned);
+    for (const [how, files] of [
+      ['padded, from base64', loadLayerFiles(task(loadBody(CONFIG, aligned)))],
+      ['unpadded, from base64', loadLayerFiles(task(loadBody(CONFIG, unaligned)))],
+      ['unpadded, from a directory', filesOfDirectory(join(dir, 'saved'), 'saved', 1 << 20)],
+    ] as const) {
+      const [w, b] = files.tensors.map(([, t]) => t);
+      assert.ok(files.file && files.file.buffer instanceof SharedArrayBuffer, how);
+      assert.equal(w.values.buffer, files.file.buffer, `${how}: the weight is a view of the file`);
+      assert.equal(b.values.buffer, files.file.buffer, `${how}: so is the bias`);
+      assert.deepEqual([...w.values], [...weight.values], how);
+      assert.deepEqual([...b.values], [...bias.values], how);
+    }
+
+    const fromPlainMemory = shareTensor(parseSafetensors(unaligned).get('weight')!);
+    assert.ok(fromPlainMemory.values.buffer instanceof SharedArrayBuffer);
+    assert.equal(fromPlainMemory.values.byteOffset, 0, 'a copy');
+    assert.deepEqual([...fromPlainMemory.values], [...weight.values]);
   });
 
   it("refuses bodies that are not the load API's: not JSON, unknown parameters, a file without config, bad base64, a file past MAX_STORED_BYTES", () => {
