@@ -54,6 +54,12 @@ export class RequestAdmission {
     this.#upload = this.#ctx.uploads.start(this.deadline, abort);
   }
 
+  /** The body has stopped arriving (whole, or its sender done): no longer watched; its share is kept. */
+  endUpload(): void {
+    this.#upload?.end();
+    this.#upload = null;
+  }
+
   /**
    * `bytes` of body have arrived: the body is charged its expected cost in proportion, so a body
    * that trickles in holds little and one that comes fast holds its share before it is parsed.
@@ -71,8 +77,7 @@ export class RequestAdmission {
    * of room half-way. Throws past the budget (503, or 413 if it could never fit).
    */
   bodyComplete(cost: BodyCost): void {
-    this.#upload?.end();
-    this.#upload = null;
+    this.endUpload();
     this.#answerEncoding = cost.answer;
     this.#bodyBytes = cost.bytes;
     this.#charge.set(
@@ -96,8 +101,7 @@ export class RequestAdmission {
 
   /** Gives everything back; harmless when called again. */
   release(): void {
-    this.#upload?.end();
-    this.#upload = null;
+    this.endUpload();
     this.#releaseSlot?.();
     this.#charge.release();
   }

@@ -28,6 +28,7 @@ import { checkModelOrLayer } from '../v2/route-schemas.js';
 import { EXTENSIONS, layerMetadataOf, modelMetadataOf, notReady } from '../v2/routes.js';
 import type { StoredLayers } from '../v2/stored-layers.js';
 import { inferenceRequestOf, inferResponseOf } from './infer-messages.js';
+import { adoptAdmission } from './message-intake.js';
 import {
   type ModelInferRequest,
   type ModelMetadataResponse,
@@ -192,11 +193,14 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
     // The deadline is the nearer of REQUEST_TIMEOUT_MS and the caller's own.
     const timeoutMs = Math.max(1, Math.min(config.requestTimeoutMs, Number(call.getDeadline()) - Date.now()));
     const cost = messageCost(message);
-    const admission = new RequestAdmission(
-      { pool: app.pool, budget: app.memoryBudget, uploads: app.uploads, requestTimeoutMs: timeoutMs },
-      { bytes: cost.bytes, declared: 1 },
-      startedAt,
-    );
+    // Charged since its first byte arrived (src/grpc/message-intake.ts); from here as a whole.
+    const admission =
+      adoptAdmission(call.metadata) ??
+      new RequestAdmission(
+        { pool: app.pool, budget: app.memoryBudget, uploads: app.uploads, requestTimeoutMs: timeoutMs },
+        { bytes: cost.bytes, declared: 1 },
+        startedAt,
+      );
     const cancelled = new AbortController();
     const onCancel = () => cancelled.abort();
     call.once('cancelled', onCancel);

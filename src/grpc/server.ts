@@ -1,9 +1,10 @@
 import type { Http2Server, Http2Session, Settings } from 'node:http2';
-import { Server, ServerCredentials, ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { callMetrics } from './call-metrics.js';
 import { HealthService } from './health.js';
 import { type GrpcContext, inferenceService } from './inference-service.js';
 import { loadMessageBytes } from './load-message.js';
+import { messageIntake } from './message-intake.js';
 import { HEALTH_SERVICE, INFERENCE_SERVICE, type MessageLimit, serviceDefinition } from './proto.js';
 
 /**
@@ -53,26 +54,8 @@ const WIDENED = Symbol('widened');
 
 /** The method whose messages may pass MAX_BODY_BYTES: a load carries a layer's weights file. */
 const LOAD_METHOD = `/${INFERENCE_SERVICE}/RepositoryModelLoad`;
-
-type CallInternals = { maxReceiveMessageSize?: number; decoder?: { maxReadMessageLength?: number } };
-
-/**
- * Each call's message limit, its method's: grpc-js has only one for the server (set to the
- * largest), so each call's is lowered through grpc-js's internals before its first byte is read,
- * and a message over it is refused (RESOURCE_EXHAUSTED) from its length prefix, unread. Should
- * the internals change, the service definition still refuses it undecoded (src/grpc/proto.ts).
- */
-const callLimit =
-  (limit: MessageLimit): ServerInterceptor =>
-  (method, call) => {
-    const internals = call as unknown as CallInternals;
-    if (typeof internals.decoder?.maxReadMessageLength === 'number') {
-      const max = limit(method.path);
-      internals.decoder.maxReadMessageLength = max;
-      internals.maxReceiveMessageSize = max;
-    }
-    return new ServerInterceptingCall(call);
-  };
+/** The method whose handler carries its message's admission on (src/grpc/message-intake.ts). */
+const INFER_METHOD = `/${INFERENCE_SERVICE}/ModelInfer`;
 
 /**
  * The service's gRPC server (GRPC_PORT): the Open Inference Protocol's
@@ -96,7 +79,7 @@ export class GrpcServer {
   }
 
   #make(): { server: Server; health: HealthService } {
-    const { config } = this.#ctx;
+    const { config, app } = this.#ctx;
     // The HTTP body limit holds for a message too, and a load's own limit for a load's (REST's
     // load route has its own as well): a larger one is refused (RESOURCE_EXHAUSTED) undecoded.
     const loadBytes = loadMessageBytes(config.maxStoredBytes);
@@ -106,8 +89,18 @@ export class GrpcServer {
       // Calls one connection may have open at once, each holding up to a message: bounded, as
       // HTTP/1.1 bounds a connection to one request.
       'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-      // The message limit first: it reaches into grpc-js's own call, which only the first one sees.
-      interceptors: [callLimit(limit), callMetrics(this.#ctx.metrics)],
+      // The intake first: it reaches into grpc-js's own call, which only the first one sees.
+      interceptors: [
+        messageIntake({
+          config,
+          pool: app.pool,
+          budget: app.memoryBudget,
+          uploads: app.uploads,
+          limit,
+          adoptingMethod: INFER_METHOD,
+        }),
+        callMetrics(this.#ctx.metrics),
+      ],
     });
     widenStreamWindow(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW));
     const health = new HealthService(this.#ctx);

@@ -1,0 +1,142 @@
+import type { Http2Stream } from 'node:http2';
+import {
+  Metadata,
+  ResponderBuilder,
+  ServerInterceptingCall,
+  type ServerInterceptor,
+  ServerListenerBuilder,
+  status as Status,
+} from '@grpc/grpc-js';
+import type { Config } from '../config.js';
+import type { MemoryBudget } from '../memory-budget.js';
+import { HELD_PER_BODY_BYTE } from '../memory-model.js';
+import type { KernelPool } from '../pool.js';
+import { RequestAdmission } from '../request-admission.js';
+import type { Uploads } from '../uploads.js';
+import type { MessageLimit } from './proto.js';
+import { grpcRefusal } from './status.js';
+
+export interface IntakeContext {
+  readonly config: Config;
+  readonly pool: KernelPool;
+  readonly budget: MemoryBudget;
+  readonly uploads: Uploads;
+  /** Each method's message limit. */
+  readonly limit: MessageLimit;
+  /** The method whose handler takes its call's admission over (adoptAdmission); every other's is given back when its message is whole. */
+  readonly adoptingMethod: string;
+}
+
+/** What grpc-js's own call (the first interceptor's) holds that no interceptor API shows. */
+type CallInternals = {
+  maxReceiveMessageSize?: number;
+  decoder?: { maxReadMessageLength?: number };
+  stream?: Http2Stream;
+};
+
+/** Admissions waiting for their handler, by the call's metadata (the object the handler is given). */
+const waiting = new WeakMap<Metadata, RequestAdmission>();
+
+/** The admission of a call of the adopting method, for its handler to carry on; once. */
+export function adoptAdmission(metadata: Metadata): RequestAdmission | undefined {
+  const admission = waiting.get(metadata);
+  waiting.delete(metadata);
+  return admission;
+}
+
+/**
+ * What a call's message may cost while it arrives, bounded as an HTTP body is
+ * (src/request-admission.ts, src/uploads.ts):
+ * - its size: its method's limit (MAX_BODY_BYTES; a load's own), refused (RESOURCE_EXHAUSTED)
+ *   from its length prefix, unread; grpc-js has one limit for the server, so each call's is
+ *   lowered through grpc-js's internals before its first byte is read;
+ * - its memory: charged to the memory budget as its bytes arrive, as a binary body's, so calls
+ *   that send large messages slowly, or never finish them, hold no more than the budget
+ *   (UNAVAILABLE when it has no room now, RESOURCE_EXHAUSTED when it never could);
+ * - its time: the nearer of REQUEST_TIMEOUT_MS and the caller's deadline runs from its headers,
+ *   and a message arriving slower than MIN_BODY_BYTES_PER_SECOND is cut off
+ *   (DEADLINE_EXCEEDED); shutdown ends those still arriving (UNAVAILABLE).
+ * The bytes are counted on grpc-js's HTTP/2 stream (internals again); should those change, the
+ * limit still holds through the service definition (src/grpc/proto.ts) but the watch is lost,
+ * which test/src/grpc/message-intake.test.ts would show. The admission is handed to the adopting
+ * method's handler (ModelInfer: its charge grows into the request's); every other call's is given
+ * back when its message is whole, as REST charges only op bodies.
+ */
+export const messageIntake =
+  (ctx: IntakeContext): ServerInterceptor =>
+  (method, call) => {
+    const internals = call as unknown as CallInternals;
+    const max = ctx.limit(method.path);
+    if (typeof internals.decoder?.maxReadMessageLength === 'number') {
+      internals.decoder.maxReadMessageLength = max;
+      internals.maxReceiveMessageSize = max;
+    }
+    const stream = internals.stream;
+    if (stream === undefined) return new ServerInterceptingCall(call);
+
+    const timeoutMs = Math.max(1, Math.min(ctx.config.requestTimeoutMs, Number(call.getDeadline()) - Date.now()));
+    const admission = new RequestAdmission(
+      { pool: ctx.pool, budget: ctx.budget, uploads: ctx.uploads, requestTimeoutMs: timeoutMs },
+      { bytes: max * HELD_PER_BODY_BYTE.binary, declared: max },
+    );
+    const adopts = method.path === ctx.adoptingMethod;
+    let received = 0;
+    let done = false;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      try {
+        admission.received(received);
+      } catch (err) {
+        refuse(err);
+      }
+    };
+    const stopWatching = () => {
+      stream.off('data', onData);
+      admission.endUpload();
+    };
+    const finish = () => {
+      if (done) return;
+      done = true;
+      stopWatching();
+      admission.release();
+    };
+    const intercepting: ServerInterceptingCall = new ServerInterceptingCall(
+      call,
+      new ResponderBuilder()
+        .withStart((next) =>
+          next(
+            new ServerListenerBuilder()
+              .withOnReceiveMetadata((metadata, next) => {
+                if (adopts) waiting.set(metadata, admission);
+                next(metadata);
+              })
+              .withOnReceiveHalfClose((next) => {
+                // The message is whole: the adopting handler charges it from here; others are done.
+                if (adopts) stopWatching();
+                else finish();
+                next();
+              })
+              .withOnCancel(finish)
+              .build(),
+          ),
+        )
+        .withSendStatus((status, next) => {
+          finish();
+          next(status);
+        })
+        .build(),
+    );
+    const refuse = (err: unknown) => {
+      if (done) return;
+      finish();
+      const refusal = grpcRefusal(err);
+      intercepting.sendStatus({
+        code: refusal?.code ?? Status.INTERNAL,
+        details: refusal?.details ?? 'the message could not be received',
+        metadata: refusal?.metadata ?? new Metadata(),
+      });
+    };
+    admission.startUpload(refuse);
+    stream.on('data', onData);
+    return intercepting;
+  };

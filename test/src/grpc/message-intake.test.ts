@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { type ClientHttp2Stream, connect } from 'node:http2';
+import { describe, it, type TestContext } from 'node:test';
+import { Metadata, status } from '@grpc/grpc-js';
+import { until } from '../../helpers/faults.js';
+import { rawOf, serve, unary } from './client.js';
+
+/**
+ * A gRPC message is bounded while it arrives as an HTTP body is: charged to the memory budget
+ * byte by byte, cut off past the request's deadline or below the minimum pace, and given back
+ * whatever becomes of its call.
+ */
+
+const MiB = 2 ** 20;
+const PATH = '/inference.GRPCInferenceService/ModelInfer';
+
+interface PartialCall {
+  readonly stream: ClientHttp2Stream;
+  /** The call's grpc-status once the server ended it. */
+  readonly ended: Promise<{ code: number; message: string }>;
+}
+
+/** A ModelInfer call on `session` whose message announces `length` bytes and sends `sent` of them, then waits. */
+function partialMessage(session: ReturnType<typeof connect>, length: number, sent: number): PartialCall {
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': PATH,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  stream.on('error', () => {});
+  const ended = new Promise<{ code: number; message: string }>((resolve) => {
+    const settle = (h: Record<string, unknown>) => {
+      if (h['grpc-status'] !== undefined)
+        resolve({ code: Number(h['grpc-status']), message: decodeURIComponent(String(h['grpc-message'] ?? '')) });
+    };
+    stream.on('response', settle);
+    stream.on('trailers', settle);
+  });
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(length, 1);
+  stream.write(prefix);
+  stream.write(Buffer.alloc(sent, 1));
+  return { stream, ended };
+}
+
+/** What `promise` settles to, or null if it has not within `ms`. */
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | null> =>
+  Promise.race([promise, new Promise<null>((r) => setTimeout(() => r(null), ms).unref())]);
+
+/** The app's gRPC server and a raw HTTP/2 session to it, closed after the test (the session first: a drain waits for it). */
+async function served(t: TestContext, overrides: Parameters<typeof serve>[1]) {
+  const s = await serve(null, overrides);
+  const session = connect(`http://127.0.0.1:${s.port}`, { settings: { initialWindowSize: 2 ** 30 } });
+  t.after(async () => {
+    session.destroy();
+    await s.close();
+  });
+  return { ...s, session };
+}
+
+describe('a gRPC message while it arrives', () => {
+  it('is cut off with DEADLINE_EXCEEDED when it is not whole within the request deadline, and its bytes are given back', async (t) => {
+    const { app, session } = await served(t, { requestTimeoutMs: 300 });
+    const call = partialMessage(session, 2 * MiB, MiB);
+    await until(() => app.memoryBudget.charged >= MiB);
+    assert.ok(app.memoryBudget.charged >= MiB, `charged ${app.memoryBudget.charged} for the MiB received`);
+    const end = await within(call.ended, 10_000);
+    assert.ok(end, 'the call was ended');
+    assert.equal(end.code, status.DEADLINE_EXCEEDED);
+    assert.match(end.message, /deadline \(REQUEST_TIMEOUT_MS\)/);
+    await until(() => app.memoryBudget.charged === 0 && app.uploads.size === 0);
+    assert.equal(app.memoryBudget.charged, 0);
+    assert.equal(app.uploads.size, 0);
+  });
+
+  it('is refused with UNAVAILABLE once the messages arriving would pass the memory budget, before any is whole', async (t) => {
+    const { app, port } = await served(t, { memoryBudgetBytes: 16 * MiB, maxBodyBytes: 4 * MiB });
+    // A connection each: Node's HTTP/2 bounds what one session buffers (maxSessionMemory) by itself.
+    const sessions = Array.from({ length: 6 }, () => connect(`http://127.0.0.1:${port}`));
+    t.after(() => {
+      for (const s of sessions) s.destroy();
+    });
+    const calls = sessions.map((s) => partialMessage(s, 4 * MiB, 3 * MiB));
+    const refused = await within(Promise.any(calls.map((c) => c.ended)), 10_000);
+    assert.ok(refused, 'a call was refused');
+    assert.equal(refused.code, status.UNAVAILABLE);
+    assert.match(refused.message, /memory budget/);
+    assert.ok(app.memoryBudget.charged <= 16 * MiB);
+    for (const s of sessions) s.destroy();
+    await until(() => app.memoryBudget.charged === 0 && app.memoryBudget.requests === 0);
+    assert.equal(app.memoryBudget.charged, 0, 'every charge given back when the connection went');
+    assert.equal(app.memoryBudget.requests, 0);
+  });
+
+  it('carries its charge into a ModelInfer that runs, and all of it is given back after; a Watch holds none', async (t) => {
+    const { app, inference, health } = await serve(t);
+    const request = {
+      model_name: 'conv2d',
+      inputs: [
+        { name: 'input', datatype: 'FP32', shape: [1, 1, 64, 64] },
+        { name: 'weight', datatype: 'FP32', shape: [1, 1, 3, 3] },
+      ],
+      raw_input_contents: [rawOf(new Float32Array(64 * 64).fill(1)), rawOf(new Float32Array(9).fill(2))],
+    };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => unary(inference, 'ModelInfer', request)));
+    assert.equal(answers.length, 8);
+    await until(() => app.memoryBudget.requests === 0);
+    assert.equal(app.memoryBudget.charged, 0);
+    assert.equal(app.memoryBudget.requests, 0);
+
+    const watch = (health as any).Watch({ service: '' }, new Metadata());
+    const seen: string[] = [];
+    watch.on('data', (m: { status: string }) => seen.push(m.status));
+    watch.on('error', () => {});
+    await until(() => seen.length === 1);
+    assert.equal(app.uploads.size, 0, 'no upload watched for a call whose message is whole');
+    assert.equal(app.memoryBudget.charged, 0);
+    watch.cancel();
+  });
+});
