@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type ClientHttp2Stream, connect } from 'node:http2';
 import { describe, it, type TestContext } from 'node:test';
 import { Metadata, status } from '@grpc/grpc-js';
+import { SHUTDOWN_UPLOAD_GRACE_MS } from '../../../src/plugins/admission.js';
 import { until } from '../../helpers/faults.js';
 import { rawOf, serve, unary } from './client.js';
 
@@ -91,6 +92,33 @@ describe('a gRPC message while it arrives', () => {
     await until(() => app.memoryBudget.charged === 0 && app.memoryBudget.requests === 0);
     assert.equal(app.memoryBudget.charged, 0, 'every charge given back when the connection went');
     assert.equal(app.memoryBudget.requests, 0);
+  });
+
+  it("is ended with UNAVAILABLE at shutdown, after the uploads' grace period, and the server stops", async () => {
+    const s = await serve(null);
+    const session = connect(`http://127.0.0.1:${s.port}`);
+    try {
+      const call = partialMessage(session, 2 * MiB, MiB);
+      await until(() => s.app.uploads.size === 1);
+      const started = performance.now();
+      const closed = s.close();
+      const end = await within(call.ended, 10_000);
+      assert.ok(end, 'the call was ended');
+      assert.equal(end.code, status.UNAVAILABLE);
+      assert.match(end.message, /shutting down/);
+      assert.ok(performance.now() - started >= SHUTDOWN_UPLOAD_GRACE_MS - 50, 'after the grace period');
+      session.destroy();
+      assert.equal(
+        await within(
+          closed.then(() => 'closed'),
+          10_000,
+        ),
+        'closed',
+      );
+    } finally {
+      session.destroy();
+      await s.close();
+    }
   });
 
   it('carries its charge into a ModelInfer that runs, and all of it is given back after; a Watch holds none', async (t) => {
