@@ -28,7 +28,7 @@ import { checkModelOrLayer } from '../v2/route-schemas.js';
 import { EXTENSIONS, layerMetadataOf, modelMetadataOf, notReady } from '../v2/routes.js';
 import type { StoredLayers } from '../v2/stored-layers.js';
 import { inferenceRequestOf, inferResponseOf } from './infer-messages.js';
-import { adoptAdmission } from './message-intake.js';
+import { adoptAdmission, callTimeoutMs } from './message-intake.js';
 import {
   type ModelInferRequest,
   type ModelMetadataResponse,
@@ -190,8 +190,7 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
         'retry-after': RETRY_AFTER_SECONDS,
       });
     app.pool.refuseIfFull();
-    // The deadline is the nearer of REQUEST_TIMEOUT_MS and the caller's own.
-    const timeoutMs = Math.max(1, Math.min(config.requestTimeoutMs, Number(call.getDeadline()) - Date.now()));
+    const timeoutMs = callTimeoutMs(config.requestTimeoutMs, call.getDeadline());
     const cost = messageCost(message);
     // Charged since its first byte arrived (src/grpc/message-intake.ts); from here as a whole.
     const admission =

@@ -34,6 +34,10 @@ type CallInternals = {
   stream?: Http2Stream;
 };
 
+/** A call's time, in ms from now: the nearer of REQUEST_TIMEOUT_MS and the caller's own deadline (at least 1). */
+export const callTimeoutMs = (requestTimeoutMs: number, deadline: Date | number): number =>
+  Math.max(1, Math.min(requestTimeoutMs, Number(deadline) - Date.now()));
+
 /** Admissions waiting for their handler, by the call's metadata (the object the handler is given). */
 const waiting = new WeakMap<Metadata, RequestAdmission>();
 
@@ -74,7 +78,7 @@ export const messageIntake =
     const stream = internals.stream;
     if (stream === undefined) return new ServerInterceptingCall(call);
 
-    const timeoutMs = Math.max(1, Math.min(ctx.config.requestTimeoutMs, Number(call.getDeadline()) - Date.now()));
+    const timeoutMs = callTimeoutMs(ctx.config.requestTimeoutMs, call.getDeadline());
     const admission = new RequestAdmission(
       { pool: ctx.pool, budget: ctx.budget, uploads: ctx.uploads, requestTimeoutMs: timeoutMs },
       { bytes: max * HELD_PER_BODY_BYTE.binary, declared: max },
