@@ -113,32 +113,3 @@ export function parseSafetensors(file: Uint8Array): Map<string, SafetensorsTenso
     ]),
   );
 }
-
-/** A safetensors file of float tensors, little-endian, in the order given. */
-export function encodeSafetensors(
-  tensors: Record<string, { shape: readonly number[]; values: Float32Array | Float64Array }>,
-): Uint8Array {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [name, t] of Object.entries(tensors)) {
-    header[name] = {
-      dtype: t.values instanceof Float64Array ? 'F64' : 'F32',
-      shape: [...t.shape],
-      data_offsets: [offset, offset + t.values.byteLength],
-    };
-    offset += t.values.byteLength;
-  }
-  // Padded with spaces to a multiple of 8, as the reference writer does, so the data is aligned.
-  let text = JSON.stringify(header);
-  text += ' '.repeat((8 - ((8 + text.length) % 8)) % 8);
-  const head = new TextEncoder().encode(text);
-  const file = new Uint8Array(8 + head.length + offset);
-  new DataView(file.buffer).setBigUint64(0, BigInt(head.length), true);
-  file.set(head, 8);
-  let at = 8 + head.length;
-  for (const t of Object.values(tensors)) {
-    file.set(new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength), at);
-    at += t.values.byteLength;
-  }
-  return file;
-}

@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { toSafetensors } from '../../../client/index.js';
 import { LayerError, shareTensor } from '../../../src/models/layer.js';
 import { decodeWeightsFile, filesOfDirectory, saveLayerFiles } from '../../../src/models/layer-files.js';
 import { splitLoadBody } from '../../../src/models/load-body.js';
 import load, { type LoadTask, loadLayerFiles } from '../../../src/models/load-worker.js';
-import { encodeSafetensors, parseSafetensors } from '../../../src/models/safetensors.js';
+import { parseSafetensors } from '../../../src/models/safetensors.js';
 import { layerConfig, loadBody, safetensors } from '../../helpers/layers.js';
 
 const CONFIG = JSON.stringify(layerConfig({ op: 'conv2d' }));
@@ -44,7 +45,7 @@ describe('the load thread', () => {
   it("keeps a file's tensors where the file holds them, in shared memory, however long its header; copies them only from memory it does not own", () => {
     const weight = { shape: [2, 1, 3, 3], values: Float32Array.from({ length: 18 }, (_, i) => i - 9) };
     const bias = { shape: [2], values: Float32Array.from([0.5, -0.25]) };
-    const aligned = Buffer.from(encodeSafetensors({ weight, bias }));
+    const aligned = Buffer.from(toSafetensors({ weight, bias }));
     // The same tensors behind a header one byte longer than a multiple of 8, as a writer that
     // does not pad may leave it: read as it lies, no tensor would be aligned.
     const headerLength = Number(aligned.readBigUInt64LE(0));

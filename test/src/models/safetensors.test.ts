@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  encodeSafetensors,
-  MAX_HEADER_BYTES,
-  parseSafetensors,
-  SafetensorsError,
-} from '../../../src/models/safetensors.js';
+import { toSafetensors } from '../../../client/index.js';
+import { MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from '../../../src/models/safetensors.js';
 
 /** A file with the given header (any JSON, or raw text) and `data` bytes after it. */
 function file(header: unknown, dataBytes: number, headerLength?: bigint): Uint8Array {
@@ -25,11 +21,11 @@ const refused = (f: Uint8Array, message: RegExp) =>
   );
 
 describe('parseSafetensors', () => {
-  it('reads back what encodeSafetensors wrote: names, dtypes, shapes, bytes', () => {
+  it("reads back what the client's toSafetensors wrote: names, dtypes, shapes, bytes", () => {
     const weight = Float32Array.from({ length: 24 }, (_, i) => i / 3);
     const bias = Float64Array.from([1.5, -2, Math.PI]);
     const tensors = parseSafetensors(
-      encodeSafetensors({ weight: { shape: [2, 3, 2, 2], values: weight }, bias: { shape: [3], values: bias } }),
+      toSafetensors({ weight: { shape: [2, 3, 2, 2], values: weight }, bias: { shape: [3], values: bias } }),
     );
     assert.deepEqual([...tensors.keys()].sort(), ['bias', 'weight']);
     const w = tensors.get('weight')!;
@@ -107,7 +103,7 @@ describe('parseSafetensors', () => {
   });
 
   it('answers any bytes, and any mutation of a valid file, with the tensors or a SafetensorsError: never another error', () => {
-    const valid = encodeSafetensors({
+    const valid = toSafetensors({
       weight: { shape: [2, 2], values: Float32Array.from([1, 2, 3, 4]) },
       bias: { shape: [2], values: Float64Array.from([5, 6]) },
     });
