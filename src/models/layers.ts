@@ -9,7 +9,7 @@ import { workerExecArgv } from '../worker-exec-argv.js';
 import { LayerError, type StoredLayer } from './layer.js';
 import { LayerConfigError } from './layer-config.js';
 import type { LayerFiles } from './layer-files.js';
-import { splitLoadBody } from './load-body.js';
+import { findLoadValue } from './load-body.js';
 import type { LoadOutcome, LoadTask } from './load-worker.js';
 import { badLayerName } from './names.js';
 import { LayerRegistry } from './registry.js';
@@ -151,9 +151,12 @@ export class Layers {
           ? join(this.#opts.saveDir, name, randomUUID())
           : undefined;
       try {
-        charge?.set(loadHeldBytes(body.length, body.length > 0 && splitLoadBody(body) === null), `the load of ${name}`);
+        // Where the file's base64 stands, once: a body without it is parsed whole and charged more.
+        const value = body.length > 0 ? findLoadValue(body) : null;
+        charge?.set(loadHeldBytes(body.length, body.length > 0 && value === null), `the load of ${name}`);
         const files = await this.#files({
           body,
+          value,
           name,
           repository: this.#opts.repository,
           directory,

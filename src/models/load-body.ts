@@ -23,10 +23,17 @@ export interface SplitBody {
   readonly base64: Uint8Array;
 }
 
-/** The body split around its weights file's base64, or null when it must be parsed whole. */
-export function splitLoadBody(body: Uint8Array): SplitBody | null {
+/** Where a body's weights file's base64 stands: its first byte and the byte past its last. */
+export type LoadValue = readonly [start: number, end: number];
+
+/**
+ * Where the body's weights file's base64 stands, or null when the body must be parsed whole. Found
+ * once, where a load is charged (src/models/layers.ts: a body parsed whole holds more), and handed
+ * to the load thread with the body.
+ */
+export function findLoadValue(body: Uint8Array): LoadValue | null {
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  let found: [number, number] | null = null;
+  let found: LoadValue | null = null;
   for (let key = bytes.indexOf(KEY); key >= 0; key = bytes.indexOf(KEY, key + 1)) {
     if (escaped(bytes, key)) continue;
     const colon = skipSpace(bytes, key + KEY.length);
@@ -45,5 +52,11 @@ export function splitLoadBody(body: Uint8Array): SplitBody | null {
   // escape: the text is the string's value as it is. Its alphabet is checked where it is decoded.
   const backslash = bytes.indexOf(BACKSLASH, start);
   if (backslash >= 0 && backslash < end) return null;
+  return found;
+}
+
+/** The body split around its weights file's base64, where findLoadValue found it. */
+export function splitLoadBody(body: Uint8Array, [start, end]: LoadValue): SplitBody {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   return { rest: Buffer.concat([bytes.subarray(0, start), bytes.subarray(end)]), base64: bytes.subarray(start, end) };
 }

@@ -16,11 +16,13 @@ import {
   LoadRequestSchema,
   saveLayerFiles,
 } from './layer-files.js';
-import { splitLoadBody } from './load-body.js';
+import { type LoadValue, splitLoadBody } from './load-body.js';
 
 export interface LoadTask {
   /** A load request's body (empty: none was sent). */
   readonly body: Uint8Array;
+  /** Where the body's base64 stands (findLoadValue), or null: the body is parsed whole. */
+  readonly value: LoadValue | null;
   readonly name: string;
   /** MODEL_REPOSITORY, when set: where a load without a weights file reads its files. */
   readonly repository: string | undefined;
@@ -33,9 +35,9 @@ export interface LoadTask {
 
 export type LoadOutcome = { readonly files: LayerFiles } | { readonly refused: LayerFilesRefusal };
 
-function parameters(body: Uint8Array): { config?: string; file?: Base64Text } {
+function parameters(body: Uint8Array, at: LoadValue | null): { config?: string; file?: Base64Text } {
   if (body.length === 0) return {};
-  const split = splitLoadBody(body);
+  const split = at === null ? null : splitLoadBody(body, at);
   const json = split?.rest ?? Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let value: unknown;
   try {
@@ -55,7 +57,7 @@ function parameters(body: Uint8Array): { config?: string; file?: Base64Text } {
 
 export function loadLayerFiles(task: LoadTask): LayerFiles {
   if (task.directory !== undefined) return filesOfDirectory(task.directory, task.name, task.maxStoredBytes);
-  const { config, file } = parameters(task.body);
+  const { config, file } = parameters(task.body, task.value);
   if (file !== undefined) {
     if (config === undefined)
       throw new LayerError(

@@ -6,23 +6,28 @@ import { after, describe, it } from 'node:test';
 import { toSafetensors } from '../../../client/index.js';
 import { LayerError, shareTensor } from '../../../src/models/layer.js';
 import { decodeWeightsFile, filesOfDirectory, saveLayerFiles } from '../../../src/models/layer-files.js';
-import { splitLoadBody } from '../../../src/models/load-body.js';
+import { findLoadValue, splitLoadBody } from '../../../src/models/load-body.js';
 import load, { type LoadTask, loadLayerFiles } from '../../../src/models/load-worker.js';
 import { parseSafetensors } from '../../../src/models/safetensors.js';
 import { layerConfig, loadBody, safetensors } from '../../helpers/layers.js';
 
 const CONFIG = JSON.stringify(layerConfig({ op: 'conv2d' }));
 const FILE = safetensors({ weight: { shape: [2, 1, 3, 3], values: Float32Array.from({ length: 18 }, (_, i) => i) } });
-const task = (body: unknown, extra: Partial<LoadTask> = {}): LoadTask => ({
-  body:
+/** A load task as src/models/layers.ts makes one: the body, and where findLoadValue found its base64. */
+const task = (body: unknown, extra: Partial<LoadTask> = {}): LoadTask => {
+  const bytes =
     body === undefined
       ? new Uint8Array(0)
-      : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body)),
-  name: 'layer',
-  repository: undefined,
-  maxStoredBytes: 1 << 20,
-  ...extra,
-});
+      : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
+  return {
+    body: bytes,
+    value: bytes.length > 0 ? findLoadValue(bytes) : null,
+    name: 'layer',
+    repository: undefined,
+    maxStoredBytes: 1 << 20,
+    ...extra,
+  };
+};
 const refused = (t: LoadTask, status: number, message: RegExp) =>
   assert.throws(
     () => loadLayerFiles(t),
@@ -138,7 +143,10 @@ describe('the load body split around its base64', () => {
   const b64 = FILE.toString('base64');
 
   it('finds the one base64 value and leaves JSON with "" in its place', () => {
-    const split = splitLoadBody(body(JSON.stringify(loadBody(CONFIG, FILE))))!;
+    const bytes = body(JSON.stringify(loadBody(CONFIG, FILE)));
+    const value = findLoadValue(bytes);
+    assert.ok(value);
+    const split = splitLoadBody(bytes, value);
     assert.equal(Buffer.from(split.base64).toString('latin1'), b64);
     assert.deepEqual(JSON.parse(split.rest.toString()), {
       parameters: { config: CONFIG, 'file:1/model.safetensors': '' },
@@ -154,7 +162,7 @@ describe('the load body split around its base64', () => {
       `{"parameters": {"config": ${JSON.stringify(CONFIG)}}, "x": "\\"file:1/model.safetensors\\": \\"AAAA\\""}`,
     ];
     for (const text of cases) {
-      assert.equal(splitLoadBody(body(text)), null, text.slice(0, 80));
+      assert.equal(findLoadValue(body(text)), null, text.slice(0, 80));
       const whole = (() => {
         try {
           return JSON.stringify(loadLayerFiles(task(text)).tensors.map(([n, t]) => [n, [...t.values]]));
