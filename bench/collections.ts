@@ -15,10 +15,12 @@ import { HEADER_LENGTH } from '../client/index.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import {
   autocannon,
+  cpuMsOfStat,
   forwardBody,
   hasWrk,
   memory,
   post,
+  processCpuMs,
   type Service,
   startService,
   stop,
@@ -31,24 +33,18 @@ import { median, table } from './timing.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const [DCGAN] = SHAPES;
-const TICKS_PER_SECOND = 100;
 const FLAG_OFF = '--no-external-memory-accounted-in-global-limit';
-
-const cpuMsOf = (stat: string): number => {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-};
 
 /**
  * CPU ms so far of the process's live threads by name (Linux names V8's helpers node-V8Worker),
  * and of the whole process under TOTAL: threads that have ended count there only.
  */
 function threadCpuMs(pid: number): Map<string, number> {
-  const byName = new Map<string, number>([[TOTAL, cpuMsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'))]]);
+  const byName = new Map<string, number>([[TOTAL, processCpuMs(pid)]]);
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    byName.set(name, (byName.get(name) ?? 0) + cpuMsOf(stat));
+    byName.set(name, (byName.get(name) ?? 0) + cpuMsOfStat(stat));
   }
   return byName;
 }

@@ -25,7 +25,7 @@
  * requests before it (default 20), BENCH_SIDE_WARMUP the requests each service of the side-by-side
  * table gets before it is timed (default 100).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,6 +44,7 @@ import {
   hasH2load,
   memory,
   post,
+  processCpuMs,
   SERVER,
   type Service,
   startPeer,
@@ -351,12 +352,6 @@ function modelInfer(client: GrpcClient, request: Buffer): Promise<number> {
   );
 }
 
-/** CPU time a process (its threads included) has used, in ms (Linux: /proc/<pid>/stat, utime + stime). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 /**
  * gRPC against REST on one service of 2 workers, in one run: the DCGAN forward as a gRPC
  * ModelInfer (raw contents, one channel) and as /v2 binary (one keep-alive connection),
@@ -396,13 +391,13 @@ async function grpcAgainstRest(small: string): Promise<void> {
     const restTimes: number[] = [];
     let [grpcCpu, restCpu] = [0, 0];
     for (let i = 0; i < DCGAN_WARMUP + DCGAN_REQUESTS; i++) {
-      let c = cpuMs(pid);
+      let c = processCpuMs(pid);
       const g = await modelInfer(client, dcgan);
-      if (i >= DCGAN_WARMUP) grpcCpu += cpuMs(pid) - c;
-      c = cpuMs(pid);
+      if (i >= DCGAN_WARMUP) grpcCpu += processCpuMs(pid) - c;
+      c = processCpuMs(pid);
       const r = await rest();
       if (i >= DCGAN_WARMUP) {
-        restCpu += cpuMs(pid) - c;
+        restCpu += processCpuMs(pid) - c;
         grpcTimes.push(g);
         restTimes.push(r);
       }
@@ -434,13 +429,13 @@ async function grpcAgainstRest(small: string): Promise<void> {
     };
     const restLoad = (duration: number) => smallOpLoad(s.url, small, duration);
     await restLoad(SMALL_WARMUP_SECONDS);
-    let c = cpuMs(pid);
+    let c = processCpuMs(pid);
     const restSmall = await restLoad(SECONDS);
-    const restSmallCpu = ((cpuMs(pid) - c) * 1000) / restSmall.requests.total;
+    const restSmallCpu = ((processCpuMs(pid) - c) * 1000) / restSmall.requests.total;
     await grpcLoad(SMALL_WARMUP_SECONDS);
-    c = cpuMs(pid);
+    c = processCpuMs(pid);
     const grpcSmall = await grpcLoad(SECONDS);
-    const grpcSmallCpu = ((cpuMs(pid) - c) * 1000) / (grpcSmall.rps * SECONDS);
+    const grpcSmallCpu = ((processCpuMs(pid) - c) * 1000) / (grpcSmall.rps * SECONDS);
     const [gMs, rMs] = [median(grpcTimes), median(restTimes)];
     console.log(
       `\ngRPC against REST, one service of 2 workers (${DCGAN_REQUESTS} DCGAN requests of each, alternating, after ${DCGAN_WARMUP}; small op ${SECONDS} s at 16 concurrent)\n`,

@@ -88,6 +88,18 @@ export async function stop(s: Service): Promise<void> {
   await exited;
 }
 
+/** Clock ticks a second in /proc's CPU times (Linux's USER_HZ). */
+const TICKS_PER_SECOND = 100;
+
+/** The CPU time, in ms, a /proc stat file's text accounts (utime + stime): a process's (its threads', ended ones' included) or one thread's. */
+export function cpuMsOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** The CPU time, in ms, a process (its threads included) has used. */
+export const processCpuMs = (pid: number): number => cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
 /** Resident and peak resident set of the service process (threads included), in MB. */
 export function memory(s: Service): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${s.child.pid}/status`, 'utf8');
