@@ -24,13 +24,17 @@ export interface LoadSheddingOptions {
 }
 
 async function loadShedding(app: FastifyInstance, opts: LoadSheddingOptions): Promise<void> {
+  const maxEventLoopDelay = opts.maxEventLoopDelayMs ?? MAX_EVENT_LOOP_DELAY_MS;
   await app.register(underPressure, {
-    maxEventLoopDelay: opts.maxEventLoopDelayMs ?? MAX_EVENT_LOOP_DELAY_MS,
+    maxEventLoopDelay,
     maxHeapUsedBytes: Math.max(
       1,
       Math.floor(getHeapStatistics().heap_size_limit * (opts.maxHeapShare ?? MAX_HEAP_SHARE)),
     ),
-    sampleInterval: 250,
+    // under-pressure reads a sampling interval with no delay sample as an infinite lag. Sampling
+    // no more often than the limit makes that mean a block at least as long as the limit, not a
+    // single 250 ms task that would shed the requests of the next quarter second.
+    sampleInterval: Math.max(250, maxEventLoopDelay),
     pressureHandler: (request, _reply, type, value) => {
       if (!isOpRoute(request)) return undefined;
       const why = pressureReason(type, Number(value));
@@ -45,7 +49,11 @@ async function loadShedding(app: FastifyInstance, opts: LoadSheddingOptions): Pr
 
 /** The pressure in words, for a 503's detail and /health/ready. */
 export function pressureReason(type: string, value: number): string {
-  if (type === 'eventLoopDelay') return `its event loop lags by ${Math.round(value)} ms`;
+  if (type === 'eventLoopDelay') {
+    return Number.isFinite(value)
+      ? `its event loop lags by ${Math.round(value)} ms`
+      : 'its event loop was blocked for a whole sampling interval';
+  }
   if (type === 'heapUsedBytes') return `its heap holds ${Math.round(value / 2 ** 20)} MiB, near its limit`;
   return `${type} is past its limit`;
 }

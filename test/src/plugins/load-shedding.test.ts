@@ -30,4 +30,17 @@ describe('load shedding (under-pressure)', () => {
     assert.equal(app.isUnderPressure(), false);
     assert.equal((await send(app, { method: 'POST', url: '/v1/im2col', payload: body })).statusCode, 200);
   });
+
+  it('does not take one task shorter than the delay limit for an overload', async (t) => {
+    // 300 ms of synchronous work, again and again: each one longer than under-pressure's default
+    // sampling interval, none near the limit.
+    const app = await build(t, {}, { loadShedding: { maxEventLoopDelayMs: 600 } });
+    const deadline = Date.now() + 2500;
+    while (Date.now() < deadline) {
+      const end = Date.now() + 300;
+      while (Date.now() < end);
+      const res = await send(app, { method: 'POST', url: '/v1/im2col', payload: body });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+  });
 });
