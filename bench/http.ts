@@ -18,7 +18,7 @@
  *   BENCH_LAYERS_ONLY=1 runs these alone.
  * - gRPC against REST (grpcAgainstRest): the DCGAN forward as a gRPC ModelInfer against /v2
  *   binary, and the small op over gRPC at 16 concurrent calls against REST's; BENCH_GRPC_ONLY=1
- *   runs only this table.
+ *   runs only this table, BENCH_H2LOAD_ONLY=1 too only its runs with h2load as the client of both.
  * GEMM_VARIANT, when set, is passed to the service for the main runs.
  * BENCH_SECONDS sets the autocannon duration (default 8) and BENCH_SMALL_WARMUP the load before it
  * (default 2 s), BENCH_DCGAN_REQUESTS the timed sequential run (default 30), BENCH_DCGAN_WARMUP the
@@ -381,6 +381,10 @@ async function grpcAgainstRest(small: string): Promise<void> {
   try {
     const dcgan = encodeInfer(grpcForward(DCGAN));
     const binary = v2BinaryBody(DCGAN);
+    if (process.env.BENCH_H2LOAD_ONLY === '1') {
+      await sameClient(s.url, grpcPort, small, dcgan, binary);
+      return;
+    }
     const rest = () =>
       post(s.url, binary.body, agent, '/v2/models/conv_transpose2d/infer', {
         'content-type': BINARY_CONTENT_TYPE,
@@ -668,7 +672,7 @@ async function main(): Promise<void> {
     await sideBySide(dcgan);
     return;
   }
-  if (process.env.BENCH_GRPC_ONLY === '1') {
+  if (process.env.BENCH_GRPC_ONLY === '1' || process.env.BENCH_H2LOAD_ONLY === '1') {
     await grpcAgainstRest(small);
     return;
   }
