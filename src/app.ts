@@ -4,6 +4,7 @@ import { readAwayBytes } from './body-bytes.js';
 import { answerClientError } from './client-errors.js';
 import type { ClusterLink } from './cluster/link.js';
 import type { Config } from './config.js';
+import { Deliveries } from './deliveries.js';
 import { gemmRuntime } from './gemm-runtime.js';
 import { GrpcServer } from './grpc/server.js';
 import { deriveBudget, MemoryBudget } from './memory-budget.js';
@@ -37,6 +38,7 @@ declare module 'fastify' {
     pool: KernelPool;
     memoryBudget: MemoryBudget;
     uploads: Uploads;
+    deliveries: Deliveries;
     /** The gRPC half of the Open Inference Protocol (src/grpc/): src/server.ts binds it to GRPC_PORT. */
     grpc: GrpcServer;
   }
@@ -53,7 +55,7 @@ export interface BuildOptions {
   readonly loadShedding?: { readonly maxEventLoopDelayMs?: number; readonly maxHeapShare?: number };
 }
 
-/** The window over which a body still arriving must keep MIN_BODY_BYTES_PER_SECOND (src/uploads.ts). */
+/** The window over which a body still arriving, or an answer being taken, must keep MIN_BODY_BYTES_PER_SECOND (src/pace.ts). */
 const UPLOAD_RATE_WINDOW_MS = 5000;
 /** Node's own check of header and request timeouts runs this often (its default is 30 s). */
 const CONNECTION_CHECK_MS = 1000;
@@ -133,14 +135,17 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     storedBytes: config.maxStoredBytes,
   });
   const memory = new MemoryBudget(budget.bytes);
-  const uploads = new Uploads({ minBytesPerSecond: config.minBodyBytesPerSecond, windowMs: UPLOAD_RATE_WINDOW_MS });
+  const pace = { minBytesPerSecond: config.minBodyBytesPerSecond, windowMs: UPLOAD_RATE_WINDOW_MS };
+  const uploads = new Uploads(pace);
+  const deliveries = new Deliveries({ ...pace, deadlineMs: config.requestTimeoutMs });
   app.log.info({ memoryBudgetBytes: budget.bytes, source: budget.source }, 'memory budget');
-  const metrics = new Metrics(pool, memory, uploads);
+  const metrics = new Metrics(pool, memory, uploads, deliveries);
   opts.cluster?.shareMetrics(metrics.registry);
   app.decorate('pool', pool);
   app.decorateRequest('connectionInStep', false);
   app.decorate('memoryBudget', memory);
   app.decorate('uploads', uploads);
+  app.decorate('deliveries', deliveries);
   // Only origin-form request-targets (`/v1/...`): an absolute URL or `*` names no route of ours,
   // and each guard decides on the route that matched anyway (src/route-guards.ts).
   app.addHook('onRequest', (request, _reply, done) => {
@@ -180,6 +185,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(loadSheddingPlugin, { ...opts.loadShedding });
   await app.register(admissionPlugin, {
     ctx: { pool, budget: memory, uploads, requestTimeoutMs: config.requestTimeoutMs },
+    deliveries,
   });
   const rates = rateCounts(opts.cluster);
   await app.register(rateLimitPlugin, {

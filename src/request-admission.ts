@@ -20,7 +20,8 @@ export interface AdmissionContext {
  *   planned (src/memory-model.ts);
  * - it takes a pool slot only once its body is whole and valid, so a client that trickles its
  *   body holds no slot, and little memory (what it has sent).
- * Everything is given back when the answer has been written or the connection closed.
+ * Everything is given back when the answer has been written or the connection closed: when the
+ * last of its holders (the transport, and a handler it was handed to: `retain`) releases it.
  */
 export class RequestAdmission {
   readonly deadline: number;
@@ -31,6 +32,7 @@ export class RequestAdmission {
   #bodyBytes = 0;
   #releaseSlot: (() => void) | null = null;
   #upload: Upload | null = null;
+  #holders = 1;
 
   /** What the body is expected to hold, per byte received, until it is whole. */
   readonly #perByte: number;
@@ -99,8 +101,15 @@ export class RequestAdmission {
     this.#releaseSlot ??= this.#ctx.pool.reserve();
   }
 
-  /** Gives everything back; harmless when called again. */
+  /** One more holder: what it holds is given back only once this one has released it too. */
+  retain(): this {
+    if (this.#holders > 0) this.#holders++;
+    return this;
+  }
+
+  /** A holder is done with it; the last gives everything back. Harmless when called again by the last. */
   release(): void {
+    if (this.#holders === 0 || --this.#holders > 0) return;
     this.endUpload();
     this.#releaseSlot?.();
     this.#charge.release();

@@ -1,3 +1,4 @@
+import { type PaceRules, slowRate } from './pace.js';
 import { ProblemError } from './problems.js';
 
 /**
@@ -5,14 +6,11 @@ import { ProblemError } from './problems.js';
  * fast its body comes; without these bounds a socket sending a byte a second would hold whatever
  * its request holds for as long as it liked.
  */
-export interface UploadRules {
-  /** Below this average rate over `windowMs`, a body still arriving is cut off (408). */
-  readonly minBytesPerSecond: number;
-  readonly windowMs: number;
-}
+/** Below `minBytesPerSecond` on average over `windowMs`, a body still arriving is cut off (408). */
+export type UploadRules = PaceRules;
 
-/** How often bodies in progress are checked. */
-const CHECK_MS = 250;
+/** How often bodies in progress (and answers being taken: src/deliveries.ts) are checked. */
+export const CHECK_MS = 250;
 
 /** A body being received: told of its progress, ended when it is whole or refused. */
 export interface Upload {
@@ -25,7 +23,7 @@ interface Watched {
   readonly abort: (err: ProblemError) => void;
   received: number;
   markAt: number;
-  markReceived: number;
+  markBytes: number;
 }
 
 /** Ends a body's connection after its answer: the rest of a cut-off body is not worth reading. */
@@ -51,7 +49,7 @@ export class Uploads {
    */
   start(deadline: number, abort: (err: ProblemError) => void): Upload {
     const now = performance.now();
-    const watched: Watched = { deadline, abort, received: 0, markAt: now, markReceived: 0 };
+    const watched: Watched = { deadline, abort, received: 0, markAt: now, markBytes: 0 };
     this.#active.add(watched);
     this.#timer ??= setInterval(() => this.#check(), CHECK_MS).unref();
     return {
@@ -91,14 +89,10 @@ export class Uploads {
       let why: string | null = null;
       if (now >= watched.deadline) {
         why = "the body did not arrive within the request's deadline (REQUEST_TIMEOUT_MS)";
-      } else if (now - watched.markAt >= windowMs) {
-        const rate = ((watched.received - watched.markReceived) * 1000) / (now - watched.markAt);
-        if (rate < minBytesPerSecond) {
+      } else {
+        const rate = slowRate(this.#rules, watched, watched.received, now);
+        if (rate !== null)
           why = `the body arrived at ${Math.round(rate)} bytes/s over ${windowMs} ms, below the minimum of ${minBytesPerSecond} (MIN_BODY_BYTES_PER_SECOND)`;
-        } else {
-          watched.markAt = now;
-          watched.markReceived = watched.received;
-        }
       }
       if (why !== null) {
         this.#active.delete(watched);

@@ -114,8 +114,9 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
       const started = performance.now();
       const callId = callIdOf(call.metadata);
       const cleanups: (() => void)[] = [];
+      // Once, even should the answer's callback throw and the call then fail.
       const done = () => {
-        for (const f of cleanups) f();
+        for (const f of cleanups.splice(0)) f();
       };
       const fail = (err: unknown) => {
         const refusal = grpcRefusal(err);
@@ -192,7 +193,8 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
     app.pool.refuseIfFull();
     const timeoutMs = callTimeoutMs(config.requestTimeoutMs, call.getDeadline());
     const cost = messageCost(message);
-    // Charged since its first byte arrived (src/grpc/message-intake.ts); from here as a whole.
+    // Charged since its first byte arrived (src/grpc/message-intake.ts), from here as a whole;
+    // given back once the answer has been taken (the intake's release) and this call is done.
     const admission =
       adoptAdmission(call.metadata) ??
       new RequestAdmission(

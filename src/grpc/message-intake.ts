@@ -1,4 +1,4 @@
-import type { Http2Stream } from 'node:http2';
+import { type Http2Stream, constants as http2 } from 'node:http2';
 import {
   Metadata,
   ResponderBuilder,
@@ -8,6 +8,7 @@ import {
   status as Status,
 } from '@grpc/grpc-js';
 import type { Config } from '../config.js';
+import type { Deliveries, Delivery, Recipient } from '../deliveries.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import { HELD_PER_BODY_BYTE } from '../memory-model.js';
 import type { KernelPool } from '../pool.js';
@@ -21,6 +22,7 @@ export interface IntakeContext {
   readonly pool: KernelPool;
   readonly budget: MemoryBudget;
   readonly uploads: Uploads;
+  readonly deliveries: Deliveries;
   /** Each method's message limit. */
   readonly limit: MessageLimit;
   /** The method whose handler takes its call's admission over (adoptAdmission); every other's is given back when its message is whole. */
@@ -41,11 +43,28 @@ export const callTimeoutMs = (requestTimeoutMs: number, deadline: Date | number)
 /** Admissions waiting for their handler, by the call's metadata (the object the handler is given). */
 const waiting = new WeakMap<Metadata, RequestAdmission>();
 
-/** The admission of a call of the adopting method, for its handler to carry on; once. */
+/**
+ * The admission of a call of the adopting method, for its handler to carry on and release when
+ * it is done; once. The intake releases it too, once the answer has been taken.
+ */
 export function adoptAdmission(metadata: Metadata): RequestAdmission | undefined {
   const admission = waiting.get(metadata);
   waiting.delete(metadata);
-  return admission;
+  return admission?.retain();
+}
+
+/**
+ * A call's answer: an HTTP/2 stream hands each write over whole once the client's window allows,
+ * so what is left of it cannot be told, only whether it is gone (the stream closed).
+ */
+class StreamRecipient implements Recipient {
+  constructor(readonly stream: Http2Stream) {}
+  pending(): null {
+    return null;
+  }
+  cut(): void {
+    this.stream.close(http2.NGHTTP2_CANCEL);
+  }
 }
 
 /**
@@ -63,8 +82,10 @@ export function adoptAdmission(metadata: Metadata): RequestAdmission | undefined
  * The bytes are counted on grpc-js's HTTP/2 stream (internals again); should those change, the
  * limit still holds through the service definition (src/grpc/proto.ts) but the watch is lost,
  * which test/src/grpc/message-intake.test.ts would show. The admission is handed to the adopting
- * method's handler (ModelInfer: its charge grows into the request's); every other call's is given
- * back when its message is whole, as REST charges only op bodies.
+ * method's handler (ModelInfer: its charge grows into the request's, and is given back when the
+ * answer has been taken or the stream has closed, as REST's is); every other call's is given
+ * back when its message is whole, as REST charges only op bodies. An answer its client does not
+ * take within REQUEST_TIMEOUT_MS has its stream reset (CANCEL; src/deliveries.ts).
  */
 export const messageIntake =
   (ctx: IntakeContext): ServerInterceptor =>
@@ -86,6 +107,7 @@ export const messageIntake =
     const adopts = method.path === ctx.adoptingMethod;
     let received = 0;
     let done = false;
+    let delivery: Delivery | null = null;
     const onData = (chunk: Buffer) => {
       received += chunk.length;
       try {
@@ -124,12 +146,22 @@ export const messageIntake =
               .build(),
           ),
         )
+        .withSendMessage((message, next) => {
+          // A stream of answers (Health's Watch) is not one answer to be taken in time.
+          if (!method.responseStream) delivery ??= ctx.deliveries.start(new StreamRecipient(stream));
+          next(message);
+        })
         .withSendStatus((status, next) => {
-          finish();
+          // An answer on its way holds what its request held until it is taken (the stream closes).
+          if (delivery === null) finish();
           next(status);
         })
         .build(),
     );
+    stream.once('close', () => {
+      delivery?.end();
+      finish();
+    });
     const refuse = (err: unknown) => {
       if (done) return;
       finish();

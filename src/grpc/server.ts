@@ -96,6 +96,7 @@ export class GrpcServer {
           pool: app.pool,
           budget: app.memoryBudget,
           uploads: app.uploads,
+          deliveries: app.deliveries,
           limit,
           adoptingMethod: INFER_METHOD,
         }),

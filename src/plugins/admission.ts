@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Deliveries, Delivery, Recipient } from '../deliveries.js';
 import { expectedCost, leastCost } from '../memory-model.js';
 import { RETRY_AFTER_SECONDS } from '../pool.js';
 import { ProblemError } from '../problems.js';
@@ -21,12 +22,32 @@ export const SHUTDOWN_UPLOAD_GRACE_MS = 1000;
 /** Whether a body is /v2's binary extension (raw tensors after a JSON header), not JSON throughout. */
 const isBinary = (req: IncomingMessage) => req.headers[HEADER_LENGTH] !== undefined;
 
-/** A response's admission, for its 'close' listener: one function for all, no closure each. */
+/** A response's admission and its answer's delivery, for its 'close' listener: one function for all, no closure each. */
 const ADMISSION = Symbol('admission');
-type Admitted = ServerResponse & { [ADMISSION]?: RequestAdmission };
+const DELIVERY = Symbol('delivery');
+type Admitted = ServerResponse & { [ADMISSION]?: RequestAdmission; [DELIVERY]?: Delivery };
 
 function release(this: Admitted): void {
+  this[DELIVERY]?.end();
   this[ADMISSION]?.release();
+}
+
+/**
+ * An answer over HTTP/1.1: one at a time on its socket, so what the socket has queued and not
+ * yet handed to the kernel is what is left of it.
+ */
+class HttpRecipient implements Recipient {
+  constructor(
+    readonly res: ServerResponse,
+    readonly log: FastifyBaseLogger,
+  ) {}
+  pending(): number {
+    return this.res.socket?.writableLength ?? 0;
+  }
+  cut(why: string): void {
+    this.log.info({ reason: why }, 'answer not taken: connection closed');
+    this.res.destroy();
+  }
 }
 
 const expectsContinue = (req: IncomingMessage) => {
@@ -43,10 +64,12 @@ const expectsContinue = (req: IncomingMessage) => {
  * - while the body arrives, it is charged its expected cost in proportion and its pace is
  *   watched (src/request-admission.ts, src/uploads.ts);
  * - once the body is whole and valid, it takes a pool slot.
- * What it holds is given back when the answer has been written or the connection has closed.
+ * What it holds is given back when the answer has been written or the connection has closed;
+ * an answer its client does not take within the deadline, or takes too slowly, has its
+ * connection closed (src/deliveries.ts).
  */
-async function admission(app: FastifyInstance, opts: { ctx: AdmissionContext }): Promise<void> {
-  const { ctx } = opts;
+async function admission(app: FastifyInstance, opts: { ctx: AdmissionContext; deliveries: Deliveries }): Promise<void> {
+  const { ctx, deliveries } = opts;
   app.decorateRequest('admission', null);
   // A client that asks `Expect: 100-continue` (curl does for bodies over 1 MiB) is told to go on
   // only once the route it matched has admitted it (preParsing below); a refusal reaches it
@@ -82,6 +105,14 @@ async function admission(app: FastifyInstance, opts: { ctx: AdmissionContext }):
 
   app.addHook('preParsing', (request, reply, payload, done) => {
     if (expectsContinue(request.raw) && !reply.raw.headersSent) reply.raw.writeContinue();
+    done(null, payload);
+  });
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.admission) {
+      const res = reply.raw as Admitted;
+      res[DELIVERY] ??= deliveries.start(new HttpRecipient(res, request.log));
+    }
     done(null, payload);
   });
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterLink } from '../cluster/link.js';
+import type { Deliveries } from '../deliveries.js';
 import { registerGemmInfo } from '../gemm-runtime.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { KernelPool } from '../pool.js';
@@ -54,7 +55,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(pool: KernelPool, budget: MemoryBudget, uploads: Uploads) {
+  constructor(pool: KernelPool, budget: MemoryBudget, uploads: Uploads, deliveries: Deliveries) {
     collectDefaultMetrics({ register: this.registry, prefix: 'convsvc_' });
     registerGemmInfo(this.registry);
     const registers = [this.registry];
@@ -95,6 +96,20 @@ export class Metrics {
       'Request bodies still arriving (refused ones being read away included).',
       () => uploads.size,
     );
+    gauge(
+      'convsvc_answers_in_delivery',
+      'Answers of op requests (HTTP) and gRPC calls handed over and not yet taken by their clients.',
+      () => deliveries.size,
+    );
+    new Counter({
+      name: 'convsvc_answers_cut_total',
+      help: 'Answers whose clients did not take them within REQUEST_TIMEOUT_MS or at MIN_BODY_BYTES_PER_SECOND: their connection or stream was closed.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(deliveries.cut);
+      },
+    });
     new Counter({
       name: 'convsvc_memory_refusals_total',
       help: 'Requests refused because the memory budget had no room for them (503) or never could (413).',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ClientHttp2Stream, connect } from 'node:http2';
+import { type ClientHttp2Stream, connect, constants } from 'node:http2';
 import { describe, it, type TestContext } from 'node:test';
 import { Metadata, status } from '@grpc/grpc-js';
+import { INFERENCE_SERVICE, serviceDefinition } from '../../../src/grpc/proto.js';
 import { SHUTDOWN_UPLOAD_GRACE_MS } from '../../../src/plugins/admission.js';
 import { until } from '../../helpers/faults.js';
 import { rawOf, serve, unary } from './client.js';
@@ -145,5 +146,65 @@ describe('a gRPC message while it arrives', () => {
     assert.equal(app.uploads.size, 0, 'no upload watched for a call whose message is whole');
     assert.equal(app.memoryBudget.charged, 0);
     watch.cancel();
+  });
+});
+
+describe('a ModelInfer answer its client does not take', () => {
+  it('holds its charge and slot, and past REQUEST_TIMEOUT_MS has its stream reset (CANCEL), giving them back', async (t) => {
+    const s = await serve(null, { requestTimeoutMs: 1500 });
+    // A window of 0: the client takes no byte of any answer.
+    const session = connect(`http://127.0.0.1:${s.port}`, { settings: { initialWindowSize: 0 } });
+    t.after(async () => {
+      session.destroy();
+      await s.close();
+    });
+    const message = serviceDefinition(INFERENCE_SERVICE).ModelInfer.requestSerialize({
+      model_name: 'conv2d',
+      inputs: [
+        { name: 'input', datatype: 'FP32', shape: [1, 1, 64, 64] },
+        { name: 'weight', datatype: 'FP32', shape: [1, 1, 3, 3] },
+      ],
+      raw_input_contents: [rawOf(new Float32Array(64 * 64).fill(1)), rawOf(new Float32Array(9).fill(2))],
+    });
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(message.length, 1);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': PATH,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    stream.on('error', () => {});
+    const reset = new Promise<number>((resolve) => stream.on('close', () => resolve(stream.rstCode ?? -1)));
+    stream.end(Buffer.concat([prefix, message]));
+    const { app } = s;
+    await until(() => app.deliveries.size === 1);
+    const handedOver = performance.now();
+    assert.equal(app.memoryBudget.requests, 1, 'the call still holds its charge');
+    assert.equal(app.pool.reserved, 1, 'and its slot');
+    const code = await within(reset, 10_000);
+    assert.equal(code, constants.NGHTTP2_CANCEL);
+    assert.ok(performance.now() - handedOver >= 1200, 'not before the deadline');
+    await until(() => app.memoryBudget.requests === 0);
+    assert.equal(app.memoryBudget.charged, 0);
+    assert.equal(app.pool.reserved, 0);
+    assert.equal(app.deliveries.cut, 1);
+  });
+
+  it('is not held once its client has taken it: the charge goes back with the answer', async (t) => {
+    const { app, inference } = await serve(t, { requestTimeoutMs: 1500 });
+    const request = {
+      model_name: 'conv2d',
+      inputs: [
+        { name: 'input', datatype: 'FP32', shape: [1, 1, 64, 64] },
+        { name: 'weight', datatype: 'FP32', shape: [1, 1, 3, 3] },
+      ],
+      raw_input_contents: [rawOf(new Float32Array(64 * 64).fill(1)), rawOf(new Float32Array(9).fill(2))],
+    };
+    await unary(inference, 'ModelInfer', request);
+    await until(() => app.deliveries.size === 0 && app.memoryBudget.requests === 0);
+    assert.equal(app.deliveries.size, 0);
+    assert.equal(app.memoryBudget.requests, 0);
+    assert.equal(app.deliveries.cut, 0);
   });
 });

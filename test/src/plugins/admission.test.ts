@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { expectedCost } from '../../../src/memory-model.js';
@@ -206,5 +206,65 @@ describe('an absolute-form or encoded target', () => {
       `POST /%761/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${20 * MiB}\r\nExpect: 100-continue\r\n\r\n`,
     );
     assert.equal(res.status, 413, res.body);
+  });
+});
+
+describe('answers their clients do not take', () => {
+  /** A conv-transpose2d whose answer (1x128x128x128, JSON numbers, ~40 MB) outgrows the sockets' buffers. */
+  const largeAnswer = JSON.stringify({
+    input: { shape: [1, 1, 64, 64], data: Array.from({ length: 4096 }, (_, i) => (i % 7) / 7) },
+    weight: { shape: [1, 128, 4, 4], data: Array.from({ length: 2048 }, (_, i) => (i % 5) / 5) },
+    stride: 2,
+    padding: 1,
+  });
+
+  it('hold what their request held until REQUEST_TIMEOUT_MS, then have their connection closed and give it all back', async (t) => {
+    const app = await build(t, { requestTimeoutMs: 3000 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    t.after(() => socket.destroy());
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(
+      `POST /v1/conv-transpose2d/forward HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(largeAnswer)}\r\n\r\n${largeAnswer}`,
+    );
+    // The client never reads.
+    socket.pause();
+    await until(() => app.deliveries.size === 1);
+    const handedOver = performance.now();
+    assert.equal(app.memoryBudget.requests, 1, 'the request still holds its charge');
+    assert.equal(app.pool.reserved, 1, 'and its slot');
+    await until(() => app.deliveries.cut === 1);
+    const at = performance.now();
+    assert.equal(app.deliveries.cut, 1, 'the answer was cut');
+    assert.ok(at - handedOver >= 2500, `cut ${Math.round(at - handedOver)} ms after the answer was handed over`);
+    await until(() => app.memoryBudget.requests === 0);
+    assert.equal(app.memoryBudget.charged, 0);
+    assert.equal(app.pool.reserved, 0);
+    assert.equal(app.deliveries.size, 0);
+    // Its connection is gone: the client, reading at last, comes to its end.
+    socket.resume();
+    assert.equal(
+      await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(r, 10_000, 'open'))]),
+      'closed',
+    );
+  });
+
+  it('are not cut when the client reads them', async (t) => {
+    const app = await build(t, { requestTimeoutMs: 3000 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const res = await fetch(`http://127.0.0.1:${port}/v1/conv-transpose2d/forward`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: largeAnswer,
+    });
+    assert.equal(res.status, 200);
+    const answer = (await res.json()) as { output: { shape: number[] } };
+    assert.deepEqual(answer.output.shape, [1, 128, 128, 128]);
+    await until(() => app.deliveries.size === 0);
+    assert.equal(app.deliveries.cut, 0);
+    assert.equal(app.memoryBudget.requests, 0);
   });
 });
