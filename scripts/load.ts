@@ -2,12 +2,14 @@
  * `npm run load [-- --duration 30 --processes 2]`: overloads a real server (HTTP_PROCESSES=2 by
  * default, where there are 2 cores) on 127.0.0.1 with autocannon —
  * 64 connections of large base64 requests plus a mix of small JSON ones — while attackers work
- * on it: 150 sockets trickling their bodies a byte a second, and requests spelled to get past the
+ * on it: 150 sockets trickling their bodies a byte a second, sockets that send requests with
+ * large answers and never read them (16 more every 5 s), and requests spelled to get past the
  * API key (`/%761/...`). Probes /health/live throughout, then stops the server with SIGTERM
  * while the trickling bodies are still arriving and 16 large requests are in flight (each must
  * be answered 200, or 503 when not yet admitted). Prints admitted throughput, latency, the count
  * of each status, the liveness latency and the server's peak RSS. Exits 1 on any status outside
- * {200, 503} for the clients, anything but 401 for the spelled paths, on connection errors or
+ * {200, 503} for the clients, anything but 401 for the spelled paths, no answer cut of those
+ * never read (`convsvc_answers_cut_total`), on connection errors or
  * timeouts, on peak RSS above the memory model's bound, on liveness slower than 100 ms (p99),
  * or on an exit code other than 0.
  *
@@ -23,6 +25,7 @@ import autocannon from 'autocannon';
 import { peakRss, percentile, probeLiveness, showServerErrors, startServer, statuses } from './load/harness.js';
 import { rssBound } from './load/memory-model.js';
 import { runMemoryScenario } from './load/memory-scenario.js';
+import { startNonReaders } from './load/non-readers.js';
 import { startTricklers } from './load/tricklers.js';
 import { treeMemory } from './process-tree.js';
 
@@ -102,6 +105,8 @@ if (scenario === 'memory') {
   const idleRss = peakRss(server.pid);
   const probe = probeLiveness(server.url);
   const tricklers = startTricklers(server.url, 150, maxBodyBytes / 2);
+  // The large request's answer (5.6 MB of base64) is larger than the sockets take unread.
+  const nonReaders = startNonReaders(server.url, { path: '/v1/conv2d/forward', body: largeBody() }, 16, 5000);
   const common = {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer load-key' },
@@ -134,6 +139,8 @@ if (scenario === 'memory') {
   const lag = await fetch(`${server.url}/metrics`).then((r) => r.text());
   const lagOf = (name: string) =>
     Number(new RegExp(`^convsvc_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(lag)?.[1] ?? NaN) * 1000;
+  const answersCut = Number(/^convsvc_answers_cut_total (\S+)/m.exec(lag)?.[1] ?? 0);
+  nonReaders.stop();
   // SIGTERM under load, while 150 bodies are still trickling in: every admitted request is
   // answered 200, the rest 503, the trickling bodies 503, and the exit is prompt.
   tricklers.hold();
@@ -167,7 +174,7 @@ if (scenario === 'memory') {
     `  statuses: ${JSON.stringify(counts)}; connection errors ${large.errors + small.errors}, timeouts ${large.timeouts + small.timeouts}`,
   );
   console.log(
-    `  attackers: spelled paths without a key ${JSON.stringify(statuses(spelled))}; 150 trickling sockets answered ${JSON.stringify(tricklers.answers)}`,
+    `  attackers: spelled paths without a key ${JSON.stringify(statuses(spelled))}; 150 trickling sockets answered ${JSON.stringify(tricklers.answers)}; ${nonReaders.opened()} sockets that never read their answers, ${answersCut} answers cut`,
   );
   console.log(
     `  /health/live under load: ${live.length} probes, p50 ${percentile(live, 50).toFixed(1)} ms, p99 ${percentile(live, 99).toFixed(1)} ms, max ${Math.max(...live).toFixed(1)} ms`,
@@ -196,6 +203,7 @@ if (scenario === 'memory') {
   if (spelledStatuses.length > 0)
     failures.push(`spelled paths without a key were answered ${spelledStatuses.join(', ')}`);
   if ((tricklers.answers['408'] ?? 0) === 0) failures.push('no trickling body was cut off (408)');
+  if (answersCut === 0) failures.push('no answer left unread was cut');
   const trickled = Object.keys(tricklers.answers).filter((c) => c !== '408' && c !== '503');
   if (trickled.length > 0) failures.push(`trickling sockets were answered ${trickled.join(', ')}`);
   showServerErrors(server);
