@@ -25,6 +25,7 @@ import { opRoutesPlugin } from './routes/ops.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { problemRoutes } from './routes/problems.js';
 import { rootRoute } from './routes/root.js';
+import { closeSilentConnections } from './silent-connections.js';
 import { Uploads } from './uploads.js';
 import { v2Routes } from './v2/routes.js';
 import { openStoredLayers } from './v2/stored-layers.js';
@@ -109,6 +110,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
   });
   app.server.maxConnections = config.maxConnections;
+  closeSilentConnections(app.server, config.headersTimeoutMs);
   app.setValidatorCompiler(zodValidatorCompiler);
   // Response schemas document the answers (OpenAPI); bodies are built by our own encoder, so
   // serialising them needs no second pass over every element.

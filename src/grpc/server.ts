@@ -1,5 +1,6 @@
 import type { Http2Server, Http2Session, Settings } from 'node:http2';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { closeSilentConnections } from '../silent-connections.js';
 import { callMetrics } from './call-metrics.js';
 import { HealthService } from './health.js';
 import { type GrpcContext, inferenceService } from './inference-service.js';
@@ -32,14 +33,20 @@ function widenStreamWindow(server: Server, bytes: number): void {
 }
 
 /**
- * Each connection's window as it opens, and MAX_CONNECTIONS, as on the HTTP port: on every
- * listener bound so far (grpc-js offers neither as an option).
+ * Each connection's window as it opens, MAX_CONNECTIONS, and HEADERS_TIMEOUT_MS for a socket
+ * that sends nothing, as on the HTTP port: on every listener bound so far (grpc-js offers none of
+ * them as an option).
  */
-function configureListeners(server: Server, window: number, maxConnections: number): void {
+function configureListeners(
+  server: Server,
+  window: number,
+  limits: { maxConnections: number; headersTimeoutMs: number },
+): void {
   for (const http2Server of (server as unknown as Internals).http2Servers?.keys() ?? []) {
     if ((http2Server as Http2Server & { [WIDENED]?: true })[WIDENED]) continue;
     (http2Server as Http2Server & { [WIDENED]?: true })[WIDENED] = true;
-    http2Server.maxConnections = maxConnections;
+    http2Server.maxConnections = limits.maxConnections;
+    closeSilentConnections(http2Server, limits.headersTimeoutMs);
     http2Server.on('session', (session: Http2Session) => {
       try {
         session.setLocalWindowSize(window);
@@ -89,6 +96,9 @@ export class GrpcServer {
       // Calls one connection may have open at once, each holding up to a message: bounded, as
       // HTTP/1.1 bounds a connection to one request.
       'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+      // A connection with no call open is kept as long as an idle HTTP keep-alive one, then sent
+      // GOAWAY (clients reconnect for their next call); grpc-js's default is forever.
+      'grpc.max_connection_idle_ms': app.server.keepAliveTimeout,
       // The intake first: it reaches into grpc-js's own call, which only the first one sees.
       interceptors: [
         messageIntake({
@@ -120,7 +130,7 @@ export class GrpcServer {
       server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
         if (err) return reject(err);
         const { config } = this.#ctx;
-        configureListeners(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW), config.maxConnections);
+        configureListeners(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW), config);
         resolve(bound);
       }),
     );
