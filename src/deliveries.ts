@@ -1,5 +1,5 @@
 import { type PaceRules, slowRate } from './pace.js';
-import { CHECK_MS } from './uploads.js';
+import { Watchlist } from './watchlist.js';
 
 /**
  * Where an answer is going. A transport tells what of the answer this process still holds, when
@@ -27,7 +27,7 @@ export class Delivery {
   last: number | null = null;
 
   constructor(
-    readonly active: Set<Delivery>,
+    readonly active: Watchlist<Delivery>,
     readonly recipient: Recipient,
     readonly deadline: number,
     now: number,
@@ -49,8 +49,7 @@ export class Delivery {
  */
 export class Deliveries {
   readonly #rules: DeliveryRules;
-  readonly #active = new Set<Delivery>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #active: Watchlist<Delivery> = new Watchlist((delivery, now) => this.#look(delivery, now));
   #cut = 0;
 
   constructor(rules: DeliveryRules) {
@@ -72,43 +71,32 @@ export class Deliveries {
     const now = performance.now();
     const delivery = new Delivery(this.#active, recipient, now + this.#rules.deadlineMs, now);
     this.#active.add(delivery);
-    this.#timer ??= setInterval(() => this.#check(), CHECK_MS).unref();
     return delivery;
   }
 
-  #check(): void {
-    // Stopped here rather than when the last answer is taken: a timer made and cleared for each
-    // answer would cost every small request.
-    if (this.#active.size === 0 && this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-      return;
-    }
-    const now = performance.now();
+  #look(delivery: Delivery, now: number): void {
     const { minBytesPerSecond, windowMs } = this.#rules;
-    for (const delivery of [...this.#active]) {
-      let why: string | null = null;
-      if (now >= delivery.deadline) {
-        why = "the client did not take its answer within the request's deadline (REQUEST_TIMEOUT_MS)";
+    let why: string | null = null;
+    if (now >= delivery.deadline) {
+      why = "the client did not take its answer within the request's deadline (REQUEST_TIMEOUT_MS)";
+    } else {
+      const pending = delivery.recipient.pending();
+      if (pending === 0 || pending === null) {
+        // Nothing held here (the network has the rest), or no way to tell: only the deadline.
+        delivery.markAt = now;
+        delivery.markBytes = delivery.taken;
       } else {
-        const pending = delivery.recipient.pending();
-        if (pending === 0 || pending === null) {
-          // Nothing held here (the network has the rest), or no way to tell: only the deadline.
-          delivery.markAt = now;
-          delivery.markBytes = delivery.taken;
-        } else {
-          if (delivery.last !== null && pending < delivery.last) delivery.taken += delivery.last - pending;
-          delivery.last = pending;
-          const rate = slowRate(this.#rules, delivery, delivery.taken, now);
-          if (rate !== null)
-            why = `the client took its answer at ${Math.round(rate)} bytes/s over ${windowMs} ms, below the minimum of ${minBytesPerSecond} (MIN_BODY_BYTES_PER_SECOND)`;
-        }
+        if (delivery.last !== null && pending < delivery.last) delivery.taken += delivery.last - pending;
+        delivery.last = pending;
+        const rate = slowRate(this.#rules, delivery, delivery.taken, now);
+        if (rate !== null)
+          why = `the client took its answer at ${Math.round(rate)} bytes/s over ${windowMs} ms, below the minimum of ${minBytesPerSecond} (MIN_BODY_BYTES_PER_SECOND)`;
       }
-      if (why !== null) {
-        delivery.end();
-        this.#cut++;
-        delivery.recipient.cut(why);
-      }
+    }
+    if (why !== null) {
+      delivery.end();
+      this.#cut++;
+      delivery.recipient.cut(why);
     }
   }
 }

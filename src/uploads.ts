@@ -1,5 +1,6 @@
 import { type PaceRules, slowRate } from './pace.js';
 import { ProblemError } from './problems.js';
+import { CHECK_MS, Watchlist } from './watchlist.js';
 
 /**
  * Request bodies still arriving, each watched for its deadline and its rate. A client controls how
@@ -8,9 +9,6 @@ import { ProblemError } from './problems.js';
  */
 /** Below `minBytesPerSecond` on average over `windowMs`, a body still arriving is cut off (408). */
 export type UploadRules = PaceRules;
-
-/** How often bodies in progress (and answers being taken: src/deliveries.ts) are checked. */
-export const CHECK_MS = 250;
 
 /** A body being received: told of its progress, ended when it is whole or refused. */
 export interface Upload {
@@ -31,8 +29,7 @@ const closing = { connection: 'close' };
 
 export class Uploads {
   readonly #rules: UploadRules;
-  readonly #active = new Set<Watched>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #active: Watchlist<Watched> = new Watchlist((watched, now) => this.#look(watched, now));
 
   constructor(rules: UploadRules) {
     this.#rules = rules;
@@ -51,7 +48,6 @@ export class Uploads {
     const now = performance.now();
     const watched: Watched = { deadline, abort, received: 0, markAt: now, markBytes: 0 };
     this.#active.add(watched);
-    this.#timer ??= setInterval(() => this.#check(), CHECK_MS).unref();
     return {
       progress: (received) => {
         watched.received = received;
@@ -69,35 +65,25 @@ export class Uploads {
 
   /** Ends every body still arriving with `err` (shutdown: their clients get it at once). */
   abortAll(err: ProblemError): void {
-    for (const watched of [...this.#active]) {
+    for (const watched of this.#active.items()) {
       this.#active.delete(watched);
       watched.abort(err);
     }
   }
 
-  #check(): void {
-    // Stopped here, not when the last body ends: most bodies arrive in one chunk, and a timer
-    // made and cleared for each would cost every small request.
-    if (this.#active.size === 0 && this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-      return;
-    }
-    const now = performance.now();
+  #look(watched: Watched, now: number): void {
     const { minBytesPerSecond, windowMs } = this.#rules;
-    for (const watched of [...this.#active]) {
-      let why: string | null = null;
-      if (now >= watched.deadline) {
-        why = "the body did not arrive within the request's deadline (REQUEST_TIMEOUT_MS)";
-      } else {
-        const rate = slowRate(this.#rules, watched, watched.received, now);
-        if (rate !== null)
-          why = `the body arrived at ${Math.round(rate)} bytes/s over ${windowMs} ms, below the minimum of ${minBytesPerSecond} (MIN_BODY_BYTES_PER_SECOND)`;
-      }
-      if (why !== null) {
-        this.#active.delete(watched);
-        watched.abort(new ProblemError('request-timeout', why, undefined, closing));
-      }
+    let why: string | null = null;
+    if (now >= watched.deadline) {
+      why = "the body did not arrive within the request's deadline (REQUEST_TIMEOUT_MS)";
+    } else {
+      const rate = slowRate(this.#rules, watched, watched.received, now);
+      if (rate !== null)
+        why = `the body arrived at ${Math.round(rate)} bytes/s over ${windowMs} ms, below the minimum of ${minBytesPerSecond} (MIN_BODY_BYTES_PER_SECOND)`;
+    }
+    if (why !== null) {
+      this.#active.delete(watched);
+      watched.abort(new ProblemError('request-timeout', why, undefined, closing));
     }
   }
 }

@@ -22,8 +22,18 @@ interface PartialCall {
   readonly ended: Promise<{ code: number; message: string }>;
 }
 
-/** A ModelInfer call on `session` whose message announces `length` bytes and sends `sent` of them, then waits. */
-function partialMessage(session: ReturnType<typeof connect>, length: number, sent: number): PartialCall {
+/** A small conv2d as a ModelInfer request, its tensors raw. */
+const conv2dCall = () => ({
+  model_name: 'conv2d',
+  inputs: [
+    { name: 'input', datatype: 'FP32', shape: [1, 1, 64, 64] },
+    { name: 'weight', datatype: 'FP32', shape: [1, 1, 3, 3] },
+  ],
+  raw_input_contents: [rawOf(new Float32Array(64 * 64).fill(1)), rawOf(new Float32Array(9).fill(2))],
+});
+
+/** A ModelInfer call opened on `session`: its headers sent, its message not yet. */
+function openCall(session: ReturnType<typeof connect>): ClientHttp2Stream {
   const stream = session.request({
     ':method': 'POST',
     ':path': PATH,
@@ -31,6 +41,12 @@ function partialMessage(session: ReturnType<typeof connect>, length: number, sen
     te: 'trailers',
   });
   stream.on('error', () => {});
+  return stream;
+}
+
+/** A ModelInfer call on `session` whose message announces `length` bytes and sends `sent` of them, then waits. */
+function partialMessage(session: ReturnType<typeof connect>, length: number, sent: number): PartialCall {
+  const stream = openCall(session);
   const ended = new Promise<{ code: number; message: string }>((resolve) => {
     const settle = (h: Record<string, unknown>) => {
       if (h['grpc-status'] !== undefined)
@@ -124,14 +140,7 @@ describe('a gRPC message while it arrives', () => {
 
   it('carries its charge into a ModelInfer that runs, and all of it is given back after; a Watch holds none', async (t) => {
     const { app, inference, health } = await serve(t);
-    const request = {
-      model_name: 'conv2d',
-      inputs: [
-        { name: 'input', datatype: 'FP32', shape: [1, 1, 64, 64] },
-        { name: 'weight', datatype: 'FP32', shape: [1, 1, 3, 3] },
-      ],
-      raw_input_contents: [rawOf(new Float32Array(64 * 64).fill(1)), rawOf(new Float32Array(9).fill(2))],
-    };
+    const request = conv2dCall();
     const answers = await Promise.all(Array.from({ length: 8 }, () => unary(inference, 'ModelInfer', request)));
     assert.equal(answers.length, 8);
     await until(() => app.memoryBudget.requests === 0);
@@ -158,23 +167,10 @@ describe('a ModelInfer answer its client does not take', () => {
       session.destroy();
       await s.close();
     });
-    const message = serviceDefinition(INFERENCE_SERVICE).ModelInfer.requestSerialize({
-      model_name: 'conv2d',
-      inputs: [
-        { name: 'input', datatype: 'FP32', shape: [1, 1, 64, 64] },
-        { name: 'weight', datatype: 'FP32', shape: [1, 1, 3, 3] },
-      ],
-      raw_input_contents: [rawOf(new Float32Array(64 * 64).fill(1)), rawOf(new Float32Array(9).fill(2))],
-    });
+    const message = serviceDefinition(INFERENCE_SERVICE).ModelInfer.requestSerialize(conv2dCall());
     const prefix = Buffer.alloc(5);
     prefix.writeUInt32BE(message.length, 1);
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': PATH,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-    });
-    stream.on('error', () => {});
+    const stream = openCall(session);
     const reset = new Promise<number>((resolve) => stream.on('close', () => resolve(stream.rstCode ?? -1)));
     stream.end(Buffer.concat([prefix, message]));
     const { app } = s;
@@ -193,14 +189,7 @@ describe('a ModelInfer answer its client does not take', () => {
 
   it('is not held once its client has taken it: the charge goes back with the answer', async (t) => {
     const { app, inference } = await serve(t, { requestTimeoutMs: 1500 });
-    const request = {
-      model_name: 'conv2d',
-      inputs: [
-        { name: 'input', datatype: 'FP32', shape: [1, 1, 64, 64] },
-        { name: 'weight', datatype: 'FP32', shape: [1, 1, 3, 3] },
-      ],
-      raw_input_contents: [rawOf(new Float32Array(64 * 64).fill(1)), rawOf(new Float32Array(9).fill(2))],
-    };
+    const request = conv2dCall();
     await unary(inference, 'ModelInfer', request);
     await until(() => app.deliveries.size === 0 && app.memoryBudget.requests === 0);
     assert.equal(app.deliveries.size, 0);
