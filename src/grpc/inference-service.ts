@@ -30,6 +30,7 @@ import type { StoredLayers } from '../v2/stored-layers.js';
 import { inferenceRequestOf, inferResponseOf } from './infer-messages.js';
 import { adoptAdmission, callTimeoutMs } from './message-intake.js';
 import {
+  INFERENCE_SERVICE,
   type ModelInferRequest,
   type ModelMetadataResponse,
   type ModelRequest,
@@ -66,7 +67,24 @@ export const peerAddress = (peer: string): string => {
   return colon > 0 ? peer.slice(0, colon) : peer;
 };
 
-const authorizationOf = (metadata: Metadata): string | undefined => {
+/**
+ * The key each RPC of the inference service needs, as REST's routes do (src/route-guards.ts):
+ * ModelInfer is an op, loads and unloads are administrative, every other RPC the API's; the
+ * health service needs none.
+ */
+const RPC_GUARDS: Readonly<Record<string, Guard>> = {
+  ModelInfer: 'op',
+  RepositoryModelLoad: 'admin',
+  RepositoryModelUnload: 'admin',
+};
+
+/** The guard of a call by its path (`/package.Service/Method`). */
+export function guardOfCall(path: string): Guard | undefined {
+  const prefix = `/${INFERENCE_SERVICE}/`;
+  return path.startsWith(prefix) ? (RPC_GUARDS[path.slice(prefix.length)] ?? 'api') : undefined;
+}
+
+export const authorizationOf = (metadata: Metadata): string | undefined => {
   const v = metadata.get('authorization')[0];
   return typeof v === 'string' ? v : undefined;
 };
@@ -109,8 +127,9 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
    * as gRPC statuses, failures of ours logged.
    */
   const unary =
-    <Req, Res>(rpc: string, handler: Handler<Req, Res>, guard: Guard = 'api') =>
+    <Req, Res>(rpc: string, handler: Handler<Req, Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const guard = guardOfCall(`/${INFERENCE_SERVICE}/${rpc}`);
       const started = performance.now();
       const callId = callIdOf(call.metadata);
       const cleanups: (() => void)[] = [];
@@ -137,7 +156,8 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
         app.log.info({ rpc, callId, responseTime: performance.now() - started }, 'gRPC call completed');
       };
       try {
-        // The key first, as REST checks it before reading a body: strangers learn nothing.
+        // The key first (src/grpc/message-intake.ts has refused a call without it from its
+        // headers; here too should the intake not see the call): strangers learn nothing.
         const refusal = guardRefusal(keysOf, guard, authorizationOf(call.metadata));
         if (refusal) throw refusal;
         const oversize = oversizeReason(call.request);
@@ -245,19 +265,11 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
       const { parameters: _, ...metadata } = layerMetadataOf(target);
       return metadata;
     }),
-    ModelInfer: unary('ModelInfer', modelInfer, 'op'),
-    RepositoryIndex: unary('RepositoryIndex', repository.RepositoryIndex.handler, repository.RepositoryIndex.guard),
-    ModelConfig: unary('ModelConfig', repository.ModelConfig.handler, repository.ModelConfig.guard),
-    ModelStatistics: unary('ModelStatistics', repository.ModelStatistics.handler, repository.ModelStatistics.guard),
-    RepositoryModelLoad: unary(
-      'RepositoryModelLoad',
-      repository.RepositoryModelLoad.handler,
-      repository.RepositoryModelLoad.guard,
-    ),
-    RepositoryModelUnload: unary(
-      'RepositoryModelUnload',
-      repository.RepositoryModelUnload.handler,
-      repository.RepositoryModelUnload.guard,
-    ),
+    ModelInfer: unary('ModelInfer', modelInfer),
+    RepositoryIndex: unary('RepositoryIndex', repository.RepositoryIndex),
+    ModelConfig: unary('ModelConfig', repository.ModelConfig),
+    ModelStatistics: unary('ModelStatistics', repository.ModelStatistics),
+    RepositoryModelLoad: unary('RepositoryModelLoad', repository.RepositoryModelLoad),
+    RepositoryModelUnload: unary('RepositoryModelUnload', repository.RepositoryModelUnload),
   };
 }

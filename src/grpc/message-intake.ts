@@ -27,14 +27,26 @@ export interface IntakeContext {
   readonly limit: MessageLimit;
   /** The method whose handler takes its call's admission over (adoptAdmission); every other's is given back when its message is whole. */
   readonly adoptingMethod: string;
+  /** Why a call of this method with this metadata may not be made (its key), or null. */
+  readonly keyRefusal: (method: string, metadata: Metadata) => unknown;
 }
 
-/** What grpc-js's own call (the first interceptor's) holds that no interceptor API shows. */
+/** What grpc-js's own call holds that no interceptor API shows. */
 type CallInternals = {
   maxReceiveMessageSize?: number;
   decoder?: { maxReadMessageLength?: number };
   stream?: Http2Stream;
+  /** What an interceptor's call wraps (ServerInterceptingCall's), down to grpc-js's own. */
+  nextCall?: unknown;
 };
+
+/** grpc-js's own call, under the interceptors' that wrap it. */
+function baseOf(call: unknown): CallInternals {
+  let c = call as CallInternals;
+  while (c.stream === undefined && typeof c.nextCall === 'object' && c.nextCall !== null)
+    c = c.nextCall as CallInternals;
+  return c;
+}
 
 /** A call's time, in ms from now: the nearer of REQUEST_TIMEOUT_MS and the caller's own deadline (at least 1). */
 export const callTimeoutMs = (requestTimeoutMs: number, deadline: Date | number): number =>
@@ -70,6 +82,8 @@ class StreamRecipient implements Recipient {
 /**
  * What a call's message may cost while it arrives, bounded as an HTTP body is
  * (src/request-admission.ts, src/uploads.ts):
+ * - its key: a call without the key its method needs is refused from its headers (UNAUTHENTICATED,
+ *   PERMISSION_DENIED), its message unread, as REST refuses before reading a body;
  * - its size: its method's limit (MAX_BODY_BYTES; a load's own), refused (RESOURCE_EXHAUSTED)
  *   from its length prefix, unread; grpc-js has one limit for the server, so each call's is
  *   lowered through grpc-js's internals before its first byte is read;
@@ -90,7 +104,7 @@ class StreamRecipient implements Recipient {
 export const messageIntake =
   (ctx: IntakeContext): ServerInterceptor =>
   (method, call) => {
-    const internals = call as unknown as CallInternals;
+    const internals = baseOf(call);
     const max = ctx.limit(method.path);
     if (typeof internals.decoder?.maxReadMessageLength === 'number') {
       internals.decoder.maxReadMessageLength = max;
@@ -133,6 +147,10 @@ export const messageIntake =
           next(
             new ServerListenerBuilder()
               .withOnReceiveMetadata((metadata, next) => {
+                // The key first, as REST checks it before reading a body: a stranger's message
+                // is not read, nor charged.
+                const refusal = ctx.keyRefusal(method.path, metadata);
+                if (refusal) return refuse(refusal);
                 if (adopts) waiting.set(metadata, admission);
                 next(metadata);
               })

@@ -1,6 +1,5 @@
 import type { StoredLayer } from '../models/layer.js';
 import { badLayerName } from '../models/names.js';
-import type { Guard } from '../route-guards.js';
 import { V2Error } from '../v2/errors.js';
 import { findModel, type Model, models } from '../v2/models.js';
 import { configOf } from '../v2/repository.js';
@@ -19,9 +18,6 @@ export interface RepositoryContext extends GrpcContext {
   readonly targetNamed: (name: string, version: string | undefined) => Model | StoredLayer;
 }
 
-/** A call's handler and (for loads and unloads) the guard it needs beyond the API's. */
-type Call<Req, Res> = { readonly handler: Handler<Req, Res>; readonly guard?: Guard };
-
 /** A layer name a load or unload may take, or INVALID_ARGUMENT with REST's message. */
 function layerName(name: string): string {
   const bad = badLayerName(name, (n) => findModel(n) !== undefined);
@@ -33,55 +29,45 @@ export function repositoryCalls(ctx: RepositoryContext) {
   const { stored, targetNamed } = ctx;
   const { registry } = stored.layers;
 
-  const repositoryIndex: Call<RepositoryIndexRequest, unknown> = {
-    handler: (call) => ({ models: registry.index(call.request.ready === true) }),
+  const repositoryIndex: Handler<RepositoryIndexRequest, unknown> = (call) => ({
+    models: registry.index(call.request.ready === true),
+  });
+
+  const modelConfig: Handler<ModelRequest, unknown> = (call) => {
+    const name = call.request.name ?? '';
+    const target = targetNamed(name, call.request.version);
+    return 'route' in target
+      ? { config: configOf(name, undefined, target) }
+      : { config: configOf(name, target, undefined) };
   };
 
-  const modelConfig: Call<ModelRequest, unknown> = {
-    handler: (call) => {
-      const name = call.request.name ?? '';
-      const target = targetNamed(name, call.request.version);
-      return 'route' in target
-        ? { config: configOf(name, undefined, target) }
-        : { config: configOf(name, target, undefined) };
-    },
+  const modelStatistics: Handler<ModelRequest, unknown> = async (call) => {
+    const name = call.request.name ?? '';
+    if (name !== '') targetNamed(name, call.request.version);
+    // Empty: every model, as GET /v2/models/stats lists them.
+    const names = name === '' ? [...models.map((m) => m.name), ...registry.ready] : [name];
+    return { model_stats: await stored.statistics(names) };
   };
 
-  const modelStatistics: Call<ModelRequest, unknown> = {
-    handler: async (call) => {
-      const name = call.request.name ?? '';
-      if (name !== '') targetNamed(name, call.request.version);
-      // Empty: every model, as GET /v2/models/stats lists them.
-      const names = name === '' ? [...models.map((m) => m.name), ...registry.ready] : [name];
-      return { model_stats: await stored.statistics(names) };
-    },
+  const load: Handler<RepositoryModelRequest, unknown> = async (call, finally_) => {
+    const name = layerName(call.request.model_name ?? '');
+    // The message's files stay held (the call holds them) beside the body the load is charged
+    // for, until the call ends.
+    const message = ctx.app.memoryBudget.open();
+    finally_(() => message.release());
+    let files = 0;
+    for (const p of Object.values(call.request.parameters ?? {})) files += p.bytes_param?.length ?? 0;
+    message.set(files, 'the load message');
+    // As REST refuses a body it could not hold before reading it: here before it is made.
+    const body = loadBodyOf(call.request.parameters, (bytes) => stored.layers.checkLoad(bytes));
+    await stored.load(name, body);
+    return {};
   };
 
-  const load: Call<RepositoryModelRequest, unknown> = {
-    guard: 'admin',
-    handler: async (call, finally_) => {
-      const name = layerName(call.request.model_name ?? '');
-      // The message's files stay held (the call holds them) beside the body the load is charged
-      // for, until the call ends.
-      const message = ctx.app.memoryBudget.open();
-      finally_(() => message.release());
-      let files = 0;
-      for (const p of Object.values(call.request.parameters ?? {})) files += p.bytes_param?.length ?? 0;
-      message.set(files, 'the load message');
-      // As REST refuses a body it could not hold before reading it: here before it is made.
-      const body = loadBodyOf(call.request.parameters, (bytes) => stored.layers.checkLoad(bytes));
-      await stored.load(name, body);
-      return {};
-    },
-  };
-
-  const unload: Call<RepositoryModelRequest, unknown> = {
-    guard: 'admin',
-    handler: async (call) => {
-      const name = layerName(call.request.model_name ?? '');
-      await stored.unload(name);
-      return {};
-    },
+  const unload: Handler<RepositoryModelRequest, unknown> = async (call) => {
+    const name = layerName(call.request.model_name ?? '');
+    await stored.unload(name);
+    return {};
   };
 
   return {

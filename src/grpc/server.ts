@@ -1,9 +1,10 @@
 import type { Http2Server, Http2Session, Settings } from 'node:http2';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { guardKeys, guardRefusal } from '../plugins/auth.js';
 import { closeSilentConnections } from '../silent-connections.js';
 import { callMetrics } from './call-metrics.js';
 import { HealthService } from './health.js';
-import { type GrpcContext, inferenceService } from './inference-service.js';
+import { authorizationOf, type GrpcContext, guardOfCall, inferenceService } from './inference-service.js';
 import { loadMessageBytes } from './load-message.js';
 import { messageIntake } from './message-intake.js';
 import { HEALTH_SERVICE, INFERENCE_SERVICE, type MessageLimit, serviceDefinition } from './proto.js';
@@ -91,6 +92,7 @@ export class GrpcServer {
     // load route has its own as well): a larger one is refused (RESOURCE_EXHAUSTED) undecoded.
     const loadBytes = loadMessageBytes(config.maxStoredBytes);
     const limit: MessageLimit = (method) => (method === LOAD_METHOD ? loadBytes : config.maxBodyBytes);
+    const keysOf = guardKeys({ apiKeys: config.apiKeys, metricsKeys: [], adminKeys: config.adminApiKeys });
     const server = new Server({
       'grpc.max_receive_message_length': Math.max(config.maxBodyBytes, loadBytes),
       // Calls one connection may have open at once, each holding up to a message: bounded, as
@@ -99,8 +101,10 @@ export class GrpcServer {
       // A connection with no call open is kept as long as an idle HTTP keep-alive one, then sent
       // GOAWAY (clients reconnect for their next call); grpc-js's default is forever.
       'grpc.max_connection_idle_ms': app.server.keepAliveTimeout,
-      // The intake first: it reaches into grpc-js's own call, which only the first one sees.
+      // The metrics first, around everything: the statuses the intake sends (refusals from a
+      // call's headers or of its message) are counted as the handlers' are.
       interceptors: [
+        callMetrics(this.#ctx.metrics),
         messageIntake({
           config,
           pool: app.pool,
@@ -109,8 +113,8 @@ export class GrpcServer {
           deliveries: app.deliveries,
           limit,
           adoptingMethod: INFER_METHOD,
+          keyRefusal: (method, metadata) => guardRefusal(keysOf, guardOfCall(method), authorizationOf(metadata)),
         }),
-        callMetrics(this.#ctx.metrics),
       ],
     });
     widenStreamWindow(server, Math.min(config.maxBodyBytes, MAX_RECEIVE_WINDOW));

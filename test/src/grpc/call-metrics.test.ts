@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:http2';
 import { describe, it } from 'node:test';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { SLEEP } from '../../fixtures/faulty-worker.js';
@@ -72,5 +73,44 @@ describe('gRPC calls in /metrics', () => {
     assert.equal(handled(text, 'ModelInfer', 'CANCELLED'), 1);
     assert.equal(handled(text, 'ModelInfer', 'OK'), 0);
     assert.equal(handled(text, 'ModelInfer', 'UNAVAILABLE'), 0);
+  });
+
+  it("counts the calls the intake refuses, from their headers or their message, as the handlers' refusals", async (t) => {
+    const { app, port, close } = await serve(null, { requestTimeoutMs: 500, apiKeys: ['the-key'] });
+    const session = connect(`http://127.0.0.1:${port}`);
+    // The session first: the app's close waits for it.
+    t.after(async () => {
+      session.destroy();
+      await close();
+    });
+    const open = (headers: Record<string, string>) => {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': `/${SERVICE}/ModelInfer`,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        ...headers,
+      });
+      stream.on('error', () => {});
+      // A message of 1 KiB announced, 10 bytes of it sent: never whole.
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(1024, 1);
+      stream.write(Buffer.concat([prefix, Buffer.alloc(10)]));
+      // The status comes in the trailers, or in the headers of an answer that is nothing else.
+      return new Promise<string>((resolve) => {
+        const settle = (h: Record<string, unknown>) => {
+          if (h['grpc-status'] !== undefined) resolve(String(h['grpc-status']));
+        };
+        stream.on('response', settle);
+        stream.on('trailers', settle);
+      });
+    };
+    // Without its key: refused from its headers. With it: cut off at the deadline, its message unfinished.
+    const [stranger, held] = await Promise.all([open({}), open({ authorization: 'Bearer the-key' })]);
+    assert.equal(Number(stranger), status.UNAUTHENTICATED);
+    assert.equal(Number(held), status.DEADLINE_EXCEEDED);
+    const text = await scrape(app);
+    assert.equal(handled(text, 'ModelInfer', 'UNAUTHENTICATED'), 1);
+    assert.equal(handled(text, 'ModelInfer', 'DEADLINE_EXCEEDED'), 1);
   });
 });

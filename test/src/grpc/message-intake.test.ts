@@ -32,21 +32,32 @@ const conv2dCall = () => ({
   raw_input_contents: [rawOf(new Float32Array(64 * 64).fill(1)), rawOf(new Float32Array(9).fill(2))],
 });
 
-/** A ModelInfer call opened on `session`: its headers sent, its message not yet. */
-function openCall(session: ReturnType<typeof connect>): ClientHttp2Stream {
+/** A call (ModelInfer unless `path` says) opened on `session`: its headers sent, its message not yet. */
+function openCall(
+  session: ReturnType<typeof connect>,
+  headers: Record<string, string> = {},
+  path = PATH,
+): ClientHttp2Stream {
   const stream = session.request({
     ':method': 'POST',
-    ':path': PATH,
+    ':path': path,
     'content-type': 'application/grpc',
     te: 'trailers',
+    ...headers,
   });
   stream.on('error', () => {});
   return stream;
 }
 
-/** A ModelInfer call on `session` whose message announces `length` bytes and sends `sent` of them, then waits. */
-function partialMessage(session: ReturnType<typeof connect>, length: number, sent: number): PartialCall {
-  const stream = openCall(session);
+/** A call on `session` whose message announces `length` bytes and sends `sent` of them, then waits. */
+function partialMessage(
+  session: ReturnType<typeof connect>,
+  length: number,
+  sent: number,
+  headers: Record<string, string> = {},
+  path = PATH,
+): PartialCall {
+  const stream = openCall(session, headers, path);
   const ended = new Promise<{ code: number; message: string }>((resolve) => {
     const settle = (h: Record<string, unknown>) => {
       if (h['grpc-status'] !== undefined)
@@ -155,6 +166,27 @@ describe('a gRPC message while it arrives', () => {
     assert.equal(app.uploads.size, 0, 'no upload watched for a call whose message is whole');
     assert.equal(app.memoryBudget.charged, 0);
     watch.cancel();
+  });
+});
+
+describe('a call without the key its method needs', () => {
+  it('is refused from its headers, its message neither read nor charged: UNAUTHENTICATED, and PERMISSION_DENIED for a load with an API key', async (t) => {
+    const { app, session } = await served(t, { apiKeys: ['api-key'], adminApiKeys: ['admin-key'] });
+    const stranger = partialMessage(session, 4 * MiB, MiB);
+    const load = partialMessage(
+      session,
+      4 * MiB,
+      MiB,
+      { authorization: 'Bearer api-key' },
+      '/inference.GRPCInferenceService/RepositoryModelLoad',
+    );
+    const [s, l] = await Promise.all([within(stranger.ended, 3000), within(load.ended, 3000)]);
+    assert.ok(s && l, 'both were ended before their messages were whole');
+    assert.equal(s.code, status.UNAUTHENTICATED);
+    assert.equal(l.code, status.PERMISSION_DENIED);
+    await until(() => app.memoryBudget.charged === 0 && app.uploads.size === 0);
+    assert.equal(app.memoryBudget.charged, 0);
+    assert.equal(app.uploads.size, 0);
   });
 });
 
