@@ -80,6 +80,29 @@ class StreamRecipient implements Recipient {
 }
 
 /**
+ * The rest of a message refused before it was whole, read and thrown away as a refused HTTP
+ * body's is (src/plugins/refused-bodies.ts), so that a client still sending it is not reset
+ * (RST_STREAM right after the status makes grpc-js's client report INTERNAL instead of the
+ * status) but cannot go on forever either: past the deadline, below the minimum pace, or past
+ * the method's message limit, the stream is reset (CANCEL).
+ */
+function readAway(stream: Http2Stream, uploads: Uploads, deadlineMs: number, maxBytes: number): void {
+  const reset = () => {
+    upload.end();
+    stream.close(http2.NGHTTP2_CANCEL);
+  };
+  const upload = uploads.start(performance.now() + deadlineMs, reset);
+  let read = 0;
+  stream.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > maxBytes) reset();
+    else upload.progress(read);
+  });
+  stream.once('close', () => upload.end());
+  stream.once('end', () => upload.end());
+}
+
+/**
  * What a call's message may cost while it arrives, bounded as an HTTP body is
  * (src/request-admission.ts, src/uploads.ts):
  * - its key: a call without the key its method needs is refused from its headers (UNAUTHENTICATED,
@@ -173,6 +196,7 @@ export const messageIntake =
           // An answer on its way holds what its request held until it is taken (the stream closes).
           if (delivery === null) finish();
           next(status);
+          if (!stream.readableEnded) readAway(stream, ctx.uploads, ctx.config.requestTimeoutMs, max);
         })
         .build(),
     );

@@ -171,7 +171,11 @@ describe('a gRPC message while it arrives', () => {
 
 describe('a call without the key its method needs', () => {
   it('is refused from its headers, its message neither read nor charged: UNAUTHENTICATED, and PERMISSION_DENIED for a load with an API key', async (t) => {
-    const { app, session } = await served(t, { apiKeys: ['api-key'], adminApiKeys: ['admin-key'] });
+    const { app, session } = await served(t, {
+      apiKeys: ['api-key'],
+      adminApiKeys: ['admin-key'],
+      requestTimeoutMs: 1000,
+    });
     const stranger = partialMessage(session, 4 * MiB, MiB);
     const load = partialMessage(
       session,
@@ -180,10 +184,20 @@ describe('a call without the key its method needs', () => {
       { authorization: 'Bearer api-key' },
       '/inference.GRPCInferenceService/RepositoryModelLoad',
     );
+    const closed = (call: PartialCall) =>
+      new Promise<void>((resolve) => (call.stream.closed ? resolve() : call.stream.on('close', resolve)));
     const [s, l] = await Promise.all([within(stranger.ended, 3000), within(load.ended, 3000)]);
     assert.ok(s && l, 'both were ended before their messages were whole');
     assert.equal(s.code, status.UNAUTHENTICATED);
     assert.equal(l.code, status.PERMISSION_DENIED);
+    // The rest is read away for as long as a message may take, not forever: then their streams are reset.
+    assert.equal(
+      await within(
+        Promise.all([closed(stranger), closed(load)]).then(() => 'closed'),
+        5000,
+      ),
+      'closed',
+    );
     await until(() => app.memoryBudget.charged === 0 && app.uploads.size === 0);
     assert.equal(app.memoryBudget.charged, 0);
     assert.equal(app.uploads.size, 0);
