@@ -59,3 +59,7 @@ export function statuses(...results: Result[]): Record<string, number> {
     for (const [code, { count }] of Object.entries(r.statusCodeStats)) out[code] = (out[code] ?? 0) + count;
   return out;
 }
+
+/** The head of a JSON op request of `length` bytes to `path`, with the load run's key, as raw sockets send it. */
+export const requestHead = (path: string, length: number): string =>
+  `POST ${path} HTTP/1.1\r\nHost: load\r\nContent-Type: application/json\r\nAuthorization: Bearer load-key\r\nContent-Length: ${length}\r\n\r\n`;

@@ -7,6 +7,7 @@
  * than let them hold their requests' memory and slots for as long as the sockets stay open.
  */
 import { connect, type Socket } from 'node:net';
+import { requestHead } from './harness.js';
 
 export interface NonReaders {
   /** Sockets opened so far. */
@@ -27,9 +28,7 @@ export function startNonReaders(
     for (let i = 0; i < perWave; i++) {
       const socket = connect(Number(port), hostname);
       socket.on('error', () => {});
-      socket.write(
-        `POST ${path} HTTP/1.1\r\nHost: load\r\nContent-Type: application/json\r\nAuthorization: Bearer load-key\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
+      socket.write(requestHead(path, Buffer.byteLength(body)) + body);
       socket.pause();
       sockets.push(socket);
     }

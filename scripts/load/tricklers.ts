@@ -3,6 +3,7 @@
  * and then, reopened as soon as the server cuts one off, so `count` of them trickle throughout.
  */
 import { connect, type Socket } from 'node:net';
+import { requestHead } from './harness.js';
 
 export interface Tricklers {
   /** Statuses the server answered them with (408 when cut off, 503 at shutdown), by status. */
@@ -23,9 +24,7 @@ export function startTricklers(url: string, count: number, declared: number, pat
     let received = '';
     let timer: NodeJS.Timeout | undefined;
     socket.on('connect', () => {
-      socket.write(
-        `POST ${path} HTTP/1.1\r\nHost: load\r\nContent-Type: application/json\r\nAuthorization: Bearer load-key\r\nContent-Length: ${declared}\r\n\r\n{`,
-      );
+      socket.write(`${requestHead(path, declared)}{`);
       timer = setInterval(() => socket.write(' '), 1000);
     });
     socket.on('data', (c: Buffer) => (received += c.toString('latin1')));

@@ -79,12 +79,22 @@ const RPC_GUARDS: Readonly<Record<string, Guard>> = {
 };
 
 /** The guard of a call by its path (`/package.Service/Method`). */
-export function guardOfCall(path: string): Guard | undefined {
+function guardOfCall(path: string): Guard | undefined {
   const prefix = `/${INFERENCE_SERVICE}/`;
   return path.startsWith(prefix) ? (RPC_GUARDS[path.slice(prefix.length)] ?? 'api') : undefined;
 }
 
-export const authorizationOf = (metadata: Metadata): string | undefined => {
+/**
+ * Why a call of `path` with this metadata may not be made (REST's rule: src/plugins/auth.ts), or
+ * null: the one check of a call's key, made from its headers by the message intake and again by
+ * the handler, should the intake not see the call.
+ */
+export function callKeyRefusal(config: Config): (path: string, metadata: Metadata) => ProblemError | null {
+  const keysOf = guardKeys({ apiKeys: config.apiKeys, metricsKeys: [], adminKeys: config.adminApiKeys });
+  return (path, metadata) => guardRefusal(keysOf, guardOfCall(path), authorizationOf(metadata));
+}
+
+const authorizationOf = (metadata: Metadata): string | undefined => {
   const v = metadata.get('authorization')[0];
   return typeof v === 'string' ? v : undefined;
 };
@@ -117,7 +127,7 @@ export type Handler<Req, Res> = (
  */
 export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation {
   const { app, config } = ctx;
-  const keysOf = guardKeys({ apiKeys: config.apiKeys, metricsKeys: [], adminKeys: config.adminApiKeys });
+  const keyRefusal = callKeyRefusal(config);
   const keyed = config.apiKeys.length > 0;
   const { layers } = ctx.stored;
   const { registry, stats } = layers;
@@ -129,7 +139,7 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
   const unary =
     <Req, Res>(rpc: string, handler: Handler<Req, Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-      const guard = guardOfCall(`/${INFERENCE_SERVICE}/${rpc}`);
+      const path = `/${INFERENCE_SERVICE}/${rpc}`;
       const started = performance.now();
       const callId = callIdOf(call.metadata);
       const cleanups: (() => void)[] = [];
@@ -158,7 +168,7 @@ export function inferenceService(ctx: GrpcContext): UntypedServiceImplementation
       try {
         // The key first (src/grpc/message-intake.ts has refused a call without it from its
         // headers; here too should the intake not see the call): strangers learn nothing.
-        const refusal = guardRefusal(keysOf, guard, authorizationOf(call.metadata));
+        const refusal = keyRefusal(path, call.metadata);
         if (refusal) throw refusal;
         const oversize = oversizeReason(call.request);
         if (oversize !== undefined) throw new V2Error(413, oversize);

@@ -1,10 +1,9 @@
 import type { Http2Server, Http2Session, Settings } from 'node:http2';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { guardKeys, guardRefusal } from '../plugins/auth.js';
 import { closeSilentConnections } from '../silent-connections.js';
 import { callMetrics } from './call-metrics.js';
 import { HealthService } from './health.js';
-import { authorizationOf, type GrpcContext, guardOfCall, inferenceService } from './inference-service.js';
+import { callKeyRefusal, type GrpcContext, inferenceService } from './inference-service.js';
 import { loadMessageBytes } from './load-message.js';
 import { messageIntake } from './message-intake.js';
 import { HEALTH_SERVICE, INFERENCE_SERVICE, type MessageLimit, serviceDefinition } from './proto.js';
@@ -92,7 +91,6 @@ export class GrpcServer {
     // load route has its own as well): a larger one is refused (RESOURCE_EXHAUSTED) undecoded.
     const loadBytes = loadMessageBytes(config.maxStoredBytes);
     const limit: MessageLimit = (method) => (method === LOAD_METHOD ? loadBytes : config.maxBodyBytes);
-    const keysOf = guardKeys({ apiKeys: config.apiKeys, metricsKeys: [], adminKeys: config.adminApiKeys });
     const server = new Server({
       'grpc.max_receive_message_length': Math.max(config.maxBodyBytes, loadBytes),
       // Calls one connection may have open at once, each holding up to a message: bounded, as
@@ -113,7 +111,7 @@ export class GrpcServer {
           deliveries: app.deliveries,
           limit,
           adoptingMethod: INFER_METHOD,
-          keyRefusal: (method, metadata) => guardRefusal(keysOf, guardOfCall(method), authorizationOf(metadata)),
+          keyRefusal: callKeyRefusal(config),
         }),
       ],
     });
