@@ -6,6 +6,8 @@ import { dtypeOf, lengthOf, piecesOf, type Values } from './pieces.js';
 /** Elements formatted, or base64 bytes encoded, between two yields to the event loop. */
 export const CHUNK_ELEMENTS = 1 << 16;
 const CHUNK_BYTES = 3 << 18; // a multiple of 3: base64 pieces join without padding
+/** A piece at least this long (a chunk's base64 or numbers) is let through the event loop after. */
+const JOIN_CHARS = 1 << 18;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -98,20 +100,36 @@ function* answerPieces(
   pieces.push('}');
 }
 
-/** The pieces (ASCII throughout) written once into one buffer. */
-function joinPieces(pieces: readonly string[]): Buffer {
+/**
+ * The pieces (ASCII throughout) written once into one buffer, yielding after each piece of
+ * JOIN_CHARS or more: writing a 5.6 MB answer in one go took the main thread 78 ms under load.
+ */
+function* joinPieces(pieces: readonly string[], out: Buffer): Generator<void, void, void> {
+  let at = 0;
+  for (const p of pieces) {
+    at += out.write(p, at, 'latin1');
+    if (p.length >= JOIN_CHARS) yield;
+  }
+}
+
+function joinedLength(pieces: readonly string[]): number {
   let length = 0;
   for (const p of pieces) length += p.length;
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const p of pieces) at += out.write(p, at, 'latin1');
+  return length;
+}
+
+function joinNow(pieces: readonly string[]): Buffer {
+  const out = Buffer.allocUnsafe(joinedLength(pieces));
+  for (const _ of joinPieces(pieces, out));
   return out;
 }
 
 async function finishLater(steps: Generator<void, void, void>, pieces: readonly string[]): Promise<Buffer> {
   do await yieldToLoop();
   while (!steps.next().done);
-  return joinPieces(pieces);
+  const out = Buffer.allocUnsafe(joinedLength(pieces));
+  for (const _ of joinPieces(pieces, out)) await yieldToLoop();
+  return out;
 }
 
 /**
@@ -129,7 +147,7 @@ export function answerJson(entries: readonly AnswerEntry[], encoding: OutputEnco
   const pieces: string[] = ['{'];
   const steps = answerPieces(entries, encoding, pieces);
   try {
-    if (steps.next().done) return joinPieces(pieces);
+    if (steps.next().done) return joinNow(pieces);
   } catch (err) {
     return Promise.reject(err as Error);
   }

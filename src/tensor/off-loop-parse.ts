@@ -7,7 +7,7 @@ import { PackedData } from '../schemas/tensor-data.js';
 import { piscinaTransfer } from '../transfer-list.js';
 import { workerExecArgv } from '../worker-exec-argv.js';
 import { JsonRefusal, parseCheckedJson } from './checked-json.js';
-import { DecodedBase64, longBase64Bytes, type ParsedJson, parseJsonBody } from './json-body.js';
+import { DecodedBase64, longBase64Bytes, type ParsedJson, parseJsonBodySteps } from './json-body.js';
 import type { BodyKind } from './pack-data.js';
 import type { PackedInTransit, ParseOutcome, ParseTask } from './parse-worker.js';
 
@@ -15,12 +15,13 @@ import type { PackedInTransit, ParseOutcome, ParseTask } from './parse-worker.js
  * JSON bodies parsed where they cannot stall the event loop. JSON.parse of 32 MB of numbers takes
  * the thread for hundreds of milliseconds, and zod and the decoder would then walk millions of
  * elements: with a few such bodies in flight, /health/live answered after a second. A body whose
- * JSON (long base64 aside, which src/tensor/json-body.ts decodes natively in a few ms) reaches
- * OFF_LOOP_BYTES is parsed in a parse thread, which also reads its tensor data into typed arrays;
- * a smaller one is parsed at once, on the main thread, as before: the small-op path takes no
- * thread hop. The parse thread checks the body against its route's schema too, and sends a
- * refused body back as its field errors only; the main thread's check of an accepted body (by
- * Fastify's validator) then meets typed arrays, not millions of elements.
+ * JSON (long base64 aside) reaches OFF_LOOP_BYTES is parsed in a parse thread, which also reads
+ * its tensor data into typed arrays; a smaller one is parsed on the main thread, its base64
+ * decoded natively a piece per turn of the event loop (src/tensor/json-body.ts), and at once if
+ * it has at most a piece: the small-op path takes no thread hop and no turn. The parse thread
+ * checks the body against its route's schema too, and sends a refused body back as its field
+ * errors only; the main thread's check of an accepted body (by Fastify's validator) then meets
+ * typed arrays, not millions of elements.
  */
 
 /** JSON bytes (long base64 values not counted) from which a body is parsed off the event loop. */
@@ -51,6 +52,19 @@ function unpack(value: unknown, packed: readonly PackedInTransit[]): void {
   }
 }
 
+/** Takes a parse's next step now, and each further one in a later turn of the event loop. */
+function stepOn(steps: Generator<void, ParsedJson, void>, done: Done): void {
+  let step: IteratorResult<void, ParsedJson>;
+  try {
+    step = steps.next();
+  } catch (err) {
+    done(requestError(err));
+    return;
+  }
+  if (step.done) done(null, step.value);
+  else setImmediate(stepOn, steps, done);
+}
+
 /** Parses the JSON bodies of one API (`kind` says where its tensors' data sit). */
 export class JsonBodyParser {
   readonly #kind: BodyKind;
@@ -74,14 +88,7 @@ export class JsonBodyParser {
    */
   parse(body: Buffer, done: Done, op?: string | (() => string | undefined)): void {
     if (!JsonBodyParser.offLoop(body)) {
-      let parsed: ParsedJson;
-      try {
-        parsed = parseJsonBody(body, parseCheckedJson);
-      } catch (err) {
-        done(requestError(err));
-        return;
-      }
-      done(null, parsed);
+      stepOn(parseJsonBodySteps(body, parseCheckedJson), done);
       return;
     }
     const owned = body.byteOffset === 0 && body.buffer.byteLength === body.length;

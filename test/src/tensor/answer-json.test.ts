@@ -79,6 +79,22 @@ describe('answerJson', () => {
     assert.ok(turns >= 7, `other work ran ${turns} times while 8 chunks were written`);
   });
 
+  it('lets the event loop run between chunks of a large base64 result, as it writes them out too', async () => {
+    const values = ramp(Float32Array, 8 * CHUNK_ELEMENTS * 3);
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const answer = await answerJson([{ name: 'output', values, shape: [values.length] }], 'base64');
+    counting = false;
+    // 6 MiB of bytes: 8 chunks of 768 KiB encoded, then 8 pieces of 1 MiB of text written.
+    assert.ok(turns >= 15, `other work ran ${turns} times while 8 chunks were encoded and written`);
+    assert.equal(answer.toString('utf8'), reference([{ name: 'output', values, shape: [values.length] }], 'base64'));
+  });
+
   it('refuses a result that does not fit its shape, always as a rejected promise', async () => {
     const refused = answerJson([{ name: 'output', values: new Float32Array(3), shape: [2, 2] }], 'json');
     assert.ok(refused instanceof Promise);

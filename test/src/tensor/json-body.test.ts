@@ -7,6 +7,7 @@ import {
   LONG_BASE64,
   longBase64Bytes,
   parseJsonBody,
+  parseJsonBodySteps,
 } from '../../../src/tensor/json-body.js';
 
 const parse = (text: string): unknown => JSON.parse(text);
@@ -89,6 +90,21 @@ describe('parseJsonBody', () => {
     const parsed = parseJsonBody(bytesOf(text), parse);
     assert.equal(parsed.decoded, null);
     assert.deepEqual(parsed.value, JSON.parse(text));
+  });
+
+  it('decodes a piece of base64 a step, over values and across them, to what one go gives', () => {
+    const stepsOf = (text: string) => {
+      const steps = parseJsonBodySteps(bytesOf(text), parse);
+      let yields = 0;
+      for (let step = steps.next(); ; step = steps.next(), yields++) if (step.done) return { yields, ...step.value };
+    };
+    const three = base64((BASE64_PIECE / 4) * 3 * 3, 5);
+    const text = JSON.stringify({ input: { b64: three }, weight: { b64: three.slice(0, BASE64_PIECE) } });
+    const { yields, value, decoded } = stepsOf(text);
+    assert.equal(yields, 3, 'a yield before each piece after the first');
+    assert.deepEqual(value, JSON.parse(text));
+    assert.deepEqual(decoded, parseJsonBody(bytesOf(text), parse).decoded);
+    assert.equal(stepsOf(JSON.stringify({ input: { b64: long }, weight: { b64: longer } })).yields, 0);
   });
 
   it('finds values however the JSON is spaced, and not inside other strings', () => {

@@ -80,6 +80,26 @@ describe('JsonBodyParser', () => {
     );
   });
 
+  it('decodes the long base64 of a body it parses on the event loop a piece per turn, letting other work through', async () => {
+    const b64 = Buffer.alloc(6 * 2 ** 20, 7).toString('base64');
+    const body = Buffer.from(JSON.stringify({ input: { shape: [1, 1, 1, 2 ** 20], b64 }, weight: { shape: [1] } }));
+    assert.equal(JsonBodyParser.offLoop(body), false);
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const { sync, result } = parse(v1, body, 'conv2d/forward');
+    const { value, decoded } = await result;
+    counting = false;
+    assert.equal(sync, false);
+    assert.ok(turns >= 7, `other work ran ${turns} times while 8 pieces were decoded`);
+    assert.equal((value as { input: { b64: string } }).input.b64, b64);
+    assert.deepEqual(decoded!.take(b64), Buffer.alloc(6 * 2 ** 20, 7));
+  });
+
   it('decodes the long base64 of a body it parses off the event loop, as on it', async () => {
     const b64 = Buffer.from(Float32Array.from({ length: 2 ** 16 }, (_, i) => i / 3).buffer).toString('base64');
     const text = JSON.stringify({
