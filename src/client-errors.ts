@@ -3,8 +3,11 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { PROBLEM_TYPES, type ProblemSlug, problemDocument } from './problems.js';
 
-/** How long a connection refused by the parser is read from before it is closed. */
-const CLIENT_ERROR_LINGER_MS = 2000;
+/**
+ * How long a refused connection is left open before it is closed: closing it with bytes unread
+ * resets it, and a client that has not read its answer by then loses it.
+ */
+export const REFUSAL_LINGER_MS = 2000;
 
 /** What Node's HTTP parser refused, as the problem it is to the client. */
 function classify(err: NodeJS.ErrnoException): { slug: ProblemSlug; detail: string } {
@@ -49,6 +52,6 @@ export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoExcept
       `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
   );
   socket.resume();
-  const linger = setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
   socket.once('close', () => clearTimeout(linger));
 }

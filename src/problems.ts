@@ -8,7 +8,7 @@ export const PROBLEM_TYPES = {
     status: 400,
     title: 'Invalid request',
     description:
-      'The body is malformed or breaks the schema: wrong types, missing or unknown fields, bad dtype, data length, tensor rank.',
+      'The body is malformed or breaks the schema: wrong types, missing or unknown fields, bad dtype, data length, tensor rank; or it came in chunks too small to read at a bounded cost (past its first 1,024, averaging under 512 bytes).',
   },
   unauthorized: {
     status: 401,

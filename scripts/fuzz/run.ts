@@ -46,10 +46,8 @@ function send(
   timeoutMs: number,
 ): Promise<{ status: number; contentType: string; body: string }> {
   const url = new URL(baseUrl);
-  const headers: Record<string, string> = {
-    'content-type': req.contentType,
-    'content-length': String(Buffer.byteLength(req.body)),
-  };
+  const headers: Record<string, string> = { 'content-type': req.contentType };
+  if (req.chunkBytes === undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
   if (!req.withoutKey) headers.authorization = `Bearer ${apiKey}`;
   return new Promise((resolve, reject) => {
     const r = httpRequest(
@@ -76,7 +74,11 @@ function send(
     );
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     r.on('error', reject);
-    r.end(req.body);
+    const body = Buffer.from(req.body);
+    // A write each: node:http sends every write as a chunk of its own.
+    for (let at = 0; req.chunkBytes !== undefined && at < body.length; at += req.chunkBytes)
+      r.write(body.subarray(at, at + req.chunkBytes));
+    r.end(req.chunkBytes === undefined ? body : undefined);
   });
 }
 

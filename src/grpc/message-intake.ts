@@ -7,11 +7,14 @@ import {
   ServerListenerBuilder,
   status as Status,
 } from '@grpc/grpc-js';
+import { piecesRefusal } from '../body-pieces.js';
+import { REFUSAL_LINGER_MS } from '../client-errors.js';
 import type { Config } from '../config.js';
 import type { Deliveries, Delivery, Recipient } from '../deliveries.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import { HELD_PER_BODY_BYTE } from '../memory-model.js';
 import type { KernelPool } from '../pool.js';
+import { ProblemError } from '../problems.js';
 import { RequestAdmission } from '../request-admission.js';
 import type { Uploads } from '../uploads.js';
 import type { MessageLimit } from './proto.js';
@@ -84,7 +87,8 @@ class StreamRecipient implements Recipient {
  * body's is (src/plugins/refused-bodies.ts), so that a client still sending it is not reset
  * (RST_STREAM right after the status makes grpc-js's client report INTERNAL instead of the
  * status) but cannot go on forever either: past the deadline, below the minimum pace, or past
- * the method's message limit, the stream is reset (CANCEL).
+ * the method's message limit, the stream is reset (CANCEL); in frames too fine
+ * (src/body-pieces.ts), it is read no more, and reset a moment later.
  */
 function readAway(stream: Http2Stream, uploads: Uploads, deadlineMs: number, maxBytes: number): void {
   const reset = () => {
@@ -93,11 +97,18 @@ function readAway(stream: Http2Stream, uploads: Uploads, deadlineMs: number, max
   };
   const upload = uploads.start(performance.now() + deadlineMs, reset);
   let read = 0;
-  stream.on('data', (chunk: Buffer) => {
+  let pieces = 0;
+  const onData = (chunk: Buffer) => {
     read += chunk.length;
     if (read > maxBytes) reset();
-    else upload.progress(read);
-  });
+    else if (piecesRefusal(++pieces, read)) {
+      // Flow control holds the client while it reads the status.
+      stream.off('data', onData);
+      stream.pause();
+      setTimeout(reset, REFUSAL_LINGER_MS).unref();
+    } else upload.progress(read);
+  };
+  stream.on('data', onData);
   stream.once('close', () => upload.end());
   stream.once('end', () => upload.end());
 }
@@ -115,7 +126,9 @@ function readAway(stream: Http2Stream, uploads: Uploads, deadlineMs: number, max
  *   (UNAVAILABLE when it has no room now, RESOURCE_EXHAUSTED when it never could);
  * - its time: the nearer of REQUEST_TIMEOUT_MS and the caller's deadline runs from its headers,
  *   and a message arriving slower than MIN_BODY_BYTES_PER_SECOND is cut off
- *   (DEADLINE_EXCEEDED); shutdown ends those still arriving (UNAVAILABLE).
+ *   (DEADLINE_EXCEEDED); shutdown ends those still arriving (UNAVAILABLE);
+ * - its frames: a message in DATA frames too fine to read at a bounded cost is refused
+ *   (INVALID_ARGUMENT; src/body-pieces.ts), as a chunked HTTP body is.
  * The bytes are counted on grpc-js's HTTP/2 stream (internals again); should those change, the
  * limit still holds through the service definition (src/grpc/proto.ts) but the watch is lost,
  * which test/src/grpc/message-intake.test.ts would show. The admission is handed to the adopting
@@ -143,10 +156,13 @@ export const messageIntake =
     );
     const adopts = method.path === ctx.adoptingMethod;
     let received = 0;
+    let pieces = 0;
     let done = false;
     let delivery: Delivery | null = null;
     const onData = (chunk: Buffer) => {
       received += chunk.length;
+      const tooFine = piecesRefusal(++pieces, received);
+      if (tooFine) return refuse(new ProblemError('invalid-request', tooFine));
       try {
         admission.received(received);
       } catch (err) {

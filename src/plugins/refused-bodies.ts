@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { piecesRefusal } from '../body-pieces.js';
+import { REFUSAL_LINGER_MS } from '../client-errors.js';
 import type { Uploads } from '../uploads.js';
 
 /**
@@ -11,8 +13,9 @@ import type { Uploads } from '../uploads.js';
  * instead would make most clients lose the 503 they were sent. Node reads it as fast as it
  * arrives, so 64 clients resending 5 MB bodies kept the main thread discarding ~1.5 GB/s and
  * health probes waited hundreds of ms. Here they are read at a bounded rate shared by all of them
- * (the clients wait on TCP flow control, not on our CPU); one beyond MAX_BODY_BYTES, or still
- * being read when the service stops, has its connection closed.
+ * (the clients wait on TCP flow control, not on our CPU); one beyond MAX_BODY_BYTES, cut into
+ * pieces too fine to read at a bounded cost (src/body-pieces.ts), or still being read when the
+ * service stops, has its connection closed.
  */
 export interface RefusedBodiesOptions {
   /** Bytes per second of refused bodies read, all connections together. */
@@ -53,7 +56,7 @@ export class ByteShaper {
 
 /**
  * Reads `req`'s remaining body and throws it away, pausing as `shaper` says; past `maxBytes` the
- * connection is closed. The first read(0) marks the message as consumed: otherwise Node, once the
+ * connection is closed, and in pieces too fine it is read no more and closed a moment later. The first read(0) marks the message as consumed: otherwise Node, once the
  * answer is sent, drops this listener and drains at full speed.
  */
 export function discardBody(
@@ -68,6 +71,7 @@ export function discardBody(
   const length = Number(req.headers['content-length']);
   const declared = Number.isFinite(length) ? length : Infinity;
   let read = 0;
+  let pieces = 0;
   let paused: NodeJS.Timeout | undefined;
   const upload = watch?.uploads.start(performance.now() + watch.deadlineMs, () => socket.destroy());
   const done = () => {
@@ -83,6 +87,13 @@ export function discardBody(
     upload?.progress(read);
     if (read > maxBytes) {
       socket.destroy();
+      return;
+    }
+    if (piecesRefusal(++pieces, read)) {
+      // Not read on: the client is held by TCP flow control while it reads its answer.
+      req.off('data', onData);
+      socket.pause();
+      setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
       return;
     }
     const wait = shaper.take(chunk.length);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { FastifyRequest } from 'fastify';
 import { bodyBytesParser } from '../../src/body-bytes.js';
+import { FREE_PIECES, MIN_PIECE_BYTES } from '../../src/body-pieces.js';
+import type { ProblemError } from '../../src/problems.js';
 
 interface Outcome {
   readonly err: (Error & { statusCode?: number; code?: string }) | null;
@@ -65,6 +68,27 @@ describe('bodyBytesParser', () => {
     assert.equal(parsed, false);
   });
 
+  it('refuses with 400 a body cut finer than MIN_PIECE_BYTES a piece past its first FREE_PIECES, before it is whole', async () => {
+    const pieces = 2 * FREE_PIECES;
+    for (const headers of [{ 'content-length': String(pieces) }, {}] as Record<string, string>[]) {
+      const fine = await read(
+        Array.from({ length: pieces }, (_, i) => bytes(1, i)),
+        headers,
+        1e6,
+      );
+      assert.equal((fine.err as ProblemError | null)?.status, 400);
+      assert.match(fine.err?.message ?? '', /came in (\d+) pieces for \1 bytes/);
+      assert.equal(fine.parsed, false);
+    }
+    const coarse = await read(
+      Array.from({ length: pieces }, (_, i) => bytes(MIN_PIECE_BYTES, i)),
+      {},
+      pieces * MIN_PIECE_BYTES,
+    );
+    assert.equal(coarse.err, null);
+    assert.equal(coarse.body?.length, pieces * MIN_PIECE_BYTES);
+  });
+
   it('answers 400 when the stream breaks, keeping a status the error already has', async () => {
     assert.equal((await read([bytes(10, 1), new Error('aborted')], { 'content-length': '100' })).err?.statusCode, 400);
     const timedOut = Object.assign(new Error('slow'), { statusCode: 408 });
@@ -89,5 +113,34 @@ describe('a body refused once read whole', () => {
     );
     const statuses = [...`${res.head}\r\n\r\n${res.body}`.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
     assert.deepEqual(statuses, [400, 413, 200]);
+  });
+});
+
+describe('a chunked body cut into bytes', () => {
+  it('gets a 400 problem document that says so, then its connection closed, unread', async (t) => {
+    const { build } = await import('../helpers/build.js');
+    const { connect } = await import('node:net');
+    const app = await build(t);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1');
+    t.after(() => socket.destroy());
+    socket.on('error', () => {});
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString('latin1')));
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.write(
+      'POST /v1/im2col HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
+    // 4 MiB of body as 1-byte chunks, 24 MiB of the wire: ~5 s of the main thread, had it been read.
+    const chunks = Buffer.from('1\r\n \r\n'.repeat(2 ** 16));
+    for (let i = 0; i < 64; i++) socket.write(chunks);
+    assert.equal(
+      await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(r, 10_000, 'open'))]),
+      'closed',
+    );
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    const problem = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { type: string; detail: string };
+    assert.match(problem.type, /invalid-request/);
+    assert.match(problem.detail, /chunks must average 512 bytes or more/);
   });
 });

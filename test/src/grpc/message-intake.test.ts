@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type ClientHttp2Stream, connect, constants } from 'node:http2';
 import { describe, it, type TestContext } from 'node:test';
 import { Metadata, status } from '@grpc/grpc-js';
+import { FREE_PIECES } from '../../../src/body-pieces.js';
 import { INFERENCE_SERVICE, serviceDefinition } from '../../../src/grpc/proto.js';
 import { SHUTDOWN_UPLOAD_GRACE_MS } from '../../../src/plugins/admission.js';
 import { until } from '../../helpers/faults.js';
@@ -101,6 +102,25 @@ describe('a gRPC message while it arrives', () => {
     await until(() => app.memoryBudget.charged === 0 && app.uploads.size === 0);
     assert.equal(app.memoryBudget.charged, 0);
     assert.equal(app.uploads.size, 0);
+  });
+
+  it('is refused with INVALID_ARGUMENT in DATA frames too fine to read at a bounded cost, then read no more and reset', async (t) => {
+    const { session } = await served(t, {});
+    const call = partialMessage(session, 64 * 1024, 0);
+    let reset = false;
+    call.stream.once('close', () => (reset = call.stream.rstCode === constants.NGHTTP2_CANCEL));
+    // A byte a frame: each write flushed before the next is queued.
+    const one = Buffer.of(1);
+    for (let i = 0; i < 4 * FREE_PIECES && !call.stream.closed; i++) {
+      call.stream.write(one);
+      await new Promise(setImmediate);
+    }
+    const end = await within(call.ended, 10_000);
+    assert.ok(end, 'the call was ended');
+    assert.equal(end.code, status.INVALID_ARGUMENT);
+    assert.match(end.message, /chunks must average 512 bytes or more/);
+    await until(() => call.stream.closed, 10_000);
+    assert.ok(reset, 'the stream was reset with CANCEL');
   });
 
   it('is refused with UNAVAILABLE once the messages arriving would pass the memory budget, before any is whole', async (t) => {

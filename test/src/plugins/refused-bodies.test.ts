@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { REFUSAL_LINGER_MS } from '../../../src/client-errors.js';
 import { ByteShaper, refusedBodiesPlugin } from '../../../src/plugins/refused-bodies.js';
 import { Uploads } from '../../../src/uploads.js';
 import { until } from '../../helpers/faults.js';
@@ -168,6 +169,29 @@ describe('bodies of refused requests', () => {
     await until(() => seen.refused?.socket.destroyed === true);
     assert.equal(seen.refused?.socket.destroyed, true, 'the server closed the connection');
     await closed;
+  });
+
+  it('cut into chunks too fine are read no further, and their connection closed once the answer had time to be read', async (t) => {
+    const { seen, port } = await appWith(t, Infinity, 64 * MiB);
+    const socket = connect(port, '127.0.0.1');
+    t.after(() => socket.destroy());
+    socket.on('error', () => {});
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString('latin1')));
+    const closed = new Promise<number>((done) => socket.once('close', () => done(performance.now())));
+    socket.write(
+      'POST /refused HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
+    await until(() => answer.length > 0);
+    const answeredAt = performance.now();
+    // 1 M chunks of one byte, 6 MiB of the wire.
+    const chunks = Buffer.from('1\r\nA\r\n'.repeat(2 ** 14));
+    for (let i = 0; i < 64; i++) socket.write(chunks);
+    const closedAt = await Promise.race([closed, new Promise<number>((r) => setTimeout(r, 10_000, Infinity))]);
+    assert.match(answer, /^HTTP\/1\.1 503 /);
+    assert.ok(closedAt < Infinity, 'the connection was closed');
+    assert.equal(seen.refused?.complete, false, 'the body was not read to its end');
+    assert.ok(closedAt - answeredAt >= REFUSAL_LINGER_MS - 100, `closed ${closedAt - answeredAt} ms after the answer`);
   });
 
   it('close the connection of one that trickles in below the minimum rate: a refusal holds no socket for long', async (t) => {
