@@ -330,8 +330,9 @@ const hugeInvalid = fc
   });
 
 /**
- * A request sent chunked, in chunks from a byte up: whole, the same answer as with its length;
- * cut finer than the server reads (src/body-pieces.ts), a 400 in time, never a stall.
+ * A request sent chunked, in chunks from a byte up: a correct answer or a problem document as
+ * with its length; cut finer than the server reads (src/body-pieces.ts), a 400 in time, never a
+ * stall.
  */
 const chunked = fc
   .record({ req: mutatedRequest, chunkBytes: fc.constantFrom(1, 3, 64, 512, 4096) })

@@ -56,8 +56,9 @@ export class ByteShaper {
 
 /**
  * Reads `req`'s remaining body and throws it away, pausing as `shaper` says; past `maxBytes` the
- * connection is closed, and in pieces too fine it is read no more and closed a moment later. The first read(0) marks the message as consumed: otherwise Node, once the
- * answer is sent, drops this listener and drains at full speed.
+ * connection is closed, and in pieces too fine it is read no more and closed a moment later. The
+ * first read(0) marks the message as consumed: otherwise Node, once the answer is sent, drops
+ * this listener and drains at full speed.
  */
 export function discardBody(
   req: IncomingMessage,

@@ -212,7 +212,7 @@ export function parseJsonBody(body: Buffer, checkingParse: (text: string) => unk
  * parseJsonBody a step at a time, for a caller on the event loop: a body's long base64 is decoded
  * BASE64_PIECE characters a step (about a millisecond on an idle core; 30 ms of CPU for 5.6 MB in
  * one go under load, when health probes waited behind it), and the step that returns is the
- * parse of the rest. A body without long base64 is parsed in the first step.
+ * parse of the rest. A body with at most a piece of base64 in all is parsed in the first step.
  */
 export function* parseJsonBodySteps(
   body: Buffer,

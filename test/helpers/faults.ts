@@ -14,3 +14,18 @@ export async function until(condition: () => boolean, ms = 20_000): Promise<void
   const end = Date.now() + ms;
   while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
 }
+
+/** Counts the turns of the event loop from now until the returned function is called: how often other work got through. */
+export function countTurns(): () => number {
+  let turns = 0;
+  let counting = true;
+  const tick = () => {
+    turns++;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return () => {
+    counting = false;
+    return turns;
+  };
+}

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { type AnswerEntry, answerJson, CHUNK_ELEMENTS } from '../../../src/tensor/answer-json.js';
 import { encodeTensor } from '../../../src/tensor/codec.js';
 import { joined } from '../../../src/tensor/pieces.js';
+import { countTurns } from '../../helpers/faults.js';
 
 /** What the answer must equal: each result (its pieces joined) encoded by the codec, the whole by JSON.stringify. */
 const reference = (entries: readonly AnswerEntry[], encoding: 'json' | 'base64') =>
@@ -67,29 +68,17 @@ describe('answerJson', () => {
 
   it('lets the event loop run between chunks of a large result', async () => {
     const values = ramp(Float32Array, 8 * CHUNK_ELEMENTS);
-    let turns = 0;
-    let counting = true;
-    const tick = () => {
-      turns++;
-      if (counting) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turnsSoFar = countTurns();
     await answerJson([{ name: 'output', values, shape: [values.length] }], 'json');
-    counting = false;
+    const turns = turnsSoFar();
     assert.ok(turns >= 7, `other work ran ${turns} times while 8 chunks were written`);
   });
 
   it('lets the event loop run between chunks of a large base64 result, as it writes them out too', async () => {
     const values = ramp(Float32Array, 8 * CHUNK_ELEMENTS * 3);
-    let turns = 0;
-    let counting = true;
-    const tick = () => {
-      turns++;
-      if (counting) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turnsSoFar = countTurns();
     const answer = await answerJson([{ name: 'output', values, shape: [values.length] }], 'base64');
-    counting = false;
+    const turns = turnsSoFar();
     // 6 MiB of bytes: 8 chunks of 768 KiB encoded, then 8 pieces of 1 MiB of text written.
     assert.ok(turns >= 15, `other work ran ${turns} times while 8 chunks were encoded and written`);
     assert.equal(answer.toString('utf8'), reference([{ name: 'output', values, shape: [values.length] }], 'base64'));

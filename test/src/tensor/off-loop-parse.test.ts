@@ -6,6 +6,7 @@ import { RequestValidationError } from '../../../src/request-validation.js';
 import { PackedData } from '../../../src/schemas/tensor-data.js';
 import type { ParsedJson } from '../../../src/tensor/json-body.js';
 import { JsonBodyParser, OFF_LOOP_BYTES } from '../../../src/tensor/off-loop-parse.js';
+import { countTurns } from '../../helpers/faults.js';
 
 const v1 = new JsonBodyParser('v1');
 const v2 = new JsonBodyParser('v2');
@@ -84,16 +85,10 @@ describe('JsonBodyParser', () => {
     const b64 = Buffer.alloc(6 * 2 ** 20, 7).toString('base64');
     const body = Buffer.from(JSON.stringify({ input: { shape: [1, 1, 1, 2 ** 20], b64 }, weight: { shape: [1] } }));
     assert.equal(JsonBodyParser.offLoop(body), false);
-    let turns = 0;
-    let counting = true;
-    const tick = () => {
-      turns++;
-      if (counting) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turnsSoFar = countTurns();
     const { sync, result } = parse(v1, body, 'conv2d/forward');
     const { value, decoded } = await result;
-    counting = false;
+    const turns = turnsSoFar();
     assert.equal(sync, false);
     assert.ok(turns >= 7, `other work ran ${turns} times while 8 pieces were decoded`);
     assert.equal((value as { input: { b64: string } }).input.b64, b64);
