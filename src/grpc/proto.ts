@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { type GrpcObject, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import { projectRoot } from '../package-info.js';
+import { decodedCost } from './decoded-cost.js';
 
 /**
  * The gRPC services' definitions, loaded from proto/ when the gRPC server is first bound
@@ -23,13 +25,40 @@ export const LOADER_OPTIONS: Options = {
   includeDirs: [PROTO_DIR],
 };
 
+const PROTO_FILES = ['grpc_service.proto', 'health.proto'];
+
 let loaded: GrpcObject | null = null;
 
 /** Every package of proto/, loaded once: for the server, and for clients (the bench). */
 export function protoPackages(): GrpcObject {
-  loaded ??= loadPackageDefinition(loadSync(['grpc_service.proto', 'health.proto'], LOADER_OPTIONS));
+  loaded ??= loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS));
   return loaded;
 }
+
+let reflected: protobuf.Root | null = null;
+
+/**
+ * The same files as protobufjs' reflection, for what the loader's definitions do not give: each
+ * message's fields by number, to tell what a message will hold before it is decoded
+ * (src/grpc/decoded-cost.ts). protobufjs is the loader's own decoder, a dependency of ours so
+ * that its types are ours to import.
+ */
+export function protoRoot(): protobuf.Root {
+  if (reflected) return reflected;
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
+  root.loadSync(PROTO_FILES, { keepCase: true });
+  root.resolveAll();
+  reflected = root;
+  return root;
+}
+
+/**
+ * What a request may hold once decoded: twice its bytes (a packed float is a double in
+ * protobufjs' arrays), and a MiB besides for the objects of a small one. The memory budget
+ * charges a message three times its bytes (src/memory-model.ts), the message itself included.
+ */
+export const decodedLimit = (bytes: number): number => 2 * bytes + 2 ** 20;
 
 /** Set on a request that was not a valid message of its type: why, in protobufjs' words. */
 export const MALFORMED = Symbol('malformed');
@@ -49,8 +78,9 @@ export const oversizeReason = (request: unknown): string | undefined =>
 export type MessageLimit = (method: string) => number;
 
 /**
- * A service whose requests that fail to decode reach the handler marked MALFORMED, so they are
- * refused as the client's error (INVALID_ARGUMENT) and not as grpc-js's INTERNAL; and, with
+ * A service whose requests that fail to decode, or would hold more than decodedLimit once
+ * decoded, reach the handler marked MALFORMED, undecoded, so they are refused as the client's
+ * error (INVALID_ARGUMENT) and not as grpc-js's INTERNAL (or the heap's end); and, with
  * `maxBytes`, whose requests over their method's limit reach it marked OVERSIZE, undecoded (the
  * server's own limit is the largest method's: src/grpc/server.ts).
  */
@@ -58,6 +88,7 @@ export const serviceDefinition = (path: string, maxBytes?: MessageLimit): Servic
   let node: unknown = protoPackages();
   for (const part of path.split('.')) node = (node as GrpcObject)[part];
   const definition = (node as { service: ServiceDefinition }).service;
+  const reflection = protoRoot().lookupService(path);
   return Object.fromEntries(
     Object.entries(definition).map(([name, method]) => [
       name,
@@ -72,6 +103,12 @@ export const serviceDefinition = (path: string, maxBytes?: MessageLimit): Servic
             return {
               [OVERSIZE]: `the message has ${bytes.length} bytes, over the ${max} ${name} takes`,
             } satisfies Oversize;
+          const limit = decodedLimit(bytes.length);
+          const requestType = reflection.methods[name].resolvedRequestType;
+          if (requestType && decodedCost(requestType, bytes, limit) > limit)
+            return {
+              [MALFORMED]: `its ${bytes.length} bytes would take more than ${limit} once decoded (twice their size and a MiB): too many empty or tiny values`,
+            } satisfies Malformed;
           try {
             return method.requestDeserialize(bytes);
           } catch (err) {

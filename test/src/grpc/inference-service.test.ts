@@ -252,6 +252,18 @@ describe('malformed messages', () => {
     assert.deepEqual(await unary(inference, 'ServerLive', {}), { live: true });
   });
 
+  it('a message of empty values that would hold over twice its size decoded is refused undecoded, and the server serves on', async (t) => {
+    const { address, inference } = await serve(t);
+    const raw = new RawInferenceClient(address, credentials.createInsecure());
+    t.after(() => raw.close());
+    // 2 M empty inputs in 4 MB: ~1.4 GB of objects had protobufjs decoded them.
+    const empties = Buffer.alloc(4_000_000).fill(Buffer.of(0x2a, 0x00));
+    const err = await refused(unary(raw, 'ModelInfer', empties));
+    assert.equal(err.code, status.INVALID_ARGUMENT);
+    assert.match(err.details, /would take more than \d+ once decoded .*too many empty or tiny values/);
+    assert.deepEqual(await unary(inference, 'ServerLive', {}), { live: true });
+  });
+
   it('hostile metadata: an oversized header list or too many entries end the call, and the server serves on', async (t) => {
     const { inference } = await serve(t);
     const huge = await refused(unary(inference, 'ServerLive', {}, { 'x-filler': 'x'.repeat(1024 * 1024) }));
