@@ -5,7 +5,7 @@
  * that is not there. No Fastify import: this also runs in the parse worker.
  */
 
-export type JsonRefusalReason = 'empty' | 'syntax' | 'forbidden-key';
+export type JsonRefusalReason = 'empty' | 'syntax' | 'forbidden-key' | 'too-many-containers';
 
 export class JsonRefusal extends Error {
   override readonly name = 'JsonRefusal';

@@ -1,6 +1,8 @@
 import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { HELD_PER_BODY_BYTE } from '../memory-model.js';
 import { hasUrlAlphabet, lastGroupMatches } from './canonical-base64.js';
+import { JsonRefusal } from './checked-json.js';
 import { COLON, escaped, QUOTE, skipSpace } from './json-bytes.js';
 
 /**
@@ -166,6 +168,32 @@ function restore(root: unknown, placeholders: ReadonlyMap<string, string>): unkn
   return root;
 }
 
+/** A parsed array or object: V8's header and the slot that holds it, at least. */
+export const CONTAINER_BYTES = 64;
+
+/** What a body's arrays and objects may hold beyond its charge: /v2 data nested by dimension, with unit dimensions, takes ~10 times its text. */
+const CONTAINERS_BEYOND_CHARGE = 8 * 2 ** 20;
+
+/**
+ * Why JSON.parse must not have `bytes`, or null. It makes an object of every `[` and `{`: `{},`
+ * repeated holds 36 times its size parsed (57 MiB of it took a parse thread to 2,078 MiB), where
+ * the memory model charges JSON numbers 6 times theirs (src/memory-model.ts). A text whose arrays
+ * and objects would hold more than that charge and CONTAINERS_BEYOND_CHARGE is refused unparsed;
+ * counted over the whole text, strings too, which tensor bodies hold none of, in a pass of ~1 ms
+ * a MB.
+ */
+export function containersRefusal(bytes: Uint8Array): string | null {
+  const allowed = (HELD_PER_BODY_BYTE.jsonNumbers * bytes.length + CONTAINERS_BEYOND_CHARGE) / CONTAINER_BYTES;
+  if (bytes.length < allowed) return null;
+  let containers = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0x5b || b === 0x7b) containers++;
+  }
+  if (containers <= allowed) return null;
+  return `the body has ${containers} arrays and objects in ${bytes.length} bytes, which would take over ${HELD_PER_BODY_BYTE.jsonNumbers} times its size parsed: send tensor data flat, or as base64`;
+}
+
 /**
  * `bytes` parsed by the checking parser where they need it, by JSON.parse where the two cannot
  * differ. Without a backslash a text escapes no character and can name those keys only as
@@ -175,6 +203,8 @@ function restore(root: unknown, placeholders: ReadonlyMap<string, string>): unkn
  * What JSON.parse refuses goes to the checking parser, which says why.
  */
 function parseBytes(bytes: Buffer, checkingParse: (text: string) => unknown): unknown {
+  const crowded = containersRefusal(bytes);
+  if (crowded) throw new JsonRefusal('too-many-containers', crowded);
   // ASCII reads the same as latin1, which is a copy, twice as fast as decoding UTF-8; the check
   // is a vectorised scan. Any other byte (a UTF-8 sequence, or one that is not) is decoded as
   // UTF-8, replacement characters and all, as before.
@@ -240,7 +270,8 @@ export function* parseJsonBodySteps(
   let skeleton: unknown;
   try {
     skeleton = parseBytes(Buffer.concat(pieces), checkingParse);
-  } catch {
+  } catch (err) {
+    if (err instanceof JsonRefusal && err.reason === 'too-many-containers') throw err;
     return { value: checkingParse(body.toString('utf8')), decoded: null };
   }
   return { value: restore(skeleton, placeholders), decoded: new DecodedBase64(found.map((f) => f.value)) };

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { JsonRefusal } from '../../../src/tensor/checked-json.js';
 import {
   BASE64_PIECE,
+  containersRefusal,
   DECODED_BASE64,
   LONG_BASE64,
   longBase64Bytes,
@@ -117,13 +119,36 @@ describe('parseJsonBody', () => {
   });
 
   it('puts values back in a body nested deeper than a call stack reaches', () => {
-    const depth = 200_000;
+    const depth = 100_000;
     const text = `{"input": {"b64": "${long}"}, "deep": ${'['.repeat(depth)}"${long}"${']'.repeat(depth)}}`;
     const { value } = parseJsonBody(bytesOf(text), parse);
     let node = (value as { deep: unknown }).deep;
     for (let i = 0; i < depth; i++) node = (node as unknown[])[0];
     assert.equal(node, long);
     assert.equal((value as { input: { b64: string } }).input.b64, long);
+  });
+
+  it('refuses a text of more arrays and objects than its charge covers before JSON.parse has it, and takes nested tensor data', () => {
+    const crowded = `{"input": {"b64": "${long}"}, "data": [${'[],'.repeat(400_000)}[]]}`;
+    assert.throws(
+      () => parseJsonBody(bytesOf(crowded), parse),
+      (err: unknown) =>
+        err instanceof JsonRefusal &&
+        err.reason === 'too-many-containers' &&
+        /has 400004 arrays and objects/.test(err.message),
+    );
+    assert.match(containersRefusal(bytesOf(`[${'{},'.repeat(400_000)}{}]`)) ?? '', /has 400002 arrays and objects/);
+    // /v2 data nested by dimension with unit dimensions: ~10 times its text, and within.
+    const nested = JSON.stringify(
+      Array.from({ length: 32_768 }, (_, i) => [
+        [
+          [i, 0.5],
+          [1, 2],
+        ],
+      ]),
+    );
+    assert.equal(containersRefusal(bytesOf(nested)), null);
+    assert.equal(containersRefusal(bytesOf('[]')), null);
   });
 
   it("refuses an invalid body with the body's own error, positions and all", () => {

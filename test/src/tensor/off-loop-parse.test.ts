@@ -183,6 +183,19 @@ describe('JsonBodyParser', () => {
     });
   });
 
+  it('refuses unparsed, in words that say so, a large body of more arrays and objects than its charge covers', async () => {
+    // 4 MB of `{},`: ~140 MB once parsed, 36 times its size, where its charge is 6 times.
+    const crowded = Buffer.from(`{"input":{"shape":[1,1,2],"data":[${'{},'.repeat(1_400_000)}{}]},"kernelSize":1}`);
+    assert.equal(JsonBodyParser.offLoop(crowded), true);
+    await assert.rejects(
+      parse(v1, crowded, 'im2col').result,
+      (err: unknown) =>
+        err instanceof ProblemError &&
+        err.slug === 'invalid-request' &&
+        /has 1400005 arrays and objects in \d+ bytes.*send tensor data flat, or as base64/.test(err.detail),
+    );
+  });
+
   it('reads /v2 data nested by dimension, four levels at most, and marks its first bad value', async () => {
     const rows = Array.from({ length: OFF_LOOP_BYTES / 16 }, (_, i) => [
       [
