@@ -5,6 +5,7 @@
  * shared, not copied.
  */
 import { join } from 'node:path';
+import { containersRefusal } from '../tensor/json-body.js';
 import { LayerError } from './layer.js';
 import {
   type Base64Text,
@@ -39,6 +40,9 @@ function parameters(body: Uint8Array, at: LoadValue | null): { config?: string; 
   if (body.length === 0) return {};
   const split = at === null ? null : splitLoadBody(body, at);
   const json = split?.rest ?? Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  // Parameters of empty arrays and objects would make the thread hold many times the body.
+  const crowded = containersRefusal(json);
+  if (crowded) throw new LayerError(400, crowded);
   let value: unknown;
   try {
     value = JSON.parse(json.toString('utf8'));

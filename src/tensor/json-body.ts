@@ -191,7 +191,7 @@ export function containersRefusal(bytes: Uint8Array): string | null {
     if (b === 0x5b || b === 0x7b) containers++;
   }
   if (containers <= allowed) return null;
-  return `the body has ${containers} arrays and objects in ${bytes.length} bytes, which would take over ${HELD_PER_BODY_BYTE.jsonNumbers} times its size parsed: send tensor data flat, or as base64`;
+  return `the body has ${containers} arrays and objects in ${bytes.length} bytes, which would take over ${HELD_PER_BODY_BYTE.jsonNumbers} times its size once parsed`;
 }
 
 /**
