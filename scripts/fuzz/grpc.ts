@@ -157,6 +157,16 @@ const authorization = (key: string) =>
     ),
   );
 
+/**
+ * A valid message followed by many empty values of one repeated field (inputs, outputs,
+ * raw_input_contents, parameters): tiny on the wire, an object each once decoded.
+ */
+const emptyValues = fc
+  .record({ message: validMessage, field: fc.constantFrom(4, 5, 6, 7), count: fc.integer({ min: 1, max: 2_000_000 }) })
+  .map(({ message, field, count }) =>
+    Buffer.concat([encode(message), Buffer.alloc(2 * count).fill(Buffer.of((field << 3) | 2, 0))]),
+  );
+
 export const grpcFuzzCall = (key: string): fc.Arbitrary<GrpcFuzzCall> =>
   fc
     .tuple(
@@ -164,6 +174,7 @@ export const grpcFuzzCall = (key: string): fc.Arbitrary<GrpcFuzzCall> =>
         { weight: 3, arbitrary: validMessage.map((m) => ({ bytes: encode(m), kind: 'valid' })) },
         { weight: 4, arbitrary: hostileMessage.map((m) => ({ bytes: encode(m), kind: 'well-formed, hostile' })) },
         { weight: 2, arbitrary: mutated.map((bytes) => ({ bytes, kind: 'valid bytes broken' })) },
+        { weight: 1, arbitrary: emptyValues.map((bytes) => ({ bytes, kind: 'many empty values' })) },
         {
           weight: 1,
           arbitrary: fc.uint8Array({ maxLength: 256 }).map((a) => ({ bytes: Buffer.from(a), kind: 'random bytes' })),
