@@ -8,10 +8,13 @@ import { registerGemmInfo } from '../gemm-runtime.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { KernelPool } from '../pool.js';
 import { PROBLEM_TYPES } from '../problems.js';
+import { ScrapeBatches } from '../scrape-batches.js';
 import type { Uploads } from '../uploads.js';
 
 /** nginx's status for a client that closed its connection before its answer was written. */
 const CLIENT_CLOSED = PROBLEM_TYPES['client-closed'].status;
+/** At most ten gatherings of /metrics a second (src/scrape-batches.ts); Prometheus scrapes every 15 s or so. */
+export const SCRAPE_SPACING_MS = 100;
 
 /** Latency buckets of a request or call, in seconds: from an inline small op to a long backward pass. */
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -160,10 +163,15 @@ async function metrics(app: FastifyInstance, opts: { metrics: Metrics; cluster?:
     res.on('close', onClose);
     done();
   });
+  // With several server processes, any of them answers for the whole service.
+  const cluster = opts.cluster;
+  const scrapes = new ScrapeBatches(
+    () => (cluster ? cluster.serviceMetrics() : metrics.registry.metrics()),
+    SCRAPE_SPACING_MS,
+  );
   app.get('/metrics', { config: { guard: 'metrics' }, schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
-    // With several server processes, any of them answers for the whole service.
-    return opts.cluster ? opts.cluster.serviceMetrics() : metrics.registry.metrics();
+    return scrapes.scrape();
   });
 }
 
