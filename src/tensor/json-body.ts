@@ -179,19 +179,21 @@ const CONTAINERS_BEYOND_CHARGE = 8 * 2 ** 20;
  * repeated holds 36 times its size parsed (57 MiB of it took a parse thread to 2,078 MiB), where
  * the memory model charges JSON numbers 6 times theirs (src/memory-model.ts). A text whose arrays
  * and objects would hold more than that charge and CONTAINERS_BEYOND_CHARGE is refused unparsed;
- * counted over the whole text, strings too, which tensor bodies hold none of, in a pass of ~1 ms
- * a MB.
+ * counted over the whole text, strings too, which tensor bodies hold none of.
  */
 export function containersRefusal(bytes: Uint8Array): string | null {
-  const allowed = (HELD_PER_BODY_BYTE.jsonNumbers * bytes.length + CONTAINERS_BEYOND_CHARGE) / CONTAINER_BYTES;
-  if (bytes.length < allowed) return null;
+  const allowed = Math.floor(
+    (HELD_PER_BODY_BYTE.jsonNumbers * bytes.length + CONTAINERS_BEYOND_CHARGE) / CONTAINER_BYTES,
+  );
+  if (bytes.length <= allowed) return null;
+  // A native search per bracket: a body of numbers has a few, and the count stops past the limit.
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let containers = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b === 0x5b || b === 0x7b) containers++;
-  }
+  for (const bracket of [0x5b, 0x7b])
+    for (let at = text.indexOf(bracket); at >= 0 && containers <= allowed; at = text.indexOf(bracket, at + 1))
+      containers++;
   if (containers <= allowed) return null;
-  return `the body has ${containers} arrays and objects in ${bytes.length} bytes, which would take over ${HELD_PER_BODY_BYTE.jsonNumbers} times its size once parsed`;
+  return `the body has more than ${allowed} arrays and objects in ${bytes.length} bytes, which would take over ${HELD_PER_BODY_BYTE.jsonNumbers} times its size once parsed`;
 }
 
 /**

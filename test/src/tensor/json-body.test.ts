@@ -135,9 +135,12 @@ describe('parseJsonBody', () => {
       (err: unknown) =>
         err instanceof JsonRefusal &&
         err.reason === 'too-many-containers' &&
-        /has 400004 arrays and objects/.test(err.message),
+        /has more than \d+ arrays and objects/.test(err.message),
     );
-    assert.match(containersRefusal(bytesOf(`[${'{},'.repeat(400_000)}{}]`)) ?? '', /has 400002 arrays and objects/);
+    assert.match(
+      containersRefusal(bytesOf(`[${'{},'.repeat(400_000)}{}]`)) ?? '',
+      /has more than \d+ arrays and objects/,
+    );
     // /v2 data nested by dimension with unit dimensions: ~10 times its text, and within.
     const nested = JSON.stringify(
       Array.from({ length: 32_768 }, (_, i) => [
