@@ -90,33 +90,35 @@ export const serviceDefinition = (path: string, maxBytes?: MessageLimit): Servic
   const definition = (node as { service: ServiceDefinition }).service;
   const reflection = protoRoot().lookupService(path);
   return Object.fromEntries(
-    Object.entries(definition).map(([name, method]) => [
-      name,
-      {
-        ...method,
-        // ModelInfer's handler answers with the message already encoded (src/grpc/wire.ts).
-        responseSerialize: (value: unknown): Buffer =>
-          Buffer.isBuffer(value) ? value : method.responseSerialize(value),
-        requestDeserialize: (bytes: Buffer): unknown => {
-          const max = maxBytes?.(method.path);
-          if (max !== undefined && bytes.length > max)
-            return {
-              [OVERSIZE]: `the message has ${bytes.length} bytes, over the ${max} ${name} takes`,
-            } satisfies Oversize;
-          const limit = decodedLimit(bytes.length);
-          const requestType = reflection.methods[name].resolvedRequestType;
-          if (requestType && decodedCost(requestType, bytes, limit) > limit)
-            return {
-              [MALFORMED]: `its ${bytes.length} bytes would take more than ${limit} once decoded (twice their size and a MiB): too many empty or tiny values`,
-            } satisfies Malformed;
-          try {
-            return method.requestDeserialize(bytes);
-          } catch (err) {
-            return { [MALFORMED]: (err as Error).message.slice(0, 200) } satisfies Malformed;
-          }
+    Object.entries(definition).map(([name, method]) => {
+      const requestType = reflection.methods[name].resolvedRequestType;
+      return [
+        name,
+        {
+          ...method,
+          // ModelInfer's handler answers with the message already encoded (src/grpc/wire.ts).
+          responseSerialize: (value: unknown): Buffer =>
+            Buffer.isBuffer(value) ? value : method.responseSerialize(value),
+          requestDeserialize: (bytes: Buffer): unknown => {
+            const max = maxBytes?.(method.path);
+            if (max !== undefined && bytes.length > max)
+              return {
+                [OVERSIZE]: `the message has ${bytes.length} bytes, over the ${max} ${name} takes`,
+              } satisfies Oversize;
+            const limit = decodedLimit(bytes.length);
+            if (requestType && decodedCost(requestType, bytes, limit) > limit)
+              return {
+                [MALFORMED]: `its ${bytes.length} bytes would take more than ${limit} once decoded (twice their size and a MiB): too many empty or tiny values`,
+              } satisfies Malformed;
+            try {
+              return method.requestDeserialize(bytes);
+            } catch (err) {
+              return { [MALFORMED]: (err as Error).message.slice(0, 200) } satisfies Malformed;
+            }
+          },
         },
-      },
-    ]),
+      ];
+    }),
   ) as ServiceDefinition;
 };
 

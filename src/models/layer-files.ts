@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { BASE64_PIECE } from '../tensor/json-body.js';
 import { LayerError, type SharedTensor, shareTensor } from './layer.js';
 import { MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from './safetensors.js';
 
@@ -78,8 +79,6 @@ function shareFile(file: Uint8Array): [string, SharedTensor][] {
  */
 export type Base64Text = string | Uint8Array;
 
-/** Characters decoded at a time: a multiple of 4. */
-const BASE64_PIECE = 4 * 2 ** 18;
 const BASE64_BODY = /^[A-Za-z0-9+/]*$/;
 
 /** The weights file from its base64 (bounded by MAX_STORED_BYTES before anything is decoded). */
