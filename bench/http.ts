@@ -31,7 +31,6 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { credentials, type Client as GrpcClient, Metadata } from '@grpc/grpc-js';
 import { HEADER_LENGTH, loadLayerBody, toV2Request } from '../client/index.js';
-import { INFERENCE_SERVICE, serviceDefinition } from '../src/grpc/proto.js';
 import { RawInferenceClient } from '../src/grpc/raw-client.js';
 import { BINARY_CONTENT_TYPE } from '../src/v2/binary.js';
 import { runTask } from '../workers/tasks.js';
@@ -39,6 +38,8 @@ import {
   autocannon,
   forwardBody,
   freePort,
+  grpcForwardMessage,
+  grpcFramed,
   type H2loadRun,
   h2loadRun,
   hasH2load,
@@ -319,28 +320,6 @@ async function storedLayer(): Promise<{ carried: number; stored: number }> {
   }
 }
 
-/** The forward of `shape` as a ModelInferRequest, its tensors in raw_input_contents (what gRPC clients send). */
-function grpcForward({ geometry: g }: BenchShape) {
-  const raw = (length: number, seed: number) => {
-    const a = randomArray(Float32Array, length, seed);
-    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  };
-  const int64 = (v: number) => ({ int64_param: v });
-  return {
-    model_name: 'conv_transpose2d',
-    parameters: { stride_h: int64(g.sH), stride_w: int64(g.sW), padding_h: int64(g.pH), padding_w: int64(g.pW) },
-    inputs: [
-      { name: 'input', datatype: 'FP32', shape: [g.batch, g.inChannels, g.inH, g.inW] },
-      { name: 'weight', datatype: 'FP32', shape: [g.inChannels, g.outChannels, g.kH, g.kW] },
-      { name: 'bias', datatype: 'FP32', shape: [g.outChannels] },
-    ],
-    raw_input_contents: [raw(inputLength(g), 1), raw(weightLength(g), 2), raw(g.outChannels, 3)],
-  };
-}
-
-const encodeInfer = (request: object): Buffer =>
-  serviceDefinition(INFERENCE_SERVICE).ModelInfer.requestSerialize(request);
-
 function modelInfer(client: GrpcClient, request: Buffer): Promise<number> {
   const t0 = performance.now();
   return new Promise((done, fail) =>
@@ -379,7 +358,7 @@ async function grpcAgainstRest(small: string): Promise<void> {
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const dcgan = encodeInfer(grpcForward(DCGAN));
+    const dcgan = grpcForwardMessage(DCGAN);
     const binary = v2BinaryBody(DCGAN);
     if (process.env.BENCH_H2LOAD_ONLY === '1') {
       await sameClient(s.url, grpcPort, small, dcgan, binary);
@@ -406,7 +385,7 @@ async function grpcAgainstRest(small: string): Promise<void> {
         restTimes.push(r);
       }
     }
-    const smallGrpc = encodeInfer(grpcForward(SMALL));
+    const smallGrpc = grpcForwardMessage(SMALL);
     // BENCH_GRPC_CHANNELS connections share the 16 calls (default 1: one channel, as clients use).
     const channels = Array.from({ length: Number(process.env.BENCH_GRPC_CHANNELS ?? 1) }, (_, i) =>
       i === 0
@@ -507,14 +486,8 @@ async function sameClient(
 ): Promise<void> {
   const grpcUrl = `http://127.0.0.1:${grpcPort}/inference.GRPCInferenceService/ModelInfer`;
   const grpcHeaders = { 'content-type': 'application/grpc', te: 'trailers' };
-  const framed = (message: Buffer) => {
-    const out = Buffer.alloc(5 + message.length);
-    out.writeUInt32BE(message.length, 1);
-    message.copy(out, 5);
-    return out;
-  };
-  const smallGrpc = framed(encodeInfer(grpcForward(SMALL)));
-  const dcganGrpc = framed(dcgan);
+  const smallGrpc = grpcFramed(grpcForwardMessage(SMALL));
+  const dcganGrpc = grpcFramed(dcgan);
   const restSmall = () =>
     h2loadRun(
       `${restUrl}/v1/conv-transpose2d/forward`,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toV2Request } from '../client/index.js';
 import { treeMemory } from '../scripts/process-tree.js';
+import { INFERENCE_SERVICE, serviceDefinition } from '../src/grpc/proto.js';
 import { SERVICE_NODE_FLAGS } from '../src/service-node-flags.js';
 import { type BenchShape, inputLength, randomArray, weightLength } from './shapes.js';
 import { median } from './timing.js';
@@ -99,6 +100,13 @@ export function cpuMsOfStat(stat: string): number {
 
 /** The CPU time, in ms, a process (its threads included) has used. */
 export const processCpuMs = (pid: number): number => cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+/** The CPU time, in ms, this process's children have used once ended (a spawnSync's client runs): /proc's cutime + cstime. */
+export function endedChildrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
+}
 
 /** Resident and peak resident set of the service process (threads included), in MB. */
 export function memory(s: Service): { rss: number; peak: number } {
@@ -218,6 +226,33 @@ export function v2BinaryBody({ geometry: g }: BenchShape): { body: Uint8Array; h
     },
     { stride_h: g.sH, stride_w: g.sW, padding_h: g.pH, padding_w: g.pW },
   );
+}
+
+/** The forward of `shape` as an encoded ModelInferRequest, its tensors in raw_input_contents (what gRPC clients send). */
+export function grpcForwardMessage({ geometry: g }: BenchShape): Buffer {
+  const raw = (length: number, seed: number) => {
+    const a = randomArray(Float32Array, length, seed);
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  };
+  const int64 = (v: number) => ({ int64_param: v });
+  return serviceDefinition(INFERENCE_SERVICE).ModelInfer.requestSerialize({
+    model_name: 'conv_transpose2d',
+    parameters: { stride_h: int64(g.sH), stride_w: int64(g.sW), padding_h: int64(g.pH), padding_w: int64(g.pW) },
+    inputs: [
+      { name: 'input', datatype: 'FP32', shape: [g.batch, g.inChannels, g.inH, g.inW] },
+      { name: 'weight', datatype: 'FP32', shape: [g.inChannels, g.outChannels, g.kH, g.kW] },
+      { name: 'bias', datatype: 'FP32', shape: [g.outChannels] },
+    ],
+    raw_input_contents: [raw(inputLength(g), 1), raw(weightLength(g), 2), raw(g.outChannels, 3)],
+  });
+}
+
+/** A gRPC message as its HTTP/2 body carries it: uncompressed, after its 4-byte length. */
+export function grpcFramed(message: Buffer): Buffer {
+  const out = Buffer.alloc(5 + message.length);
+  out.writeUInt32BE(message.length, 1);
+  message.copy(out, 5);
+  return out;
 }
 
 /** The resident set of the service and its server processes (a primary's children), in MB. */
