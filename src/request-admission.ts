@@ -89,6 +89,17 @@ export class RequestAdmission {
   }
 
   /**
+   * Parsing the body will hold `bytes` more than bodyComplete's cost said (a JSON text of many
+   * short values: src/memory-model.ts, denseJsonExtra): charged before the parse, and kept with
+   * the body's. Throws past the budget (503, or 413 if it could never fit).
+   */
+  parsing(bytes: number): void {
+    if (bytes <= 0) return;
+    this.#charge.set(this.#charge.bytes + bytes, 'this request and its answer');
+    this.#bodyBytes += bytes;
+  }
+
+  /**
    * The answer's tensors will take `resultBytes` (planned from the shapes): the charge becomes the
    * body's and this answer's. Throws only when an answer larger than expected has no room.
    */

@@ -87,6 +87,7 @@ export async function opRoutesPlugin(app: FastifyInstance, opts: OpRoutesOptions
           done(null, parsed!.value);
         },
         () => request.routeOptions.url?.slice('/v1/'.length),
+        (extra) => request.admission?.parsing(extra),
       );
     }),
   );

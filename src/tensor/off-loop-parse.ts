@@ -1,5 +1,6 @@
 import { errorCodes } from 'fastify';
 import { Piscina } from 'piscina';
+import { base64Bytes, denseJsonExtra } from '../memory-model.js';
 import { WORKER_NICENESS } from '../pool.js';
 import { ProblemError } from '../problems.js';
 import { RequestValidationError } from '../request-validation.js';
@@ -8,6 +9,7 @@ import { piscinaTransfer } from '../transfer-list.js';
 import { workerExecArgv } from '../worker-exec-argv.js';
 import { JsonRefusal, parseCheckedJson } from './checked-json.js';
 import { DecodedBase64, longBase64Bytes, type ParsedJson, parseJsonBodySteps } from './json-body.js';
+import { commaCount } from './json-bytes.js';
 import type { BodyKind } from './pack-data.js';
 import type { PackedInTransit, ParseOutcome, ParseTask } from './parse-worker.js';
 
@@ -52,9 +54,9 @@ function unpack(value: unknown, packed: readonly PackedInTransit[]): void {
   }
 }
 
-/** Takes a parse's next step now, and each further one in a later turn of the event loop. */
-function stepOn(steps: Generator<void, ParsedJson, void>, done: Done): void {
-  let step: IteratorResult<void, ParsedJson>;
+/** Takes a task's next step now, and each further one in a later turn of the event loop. */
+function stepOn<T>(steps: Generator<void, T, void>, done: (err: Error | null, value?: T) => void): void {
+  let step: IteratorResult<void, T>;
   try {
     step = steps.next();
   } catch (err) {
@@ -85,12 +87,39 @@ export class JsonBodyParser {
    * memory is moved to the parse thread (it is not read again here); a slice of a larger buffer
    * (the JSON header of a /v2 binary body) is copied. `op` names a /v1 body's route (asked only
    * for a body parsed off the loop: reading a request's route builds an object each time).
+   *
+   * `charge` is told, before a large body is parsed, what parsing it will hold beyond the
+   * per-byte charge of JSON numbers (src/memory-model.ts, denseJsonExtra: its values counted by
+   * their commas, a piece per turn of the event loop); should it throw (the memory budget's
+   * refusal), the body is not parsed and the request fails with that. A small body is not
+   * counted: what it may hold beyond its charge is at most ~6 x OFF_LOOP_BYTES.
    */
-  parse(body: Buffer, done: Done, op?: string | (() => string | undefined)): void {
+  parse(
+    body: Buffer,
+    done: Done,
+    op?: string | (() => string | undefined),
+    charge?: (extraBytes: number) => void,
+  ): void {
     if (!JsonBodyParser.offLoop(body)) {
       stepOn(parseJsonBodySteps(body, parseCheckedJson), done);
       return;
     }
+    if (charge === undefined) {
+      this.#parseOffLoop(body, done, op);
+      return;
+    }
+    stepOn(commaCount(body), (err, commas) => {
+      if (err) return done(err);
+      try {
+        charge(denseJsonExtra(body.length - base64Bytes(body), commas! + 1));
+      } catch (refusal) {
+        return done(refusal as Error);
+      }
+      this.#parseOffLoop(body, done, op);
+    });
+  }
+
+  #parseOffLoop(body: Buffer, done: Done, op?: string | (() => string | undefined)): void {
     const owned = body.byteOffset === 0 && body.buffer.byteLength === body.length;
     const bytes = owned ? new Uint8Array(body.buffer, 0, body.length) : new Uint8Array(body);
     const task: ParseTask = { bytes, kind: this.#kind, op: typeof op === 'function' ? op() : op };

@@ -201,8 +201,13 @@ export async function inferRoute(app: FastifyInstance, opts: InferOptions): Prom
   app.removeAllContentTypeParsers();
   const bodies = new JsonBodyParser('v2');
   app.addHook('onClose', async () => bodies.close());
-  const parse = inferBodyParser((_request, json, done) =>
-    bodies.parse(json, (err, parsed) => (err ? done(err) : done(null, parsed!.value))),
+  const parse = inferBodyParser((request, json, done) =>
+    bodies.parse(
+      json,
+      (err, parsed) => (err ? done(err) : done(null, parsed!.value)),
+      undefined,
+      (extra) => request.admission?.parsing(extra),
+    ),
   );
   app.addContentTypeParser(['application/json', BINARY_CONTENT_TYPE], bodyBytesParser(parse, inferCost));
   // Triton's and KServe's Python clients send no content type at all, framed or not.

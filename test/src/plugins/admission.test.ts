@@ -195,6 +195,29 @@ describe('the memory budget', () => {
     assert.match(res.json().detail, /its answer/);
     assert.equal(app.memoryBudget.charged, 0);
   });
+
+  it('charges what parsing a body of short values holds beyond its bytes: a body of zeros that fits as ordinary numbers is refused', async (t) => {
+    const app = await build(t, { memoryBudgetBytes: 16 * MiB });
+    // Input and weight of 256 Ki values each (one output element): 1 MiB of text either way.
+    const bodyOf = (value: string) => {
+      const n = (MiB / 2 / (value.length + 1)) | 0;
+      const data = `[${Array(n).fill(value).join(',')}]`;
+      return `{"input":{"shape":[1,1,1,${n}],"data":${data}},"weight":{"shape":[1,1,1,${n}],"data":${data}}}`;
+    };
+    const headers = { 'content-type': 'application/json' };
+    const ordinary = await send(app, {
+      method: 'POST',
+      url: '/v1/conv2d/forward',
+      headers,
+      payload: bodyOf('0.1234567'),
+    });
+    assert.equal(ordinary.statusCode, 200, ordinary.body);
+    // `0,`: some 11 x its bytes once parsed, where 6 x is the per-byte charge.
+    const zeros = await send(app, { method: 'POST', url: '/v1/conv2d/forward', headers, payload: bodyOf('0') });
+    assert.equal(zeros.statusCode, 413, zeros.body);
+    assert.match(zeros.json().detail, /more than the service's memory budget of 16\.0 MiB/);
+    assert.equal(app.memoryBudget.charged, 0, 'and gives its charge back');
+  });
 });
 
 describe('an absolute-form or encoded target', () => {

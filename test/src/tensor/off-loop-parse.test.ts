@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { denseJsonExtra } from '../../../src/memory-model.js';
 import { ProblemError } from '../../../src/problems.js';
 import { RequestValidationError } from '../../../src/request-validation.js';
 import { PackedData } from '../../../src/schemas/tensor-data.js';
@@ -13,7 +14,12 @@ const v2 = new JsonBodyParser('v2');
 after(() => Promise.all([v1.close(), v2.close()]));
 
 /** Parses `body`, and says whether `done` came before `parse` returned (the body was parsed on the event loop). */
-function parse(parser: JsonBodyParser, body: Buffer, op?: string): { sync: boolean; result: Promise<ParsedJson> } {
+function parse(
+  parser: JsonBodyParser,
+  body: Buffer,
+  op?: string,
+  charge?: (extraBytes: number) => void,
+): { sync: boolean; result: Promise<ParsedJson> } {
   let sync = false;
   let returned = false;
   const result = new Promise<ParsedJson>((resolve, reject) => {
@@ -25,6 +31,7 @@ function parse(parser: JsonBodyParser, body: Buffer, op?: string): { sync: boole
         else resolve(parsed!);
       },
       op,
+      charge,
     );
   });
   returned = true;
@@ -196,6 +203,48 @@ describe('JsonBodyParser', () => {
           err.detail,
         ),
     );
+  });
+
+  it('tells its charge, before parsing a large body, what the parse will hold beyond the per-byte charge', async () => {
+    const values = 2 ** 20;
+    const zeros = Buffer.from(
+      `{"input":{"shape":[1,1,1,${values}],"data":[${'0,'.repeat(values - 1)}0]},"kernelSize":1}`,
+    );
+    assert.equal(JsonBodyParser.offLoop(zeros), true);
+    // Its commas, and one; counted before the body moves to the parse thread.
+    const bytes = zeros.length;
+    const expected = denseJsonExtra(bytes, zeros.toString('latin1').split(',').length);
+    const told: number[] = [];
+    const { value } = await parse(v1, zeros, 'im2col', (extra) => told.push(extra)).result;
+    assert.deepEqual(told, [expected]);
+    assert.ok(told[0] > 5 * bytes, 'two bytes a value hold over 11 times their size, where 6 are charged');
+    assert.equal((value as { input: { data: PackedData } }).input.data.values.length, values);
+
+    const data = manyValues().map((v) => v + 1e-9);
+    const ordinary = Buffer.from(JSON.stringify({ input: { shape: [1, 1, 1, data.length], data }, kernelSize: 1 }));
+    const extras: number[] = [];
+    await parse(v1, ordinary, 'im2col', (extra) => extras.push(extra)).result;
+    assert.deepEqual(extras, [0], 'numbers of ordinary length hold no more than they are charged');
+  });
+
+  it("fails a large body with its charge's refusal, unparsed, and counts no small one", async () => {
+    const zeros = Buffer.from(`{"input":{"shape":[1],"data":[${'0,'.repeat(OFF_LOOP_BYTES)}0]}}`);
+    const refusal = new ProblemError('unavailable', 'the memory budget is taken');
+    await assert.rejects(
+      parse(v1, zeros, 'im2col', () => {
+        throw refusal;
+      }).result,
+      (err: unknown) => err === refusal,
+    );
+    assert.ok(zeros.buffer.byteLength > 0, 'not moved to the parse thread');
+
+    let told = false;
+    const small = parse(v1, Buffer.from('{"input":{"shape":[1],"data":[0,0,0]}}'), 'im2col', () => {
+      told = true;
+    });
+    assert.equal(small.sync, true);
+    await small.result;
+    assert.equal(told, false);
   });
 
   it('reads /v2 data nested by dimension, four levels at most, and marks its first bad value', async () => {

@@ -324,6 +324,26 @@ describe('limits and admission, as for /v1', () => {
     assert.match(res.json().error, /MAX_ELEMENTS|more than/);
   });
 
+  it('charges what parsing a body of short values holds: zeros that fit as ordinary numbers are refused 413', async (t) => {
+    const app = await build(t, { memoryBudgetBytes: 16 * 2 ** 20 });
+    // Input and weight of the same size, one output element: 1 MiB of text either way.
+    const bodyOf = (value: number) => {
+      const n = (2 ** 19 / (String(value).length + 1)) | 0;
+      const data = new Array(n).fill(value);
+      return {
+        inputs: [
+          { name: 'input', shape: [1, 1, 1, n], datatype: 'FP32', data },
+          { name: 'weight', shape: [1, 1, 1, n], datatype: 'FP32', data },
+        ],
+      };
+    };
+    const ordinary = await postJson(app, 'conv2d', bodyOf(0.1234567));
+    assert.equal(ordinary.status, 200, ordinary.body.toString());
+    const zeros = await postJson(app, 'conv2d', bodyOf(0));
+    assert.equal(zeros.status, 413, zeros.body.toString());
+    assert.match(zeros.json().error, /memory budget of 16\.0 MiB/);
+  });
+
   it('answers 503 {"error"} with Retry-After once shutdown has begun', async (t) => {
     const closing = await build(t);
     closing.pool.stopAdmitting();
